@@ -1,0 +1,167 @@
+# exotic: top-level build.  Everything lands under $(BUILD); nothing is
+# written into the source tree.
+#
+#   make            build driver, libexotic, examples, tools and tests
+#   make check      deps + build + host unit tests + guest suites (one summary line)
+#   make storm      the main job: a storm in the test VM
+#   make help       every target
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+UDEVDIR ?= /lib/udev/rules.d
+
+LIB_VERSION := 1.0.0
+LIB_SONAME  := libexotic.so.1
+
+# The pinned kernel, resolved by `make deps` (scripts/deps) into $(PIN).
+PIN := $(BUILD)/pin.mk
+-include $(PIN)
+KDIR ?= $(if $(EXOTIC_KREL),/lib/modules/$(EXOTIC_KREL)/build)
+
+CC      ?= cc
+AR      ?= ar
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+CFLAGS  ?= -O2 -g
+INC     := -Ilibexotic/include -Ilibexotic/include/exotic -Idriver/include/uapi
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(INC)
+LIBS_PRIVATE := -lkmod -ludev -lpthread
+
+Q := $(if $(V),,@)
+V_CC = $(if $(V),,@printf '  CC      %s\n' $@;)
+V_LD = $(if $(V),,@printf '  LD      %s\n' $@;)
+
+# ---------------------------------------------------------------- libexotic
+LIB_C   := $(sort $(wildcard libexotic/*.c libexotic/*/*.c))
+LIB_S   := $(sort $(wildcard libexotic/*.S libexotic/*/*.S))
+LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_C)) \
+	   $(patsubst %.S,$(BUILD)/obj/%.o,$(LIB_S))
+LIB_A   := $(BUILD)/lib/libexotic.a
+LIB_SO  := $(BUILD)/lib/libexotic.so.$(LIB_VERSION)
+LIB_SYM := libexotic/libexotic.sym
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(V_CC)$(CC) $(INC) -fPIC -MMD -MP -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@
+	$(V_LD)$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJ) $(LIB_SYM)
+	@mkdir -p $(dir $@)
+	$(V_LD)$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=$(LIB_SYM) -Wl,--no-undefined \
+		-o $@ $(LIB_OBJ) $(LIBS_PRIVATE)
+	$(Q)ln -sf libexotic.so.$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME)
+	$(Q)ln -sf $(LIB_SONAME) $(BUILD)/lib/libexotic.so
+
+lib: $(LIB_A) $(LIB_SO)
+
+# ------------------------------------------------- examples and host tools
+# Every examples/NAME.c or examples/NAME/*.c is one program, build/bin/NAME,
+# linked statically against libexotic so it runs anywhere (and in the VM).
+EX_SINGLE := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
+EX_DIRS   := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
+EXAMPLES  := $(addprefix $(BUILD)/bin/,$(EX_SINGLE) $(EX_DIRS))
+TOOLS     := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
+
+$(BUILD)/bin/%: examples/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LIBS_PRIVATE)
+
+define example_dir
+$(BUILD)/bin/$(1): $(wildcard examples/$(1)/*.c) $(wildcard examples/$(1)/*.h) $(LIB_A)
+	@mkdir -p $$(dir $$@)
+	$$(V_CC)$$(CC) $$(ALL_CFLAGS) -Iexamples/$(1) -o $$@ $(wildcard examples/$(1)/*.c) $$(LIB_A) $$(LIBS_PRIVATE)
+endef
+$(foreach d,$(EX_DIRS),$(eval $(call example_dir,$(d))))
+
+$(BUILD)/tools/%: tools/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LIBS_PRIVATE)
+
+examples: $(EXAMPLES)
+tools: $(TOOLS)
+
+# ------------------------------------------------------------------ tests
+# tests/unit/test_*.c: host CMocka suites, linked against the static library
+# with the system calls listed in tests/unit/wraps.opt wrapped (-Wl,--wrap).
+# tests/vm/test_*.c: CMocka suites that run inside the test VM.
+UNIT_COMMON := $(wildcard tests/unit/common/*.c)
+UNIT_WRAPS  := $(if $(wildcard tests/unit/wraps.opt),@tests/unit/wraps.opt)
+UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+VM_COMMON   := $(wildcard tests/vm/common/*.c)
+VM_TESTS    := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(wildcard tests/vm/test_*.c))
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_COMMON) $(LIB_A) $(wildcard tests/unit/wraps.opt)
+	@mkdir -p $(dir $@)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/unit/common -Ilibexotic -MMD -MP -o $@ \
+		$< $(UNIT_COMMON) $(UNIT_WRAPS) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
+
+$(BUILD)/tests/vm/%: tests/vm/%.c $(VM_COMMON) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/vm/common -MMD -MP -o $@ \
+		$< $(VM_COMMON) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
+
+tests: $(UNIT_TESTS) $(VM_TESTS)
+
+# ----------------------------------------------------------------- driver
+DRIVER_SRC := $(wildcard driver/*.c driver/*.h driver/include/uapi/*.h) driver/Kbuild driver/Makefile
+DRIVER_KO  := $(BUILD)/driver/exotic.ko
+
+$(DRIVER_KO): $(DRIVER_SRC) $(PIN)
+	@test -n "$(KDIR)" || { echo "no kernel to build against: run make deps or pass KDIR=" >&2; exit 1; }
+	@mkdir -p $(BUILD)/driver
+	$(Q)cp -a driver/. $(BUILD)/driver/
+	$(Q)$(MAKE) -s -C $(KDIR) M=$(abspath $(BUILD)/driver) modules $(if $(C),C=$(C))
+
+driver: $(DRIVER_KO)
+
+# ------------------------------------------------------------- top level
+all: lib examples tools tests driver
+.DEFAULT_GOAL := all
+
+deps:
+	$(Q)scripts/deps
+
+$(PIN):
+	$(Q)scripts/deps
+
+check: deps
+	$(Q)scripts/check
+
+check-unit: lib tests tools
+	$(Q)scripts/check --only unit
+
+check-vm: all
+	$(Q)scripts/check --only vm
+
+vm-shell: all
+	$(Q)scripts/vm-run --interactive
+
+lint: $(PIN)
+	$(Q)scripts/lint
+
+install: lib driver
+	$(Q)scripts/install "$(DESTDIR)" "$(PREFIX)" "$(LIBDIR)" "$(INCDIR)" "$(BINDIR)" "$(UDEVDIR)" "$(BUILD)"
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@sed -n 's/^#   //p' Makefile
+	@echo "targets: all lib examples tools tests driver deps check check-unit check-vm vm-shell lint install clean"
+
+.PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell lint install clean help
+
+-include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
