@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libexotic internals shared by every layer.  Not installed.
+ *
+ * Logging: exotic_err(ctx, "fmt", ...), exotic_warn, exotic_info and
+ * exotic_dbg format their arguments only when the context's priority lets
+ * the message through; ctx may be NULL (the message is then dropped).
+ * Messages should name the object and the fix, not just the failure.
+ *
+ * Errors: every entry point returns 0 (or a count) or a negative errno.
+ * exotic_neg_errno() turns the errno left by a failed system call into that
+ * negative value and never returns 0, even if errno was clobbered.
+ */
+#ifndef EXOTIC_INTERNAL_H
+#define EXOTIC_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <syslog.h>
+
+#include "exotic/exotic.h"
+
+struct kmod_ctx;
+struct udev;
+
+struct exotic_ctx {
+	int refcount;
+	exotic_log_fn log_fn;
+	void *log_data;
+	int log_priority;
+	/* Created on first use by the device layer, released with the ctx. */
+	struct kmod_ctx *kmod;
+	struct udev *udev;
+};
+
+__attribute__((format(printf, 6, 7)))
+void exotic_log(const struct exotic_ctx *ctx, int priority, const char *file,
+		int line, const char *fn, const char *format, ...);
+
+#define exotic_log_cond(ctx, prio, ...)					\
+	do {								\
+		const struct exotic_ctx *_c = (ctx);			\
+		if (_c && _c->log_priority >= (prio))			\
+			exotic_log(_c, (prio), __FILE__, __LINE__,	\
+				   __func__, __VA_ARGS__);		\
+	} while (0)
+
+#define exotic_err(ctx, ...)	exotic_log_cond(ctx, LOG_ERR, __VA_ARGS__)
+#define exotic_warn(ctx, ...)	exotic_log_cond(ctx, LOG_WARNING, __VA_ARGS__)
+#define exotic_info(ctx, ...)	exotic_log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define exotic_dbg(ctx, ...)	exotic_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+
+static inline int exotic_neg_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
+/* Reference counts are atomic so objects may be shared between threads. */
+static inline void exotic_refcount_get(int *ref)
+{
+	__atomic_add_fetch(ref, 1, __ATOMIC_RELAXED);
+}
+
+/* True when the last reference was dropped. */
+static inline bool exotic_refcount_put(int *ref)
+{
+	return __atomic_sub_fetch(ref, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
+/* ioctl() retried on EINTR; 0 or a negative errno. */
+int exotic_ioctl(int fd, unsigned long request, void *arg);
+
+#endif /* EXOTIC_INTERNAL_H */
