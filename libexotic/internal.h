@@ -37,6 +37,10 @@ __attribute__((format(printf, 6, 7)))
 void exotic_log(const struct exotic_ctx *ctx, int priority, const char *file,
 		int line, const char *fn, const char *format, ...);
 
+void exotic_log_init(struct exotic_ctx *ctx);
+/* "err", "info", "debug", ... or 0..7; -1 if s means nothing. */
+int exotic_log_priority_parse(const char *s);
+
 #define exotic_log_cond(ctx, prio, ...)					\
 	do {								\
 		const struct exotic_ctx *_c = (ctx);			\
