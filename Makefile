@@ -20,7 +20,7 @@ LIB_SONAME  := libexotic.so.1
 # The pinned kernel, resolved by `make deps` (scripts/deps) into $(PIN).
 PIN := $(BUILD)/pin.mk
 -include $(PIN)
-KDIR ?= $(if $(EXOTIC_KREL),/lib/modules/$(EXOTIC_KREL)/build)
+KDIR ?= $(EXOTIC_KDIR)
 
 CC      ?= cc
 AR      ?= ar
@@ -105,8 +105,8 @@ VM_TESTS    := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(wildcard tests/vm/t
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_COMMON) $(LIB_A) $(wildcard tests/unit/wraps.opt)
 	@mkdir -p $(dir $@)
-	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/unit/common -Ilibexotic -MMD -MP -o $@ \
-		$< $(UNIT_COMMON) $(UNIT_WRAPS) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/unit/common -Ilibexotic -Itools/pin -MMD -MP -o $@ \
+		$< $(UNIT_EXTRA_$*) $(UNIT_COMMON) $(UNIT_WRAPS) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
 
 $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_COMMON) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -165,3 +165,11 @@ help:
 .PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
+
+# The kernel pinning logic is a tool of its own (scripts/deps compiles it
+# before anything else exists) and is unit tested.
+$(BUILD)/tools/exotic-pin: tools/pin/pin.c tools/pin/main.c tools/pin/pin.h
+	@mkdir -p $(dir $@)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -o $@ tools/pin/pin.c tools/pin/main.c
+tools: $(BUILD)/tools/exotic-pin
+UNIT_EXTRA_test_pin := tools/pin/pin.c

@@ -1,7 +1,57 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Oracles: judging what the kernel logged.
+ *
+ * The console oracle (as syzkaller has it): a kernel log line that reports
+ * a bug, a warning, a sanitizer finding, a bad page, a refcount_t saturation,
+ * a general protection fault, a lockdep splat or a hang fails the run that
+ * was going on when it was printed.
+ */
 #ifndef EXOTIC_ORACLE_H
 #define EXOTIC_ORACLE_H
 
 #include "exotic.h"
 
+#ifdef __cplusplus
+extern "C" {
 #endif
+
+enum exotic_kmsg_class {
+	EXOTIC_KMSG_CLEAN = 0,		/* nothing the oracle objects to */
+	EXOTIC_KMSG_BUG,		/* "BUG:", "kernel BUG at" */
+	EXOTIC_KMSG_WARNING,		/* "WARNING:" (WARN_ON and friends) */
+	EXOTIC_KMSG_KASAN,		/* "KASAN:", "UBSAN:", "KFENCE:" */
+	EXOTIC_KMSG_BAD_PAGE,		/* "Bad page state", "Bad page map", "page dumped because" */
+	EXOTIC_KMSG_REFCOUNT,		/* "refcount_t:" */
+	EXOTIC_KMSG_GPF,		/* "general protection fault", "Oops:" */
+	EXOTIC_KMSG_LOCKDEP,		/* circular/recursive locking, inconsistent lock state, ... */
+	EXOTIC_KMSG_HUNG,		/* hung task, RCU stall, soft/hard lockup */
+	EXOTIC_KMSG_PANIC,		/* "Kernel panic" */
+	EXOTIC_KMSG_CLASS_MAX = EXOTIC_KMSG_PANIC,
+};
+
+/*
+ * Classify the text of one kernel log message (without the "[ 1.234] "
+ * timestamp or the "/dev/kmsg" "prio,seq,ts,flags;" prefix: see
+ * exotic_kmsg_text()).  Returns an enum exotic_kmsg_class; the first match
+ * in the order lockdep, hung, KASAN, bad page, refcount, GPF, panic, BUG,
+ * WARNING wins, so a lockdep splat ("WARNING: possible circular locking
+ * dependency detected") is reported as lockdep.  NULL is clean.
+ */
+EXOTIC_EXPORT int exotic_kmsg_classify(const char *text);
+
+/* "bug", "warning", "kasan", "bad-page", ...; "clean"; NULL when out of range. */
+EXOTIC_EXPORT const char *exotic_kmsg_class_name(int cls);
+
+/*
+ * The message text of a console line ("[    3.141592] text") or a
+ * /dev/kmsg record ("4,1234,567890,-;text").  Returns a pointer into line,
+ * or NULL if line is neither (a line a program printed, not the kernel).
+ */
+EXOTIC_EXPORT const char *exotic_kmsg_text(const char *line);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EXOTIC_ORACLE_H */
