@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The console oracle: the kmsg classifier in libexotic, and exotic-console
+ * (the test-VM runner's judge) fed recorded console logs.  Run from the top
+ * of the tree (make check-unit does); $EXOTIC_BUILD names the build folder.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "exotic/exotic.h"
+
+static void test_classify_lines(void **state)
+{
+	static const struct {
+		const char *text;
+		int cls;
+	} cases[] = {
+		{ "kvm: Nested Virtualization enabled", EXOTIC_KMSG_CLEAN },
+		{ "mtrr: your CPUs had inconsistent fixed MTRR settings", EXOTIC_KMSG_CLEAN },
+		{ "WARNING: CPU: 1 PID: 211 at virt/kvm/kvm_main.c:183 kvm_is_zone_device_page+0x2c/0x40", EXOTIC_KMSG_WARNING },
+		{ "BUG: kernel NULL pointer dereference, address: 0000000000000008", EXOTIC_KMSG_BUG },
+		{ "kernel BUG at mm/page_alloc.c:1234!", EXOTIC_KMSG_BUG },
+		{ "BUG: KASAN: use-after-free in exotic_migrate+0x1f0/0x2c0", EXOTIC_KMSG_KASAN },
+		{ "BUG: Bad page state in process exotic-storm  pfn:1234a", EXOTIC_KMSG_BAD_PAGE },
+		{ "page dumped because: nonzero _refcount", EXOTIC_KMSG_BAD_PAGE },
+		{ "refcount_t: underflow; use-after-free.", EXOTIC_KMSG_REFCOUNT },
+		{ "general protection fault, probably for non-canonical address", EXOTIC_KMSG_GPF },
+		{ "WARNING: possible circular locking dependency detected", EXOTIC_KMSG_LOCKDEP },
+		{ "WARNING: possible recursive locking detected", EXOTIC_KMSG_LOCKDEP },
+		{ "INFO: task exotic-storm:300 blocked for more than 120 seconds.", EXOTIC_KMSG_HUNG },
+		{ "watchdog: BUG: soft lockup - CPU#1 stuck for 22s!", EXOTIC_KMSG_HUNG },
+		{ "Kernel panic - not syncing: Fatal exception", EXOTIC_KMSG_PANIC },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int cls = exotic_kmsg_classify(cases[i].text);
+
+		if (cls != cases[i].cls)
+			fail_msg("\"%s\": got %s, want %s", cases[i].text,
+				 exotic_kmsg_class_name(cls),
+				 exotic_kmsg_class_name(cases[i].cls));
+	}
+	assert_int_equal(exotic_kmsg_classify(NULL), EXOTIC_KMSG_CLEAN);
+}
+
+static void test_class_names(void **state)
+{
+	(void)state;
+	for (int c = 0; c <= EXOTIC_KMSG_CLASS_MAX; c++)
+		assert_non_null(exotic_kmsg_class_name(c));
+	assert_string_equal(exotic_kmsg_class_name(EXOTIC_KMSG_LOCKDEP), "lockdep");
+	assert_null(exotic_kmsg_class_name(-1));
+	assert_null(exotic_kmsg_class_name(EXOTIC_KMSG_CLASS_MAX + 1));
+}
+
+static void test_kmsg_text(void **state)
+{
+	(void)state;
+	assert_string_equal(exotic_kmsg_text("[    3.141592] hello"), "hello");
+	assert_string_equal(exotic_kmsg_text("[12345.000001] x"), "x");
+	assert_string_equal(exotic_kmsg_text("4,1234,567890,-;refcount_t: x"), "refcount_t: x");
+	assert_string_equal(exotic_kmsg_text("6,1,2,c,caller=T1;text"), "text");
+	assert_null(exotic_kmsg_text("WARNING: printed by a program"));
+	assert_null(exotic_kmsg_text("[ abc] no"));
+	assert_null(exotic_kmsg_text("[    3.] no"));
+	assert_null(exotic_kmsg_text("4,1234;too few fields"));
+	assert_null(exotic_kmsg_text(NULL));
+}
+
+/* Run exotic-console on a fixture; return its exit status, stderr in err. */
+static int judge(const char *fixture, char *err, size_t errlen)
+{
+	const char *build = getenv("EXOTIC_BUILD") ? getenv("EXOTIC_BUILD") : "build";
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+	int status;
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s/tools/exotic-console --sentinel EXOTIC-EXIT-42 tests/unit/fixtures/%s 2>&1",
+		 build, fixture);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(err, 1, errlen - 1, p);
+	err[n] = '\0';
+	status = pclose(p);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_console_clean(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	/* a program's own "WARNING:" is not the kernel's */
+	assert_int_equal(judge("console-clean.log", out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+}
+
+static void expect_finding(const char *fixture, const char *cls, const char *excerpt)
+{
+	char out[4096], want[128];
+
+	assert_int_equal(judge(fixture, out, sizeof(out)), 125);
+	snprintf(want, sizeof(want), "  %s: ", cls);
+	if (!strstr(out, want) || !strstr(out, excerpt))
+		fail_msg("%s: want a %s finding with \"%s\", got:\n%s", fixture, cls, excerpt, out);
+}
+
+static void test_console_warn(void **state)
+{
+	(void)state;
+	expect_finding("console-warn.log", "warning", "kvm_is_zone_device_page");
+}
+
+static void test_console_warn_context(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	judge("console-warn.log", out, sizeof(out));
+	/* the call trace follows the finding */
+	assert_non_null(strstr(out, "hva_to_pfn_remapped"));
+}
+
+static void test_console_bug(void **state)
+{
+	(void)state;
+	expect_finding("console-bug.log", "bug", "NULL pointer dereference");
+}
+
+static void test_console_kasan(void **state)
+{
+	(void)state;
+	expect_finding("console-kasan.log", "kasan", "use-after-free in exotic_migrate");
+}
+
+static void test_console_bad_page(void **state)
+{
+	(void)state;
+	expect_finding("console-badpage.log", "bad-page", "Bad page state");
+}
+
+static void test_console_lockdep(void **state)
+{
+	(void)state;
+	expect_finding("console-lockdep.log", "lockdep", "circular locking");
+}
+
+static void test_console_refcount(void **state)
+{
+	(void)state;
+	expect_finding("console-refcount.log", "refcount", "underflow");
+}
+
+static void test_console_gpf_mid_line(void **state)
+{
+	(void)state;
+	/* the kernel line starts in the middle of a program's line */
+	expect_finding("console-gpf.log", "gpf", "non-canonical");
+}
+
+static void test_console_hung(void **state)
+{
+	(void)state;
+	/* a hung task report, and no sentinel: the finding wins */
+	expect_finding("console-hung.log", "hung", "blocked for more than");
+}
+
+static void test_console_dead(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(judge("console-dead.log", out, sizeof(out)), 126);
+}
+
+static void test_console_duplicates_once(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(judge("console-duplicate.log", out, sizeof(out)), 125);
+	assert_non_null(strstr(out, "1 finding;"));
+}
+
+static void test_console_exit_status(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	/* the kasan fixture's sentinel says 1, but the finding decides */
+	assert_int_equal(judge("console-kasan.log", out, sizeof(out)), 125);
+	assert_int_equal(judge("console-clean.log", out, sizeof(out)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_classify_lines),
+		cmocka_unit_test(test_class_names),
+		cmocka_unit_test(test_kmsg_text),
+		cmocka_unit_test(test_console_clean),
+		cmocka_unit_test(test_console_warn),
+		cmocka_unit_test(test_console_warn_context),
+		cmocka_unit_test(test_console_bug),
+		cmocka_unit_test(test_console_kasan),
+		cmocka_unit_test(test_console_bad_page),
+		cmocka_unit_test(test_console_lockdep),
+		cmocka_unit_test(test_console_refcount),
+		cmocka_unit_test(test_console_gpf_mid_line),
+		cmocka_unit_test(test_console_hung),
+		cmocka_unit_test(test_console_dead),
+		cmocka_unit_test(test_console_duplicates_once),
+		cmocka_unit_test(test_console_exit_status),
+	};
+
+	return cmocka_run_group_tests_name("oracle", tests, NULL, NULL);
+}
