@@ -137,14 +137,14 @@ deps:
 $(PIN):
 	$(Q)scripts/deps
 
-check: deps
+check:
 	$(Q)scripts/check
 
-check-unit: lib tests tools
+check-unit:
 	$(Q)scripts/check --only unit
 
-check-vm: all
-	$(Q)scripts/check --only vm
+check-vm:
+	$(Q)scripts/check --only runner --only vm
 
 vm-shell: all
 	$(Q)scripts/vm-run --interactive
