@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* exotic_strerror(): what a negative errno from libexotic means, and the fix. */
+#include <limits.h>
 #include <string.h>
 
 #include "internal.h"
 
 EXOTIC_EXPORT const char *exotic_strerror(int err)
 {
+	if (err == INT_MIN)
+		return "unknown error";
 	if (err > 0)
 		err = -err;
 	switch (err) {

@@ -60,7 +60,7 @@ void exotic_log_init(struct exotic_ctx *ctx)
 	ctx->log_fn = log_stderr;
 	ctx->log_data = NULL;
 	ctx->log_priority = prio >= 0 ? prio : LOG_ERR;
-	if (env && prio < 0)
+	if (env && *env && prio < 0)
 		exotic_err(ctx, "ignoring EXOTIC_LOG=\"%s\": use err, info, debug or 0..7\n",
 			   env);
 }

@@ -23,6 +23,16 @@ struct fault {
 };
 
 static struct fault faults[MAX_FAULTS];
+static wrap_open_hook open_hook;
+static wrap_ioctl_hook ioctl_hook;
+static wrap_access_hook access_hook;
+
+void wrap_set_hooks(wrap_open_hook o, wrap_ioctl_hook i, wrap_access_hook a)
+{
+	open_hook = o;
+	ioctl_hook = i;
+	access_hook = a;
+}
 static struct {
 	const char *fn;
 	int calls;
@@ -84,7 +94,7 @@ static void count(const char *fn)
 }
 
 /* Returns the errno to fail this call with, or 0 to pass it through. */
-static int should_fail(const char *fn, unsigned long request)
+int wrap_should_fail(const char *fn, unsigned long request)
 {
 	count(fn);
 	for (int i = 0; i < MAX_FAULTS; i++) {
@@ -104,6 +114,8 @@ static int should_fail(const char *fn, unsigned long request)
 
 int __real_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...);
+int __real_access(const char *path, int mode);
+int __wrap_access(const char *path, int mode);
 int __real_close(int fd);
 int __wrap_close(int fd);
 int __real_ioctl(int fd, unsigned long request, ...);
@@ -128,7 +140,7 @@ void *__wrap_malloc(size_t size);
 int __wrap_open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	int err = should_fail("open", 0);
+	int err = wrap_should_fail("open", 0);
 
 	if (flags & (O_CREAT | O_TMPFILE)) {
 		va_list ap;
@@ -139,12 +151,33 @@ int __wrap_open(const char *path, int flags, ...)
 	}
 	if (err)
 		FAIL_WITH(err, -1);
+	if (open_hook) {
+		int r = open_hook(path, flags);
+
+		if (r != WRAP_PASS)
+			return r;
+	}
 	return __real_open(path, flags, mode);
+}
+
+int __wrap_access(const char *path, int mode)
+{
+	int err = wrap_should_fail("access", 0);
+
+	if (err)
+		FAIL_WITH(err, -1);
+	if (access_hook) {
+		int r = access_hook(path, mode);
+
+		if (r != WRAP_PASS)
+			return r;
+	}
+	return __real_access(path, mode);
 }
 
 int __wrap_close(int fd)
 {
-	int err = should_fail("close", 0);
+	int err = wrap_should_fail("close", 0);
 
 	if (err) {
 		__real_close(fd);	/* never leak the descriptor itself */
@@ -157,19 +190,25 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 {
 	va_list ap;
 	void *arg;
-	int err = should_fail("ioctl", request);
+	int err = wrap_should_fail("ioctl", request);
 
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	if (err)
 		FAIL_WITH(err, -1);
+	if (ioctl_hook) {
+		int r = ioctl_hook(fd, request, arg);
+
+		if (r != WRAP_PASS)
+			return r;
+	}
 	return __real_ioctl(fd, request, arg);
 }
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	int err = should_fail("mmap", 0);
+	int err = wrap_should_fail("mmap", 0);
 
 	if (err)
 		FAIL_WITH(err, MAP_FAILED);
@@ -178,7 +217,7 @@ void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 
 int __wrap_munmap(void *addr, size_t len)
 {
-	int err = should_fail("munmap", 0);
+	int err = wrap_should_fail("munmap", 0);
 
 	if (err)
 		FAIL_WITH(err, -1);
@@ -187,7 +226,7 @@ int __wrap_munmap(void *addr, size_t len)
 
 int __wrap_mprotect(void *addr, size_t len, int prot)
 {
-	int err = should_fail("mprotect", 0);
+	int err = wrap_should_fail("mprotect", 0);
 
 	if (err)
 		FAIL_WITH(err, -1);
@@ -196,7 +235,7 @@ int __wrap_mprotect(void *addr, size_t len, int prot)
 
 ssize_t __wrap_read(int fd, void *buf, size_t n)
 {
-	int err = should_fail("read", 0);
+	int err = wrap_should_fail("read", 0);
 
 	if (err)
 		FAIL_WITH(err, -1);
@@ -205,7 +244,7 @@ ssize_t __wrap_read(int fd, void *buf, size_t n)
 
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
-	int err = should_fail("write", 0);
+	int err = wrap_should_fail("write", 0);
 
 	if (err)
 		FAIL_WITH(err, -1);
@@ -227,7 +266,7 @@ static int alloc_armed(const char *fn)
 void *__wrap_calloc(size_t n, size_t size)
 {
 	if (alloc_armed("calloc")) {
-		int err = should_fail("calloc", 0);
+		int err = wrap_should_fail("calloc", 0);
 
 		if (err)
 			FAIL_WITH(err, NULL);
@@ -238,7 +277,7 @@ void *__wrap_calloc(size_t n, size_t size)
 void *__wrap_malloc(size_t size)
 {
 	if (alloc_armed("malloc")) {
-		int err = should_fail("malloc", 0);
+		int err = wrap_should_fail("malloc", 0);
 
 		if (err)
 			FAIL_WITH(err, NULL);

@@ -10,6 +10,12 @@
  *
  * A fault fires once.  wrap_reset() disarms everything; wrap_calls(name)
  * counts calls of a wrapped function since the last reset.
+ *
+ * Hooks (wrap_set_hooks()) let a fake answer open(), ioctl() and access()
+ * after fault injection: a hook returns WRAP_PASS to let the call through
+ * to the real function, anything else is the call's result (set errno with
+ * it).  wrap_reset() leaves the hooks alone.  Wrappers of library calls
+ * (libudev, libkmod: see fake_sys.h) use wrap_should_fail(name, 0) too.
  */
 #ifndef EXOTIC_TEST_WRAP_H
 #define EXOTIC_TEST_WRAP_H
@@ -20,5 +26,14 @@ void wrap_fail_ioctl(unsigned long request, int skip, int err);
 int wrap_calls(const char *fn);
 /* Nonzero while some armed fault has not fired yet. */
 int wrap_pending(void);
+/* Counts the call; returns the errno of an armed fault, 0 otherwise. */
+int wrap_should_fail(const char *fn, unsigned long request);
+
+#define WRAP_PASS (-1000)
+typedef int (*wrap_open_hook)(const char *path, int flags);
+typedef int (*wrap_ioctl_hook)(int fd, unsigned long request, void *arg);
+typedef int (*wrap_access_hook)(const char *path, int mode);
+void wrap_set_hooks(wrap_open_hook open_fn, wrap_ioctl_hook ioctl_fn,
+		    wrap_access_hook access_fn);
 
 #endif
