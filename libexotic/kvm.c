@@ -1,0 +1,908 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * KVM layer: VMs, memslots, vCPUs in long mode, ucalls (see exotic/kvm.h).
+ * The guest programs themselves live in guest/programs.S; guest/abi.h is
+ * the contract between the two.
+ */
+#include <assert.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "kvm_internal.h"
+
+#define KVM_PATH	"/dev/kvm"
+
+static_assert(ABI_SYSTEM_GPA == EXOTIC_VM_SYSTEM_GPA, "abi.h out of sync");
+static_assert(ABI_UCALL_PORT == EXOTIC_UCALL_PORT, "abi.h out of sync");
+static_assert(ABI_POISON_MAGIC == EXOTIC_POISON_MAGIC, "abi.h out of sync");
+static_assert(UC_SYNC == EXOTIC_UCALL_SYNC && UC_ASSERT == EXOTIC_UCALL_ASSERT &&
+	      UC_DONE == EXOTIC_UCALL_DONE && UC_POISON == EXOTIC_UCALL_POISON &&
+	      UC_EXCEPTION == EXOTIC_UCALL_EXCEPTION, "abi.h out of sync");
+static_assert(PR_ENTERED == EXOTIC_PROBE_ENTERED && PR_GP == EXOTIC_PROBE_GP &&
+	      PR_NOT_ENTERED == EXOTIC_PROBE_NOT_ENTERED &&
+	      PR_NO_SVM == EXOTIC_PROBE_NO_SVM, "abi.h out of sync");
+static_assert((1U << GF_FOREVER) == EXOTIC_GUEST_FOREVER &&
+	      (1U << GF_SYNC_PASS) == EXOTIC_GUEST_SYNC_PASS, "abi.h out of sync");
+static_assert(SYS_VCPU + EXOTIC_VM_MAX_VCPUS * SYS_VCPU_SIZE <= EXOTIC_VM_SYSTEM_SIZE,
+	      "vCPU areas do not fit the system slot");
+static_assert(SYS_PD_PAGES * (1ULL << 30) == EXOTIC_GUEST_MAPPED_LIMIT,
+	      "page tables do not cover the mapped limit");
+static_assert(B_UC_ARGS + 8 * EXOTIC_UCALL_MAX_ARGS <= B_FIX_VEC, "block overlap");
+
+/* ------------------------------------------------------------ helpers */
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* Plain ioctl, errno as a negative value; KVM_RUN's EINTR is not retried. */
+static int kvm_ioctl(int fd, unsigned long req, void *arg)
+{
+	int ret = ioctl(fd, req, arg);
+
+	return ret < 0 ? exotic_neg_errno() : ret;
+}
+
+/* ------------------------------------------------------------- /dev/kvm */
+
+static int open_kvm(struct exotic_ctx *ctx, int *fdp)
+{
+	int fd, ret;
+
+	fd = open(KVM_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = exotic_neg_errno();
+		if (ret == -ENOENT)
+			exotic_err(ctx, "no %s: this kernel has no KVM, or kvm_amd/kvm_intel is not loaded (modprobe kvm_amd)\n",
+				   KVM_PATH);
+		else if (ret == -EACCES || ret == -EPERM)
+			exotic_err(ctx, "cannot open %s: permission denied (join group kvm or run as root)\n",
+				   KVM_PATH);
+		else
+			exotic_err(ctx, "cannot open %s: %s\n", KVM_PATH, strerror(-ret));
+		return ret;
+	}
+	ret = kvm_ioctl(fd, KVM_GET_API_VERSION, NULL);
+	if (ret != KVM_API_VERSION) {
+		exotic_err(ctx, "%s speaks KVM API %d, need %d\n", KVM_PATH, ret,
+			   KVM_API_VERSION);
+		close(fd);
+		return ret < 0 ? ret : -EPROTO;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+EXOTIC_EXPORT int exotic_kvm_available(struct exotic_ctx *ctx)
+{
+	int fd, ret;
+
+	if (!ctx)
+		return -EINVAL;
+	ret = open_kvm(ctx, &fd);
+	if (ret)
+		return ret;
+	close(fd);
+	return 0;
+}
+
+/* ---------------------------------------------------------- system slot */
+
+/*
+ * Page tables identity-mapping [0, EXOTIC_GUEST_MAPPED_LIMIT) with 2 MiB
+ * pages, a GDT with a 64-bit code, a data and a TSS descriptor, an IDT
+ * whose first 32 vectors go to the exception stubs, and the programs.
+ */
+static void sys_build(uint8_t *sys)
+{
+	const uint64_t P = 1, RW = 2, PS = 0x80;
+	uint64_t stubs = code_gpa(exotic_guest_exc_stubs);
+	uint64_t tss = sys_gpa(SYS_TSS);
+
+	put64(sys, SYS_PML4, sys_gpa(SYS_PDPT) | P | RW);
+	for (uint64_t i = 0; i < SYS_PD_PAGES; i++) {
+		uint64_t pd = SYS_PD + i * PAGE_SIZE;
+
+		put64(sys, SYS_PDPT + i * 8, sys_gpa(pd) | P | RW);
+		for (uint64_t j = 0; j < 512; j++)
+			put64(sys, pd + j * 8, ((i << 30) | (j << 21)) | P | RW | PS);
+	}
+
+	put64(sys, SYS_GDT + SEL_CODE, 0x00af9b000000ffffULL);
+	put64(sys, SYS_GDT + SEL_DATA, 0x00cf93000000ffffULL);
+	put64(sys, SYS_GDT + SEL_TSS, 0x67 | ((tss & 0xffffff) << 16) |
+	      (0x89ULL << 40) | ((tss >> 24) & 0xff) << 56);
+	put64(sys, SYS_GDT + SEL_TSS + 8, tss >> 32);
+
+	for (uint64_t v = 0; v < 32; v++) {
+		uint64_t off = stubs + v * 16;
+
+		put64(sys, SYS_IDT + v * 16, (off & 0xffff) | (uint64_t)SEL_CODE << 16 |
+		      0x8eULL << 40 | ((off >> 16) & 0xffff) << 48);
+		put64(sys, SYS_IDT + v * 16 + 8, off >> 32);
+	}
+
+	memcpy(sys + SYS_CODE, exotic_guest_start,
+	       (size_t)(exotic_guest_end - exotic_guest_start));
+}
+
+static int set_region(struct exotic_vm *vm, uint32_t kslot, uint32_t flags,
+		      uint64_t gpa, uint64_t len, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = kslot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = len,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+static int get_supported_cpuid(struct exotic_vm *vm)
+{
+	for (int nent = 64; nent <= 1024; nent *= 2) {
+		struct kvm_cpuid2 *c;
+		int ret;
+
+		c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		ret = kvm_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
+		if (!ret) {
+			vm->cpuid = c;
+			return 0;
+		}
+		free(c);
+		if (ret != -E2BIG) {
+			exotic_err(vm->ctx, "KVM_GET_SUPPORTED_CPUID: %s\n", strerror(-ret));
+			return ret;
+		}
+	}
+	return -E2BIG;
+}
+
+/* ------------------------------------------------------------------ VM */
+
+EXOTIC_EXPORT int exotic_vm_new(struct exotic_ctx *ctx, struct exotic_vm **vmp)
+{
+	struct exotic_vm *vm;
+	void *sys;
+	int ret;
+
+	if (!ctx || !vmp)
+		return -EINVAL;
+	*vmp = NULL;
+	if ((size_t)(exotic_guest_end - exotic_guest_start) > SYS_CODE_MAX)
+		return -E2BIG;	/* cannot happen unless programs.S grows a lot */
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->refcount = 1;
+	vm->kvm_fd = -1;
+	vm->vm_fd = -1;
+	vm->sys = MAP_FAILED;
+	pthread_mutex_init(&vm->lock, NULL);
+	vm->ctx = exotic_ref(ctx);
+
+	ret = open_kvm(ctx, &vm->kvm_fd);
+	if (ret)
+		goto err;
+	ret = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, (void *)0);
+	if (ret < 0) {
+		exotic_err(ctx, "KVM_CREATE_VM: %s\n", strerror(-ret));
+		goto err;
+	}
+	vm->vm_fd = ret;
+	ret = kvm_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	if (ret < 0) {
+		exotic_err(ctx, "KVM_GET_VCPU_MMAP_SIZE: %s\n", strerror(-ret));
+		goto err;
+	}
+	if ((size_t)ret < sizeof(struct kvm_run)) {
+		ret = -EPROTO;
+		goto err;
+	}
+	vm->run_size = ret;
+	ret = get_supported_cpuid(vm);
+	if (ret)
+		goto err;
+
+	sys = mmap(NULL, EXOTIC_VM_SYSTEM_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sys == MAP_FAILED) {
+		ret = exotic_neg_errno();
+		exotic_err(ctx, "cannot map the system memslot: %s\n", strerror(-ret));
+		goto err;
+	}
+	vm->sys = sys;
+	sys_build(vm->sys);
+	ret = set_region(vm, EXOTIC_VM_SYSTEM_SLOT, 0, EXOTIC_VM_SYSTEM_GPA,
+			 EXOTIC_VM_SYSTEM_SIZE, vm->sys);
+	if (ret) {
+		exotic_err(ctx, "cannot add the system memslot: %s\n", strerror(-ret));
+		goto err;
+	}
+	exotic_dbg(ctx, "vm %p: fd %d, system slot at 0x%llx\n", (void *)vm,
+		   vm->vm_fd, EXOTIC_VM_SYSTEM_GPA);
+	*vmp = vm;
+	return 0;
+err:
+	exotic_vm_unref(vm);
+	return ret;
+}
+
+EXOTIC_EXPORT struct exotic_vm *exotic_vm_ref(struct exotic_vm *vm)
+{
+	if (vm)
+		exotic_refcount_get(&vm->refcount);
+	return vm;
+}
+
+static void slot_release(struct slot *s)
+{
+	if (s->anon)
+		munmap(s->hva, s->len);
+	if (s->region)
+		exotic_region_unref(s->region);
+	memset(s, 0, sizeof(*s));
+}
+
+EXOTIC_EXPORT struct exotic_vm *exotic_vm_unref(struct exotic_vm *vm)
+{
+	if (!vm || !exotic_refcount_put(&vm->refcount))
+		return NULL;
+	/* Closing the VM fd drops KVM's use of the slots' memory. */
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	for (int i = 0; i < EXOTIC_VM_MAX_SLOTS; i++)
+		if (vm->slots[i].used)
+			slot_release(&vm->slots[i]);
+	if (vm->sys != MAP_FAILED)
+		munmap(vm->sys, EXOTIC_VM_SYSTEM_SIZE);
+	free(vm->cpuid);
+	pthread_mutex_destroy(&vm->lock);
+	exotic_unref(vm->ctx);
+	free(vm);
+	return NULL;
+}
+
+EXOTIC_EXPORT int exotic_vm_get_fd(const struct exotic_vm *vm)
+{
+	return vm ? vm->vm_fd : -EINVAL;
+}
+
+EXOTIC_EXPORT struct exotic_ctx *exotic_vm_get_ctx(const struct exotic_vm *vm)
+{
+	return vm ? vm->ctx : NULL;
+}
+
+/* ------------------------------------------------------------ memslots */
+
+/* Checks a placement of [gpa, gpa + len) for slot (whose own old range is
+ * ignored).  Called with vm->lock held. */
+static int check_range(struct exotic_vm *vm, uint32_t slot, uint64_t gpa,
+		       uint64_t len)
+{
+	if (!len || !aligned(gpa, PAGE_SIZE) || !aligned(len, PAGE_SIZE)) {
+		exotic_err(vm->ctx, "slot %u: gpa 0x%llx and length 0x%llx must be page aligned and non-zero\n",
+			   slot, (unsigned long long)gpa, (unsigned long long)len);
+		return -EINVAL;
+	}
+	if (gpa >= EXOTIC_GUEST_MAPPED_LIMIT || len > EXOTIC_GUEST_MAPPED_LIMIT - gpa) {
+		exotic_err(vm->ctx, "slot %u: [0x%llx, +0x%llx) goes beyond the guest's identity map (0x%llx)\n",
+			   slot, (unsigned long long)gpa, (unsigned long long)len,
+			   EXOTIC_GUEST_MAPPED_LIMIT);
+		return -EINVAL;
+	}
+	if (ranges_overlap(gpa, len, EXOTIC_VM_SYSTEM_GPA, EXOTIC_VM_SYSTEM_SIZE)) {
+		exotic_err(vm->ctx, "slot %u: [0x%llx, +0x%llx) overlaps the system range at 0x%llx\n",
+			   slot, (unsigned long long)gpa, (unsigned long long)len,
+			   EXOTIC_VM_SYSTEM_GPA);
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < EXOTIC_VM_MAX_SLOTS; i++) {
+		struct slot *s = &vm->slots[i];
+
+		if (i == slot || !s->used)
+			continue;
+		if (ranges_overlap(gpa, len, s->gpa, s->len)) {
+			exotic_err(vm->ctx, "slot %u: [0x%llx, +0x%llx) overlaps slot %u\n",
+				   slot, (unsigned long long)gpa,
+				   (unsigned long long)len, i);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+static uint32_t kvm_flags(uint32_t flags)
+{
+	return (flags & EXOTIC_SLOT_READONLY ? KVM_MEM_READONLY : 0) |
+	       (flags & EXOTIC_SLOT_DIRTY_LOG ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+}
+
+/* Takes over anon (munmap) and region (one reference) on success only. */
+static int add_slot(struct exotic_vm *vm, uint32_t slot, uint64_t gpa,
+		    void *hva, size_t len, uint32_t flags, bool anon,
+		    struct exotic_region *region)
+{
+	struct slot *s;
+	int ret;
+
+	if (slot >= EXOTIC_VM_MAX_SLOTS) {
+		exotic_err(vm->ctx, "slot %u: slots are 0..%u\n", slot,
+			   EXOTIC_VM_MAX_SLOTS - 1);
+		return -EINVAL;
+	}
+	if (flags & ~EXOTIC_SLOT_FLAGS_ALL) {
+		exotic_err(vm->ctx, "slot %u: unknown flags 0x%x\n", slot,
+			   flags & ~EXOTIC_SLOT_FLAGS_ALL);
+		return -EINVAL;
+	}
+	if (!hva || !aligned((uintptr_t)hva, PAGE_SIZE)) {
+		exotic_err(vm->ctx, "slot %u: host address %p must be page aligned\n",
+			   slot, hva);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&vm->lock);
+	s = &vm->slots[slot];
+	if (s->used) {
+		exotic_err(vm->ctx, "slot %u is in use\n", slot);
+		ret = -EEXIST;
+		goto out;
+	}
+	ret = check_range(vm, slot, gpa, len);
+	if (ret)
+		goto out;
+	ret = set_region(vm, slot, kvm_flags(flags), gpa, len, hva);
+	if (ret) {
+		exotic_err(vm->ctx, "slot %u: KVM_SET_USER_MEMORY_REGION [0x%llx, +0x%zx) at %p: %s\n",
+			   slot, (unsigned long long)gpa, len, hva, strerror(-ret));
+		goto out;
+	}
+	*s = (struct slot){ .used = true, .anon = anon, .flags = flags,
+			    .gpa = gpa, .len = len, .hva = hva, .region = region };
+	exotic_dbg(vm->ctx, "slot %u: [0x%llx, +0x%zx) at %p%s\n", slot,
+		   (unsigned long long)gpa, len, hva, anon ? " (anonymous)" : "");
+out:
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+EXOTIC_EXPORT int exotic_vm_add_slot(struct exotic_vm *vm, uint32_t slot,
+				     uint64_t gpa, void *host_addr, size_t len,
+				     uint32_t flags)
+{
+	if (!vm)
+		return -EINVAL;
+	return add_slot(vm, slot, gpa, host_addr, len, flags, false, NULL);
+}
+
+EXOTIC_EXPORT int exotic_vm_add_anon_slot(struct exotic_vm *vm, uint32_t slot,
+					  uint64_t gpa, size_t len,
+					  uint32_t flags, void **host_addr)
+{
+	void *hva;
+	int ret;
+
+	if (!vm)
+		return -EINVAL;
+	if (!len || !aligned(len, PAGE_SIZE)) {
+		exotic_err(vm->ctx, "slot %u: length 0x%zx must be page aligned and non-zero\n",
+			   slot, len);
+		return -EINVAL;
+	}
+	hva = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (hva == MAP_FAILED) {
+		ret = exotic_neg_errno();
+		exotic_err(vm->ctx, "slot %u: cannot map 0x%zx bytes: %s\n", slot,
+			   len, strerror(-ret));
+		return ret;
+	}
+	ret = add_slot(vm, slot, gpa, hva, len, flags, true, NULL);
+	if (ret) {
+		munmap(hva, len);
+		return ret;
+	}
+	if (host_addr)
+		*host_addr = hva;
+	return 0;
+}
+
+EXOTIC_EXPORT int exotic_vm_add_region_slot(struct exotic_vm *vm,
+					    uint32_t slot, uint64_t gpa,
+					    struct exotic_region *region,
+					    uint32_t flags)
+{
+	void *hva;
+	int ret;
+
+	if (!vm || !region)
+		return -EINVAL;
+	hva = exotic_region_addr(region);
+	if (!hva) {
+		exotic_err(vm->ctx, "slot %u: region %u is not mapped\n", slot,
+			   exotic_region_handle(region));
+		return -EINVAL;
+	}
+	exotic_region_ref(region);
+	ret = add_slot(vm, slot, gpa, hva, exotic_region_length(region), flags,
+		       false, region);
+	if (ret)
+		exotic_region_unref(region);
+	return ret;
+}
+
+EXOTIC_EXPORT int exotic_vm_move_slot(struct exotic_vm *vm, uint32_t slot,
+				      uint64_t new_gpa)
+{
+	struct slot *s;
+	int ret;
+
+	if (!vm)
+		return -EINVAL;
+	if (slot >= EXOTIC_VM_MAX_SLOTS)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	s = &vm->slots[slot];
+	if (!s->used) {
+		exotic_err(vm->ctx, "slot %u is not in use\n", slot);
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = check_range(vm, slot, new_gpa, s->len);
+	if (ret)
+		goto out;
+	ret = set_region(vm, slot, kvm_flags(s->flags), new_gpa, s->len, s->hva);
+	if (ret) {
+		exotic_err(vm->ctx, "slot %u: move to 0x%llx: %s\n", slot,
+			   (unsigned long long)new_gpa, strerror(-ret));
+		goto out;
+	}
+	s->gpa = new_gpa;
+out:
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+EXOTIC_EXPORT int exotic_vm_delete_slot(struct exotic_vm *vm, uint32_t slot)
+{
+	struct slot *s;
+	int ret;
+
+	if (!vm)
+		return -EINVAL;
+	if (slot >= EXOTIC_VM_MAX_SLOTS)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	s = &vm->slots[slot];
+	if (!s->used) {
+		exotic_err(vm->ctx, "slot %u is not in use\n", slot);
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = set_region(vm, slot, 0, s->gpa, 0, s->hva);
+	if (ret) {
+		exotic_err(vm->ctx, "slot %u: delete: %s\n", slot, strerror(-ret));
+		goto out;
+	}
+	slot_release(s);
+out:
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+EXOTIC_EXPORT int exotic_vm_gpa_to_hva(struct exotic_vm *vm, uint64_t gpa,
+				       size_t len, void **hva)
+{
+	int ret = -ENOENT;
+
+	if (!vm || !hva || gpa + len < gpa)
+		return -EINVAL;
+	if (gpa >= EXOTIC_VM_SYSTEM_GPA &&
+	    gpa + len <= EXOTIC_VM_SYSTEM_GPA + EXOTIC_VM_SYSTEM_SIZE) {
+		*hva = vm->sys + (gpa - EXOTIC_VM_SYSTEM_GPA);
+		return 0;
+	}
+	pthread_mutex_lock(&vm->lock);
+	for (int i = 0; i < EXOTIC_VM_MAX_SLOTS; i++) {
+		struct slot *s = &vm->slots[i];
+
+		if (s->used && gpa >= s->gpa && gpa + len <= s->gpa + s->len) {
+			*hva = (uint8_t *)s->hva + (gpa - s->gpa);
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+/* ------------------------------------------------------- control page */
+
+static uint64_t *ctrl_word(const struct exotic_vm *vm, uint64_t off)
+{
+	return (uint64_t *)(vm->sys + SYS_CTRL + off);
+}
+
+EXOTIC_EXPORT int exotic_vm_publish_epoch(struct exotic_vm *vm, uint64_t epoch)
+{
+	uint64_t *w, old;
+
+	if (!vm)
+		return -EINVAL;
+	w = ctrl_word(vm, CTRL_DONE_EPOCH);
+	old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	do {
+		if (epoch < old) {
+			exotic_err(vm->ctx, "done_epoch only grows: %llu < %llu\n",
+				   (unsigned long long)epoch, (unsigned long long)old);
+			return -EINVAL;
+		}
+	} while (!__atomic_compare_exchange_n(w, &old, epoch, false,
+					      __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
+	return 0;
+}
+
+EXOTIC_EXPORT uint64_t exotic_vm_done_epoch(const struct exotic_vm *vm)
+{
+	return vm ? __atomic_load_n(ctrl_word(vm, CTRL_DONE_EPOCH), __ATOMIC_ACQUIRE) : 0;
+}
+
+EXOTIC_EXPORT void exotic_vm_set_stop(struct exotic_vm *vm, bool stop)
+{
+	if (vm)
+		__atomic_store_n(ctrl_word(vm, CTRL_STOP), (uint64_t)stop,
+				 __ATOMIC_RELEASE);
+}
+
+/* --------------------------------------------------------------- vCPUs */
+
+static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .dpl = 0, .db = !code, .s = 1, .l = code, .g = 1,
+	};
+}
+
+/* The long-mode state every program starts from (EFER without SVME). */
+static int vcpu_set_sregs(struct exotic_vcpu *vcpu)
+{
+	struct kvm_sregs sr;
+	int ret;
+
+	ret = kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &sr);
+	if (ret)
+		return ret;
+	seg(&sr.cs, SEL_CODE, 11, true);
+	seg(&sr.ds, SEL_DATA, 3, false);
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sr.tr = (struct kvm_segment){
+		.base = sys_gpa(SYS_TSS), .limit = 0x67, .selector = SEL_TSS,
+		.type = 11, .present = 1,
+	};
+	sr.ldt = (struct kvm_segment){ .type = 2, .unusable = 1 };
+	sr.gdt.base = sys_gpa(SYS_GDT);
+	sr.gdt.limit = SEL_TSS + 16 - 1;
+	sr.idt.base = sys_gpa(SYS_IDT);
+	sr.idt.limit = 32 * 16 - 1;
+	sr.cr0 = L1_CR0;
+	sr.cr3 = sys_gpa(SYS_PML4);
+	sr.cr4 = L1_CR4;
+	sr.efer = L1_EFER;
+	return kvm_ioctl(vcpu->fd, KVM_SET_SREGS, &sr);
+}
+
+static int vcpu_set_entry(struct exotic_vcpu *vcpu, uint64_t rip)
+{
+	uint64_t area = sys_gpa(vcpu_area(vcpu->id));
+	struct kvm_regs regs = {
+		.rip = rip,
+		.rsp = area + VCPU_STACK_TOP,
+		.rdi = area + VCPU_BLOCK,
+		.r15 = area + VCPU_BLOCK,
+		.rflags = 2,
+	};
+
+	return kvm_ioctl(vcpu->fd, KVM_SET_REGS, &regs);
+}
+
+int exotic_vcpu_reset(struct exotic_vcpu *vcpu, uint64_t rip)
+{
+	int ret;
+
+	/*
+	 * KVM finishes an I/O or MMIO exit on the next KVM_RUN; do that now
+	 * (immediate_exit returns -EINTR right after) so it does not land on
+	 * the new registers.
+	 */
+	vcpu->run->immediate_exit = 1;
+	ret = kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
+	vcpu->run->immediate_exit = 0;
+	if (ret && ret != -EINTR)
+		return ret;
+	ret = vcpu_set_sregs(vcpu);
+	if (ret)
+		return ret;
+	return vcpu_set_entry(vcpu, rip);
+}
+
+EXOTIC_EXPORT int exotic_vcpu_new(struct exotic_vm *vm, uint32_t id,
+				  struct exotic_vcpu **vcpup)
+{
+	struct exotic_vcpu *vcpu;
+	void *run;
+	int ret;
+
+	if (!vm || !vcpup)
+		return -EINVAL;
+	*vcpup = NULL;
+	if (id >= EXOTIC_VM_MAX_VCPUS) {
+		exotic_err(vm->ctx, "vcpu %u: ids are 0..%u\n", id,
+			   EXOTIC_VM_MAX_VCPUS - 1);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&vm->lock);
+	if (vm->vcpu_ids & (1ULL << id)) {
+		pthread_mutex_unlock(&vm->lock);
+		exotic_err(vm->ctx, "vcpu %u already exists in this VM\n", id);
+		return -EEXIST;
+	}
+	vm->vcpu_ids |= 1ULL << id;
+	pthread_mutex_unlock(&vm->lock);
+
+	vcpu = calloc(1, sizeof(*vcpu));
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->refcount = 1;
+	vcpu->id = id;
+	vcpu->fd = -1;
+	vcpu->run = MAP_FAILED;
+	vcpu->vm = exotic_vm_ref(vm);
+
+	ret = kvm_ioctl(vm->vm_fd, KVM_CREATE_VCPU, (void *)(uintptr_t)id);
+	if (ret < 0) {
+		exotic_err(vm->ctx, "vcpu %u: KVM_CREATE_VCPU: %s\n", id, strerror(-ret));
+		goto err;
+	}
+	vcpu->fd = ret;
+	run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vcpu->fd, 0);
+	if (run == MAP_FAILED) {
+		ret = exotic_neg_errno();
+		exotic_err(vm->ctx, "vcpu %u: cannot map kvm_run: %s\n", id, strerror(-ret));
+		goto err;
+	}
+	vcpu->run = run;
+	ret = kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, vm->cpuid);
+	if (ret) {
+		exotic_err(vm->ctx, "vcpu %u: KVM_SET_CPUID2: %s\n", id, strerror(-ret));
+		goto err;
+	}
+	ret = vcpu_set_sregs(vcpu);
+	if (!ret)
+		ret = vcpu_set_entry(vcpu, code_gpa(exotic_guest_idle));
+	if (ret) {
+		exotic_err(vm->ctx, "vcpu %u: cannot set up long mode: %s\n", id,
+			   strerror(-ret));
+		goto err;
+	}
+	*vcpup = vcpu;
+	return 0;
+err:
+	exotic_vcpu_unref(vcpu);
+	return ret;
+}
+
+EXOTIC_EXPORT struct exotic_vcpu *exotic_vcpu_ref(struct exotic_vcpu *vcpu)
+{
+	if (vcpu)
+		exotic_refcount_get(&vcpu->refcount);
+	return vcpu;
+}
+
+EXOTIC_EXPORT struct exotic_vcpu *exotic_vcpu_unref(struct exotic_vcpu *vcpu)
+{
+	if (!vcpu || !exotic_refcount_put(&vcpu->refcount))
+		return NULL;
+	if (vcpu->run != MAP_FAILED)
+		munmap(vcpu->run, vcpu->vm->run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	exotic_vm_unref(vcpu->vm);
+	free(vcpu);
+	return NULL;
+}
+
+EXOTIC_EXPORT int exotic_vcpu_get_fd(const struct exotic_vcpu *vcpu)
+{
+	return vcpu ? vcpu->fd : -EINVAL;
+}
+
+EXOTIC_EXPORT uint32_t exotic_vcpu_get_id(const struct exotic_vcpu *vcpu)
+{
+	return vcpu ? vcpu->id : 0;
+}
+
+EXOTIC_EXPORT struct exotic_vm *exotic_vcpu_get_vm(const struct exotic_vcpu *vcpu)
+{
+	return vcpu ? vcpu->vm : NULL;
+}
+
+/* ----------------------------------------------------------------- run */
+
+static void read_ucall(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
+{
+	const uint8_t *b = vcpu_block(vcpu);
+	uint64_t type = get64(b, B_UC_TYPE);
+	uint64_t nargs = get64(b, B_UC_NARGS);
+
+	exit->ucall = type >= EXOTIC_UCALL_SYNC && type <= EXOTIC_UCALL_EXCEPTION ?
+		      (uint32_t)type : EXOTIC_UCALL_NONE;
+	exit->nargs = nargs > EXOTIC_UCALL_MAX_ARGS ? EXOTIC_UCALL_MAX_ARGS : (uint32_t)nargs;
+	for (uint32_t i = 0; i < exit->nargs; i++)
+		exit->args[i] = get64(b, B_UC_ARGS + 8 * i);
+	if (exit->ucall == EXOTIC_UCALL_ASSERT) {
+		uint64_t file = get64(b, B_UC_FILE);
+
+		exit->line = (uint32_t)get64(b, B_UC_LINE);
+		/* The file name lives in the code copy: only trust it there. */
+		if (file >= sys_gpa(SYS_CODE) &&
+		    file < sys_gpa(SYS_CODE + SYS_CODE_MAX) - sizeof(exit->file))
+			snprintf(exit->file, sizeof(exit->file), "%s",
+				 (const char *)vcpu->vm->sys + (file - EXOTIC_VM_SYSTEM_GPA));
+		else
+			snprintf(exit->file, sizeof(exit->file), "?");
+	}
+}
+
+EXOTIC_EXPORT int exotic_vcpu_run(struct exotic_vcpu *vcpu,
+				  struct exotic_exit *exit)
+{
+	struct kvm_run *run;
+	struct kvm_regs regs;
+	int ret;
+
+	if (!vcpu || !exit)
+		return -EINVAL;
+	memset(exit, 0, sizeof(*exit));
+	exit->reason = KVM_EXIT_UNKNOWN;
+	run = vcpu->run;
+	ret = kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
+	if (ret) {
+		exotic_dbg(vcpu->vm->ctx, "vcpu %u: KVM_RUN: %s\n", vcpu->id,
+			   strerror(-ret));
+		return ret;
+	}
+	exit->reason = run->exit_reason;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		if (run->io.port == EXOTIC_UCALL_PORT &&
+		    run->io.direction == KVM_EXIT_IO_OUT) {
+			read_ucall(vcpu, exit);
+			if (exit->ucall != EXOTIC_UCALL_NONE)
+				return 0;
+		}
+		exit->io_port = run->io.port;
+		exit->io_size = run->io.size;
+		exit->io_out = run->io.direction == KVM_EXIT_IO_OUT;
+		break;
+	case KVM_EXIT_MMIO:
+		exit->mmio_addr = run->mmio.phys_addr;
+		exit->mmio_len = run->mmio.len;
+		exit->mmio_write = run->mmio.is_write;
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		exit->hw_reason = run->fail_entry.hardware_entry_failure_reason;
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		exit->suberror = run->internal.suberror;
+		break;
+	default:
+		break;
+	}
+	/* Not a ucall: where was the guest?  Best effort, for diagnostics. */
+	if (!kvm_ioctl(vcpu->fd, KVM_GET_REGS, &regs))
+		exit->rip = regs.rip;
+	return 0;
+}
+
+static const char *const ucall_names[] = {
+	[EXOTIC_UCALL_SYNC] = "sync",
+	[EXOTIC_UCALL_ASSERT] = "assert",
+	[EXOTIC_UCALL_DONE] = "done",
+	[EXOTIC_UCALL_POISON] = "poison",
+	[EXOTIC_UCALL_EXCEPTION] = "exception",
+};
+
+static const char *kvm_exit_name(uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_UNKNOWN: return "unknown";
+	case KVM_EXIT_IO: return "io";
+	case KVM_EXIT_HLT: return "hlt";
+	case KVM_EXIT_MMIO: return "mmio";
+	case KVM_EXIT_SHUTDOWN: return "shutdown";
+	case KVM_EXIT_FAIL_ENTRY: return "fail-entry";
+	case KVM_EXIT_INTR: return "intr";
+	case KVM_EXIT_INTERNAL_ERROR: return "internal-error";
+	case KVM_EXIT_SYSTEM_EVENT: return "system-event";
+	default: return NULL;
+	}
+}
+
+EXOTIC_EXPORT const char *exotic_exit_describe(const struct exotic_exit *exit,
+					       char *buf, size_t len)
+{
+	const char *name;
+	size_t n;
+
+	if (!buf || !len)
+		return buf;
+	if (!exit) {
+		snprintf(buf, len, "(no exit)");
+		return buf;
+	}
+	if (exit->ucall != EXOTIC_UCALL_NONE && exit->ucall <= EXOTIC_UCALL_EXCEPTION) {
+		n = (size_t)snprintf(buf, len, "ucall %s", ucall_names[exit->ucall]);
+		if (exit->ucall == EXOTIC_UCALL_ASSERT && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " at %s:%u", exit->file,
+					      exit->line);
+		for (uint32_t i = 0; i < exit->nargs && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s0x%llx",
+					      i ? ", " : " {",
+					      (unsigned long long)exit->args[i]);
+		if (exit->nargs && n < len)
+			snprintf(buf + n, len - n, "}");
+		return buf;
+	}
+	name = kvm_exit_name(exit->reason);
+	if (name)
+		n = (size_t)snprintf(buf, len, "exit %s", name);
+	else
+		n = (size_t)snprintf(buf, len, "exit %u", exit->reason);
+	if (n >= len)
+		return buf;
+	switch (exit->reason) {
+	case KVM_EXIT_MMIO:
+		snprintf(buf + n, len - n, " %s 0x%llx/%u at rip 0x%llx",
+			 exit->mmio_write ? "write" : "read",
+			 (unsigned long long)exit->mmio_addr, exit->mmio_len,
+			 (unsigned long long)exit->rip);
+		break;
+	case KVM_EXIT_IO:
+		snprintf(buf + n, len - n, " %s port 0x%x/%u at rip 0x%llx",
+			 exit->io_out ? "out" : "in", exit->io_port, exit->io_size,
+			 (unsigned long long)exit->rip);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(buf + n, len - n, " hw reason 0x%llx",
+			 (unsigned long long)exit->hw_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(buf + n, len - n, " suberror %u at rip 0x%llx", exit->suberror,
+			 (unsigned long long)exit->rip);
+		break;
+	default:
+		snprintf(buf + n, len - n, " at rip 0x%llx", (unsigned long long)exit->rip);
+		break;
+	}
+	return buf;
+}
