@@ -2,8 +2,11 @@
 # written into the source tree.
 #
 #   make            build driver, libexotic, examples, tools and tests
+#   make storm      the main job: a storm in the test VM, with its report
 #   make check      deps + build + host unit tests + guest suites (one summary line)
-#   make storm      the main job: a storm in the test VM
+#   make matrix     the conformance matrix and reproducers, per kernel profile
+#   make kvm-patched  KVM modules with kernel-patches/ applied
+#   make vm-shell   a shell in the test VM
 #   make help       every target
 
 BUILD   ?= build
@@ -149,6 +152,18 @@ check-vm:
 vm-shell: all
 	$(Q)scripts/vm-run --interactive
 
+# The main job: a storm over every kind x method in the test VM.
+storm:
+	$(Q)scripts/storm
+
+# The conformance matrix and the reproducers on every available profile.
+matrix:
+	$(Q)scripts/matrix
+
+# KVM modules with kernel-patches/6.1 applied, for the patched profile.
+kvm-patched: $(PIN)
+	$(Q)scripts/kvm-patched
+
 lint: $(PIN)
 	$(Q)scripts/lint
 
@@ -160,9 +175,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver deps check check-unit check-vm vm-shell lint install clean"
+	@echo "targets: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched lint install clean"
 
-.PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell lint install clean help
+.PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 
