@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * exotic: kernel API differences after 6.1, in one place.
+ */
+#ifndef _EXOTIC_COMPAT_H
+#define _EXOTIC_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/* 6.3 made vm_flags read-only behind vm_flags_set()/vm_flags_clear(). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+static inline void exotic_vm_flags_set(struct vm_area_struct *vma,
+				       unsigned long flags)
+{
+	vm_flags_set(vma, flags);
+}
+
+static inline void exotic_vm_flags_clear(struct vm_area_struct *vma,
+					 unsigned long flags)
+{
+	vm_flags_clear(vma, flags);
+}
+#else
+static inline void exotic_vm_flags_set(struct vm_area_struct *vma,
+				       unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void exotic_vm_flags_clear(struct vm_area_struct *vma,
+					 unsigned long flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+/* 6.6 replaced enum page_entry_size with an order in ->huge_fault(). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define EXOTIC_HUGE_FAULT_ARG		unsigned int order
+#define EXOTIC_HUGE_FAULT_IS_PMD	(order == PMD_SHIFT - PAGE_SHIFT)
+#else
+#define EXOTIC_HUGE_FAULT_ARG		enum page_entry_size pe_size
+#define EXOTIC_HUGE_FAULT_IS_PMD	(pe_size == PE_SIZE_PMD)
+#endif
+
+/*
+ * Before 6.12 the fault path only calls ->huge_fault() for special VMAs
+ * (VM_PFNMAP) when the mapping's host inode is DAX; the driver's private
+ * inode is marked S_DAX for that reason alone.  thp_get_unmapped_area()
+ * also needs it to align addresses.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#define EXOTIC_NEEDS_DAX_HOST	1
+#else
+#define EXOTIC_NEEDS_DAX_HOST	0
+#endif
+
+#endif /* _EXOTIC_COMPAT_H */

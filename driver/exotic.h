@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * exotic: internal definitions shared by the driver's files.
+ */
+#ifndef _EXOTIC_H
+#define _EXOTIC_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "include/uapi/exotic_uapi.h"
+#include "compat.h"
+
+/*
+ * Each region owns a 4 GiB window of the file's offset space, selected by
+ * its handle: mmap_offset = handle << EXOTIC_SLOT_SHIFT.  With handles below
+ * 4096 every offset fits the 32-bit page offset of mmap2().
+ */
+#define EXOTIC_SLOT_SHIFT	32
+#define EXOTIC_SLOT_PGSHIFT	(EXOTIC_SLOT_SHIFT - PAGE_SHIFT)
+#define EXOTIC_MAX_HANDLE	4095U
+#define EXOTIC_MAX_LENGTH	(1ULL << EXOTIC_SLOT_SHIFT)
+#define EXOTIC_HUGE_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+
+/* Region states beyond the uapi ones: freed regions only live on in VMAs. */
+#define EXOTIC_STATE_FREED	3
+
+/* Bug injection (module parameter inject_bug). */
+enum exotic_inject {
+	EXOTIC_INJECT_NONE = 0,
+	EXOTIC_INJECT_SKIP_ZAP_ON_MIGRATE,
+	EXOTIC_INJECT_LATE_ZAP,
+	EXOTIC_INJECT_EXTRA_REF,
+};
+
+/* Module parameters (main.c). */
+extern unsigned long long exotic_carveout_base;
+extern unsigned long long exotic_carveout_size;
+extern unsigned long long exotic_max_bytes;
+extern unsigned int exotic_max_regions;
+extern unsigned int exotic_max_order;
+extern unsigned int exotic_quarantine_ms;
+extern bool exotic_unsafe_driver_bugs;
+extern int exotic_inject_bug;
+
+struct exotic_region;
+
+/* What backs a region: one small table per memory kind. */
+struct exotic_mem_ops {
+	const char *name;
+	bool has_struct_page;
+	unsigned int min_order;
+	int (*alloc_block)(unsigned int order, unsigned long *pfn);
+	void (*free_block)(unsigned long pfn, unsigned int order);
+	/* refcount the idx-th page of a block must have, before mappings */
+	int (*expected_refcount)(unsigned int order, unsigned long idx);
+};
+
+/* How a region is mapped: one small table per method. */
+struct exotic_map_ops {
+	const char *name;
+	unsigned long vm_flags;
+	/* populate at mmap time (remap method), may be NULL */
+	int (*mmap)(struct exotic_region *r, struct vm_area_struct *vma);
+	const struct vm_operations_struct *vm_ops;
+	const struct vm_operations_struct *vm_ops_mkwrite;
+};
+
+struct exotic_file {
+	struct mutex lock;		/* handle table changes */
+	struct xarray regions;		/* handle -> struct exotic_region */
+	u32 next_handle;
+	unsigned int nr_regions;
+	struct inode *inode;		/* owns the address_space we zap */
+	struct address_space *mapping;
+};
+
+struct exotic_region {
+	struct kref kref;		/* handle + each VMA + each retired block */
+	struct list_head dev_node;	/* exotic_dev.regions, for debugfs */
+	struct address_space *mapping;	/* valid while the handle exists */
+
+	u32 handle;
+	u32 kind;
+	u32 method;
+	u32 order;
+	u32 flags;
+	u32 state;			/* under lock */
+	bool extra_ref;			/* inject_bug=extra_ref at alloc */
+	u64 length;
+	unsigned long nr_pages;
+	unsigned long nr_blocks;
+	pgoff_t pgoff;			/* first page offset in the file */
+	const struct exotic_mem_ops *mem;
+	const struct exotic_map_ops *map;
+
+	/*
+	 * Events take lock for write, faults and queries for read: a fault
+	 * never maps a PFN that an event has retired.
+	 */
+	struct rw_semaphore lock;
+	unsigned long *block_pfn;	/* first PFN of each block, under lock */
+
+	atomic64_t faults;
+	atomic64_t zaps;
+	atomic64_t migrations;
+	atomic64_t anomalies;
+	atomic64_t quarantined;		/* pages */
+	u64 epoch;			/* under lock */
+
+	struct list_head retired;	/* struct exotic_retired, quarantine lock */
+	unsigned long nr_retired;	/* pages on that list */
+};
+
+/* A block taken out of service, poisoned and held for a while. */
+struct exotic_retired {
+	struct list_head dev_node;
+	struct list_head region_node;
+	struct exotic_region *region;	/* holds a reference */
+	const struct exotic_mem_ops *mem;
+	unsigned long pfn;
+	unsigned int order;
+	u64 offset;			/* where it was in the region */
+	u64 epoch;
+	unsigned long deadline;		/* jiffies */
+	bool extra_ref;			/* inject_bug=extra_ref to repair */
+	bool hold;			/* freed only with the region */
+	struct inode *zap_inode;	/* inject_bug=late_zap: zap at the end */
+};
+
+struct exotic_dev {
+	atomic64_t epoch;
+	atomic64_t used_bytes;
+	atomic64_t nr_regions;
+
+	struct mutex regions_lock;	/* regions list */
+	struct list_head regions;
+
+	spinlock_t quarantine_lock;
+	struct list_head quarantine;
+	struct delayed_work quarantine_work;
+
+	/* carve-out, if configured */
+	struct gen_pool *carveout_pool;
+	void *carveout_vaddr;
+	struct resource *carveout_res;
+	unsigned long carveout_nr_valid;
+};
+
+extern struct exotic_dev exotic_dev;
+
+/* memory kinds */
+extern const struct exotic_mem_ops exotic_mem_refcounted;
+extern const struct exotic_mem_ops exotic_mem_compound;
+extern const struct exotic_mem_ops exotic_mem_noncompound;
+extern const struct exotic_mem_ops exotic_mem_reserved;
+extern const struct exotic_mem_ops exotic_mem_carveout;
+int exotic_carveout_init(void);
+void exotic_carveout_exit(void);
+bool exotic_carveout_available(void);
+void *exotic_carveout_vaddr(unsigned long pfn);
+gfp_t exotic_gfp(unsigned int order);
+
+/* mapping methods */
+extern const struct exotic_map_ops exotic_map_remap;
+extern const struct exotic_map_ops exotic_map_fault;
+extern const struct exotic_map_ops exotic_map_huge;
+extern const struct exotic_map_ops exotic_map_mixed;
+extern const struct exotic_map_ops exotic_map_page;
+vm_fault_t exotic_fault_pte(struct vm_fault *vmf);
+vm_fault_t exotic_pfn_mkwrite(struct vm_fault *vmf);
+void exotic_vm_open(struct vm_area_struct *vma);
+void exotic_vm_close(struct vm_area_struct *vma);
+
+/* regions */
+int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a);
+int exotic_region_event(struct exotic_file *xf, unsigned int cmd,
+			struct exotic_event *ev);
+struct exotic_region *exotic_region_get(struct exotic_file *xf, u32 handle);
+void exotic_region_put(struct exotic_region *r);
+void exotic_uncharge(u64 bytes);
+void exotic_region_release_all(struct exotic_file *xf);
+int exotic_region_mmap(struct exotic_file *xf, struct vm_area_struct *vma);
+unsigned long exotic_region_pfn(struct exotic_region *r, unsigned long page);
+bool exotic_region_fault_begin(struct exotic_region *r, pgoff_t pgoff,
+			       unsigned long *page);
+void exotic_region_count_faults(struct exotic_region *r, unsigned long n);
+void *exotic_pfn_map(const struct exotic_mem_ops *mem, unsigned long pfn);
+void exotic_pfn_unmap(const struct exotic_mem_ops *mem, void *vaddr);
+
+/* quarantine */
+void exotic_quarantine_init(void);
+void exotic_quarantine_exit(void);
+enum exotic_retire_how {
+	EXOTIC_RETIRE_NORMAL,
+	EXOTIC_RETIRE_HOLD,	/* still mapped: freed after the region's zap */
+	EXOTIC_RETIRE_LATE_ZAP,	/* still mapped: zap when quarantine ends */
+};
+
+void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
+			 u64 offset, u64 epoch, enum exotic_retire_how how,
+			 struct inode *inode);
+void exotic_release_held(struct exotic_region *r);
+bool exotic_poison_intact(const struct exotic_mem_ops *mem, unsigned long pfn,
+			  unsigned int order, unsigned long idx, u64 epoch);
+
+/* introspection */
+int exotic_region_info(struct exotic_file *xf, struct exotic_region_info *info);
+int exotic_region_query(struct exotic_file *xf, struct exotic_query *q);
+int exotic_page_expected(struct exotic_region *r, unsigned long pfn,
+			 unsigned long idx);
+void exotic_check_block(struct exotic_region *r, unsigned long pfn);
+
+/* ioctl */
+long exotic_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* debugfs */
+void exotic_debugfs_init(void);
+void exotic_debugfs_exit(void);
+
+#endif /* _EXOTIC_H */

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exotic: module, parameters, misc device and file operations.
+ *
+ * Every open file gets its own inode on a private pseudo filesystem; its
+ * address_space is the file's f_mapping, so unmap_mapping_range() on it
+ * reaches every VMA of that file and nothing else.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "exotic.h"
+
+#define EXOTIC_FS_MAGIC		0x45584f54	/* "EXOT" */
+
+unsigned long long exotic_carveout_base;
+module_param_named(carveout_base, exotic_carveout_base, ullong, 0444);
+MODULE_PARM_DESC(carveout_base,
+		 "Physical base of a memmap=SIZE$ADDR carve-out to hand out as PFNs without struct page (0: none)");
+
+unsigned long long exotic_carveout_size;
+module_param_named(carveout_size, exotic_carveout_size, ullong, 0444);
+MODULE_PARM_DESC(carveout_size, "Size in bytes of that carve-out (0: none)");
+
+unsigned long long exotic_max_bytes = 512ULL << 20;
+module_param_named(max_bytes, exotic_max_bytes, ullong, 0644);
+MODULE_PARM_DESC(max_bytes,
+		 "Bytes all files together may hold, quarantine included (default 512 MiB)");
+
+unsigned int exotic_max_regions = 64;
+module_param_named(max_regions, exotic_max_regions, uint, 0644);
+MODULE_PARM_DESC(max_regions, "Regions per open file (default 64, at most 4095)");
+
+unsigned int exotic_max_order = MAX_ORDER - 1;
+module_param_named(max_order, exotic_max_order, uint, 0644);
+MODULE_PARM_DESC(max_order, "Largest block order accepted (default and limit MAX_ORDER - 1)");
+
+unsigned int exotic_quarantine_ms = 100;
+module_param_named(quarantine_ms, exotic_quarantine_ms, uint, 0644);
+MODULE_PARM_DESC(quarantine_ms,
+		 "How long retired pages stay poisoned before they are freed (default 100 ms, at most 60000)");
+
+bool exotic_unsafe_driver_bugs;
+module_param_named(unsafe_driver_bugs, exotic_unsafe_driver_bugs, bool, 0644);
+MODULE_PARM_DESC(unsafe_driver_bugs,
+		 "Allow EXOTIC_ALLOC_UNSAFE_DRIVER_BUG: reproduce driver bugs such as vm_insert_page() on refcount-0 tail pages (default off)");
+
+int exotic_inject_bug;
+static const char * const exotic_inject_names[] = {
+	[EXOTIC_INJECT_NONE] = "none",
+	[EXOTIC_INJECT_SKIP_ZAP_ON_MIGRATE] = "skip_zap_on_migrate",
+	[EXOTIC_INJECT_LATE_ZAP] = "late_zap",
+	[EXOTIC_INJECT_EXTRA_REF] = "extra_ref",
+};
+
+static int exotic_inject_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(exotic_inject_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(exotic_inject_bug, i);
+	return 0;
+}
+
+static int exotic_inject_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  exotic_inject_names[READ_ONCE(exotic_inject_bug)]);
+}
+
+static const struct kernel_param_ops exotic_inject_ops = {
+	.set = exotic_inject_set,
+	.get = exotic_inject_get,
+};
+module_param_cb(inject_bug, &exotic_inject_ops, NULL, 0644);
+MODULE_PARM_DESC(inject_bug,
+		 "Inject a driver bug for oracle tests: none (default), skip_zap_on_migrate, late_zap, extra_ref");
+
+struct exotic_dev exotic_dev;
+static struct vfsmount *exotic_mnt;
+
+static int exotic_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, EXOTIC_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type exotic_fs_type = {
+	.name = "exotic",
+	.init_fs_context = exotic_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static int exotic_open(struct inode *inode, struct file *file)
+{
+	struct exotic_file *xf;
+
+	xf = kzalloc(sizeof(*xf), GFP_KERNEL);
+	if (!xf)
+		return -ENOMEM;
+	xf->inode = alloc_anon_inode(exotic_mnt->mnt_sb);
+	if (IS_ERR(xf->inode)) {
+		int ret = PTR_ERR(xf->inode);
+
+		kfree(xf);
+		return ret;
+	}
+	if (EXOTIC_NEEDS_DAX_HOST)
+		xf->inode->i_flags |= S_DAX;
+	xf->mapping = xf->inode->i_mapping;
+	mutex_init(&xf->lock);
+	xa_init_flags(&xf->regions, XA_FLAGS_ALLOC1);
+	file->f_mapping = xf->mapping;
+	file->private_data = xf;
+	return nonseekable_open(inode, file);
+}
+
+static int exotic_release(struct inode *inode, struct file *file)
+{
+	struct exotic_file *xf = file->private_data;
+
+	exotic_region_release_all(xf);
+	xa_destroy(&xf->regions);
+	mutex_destroy(&xf->lock);
+	iput(xf->inode);
+	kfree(xf);
+	return 0;
+}
+
+static int exotic_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return exotic_region_mmap(file->private_data, vma);
+}
+
+static const struct file_operations exotic_fops = {
+	.owner = THIS_MODULE,
+	.open = exotic_open,
+	.release = exotic_release,
+	.mmap = exotic_mmap,
+	.unlocked_ioctl = exotic_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.get_unmapped_area = thp_get_unmapped_area,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice exotic_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "exotic",
+	.fops = &exotic_fops,
+	.mode = 0600,
+};
+
+static void exotic_check_layout(void)
+{
+	BUILD_BUG_ON(sizeof(struct exotic_version) != 96);
+	BUILD_BUG_ON(sizeof(struct exotic_alloc) != 72);
+	BUILD_BUG_ON(sizeof(struct exotic_event) != 48);
+	BUILD_BUG_ON(sizeof(struct exotic_region_info) != 128);
+	BUILD_BUG_ON(sizeof(struct exotic_page) != 40);
+	BUILD_BUG_ON(sizeof(struct exotic_query) != 48);
+	BUILD_BUG_ON(sizeof(struct exotic_poison) != 16);
+	BUILD_BUG_ON(EXOTIC_HUGE_SIZE != PMD_SIZE);
+}
+
+static int __init exotic_init(void)
+{
+	int ret;
+
+	exotic_check_layout();
+	atomic64_set(&exotic_dev.epoch, 0);
+	atomic64_set(&exotic_dev.used_bytes, 0);
+	mutex_init(&exotic_dev.regions_lock);
+	INIT_LIST_HEAD(&exotic_dev.regions);
+	exotic_quarantine_init();
+
+	exotic_mnt = kern_mount(&exotic_fs_type);
+	if (IS_ERR(exotic_mnt))
+		return PTR_ERR(exotic_mnt);
+
+	ret = exotic_carveout_init();
+	if (ret)
+		goto err_unmount;
+
+	exotic_debugfs_init();
+
+	ret = misc_register(&exotic_misc);
+	if (ret)
+		goto err_debugfs;
+	return 0;
+
+err_debugfs:
+	exotic_debugfs_exit();
+	exotic_carveout_exit();
+err_unmount:
+	kern_unmount(exotic_mnt);
+	return ret;
+}
+
+static void __exit exotic_exit(void)
+{
+	misc_deregister(&exotic_misc);
+	exotic_debugfs_exit();
+	exotic_quarantine_exit();
+	exotic_carveout_exit();
+	kern_unmount(exotic_mnt);
+}
+
+module_init(exotic_init);
+module_exit(exotic_exit);
+
+MODULE_DESCRIPTION("Exotic memory for KVM tests: refcount-0 tails, reserved pages, PFNs without struct page");
+MODULE_LICENSE("GPL");

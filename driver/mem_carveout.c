@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exotic: PFNs of a carve-out of physical memory that the kernel does not
+ * manage (memmap=SIZE$ADDR), like a VRAM or PCI BAR: no struct page.
+ *
+ * Only the administrator names the carve-out, through carveout_base and
+ * carveout_size; it must not intersect System RAM.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/genalloc.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/string.h>
+
+#include "exotic.h"
+
+bool exotic_carveout_available(void)
+{
+	return exotic_dev.carveout_pool;
+}
+
+void *exotic_carveout_vaddr(unsigned long pfn)
+{
+	return exotic_dev.carveout_vaddr +
+	       (PFN_PHYS(pfn) - exotic_carveout_base);
+}
+
+int exotic_carveout_init(void)
+{
+	u64 base = exotic_carveout_base, size = exotic_carveout_size, end;
+	unsigned long pfn, nr_valid = 0;
+	struct gen_pool *pool;
+	int ret;
+
+	if (!base && !size)
+		return 0;
+	if (!base || !size || !PAGE_ALIGNED(base) || !PAGE_ALIGNED(size) ||
+	    check_add_overflow(base, size, &end) ||
+	    (end - 1) > (u64)PFN_PHYS(ULONG_MAX >> PAGE_SHIFT)) {
+		pr_err("carve-out %#llx+%#llx: base and size must be non-zero and page aligned\n",
+		       base, size);
+		return -EINVAL;
+	}
+	if (region_intersects(base, size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pr_err("carve-out %#llx+%#llx intersects System RAM: boot with memmap=%#llx$%#llx\n",
+		       base, size, size, base);
+		return -EINVAL;
+	}
+	exotic_dev.carveout_res = request_mem_region(base, size,
+						     "exotic carve-out");
+	if (!exotic_dev.carveout_res) {
+		pr_err("carve-out %#llx+%#llx is busy\n", base, size);
+		return -EBUSY;
+	}
+	exotic_dev.carveout_vaddr = memremap(base, size, MEMREMAP_WB);
+	if (!exotic_dev.carveout_vaddr) {
+		ret = -ENOMEM;
+		goto err_release;
+	}
+	pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	if (!pool) {
+		ret = -ENOMEM;
+		goto err_unmap;
+	}
+	ret = gen_pool_add(pool, base, size, NUMA_NO_NODE);
+	if (ret)
+		goto err_pool;
+
+	for (pfn = PHYS_PFN(base); pfn < PHYS_PFN(end); pfn++)
+		if (pfn_valid(pfn))
+			nr_valid++;
+	exotic_dev.carveout_nr_valid = nr_valid;
+	exotic_dev.carveout_pool = pool;
+	pr_info("carve-out %#llx-%#llx: %llu pages, %lu of them pfn_valid\n",
+		base, end - 1, size >> PAGE_SHIFT, nr_valid);
+	return 0;
+
+err_pool:
+	gen_pool_destroy(pool);
+err_unmap:
+	memunmap(exotic_dev.carveout_vaddr);
+	exotic_dev.carveout_vaddr = NULL;
+err_release:
+	release_mem_region(base, size);
+	exotic_dev.carveout_res = NULL;
+	return ret;
+}
+
+void exotic_carveout_exit(void)
+{
+	if (!exotic_dev.carveout_pool)
+		return;
+	gen_pool_destroy(exotic_dev.carveout_pool);
+	exotic_dev.carveout_pool = NULL;
+	memunmap(exotic_dev.carveout_vaddr);
+	exotic_dev.carveout_vaddr = NULL;
+	release_mem_region(exotic_carveout_base, exotic_carveout_size);
+	exotic_dev.carveout_res = NULL;
+}
+
+static int carveout_alloc(unsigned int order, unsigned long *pfn)
+{
+	size_t size = PAGE_SIZE << order;
+	unsigned long addr;
+
+	addr = gen_pool_alloc_algo(exotic_dev.carveout_pool, size,
+				   gen_pool_first_fit_order_align, NULL);
+	if (!addr)
+		return -ENOMEM;
+	*pfn = PHYS_PFN(addr);
+	memset(exotic_carveout_vaddr(*pfn), 0, size);
+	return 0;
+}
+
+static void carveout_free(unsigned long pfn, unsigned int order)
+{
+	gen_pool_free(exotic_dev.carveout_pool, PFN_PHYS(pfn),
+		      PAGE_SIZE << order);
+}
+
+static int carveout_expected(unsigned int order, unsigned long idx)
+{
+	return -1;
+}
+
+const struct exotic_mem_ops exotic_mem_carveout = {
+	.name = "carveout",
+	.has_struct_page = false,
+	.alloc_block = carveout_alloc,
+	.free_block = carveout_free,
+	.expected_refcount = carveout_expected,
+};

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exotic: refcounted order-0 pages, like a TTM system BO or udmabuf.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+
+#include "exotic.h"
+
+gfp_t exotic_gfp(unsigned int order)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
+
+	if (order)
+		gfp |= __GFP_RETRY_MAYFAIL;
+	return gfp;
+}
+
+static int refcounted_alloc(unsigned int order, unsigned long *pfn)
+{
+	struct page *page = alloc_page(exotic_gfp(0));
+
+	if (!page)
+		return -ENOMEM;
+	*pfn = page_to_pfn(page);
+	return 0;
+}
+
+static void refcounted_free(unsigned long pfn, unsigned int order)
+{
+	put_page(pfn_to_page(pfn));
+}
+
+static int refcounted_expected(unsigned int order, unsigned long idx)
+{
+	return 1;
+}
+
+const struct exotic_mem_ops exotic_mem_refcounted = {
+	.name = "refcounted",
+	.has_struct_page = true,
+	.alloc_block = refcounted_alloc,
+	.free_block = refcounted_free,
+	.expected_refcount = refcounted_expected,
+};
