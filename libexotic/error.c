@@ -17,7 +17,7 @@ EXOTIC_EXPORT const char *exotic_strerror(int err)
 	case -ENOENT:
 		return "exotic device or module not found (module not loaded?): run modprobe exotic or exotic_module_load()";
 	case -ENODEV:
-		return "no such device: is the driver loaded (modprobe exotic, modprobe kvm_amd or kvm_intel)?";
+		return "no such device: the region was revoked, the carve-out is not configured (memmap= and carveout_base/size), or the driver is not loaded (modprobe exotic, kvm_amd or kvm_intel)";
 	case -EACCES:
 		return "permission denied: run as root or install the udev rule (70-exotic.rules, group kvm) and join that group";
 	case -EPERM:

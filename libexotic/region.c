@@ -269,6 +269,20 @@ static void explain_alloc_error(struct exotic_ctx *ctx,
 	}
 }
 
+/* The driver may pick a larger block (carve-out mapped huge): ask it. */
+static void update_order(struct exotic_region *r)
+{
+	struct exotic_region_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.handle = r->handle;
+	if (exotic_ioctl(r->fd, EXOTIC_IOC_INFO, &info) == 0)
+		r->order = info.order;
+	else
+		exotic_dbg(r->ctx, "no info on new region %u: assuming order %u\n",
+			   r->handle, r->order);
+}
+
 static int region_free(struct exotic_region *r)
 {
 	struct exotic_event ev = { .handle = r->handle };
@@ -324,6 +338,7 @@ EXOTIC_EXPORT int exotic_region_new(struct exotic_device *dev,
 	r->flags = params->flags;
 	r->length = params->length;
 	r->mmap_offset = a.mmap_offset;
+	update_order(r);
 	r->prot = params->prot ? params->prot :
 		  (params->flags & EXOTIC_ALLOC_READONLY) ? PROT_READ :
 		  PROT_READ | PROT_WRITE;
@@ -453,14 +468,17 @@ EXOTIC_EXPORT int exotic_region_unmap(struct exotic_region *r)
 	return 0;
 }
 
-/* [offset, offset + length) page aligned and inside the region. */
+/*
+ * [offset, offset + length) page aligned, not empty and inside the region;
+ * with zero_ok, length 0 means "to the end".
+ */
 static int check_range(struct exotic_region *r, const char *what,
 		       uint64_t offset, uint64_t length, bool zero_ok)
 {
 	uint64_t ps = page_size();
 
 	if (offset % ps || length % ps || (!zero_ok && !length) ||
-	    offset > r->length || length > r->length - offset) {
+	    offset >= r->length || length > r->length - offset) {
 		exotic_err(r->ctx, "%s of region %u: range +%#llx len %#llx is not page aligned or not inside the region (%#llx bytes)\n",
 			   what, r->handle, (unsigned long long)offset,
 			   (unsigned long long)length,
@@ -587,10 +605,17 @@ static int event(struct exotic_region *r, unsigned long request,
 	ev.offset = offset;
 	ev.length = length;
 	err = exotic_ioctl(r->fd, request, &ev);
+	if (err == -ENODEV) {
+		exotic_err(r->ctx, "%s of region %u: the region was revoked\n",
+			   what, r->handle);
+		return err;
+	}
 	if (err < 0) {
-		exotic_err(r->ctx, "%s of region %u +%#llx len %#llx: %s\n",
+		exotic_err(r->ctx, "%s of region %u +%#llx len %#llx: %s%s\n",
 			   what, r->handle, (unsigned long long)offset,
-			   (unsigned long long)length, strerror(-err));
+			   (unsigned long long)length, strerror(-err),
+			   err == -EINVAL && request == EXOTIC_IOC_MIGRATE ?
+			   " (migrate needs whole blocks)" : "");
 		return err;
 	}
 	exotic_dbg(r->ctx, "%s of region %u +%#llx len %#llx: epoch %llu\n",

@@ -246,7 +246,8 @@ static void test_new_mmap_fails(void **state)
 	assert_true(logcap_has(&f->cap, "mmap of region"));
 
 	/* Huge: the reservation fails, or the fixed mapping into it. */
-	p = params(EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_HUGE, 2 * MiB);
+	p = params(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, 2 * MiB);
+	p.order = 9;
 	wrap_fail("mmap", 0, ENOMEM);
 	assert_int_equal(exotic_region_new(f->dev, &p, &r), -ENOMEM);
 	assert_true(logcap_has(&f->cap, "2 MiB aligned"));
@@ -316,6 +317,8 @@ static void test_readonly(void **state)
 
 	p.order = 2;
 	p.flags = EXOTIC_ALLOC_READONLY | EXOTIC_ALLOC_MKWRITE;
+	assert_int_equal(exotic_region_new(f->dev, &p, &r), -EINVAL);
+	p.flags = EXOTIC_ALLOC_READONLY;
 	assert_int_equal(exotic_region_new(f->dev, &p, &r), 0);
 	assert_int_equal(exotic_region_prot(r), PROT_READ);
 	assert_int_equal(exotic_region_flags(r), p.flags);
@@ -328,6 +331,24 @@ static void test_readonly(void **state)
 	exotic_region_unref(r);
 }
 
+static void test_order_from_driver(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_region *r;
+
+	/* The driver maps the carve-out huge in 2 MiB blocks: order 9. */
+	r = new_region(f, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 2 * MiB);
+	assert_int_equal(fakedev.last_alloc.order, 0);	/* what was asked */
+	assert_int_equal(exotic_region_order(r), 9);
+	exotic_region_unref(r);
+	/* Without an answer, what was asked. */
+	wrap_fail_ioctl(EXOTIC_IOC_INFO, 0, EIO);
+	r = new_region(f, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 2 * MiB);
+	assert_int_equal(exotic_region_order(r), 0);
+	assert_true(logcap_has(&f->cap, "assuming order 0"));
+	exotic_region_unref(r);
+}
+
 static void test_huge_aligned(void **state)
 {
 	struct fixture *f = *state;
@@ -335,8 +356,12 @@ static void test_huge_aligned(void **state)
 
 	/* Whatever the address space looks like, every one is aligned. */
 	for (int i = 0; i < 3; i++) {
-		r[i] = new_region(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_HUGE,
-				  (uint64_t)(i + 1) * 2 * MiB);
+		struct exotic_region_params p = params(EXOTIC_KIND_NONCOMPOUND,
+						       EXOTIC_MAP_HUGE,
+						       (uint64_t)(i + 1) * 2 * MiB);
+
+		p.order = 9;
+		assert_int_equal(exotic_region_new(f->dev, &p, &r[i]), 0);
 		assert_int_equal((uintptr_t)exotic_region_addr(r[i]) % (2 * MiB), 0);
 		memset(exotic_region_addr(r[i]), 0xa5, exotic_region_length(r[i]));
 		assert_int_equal(backing_u64(f, r[i], exotic_region_length(r[i]) - 8),
@@ -476,9 +501,9 @@ static void test_query(void **state)
 	assert_int_equal(pages[1].offset, 7 * PG);
 	assert_int_equal(exotic_region_query(r, 2 * PG, pages, 3), 3);
 	assert_int_equal(pages[0].offset, 2 * PG);
-	assert_int_equal(exotic_region_query(r, 8 * PG, pages, 16), 0);
 
 	fakedev.ioctls = 0;
+	assert_int_equal(exotic_region_query(r, 8 * PG, pages, 16), -EINVAL);
 	assert_int_equal(exotic_region_query(r, 100, pages, 16), -EINVAL);
 	assert_int_equal(exotic_region_query(r, 9 * PG, pages, 16), -EINVAL);
 	assert_int_equal(exotic_region_query(r, 0, NULL, 16), -EINVAL);
@@ -525,13 +550,14 @@ static void test_revoke(void **state)
 	assert_int_equal(fakedev.last_query.flags, EXOTIC_QUERY_RETIRED);
 	assert_int_equal(exotic_region_query_retired(r, 3, pages, 8), 1);
 	assert_int_equal(exotic_region_query_retired(r, 4, pages, 8), 0);
-	/* A live-region query of a revoked region: the driver's EINVAL. */
-	assert_int_equal(exotic_region_query(r, 0, pages, 8), -EINVAL);
+	/* A live-region query of a revoked region: the driver's ENODEV. */
+	assert_int_equal(exotic_region_query(r, 0, pages, 8), -ENODEV);
 	/* Events after revoke are refused by the driver, and explained. */
 	logcap_clear(&f->cap);
-	assert_int_equal(exotic_region_invalidate(r, 0, 0, NULL), -EINVAL);
-	assert_true(logcap_has(&f->cap, "invalidate of region"));
-	assert_int_equal(exotic_region_revoke(r, NULL), 0);
+	assert_int_equal(exotic_region_invalidate(r, 0, 0, NULL), -ENODEV);
+	assert_true(logcap_has(&f->cap, "invalidate of region 1: the region was revoked"));
+	assert_int_equal(exotic_region_migrate(r, 0, 0, NULL), -ENODEV);
+	assert_int_equal(exotic_region_revoke(r, NULL), -ENODEV);
 	assert_int_equal(exotic_region_revoke(NULL, &epoch), -EINVAL);
 	exotic_region_unref(r);
 }
@@ -572,6 +598,9 @@ static void test_invalidate_migrate(void **state)
 	wrap_fail_ioctl(EXOTIC_IOC_MIGRATE, 0, ENOMEM);
 	assert_int_equal(exotic_region_migrate(r, 0, 0, &e1), -ENOMEM);
 	assert_int_equal(e1, 1234);
+	wrap_fail_ioctl(EXOTIC_IOC_MIGRATE, 0, EINVAL);
+	assert_int_equal(exotic_region_migrate(r, 0, 0, &e1), -EINVAL);
+	assert_true(logcap_has(&f->cap, "whole blocks"));
 	exotic_region_unref(r);
 }
 
@@ -664,6 +693,7 @@ int main(void)
 		T(test_new_maps_region),
 		T(test_accessors_null),
 		T(test_readonly),
+		T(test_order_from_driver),
 		T(test_huge_aligned),
 		T(test_nomap_map_unmap),
 		T(test_extra_mapping),

@@ -97,9 +97,18 @@ static int do_alloc(struct exotic_alloc *a)
 		FAIL(EOPNOTSUPP);
 	if (a->order > v->max_order)
 		FAIL(EINVAL);
+	if ((a->flags & EXOTIC_ALLOC_READONLY) && (a->flags & EXOTIC_ALLOC_MKWRITE))
+		FAIL(EINVAL);
+	if ((a->flags & EXOTIC_ALLOC_MKWRITE) && a->method != EXOTIC_MAP_FAULT &&
+	    a->method != EXOTIC_MAP_MIXED)
+		FAIL(EINVAL);
+	/* As the driver: the carve-out mapped huge uses 2 MiB blocks. */
+	if (a->method == EXOTIC_MAP_HUGE && a->kind == EXOTIC_KIND_CARVEOUT &&
+	    a->order < 9)
+		a->order = 9;
 	block = PAGE << a->order;
 	if (a->method == EXOTIC_MAP_HUGE && block < EXOTIC_HUGE_SIZE)
-		block = EXOTIC_HUGE_SIZE;
+		FAIL(EINVAL);
 	if (!a->length || a->length % block || a->length > FAKEDEV_REGION_SPAN)
 		FAIL(EINVAL);
 	if (a->method == EXOTIC_MAP_PAGE && a->kind != EXOTIC_KIND_REFCOUNTED &&
@@ -146,9 +155,11 @@ static int do_event(unsigned long req, struct exotic_event *ev)
 	if (req == EXOTIC_IOC_FREE || req == EXOTIC_IOC_REVOKE) {
 		if (ev->offset || ev->length)
 			FAIL(EINVAL);
+		if (req == EXOTIC_IOC_REVOKE && r->state != EXOTIC_STATE_LIVE)
+			FAIL(ENODEV);
 	} else {
 		if (r->state != EXOTIC_STATE_LIVE)
-			FAIL(EINVAL);
+			FAIL(ENODEV);
 		len = ev->length ? ev->length : r->length - ev->offset;
 		if (ev->offset % PAGE || len % PAGE || ev->offset > r->length ||
 		    len > r->length - ev->offset)
@@ -216,8 +227,9 @@ static int do_query(struct exotic_query *q)
 	if (retired) {
 		avail = q->offset < r->retired_pages ? r->retired_pages - q->offset : 0;
 	} else {
-		if (r->state != EXOTIC_STATE_LIVE || q->offset % PAGE ||
-		    q->offset > r->length)
+		if (r->state != EXOTIC_STATE_LIVE)
+			FAIL(ENODEV);
+		if (q->offset % PAGE || q->offset >= r->length)
 			FAIL(EINVAL);
 		avail = (r->length - q->offset) / PAGE;
 	}
