@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The KVM layer against the real KVM (run in the test VM: scripts/vm-run --
+ * test_kvm).  Ordinary anonymous memslots first: the guest programs write,
+ * walk and checksum, and every result is checked against the host's own
+ * view of the memory; then memslot moves and deletes, errors surfaced from
+ * KVM_RUN, and the nested VMRUN probe.  The exotic kinds x methods are in
+ * test_kvm_exotic.c.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <linux/kvm.h>
+#include <cmocka.h>
+
+#include "exotic/exotic.h"
+
+#define MiB		(1ULL << 20)
+#define SLOT_GPA	(16 * MiB)
+#define SLOT_LEN	(2 * MiB)
+
+struct fixture {
+	struct exotic_ctx *ctx;
+	struct exotic_vm *vm;
+	struct exotic_vcpu *vcpu;
+	uint8_t *mem;		/* slot 0: SLOT_LEN anonymous bytes at SLOT_GPA */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	void *mem;
+	int ret;
+
+	assert_non_null(f);
+	assert_int_equal(exotic_new(&f->ctx), 0);
+	ret = exotic_kvm_available(f->ctx);
+	if (ret) {
+		print_message("no usable /dev/kvm: %s\n", exotic_strerror(ret));
+		exotic_unref(f->ctx);
+		free(f);
+		skip();
+	}
+	assert_int_equal(exotic_vm_new(f->ctx, &f->vm), 0);
+	assert_int_equal(exotic_vm_add_anon_slot(f->vm, 0, SLOT_GPA, SLOT_LEN, 0, &mem), 0);
+	f->mem = mem;
+	assert_int_equal(exotic_vcpu_new(f->vm, 0, &f->vcpu), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (!f)
+		return 0;
+	exotic_vcpu_unref(f->vcpu);
+	exotic_vm_unref(f->vm);
+	exotic_unref(f->ctx);
+	free(f);
+	return 0;
+}
+
+/* Run until the program reports done, assert or an exception, or until
+ * any exit that is not a ucall.  POISON reports are counted in *poison. */
+static int run_program(struct exotic_vcpu *vcpu, struct exotic_exit *exit,
+		       int *poison)
+{
+	for (int i = 0; i < 1000000; i++) {
+		int ret = exotic_vcpu_run(vcpu, exit);
+
+		if (ret)
+			return ret;
+		if (exit->ucall == EXOTIC_UCALL_POISON) {
+			if (poison)
+				(*poison)++;
+			continue;
+		}
+		if (exit->ucall != EXOTIC_UCALL_SYNC)
+			return 0;
+	}
+	fail_msg("guest never finished");
+	return -ETIMEDOUT;
+}
+
+static void expect_done(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
+{
+	char buf[256];
+	int ret = run_program(vcpu, exit, NULL);
+
+	if (ret)
+		fail_msg("KVM_RUN: %s", exotic_strerror(ret));
+	if (exit->ucall != EXOTIC_UCALL_DONE)
+		fail_msg("expected done, got %s", exotic_exit_describe(exit, buf, sizeof(buf)));
+}
+
+/* Issue 2: the guest writes a pattern, the host reads it back. */
+static void test_write_pattern(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = SLOT_GPA, .len = SLOT_LEN, .stride = 64, .seed = 0x5eed,
+	};
+	struct exotic_exit exit;
+	uint64_t bad;
+
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exit.nargs, 1);
+	assert_int_equal(exit.args[0], SLOT_LEN / 64);
+	assert_int_equal(exotic_guest_verify(f->mem, SLOT_GPA, SLOT_LEN, 64, 0x5eed, &bad),
+			 SLOT_LEN / 64);
+	assert_int_equal(bad, ~0ULL);
+	/* Only the stride words were written, the rest is still zero. */
+	for (size_t off = 0; off < SLOT_LEN; off += 64)
+		for (size_t i = 8; i < 64; i++)
+			if (f->mem[off + i])
+				fail_msg("guest wrote outside its words at +0x%zx", off + i);
+	/* A run after done halts and stays put. */
+	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
+	assert_int_equal(exit.reason, KVM_EXIT_HLT);
+}
+
+/* Half the slot, several passes: counts scale, nothing beyond is touched. */
+static void test_write_passes_subrange(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = SLOT_GPA + MiB, .len = 64 * 1024, .seed = 7, .passes = 3,
+	};
+	struct exotic_exit exit;
+
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exit.args[0], 3 * 16);	/* 16 pages, 3 passes */
+	assert_int_equal(exotic_guest_verify(f->mem + MiB, SLOT_GPA + MiB, 64 * 1024,
+					     0, 7, NULL), 16);
+	assert_int_equal(exotic_guest_verify(f->mem, SLOT_GPA, MiB, 0, 7, NULL), 0);
+}
+
+static void test_walk_ok(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = SLOT_GPA, .len = SLOT_LEN, .stride = 16, .seed = 0xabcdef,
+		.passes = 2,
+	};
+	struct exotic_exit exit;
+	int poison = 0;
+
+	exotic_guest_fill(f->mem, SLOT_GPA, SLOT_LEN, 16, 0xabcdef);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, &poison), 0);
+	assert_int_equal(exit.ucall, EXOTIC_UCALL_DONE);
+	assert_int_equal(exit.nargs, 4);
+	assert_int_equal(exit.args[0], 2 * SLOT_LEN / 16);	/* ok */
+	assert_int_equal(exit.args[1], 0);			/* in flight */
+	assert_int_equal(exit.args[2], 0);			/* detections */
+	assert_int_equal(exit.args[3], 2);			/* passes */
+	assert_int_equal(poison, 0);
+}
+
+/* A word the host corrupts: the guest asserts with gpa, expected, actual. */
+static void test_walk_mismatch_asserts(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = SLOT_GPA, .len = SLOT_LEN, .seed = 99,
+	};
+	uint64_t bad_off = 37 * 4096, junk = 0x1234;
+	struct exotic_exit exit;
+	char buf[256];
+
+	exotic_guest_fill(f->mem, SLOT_GPA, SLOT_LEN, 0, 99);
+	memcpy(f->mem + bad_off, &junk, 8);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
+	assert_int_equal(exit.ucall, EXOTIC_UCALL_ASSERT);
+	assert_int_equal(exit.args[0], SLOT_GPA + bad_off);
+	assert_int_equal(exit.args[1], exotic_guest_stamp(99, SLOT_GPA + bad_off));
+	assert_int_equal(exit.args[2], junk);
+	assert_non_null(strstr(exit.file, "programs.S"));
+	assert_true(exit.line > 0);
+	exotic_exit_describe(&exit, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "assert at"));
+}
+
+/* DESIGN §5: poison of epoch k is in flight until done_epoch >= k. */
+static void test_walk_poison_epochs(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = SLOT_GPA, .len = SLOT_LEN, .seed = 3,
+	};
+	struct exotic_poison poison = { EXOTIC_POISON_MAGIC, 5 };
+	uint64_t off = 100 * 4096;
+	struct exotic_exit exit;
+	int reports = 0;
+
+	exotic_guest_fill(f->mem, SLOT_GPA, SLOT_LEN, 0, 3);
+	memcpy(f->mem + off, &poison, sizeof(poison));
+
+	assert_int_equal(exotic_vm_publish_epoch(f->vm, 4), 0);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, &reports), 0);
+	assert_int_equal(exit.ucall, EXOTIC_UCALL_DONE);
+	assert_int_equal(exit.args[0], SLOT_LEN / 4096 - 1);
+	assert_int_equal(exit.args[1], 1);	/* in flight */
+	assert_int_equal(exit.args[2], 0);
+	assert_int_equal(reports, 0);
+
+	assert_int_equal(exotic_vm_publish_epoch(f->vm, 5), 0);
+	assert_int_equal(exotic_vm_done_epoch(f->vm), 5);
+	assert_int_equal(exotic_vm_publish_epoch(f->vm, 4), -EINVAL);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
+	assert_int_equal(exit.ucall, EXOTIC_UCALL_POISON);
+	assert_int_equal(exit.args[0], SLOT_GPA + off);
+	assert_int_equal(exit.args[1], 5);
+	assert_int_equal(exit.args[2], 5);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exit.args[1], 0);
+	assert_int_equal(exit.args[2], 1);	/* detections */
+}
+
+/* FOREVER walks until the host says stop; SYNC_PASS reports each pass. */
+static void test_walk_forever_stop(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = SLOT_GPA, .len = 64 * 1024, .seed = 11,
+		.flags = EXOTIC_GUEST_FOREVER | EXOTIC_GUEST_SYNC_PASS,
+	};
+	struct exotic_exit exit;
+	int syncs = 0;
+
+	exotic_guest_fill(f->mem, SLOT_GPA, 64 * 1024, 0, 11);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	for (;;) {
+		assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
+		if (exit.ucall != EXOTIC_UCALL_SYNC)
+			break;
+		syncs++;
+		assert_int_equal(exit.args[0], (uint64_t)syncs);	/* pass number */
+		assert_int_equal(exit.args[1], (uint64_t)syncs * 16);	/* ok so far */
+		if (syncs == 5)
+			exotic_vm_set_stop(f->vm, true);
+	}
+	assert_int_equal(exit.ucall, EXOTIC_UCALL_DONE);
+	assert_int_equal(syncs, 5);
+	assert_int_equal(exit.args[3], 5);
+	exotic_vm_set_stop(f->vm, false);
+}
+
+static void test_checksum(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = SLOT_GPA, .len = SLOT_LEN, .stride = 8, .passes = 2,
+	};
+	struct exotic_exit exit;
+
+	srand(42);
+	for (size_t i = 0; i < SLOT_LEN; i++)
+		f->mem[i] = (uint8_t)rand();
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, SLOT_LEN, 8));
+	assert_int_equal(exit.args[1], SLOT_LEN / 8);
+	/* One changed byte changes the guest's sum. */
+	f->mem[SLOT_LEN - 1] ^= 1;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, SLOT_LEN, 8));
+}
+
+/* A moved slot is seen at its new address; a deleted one is MMIO. */
+static void test_move_and_delete(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t new_gpa = 64 * MiB;
+	struct exotic_guest_params p = {
+		.gpa = new_gpa, .len = SLOT_LEN, .seed = 1,
+	};
+	struct exotic_exit exit;
+	char buf[256];
+
+	assert_int_equal(exotic_vm_move_slot(f->vm, 0, new_gpa), 0);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exotic_guest_verify(f->mem, new_gpa, SLOT_LEN, 0, 1, NULL),
+			 SLOT_LEN / 4096);
+
+	/* The old address is now unbacked: the first read exits as MMIO. */
+	p.gpa = SLOT_GPA;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
+	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
+	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
+	assert_int_equal(exit.mmio_addr, SLOT_GPA);
+	assert_int_equal(exit.mmio_write, 0);
+	exotic_exit_describe(&exit, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "mmio read"));
+
+	assert_int_equal(exotic_vm_delete_slot(f->vm, 0), 0);
+	assert_int_equal(exotic_vm_delete_slot(f->vm, 0), -ENOENT);
+	p.gpa = new_gpa;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
+	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
+	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
+	assert_int_equal(exit.mmio_addr, new_gpa);
+	assert_int_equal(exit.mmio_write, 1);
+}
+
+/* Overlaps and the system range are refused before KVM sees them. */
+static void test_slot_conflicts(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(exotic_vm_add_anon_slot(f->vm, 1, SLOT_GPA + MiB, SLOT_LEN, 0, NULL),
+			 -EEXIST);
+	assert_int_equal(exotic_vm_add_anon_slot(f->vm, 0, 512 * MiB, SLOT_LEN, 0, NULL),
+			 -EEXIST);
+	assert_int_equal(exotic_vm_add_anon_slot(f->vm, 1, EXOTIC_VM_SYSTEM_GPA, SLOT_LEN,
+						 0, NULL), -EINVAL);
+	assert_int_equal(exotic_vm_add_anon_slot(f->vm, 1, 512 * MiB, SLOT_LEN, 0, NULL), 0);
+	assert_int_equal(exotic_vm_move_slot(f->vm, 1, SLOT_GPA), -EEXIST);
+	assert_int_equal(exotic_vm_move_slot(f->vm, 1, EXOTIC_VM_SYSTEM_GPA - MiB), -EINVAL);
+}
+
+/* A read-only slot: reads work, a guest write exits as MMIO. */
+static void test_readonly_slot(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = 512 * MiB, .len = SLOT_LEN, .seed = 8,
+	};
+	struct exotic_exit exit;
+	void *mem;
+
+	assert_int_equal(exotic_vm_add_anon_slot(f->vm, 1, 512 * MiB, SLOT_LEN,
+						 EXOTIC_SLOT_READONLY, &mem), 0);
+	exotic_guest_fill(mem, 512 * MiB, SLOT_LEN, 0, 8);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exit.args[0], SLOT_LEN / 4096);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
+	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
+	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
+	assert_int_equal(exit.mmio_addr, 512 * MiB);
+	assert_int_equal(exit.mmio_write, 1);
+}
+
+/*
+ * KVM_RUN errors are surfaced with their errno: a slot whose host memory
+ * is PROT_NONE cannot be faulted in, and KVM_RUN fails with EFAULT.
+ */
+static void test_run_efault_surfaced(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = SLOT_GPA, .len = SLOT_LEN, .seed = 1,
+	};
+	struct exotic_exit exit;
+
+	assert_int_equal(mprotect(f->mem, SLOT_LEN, PROT_NONE), 0);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
+	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), -EFAULT);
+	assert_int_equal(exit.reason, KVM_EXIT_UNKNOWN);
+	assert_int_equal(mprotect(f->mem, SLOT_LEN, PROT_READ | PROT_WRITE), 0);
+	/* Reloading after the failure works: the vCPU is still usable. */
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
+	expect_done(f->vcpu, &exit);
+}
+
+/* The nested probe in ordinary memory: L2 must run (the control case). */
+static void test_vmrun_control(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = { .flags = EXOTIC_PROBE_CONTROL };
+	struct exotic_exit exit;
+
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+	expect_done(f->vcpu, &exit);
+	if (exit.args[0] == EXOTIC_PROBE_NO_SVM)
+		skip();
+	assert_string_equal(exotic_probe_result_name(exit.args[0]), "entered");
+
+	/* The same with the VMCB in a user slot of anonymous memory. */
+	p = (struct exotic_guest_params){ .vmcb_gpa = SLOT_GPA + 8192 };
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exit.args[0], EXOTIC_PROBE_ENTERED);
+	/* L1 got the #VMEXIT for VMMCALL (0x81) in its VMCB. */
+	assert_int_equal(*(uint32_t *)(f->mem + 8192 + 0x70), 0x81);
+}
+
+/* A VMCB address with no memslot: kvm_vcpu_map() fails, L1 gets #GP. */
+static void test_vmrun_unbacked_gp(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.vmcb_gpa = 256 * MiB, .flags = EXOTIC_PROBE_NO_INIT,
+	};
+	struct exotic_exit exit;
+
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+	expect_done(f->vcpu, &exit);
+	if (exit.args[0] == EXOTIC_PROBE_NO_SVM)
+		skip();
+	assert_string_equal(exotic_probe_result_name(exit.args[0]), "#GP");
+	assert_int_equal(exit.args[1], 0);	/* error code */
+
+	/* An invalid VMCB (zeroed: no VMRUN intercept) is not entered. */
+	memset(f->mem, 0, 4096);
+	p = (struct exotic_guest_params){ .vmcb_gpa = SLOT_GPA, .flags = EXOTIC_PROBE_NO_INIT };
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exit.args[0], EXOTIC_PROBE_NOT_ENTERED);
+	assert_int_equal(*(uint32_t *)(f->mem + 0x70), 0xffffffff);	/* VMEXIT_INVALID */
+}
+
+/* Two vCPUs run their own programs on their own halves. */
+static void test_two_vcpus(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_vcpu *v1;
+	struct exotic_guest_params p0 = { .gpa = SLOT_GPA, .len = MiB, .seed = 1 };
+	struct exotic_guest_params p1 = { .gpa = SLOT_GPA + MiB, .len = MiB, .seed = 2 };
+	struct exotic_exit exit;
+
+	assert_int_equal(exotic_vcpu_new(f->vm, 0, &v1), -EEXIST);
+	assert_int_equal(exotic_vcpu_new(f->vm, 1, &v1), 0);
+	assert_int_equal(exotic_vcpu_get_id(v1), 1);
+	assert_ptr_equal(exotic_vcpu_get_vm(v1), f->vm);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p0), 0);
+	assert_int_equal(exotic_guest_load(v1, EXOTIC_GUEST_WRITE, &p1), 0);
+	expect_done(v1, &exit);
+	expect_done(f->vcpu, &exit);
+	assert_int_equal(exotic_guest_verify(f->mem, SLOT_GPA, MiB, 0, 1, NULL), 256);
+	assert_int_equal(exotic_guest_verify(f->mem + MiB, SLOT_GPA + MiB, MiB, 0, 2, NULL), 256);
+	exotic_vcpu_unref(v1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_write_pattern, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_passes_subrange, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_mismatch_asserts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_poison_epochs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_forever_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checksum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_and_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_efault_surfaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmrun_control, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmrun_unbacked_gp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_vcpus, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("kvm", tests, NULL, NULL);
+}
