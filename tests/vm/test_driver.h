@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the driver suites (tests/vm/test_driver*.c).  They use
+ * the raw uapi and check PFN facts through /proc/self/pagemap,
+ * /proc/kpageflags, /proc/kpagecount and /proc/iomem, independently of the
+ * driver's own answers.
+ */
+#ifndef TEST_DRIVER_H
+#define TEST_DRIVER_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exotic_uapi.h"
+
+#define PG		4096UL
+#define HUGE		(2UL << 20)
+
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) */
+#define KPF_COMPOUND_HEAD	15
+#define KPF_COMPOUND_TAIL	16
+#define KPF_NOPAGE		20
+#define KPF_RESERVED		32
+
+#define PM_PRESENT	(1ULL << 63)
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+
+static inline int dev_open(void)
+{
+	return open("/dev/exotic", O_RDWR | O_CLOEXEC);
+}
+
+/* Open the device or skip the test, explicitly. */
+#define DEV_OPEN_OR_SKIP(fd)						\
+	do {								\
+		(fd) = dev_open();					\
+		if ((fd) < 0) {						\
+			print_message("# no /dev/exotic: %s\n",		\
+				      strerror(errno));			\
+			skip();						\
+		}							\
+	} while (0)
+
+static inline int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int ex_alloc(int fd, uint32_t kind, uint32_t method,
+			   uint64_t length, uint32_t order, uint32_t flags,
+			   struct exotic_alloc *out)
+{
+	struct exotic_alloc a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = kind;
+	a.method = method;
+	a.length = length;
+	a.order = order;
+	a.flags = flags;
+	ret = xioctl(fd, EXOTIC_IOC_ALLOC, &a);
+	if (out)
+		*out = a;
+	return ret;
+}
+
+static inline int ex_event(int fd, unsigned long cmd, uint32_t handle,
+			   uint64_t offset, uint64_t length, uint64_t *epoch)
+{
+	struct exotic_event ev;
+	int ret;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.handle = handle;
+	ev.offset = offset;
+	ev.length = length;
+	ret = xioctl(fd, cmd, &ev);
+	if (epoch)
+		*epoch = ev.epoch;
+	return ret;
+}
+
+static inline int ex_info(int fd, uint32_t handle, struct exotic_region_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->handle = handle;
+	return xioctl(fd, EXOTIC_IOC_INFO, i);
+}
+
+static inline int ex_version(int fd, struct exotic_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	return xioctl(fd, EXOTIC_IOC_VERSION, v);
+}
+
+/* Returns the number of entries written, or -errno. */
+static inline long ex_query(int fd, uint32_t handle, uint32_t flags,
+			    uint64_t offset, struct exotic_page *pages,
+			    uint64_t count)
+{
+	struct exotic_query q;
+	int ret;
+
+	memset(&q, 0, sizeof(q));
+	q.handle = handle;
+	q.flags = flags;
+	q.offset = offset;
+	q.count = count;
+	q.pages = (uintptr_t)pages;
+	ret = xioctl(fd, EXOTIC_IOC_QUERY, &q);
+	return ret ? ret : (long)q.count;
+}
+
+static inline void *ex_map(int fd, uint64_t offset, size_t len, int prot)
+{
+	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)offset);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* --------------------------------------------------------------- /proc */
+
+static inline uint64_t pagemap_entry(const void *addr)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &e, sizeof(e),
+			       ((uintptr_t)addr / PG) * sizeof(e)), sizeof(e));
+	close(fd);
+	return e;
+}
+
+/* PFN behind addr, or 0 when not present. */
+static inline uint64_t pagemap_pfn(const void *addr)
+{
+	uint64_t e = pagemap_entry(addr);
+
+	return (e & PM_PRESENT) ? (e & PM_PFN_MASK) : 0;
+}
+
+/*
+ * /proc/kpageflags word for pfn; sets *beyond when the file ends before pfn
+ * (a PFN above max_pfn: no struct page).
+ */
+static inline uint64_t kpageflags(uint64_t pfn, bool *beyond)
+{
+	uint64_t flags = 0;
+	ssize_t n;
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	n = pread(fd, &flags, sizeof(flags), pfn * sizeof(flags));
+	close(fd);
+	assert_true(n == 0 || n == sizeof(flags));
+	if (beyond)
+		*beyond = n == 0;
+	return flags;
+}
+
+static inline int64_t kpagecount(uint64_t pfn)
+{
+	uint64_t count = 0;
+	ssize_t n;
+	int fd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	n = pread(fd, &count, sizeof(count), pfn * sizeof(count));
+	close(fd);
+	return n == sizeof(count) ? (int64_t)count : -1;
+}
+
+/* Is [phys, phys + len) inside a /proc/iomem line named name? */
+static inline bool iomem_contains(const char *name, uint64_t phys, uint64_t len)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+		char *colon = strchr(line, ':');
+
+		if (!colon || sscanf(line, " %llx-%llx", &start, &end) != 2)
+			continue;
+		if (!strstr(colon, name))
+			continue;
+		if (phys >= start && phys + len - 1 <= end)
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Does [phys, phys + len) overlap any System RAM line of /proc/iomem? */
+static inline bool iomem_overlaps_ram(uint64_t phys, uint64_t len)
+{
+	char line[256];
+	bool overlap = false;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+
+		if (!strstr(line, "System RAM") ||
+		    sscanf(line, " %llx-%llx", &start, &end) != 2)
+			continue;
+		if (phys <= end && phys + len - 1 >= start)
+			overlap = true;
+	}
+	fclose(f);
+	return overlap;
+}
+
+/* ----------------------------------------------------------- signals */
+
+static sigjmp_buf probe_env;
+static volatile sig_atomic_t probe_sig;
+
+static inline void probe_handler(int sig)
+{
+	probe_sig = sig;
+	siglongjmp(probe_env, 1);
+}
+
+/* Touch addr; returns 0, SIGBUS or SIGSEGV. */
+static inline int probe_access(volatile uint64_t *addr, bool write)
+{
+	struct sigaction sa, obus, osegv;
+	int ret = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = probe_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	probe_sig = 0;
+	if (sigsetjmp(probe_env, 1) == 0) {
+		if (write)
+			*addr = 0x5a5a5a5a5a5a5a5aULL;
+		else
+			(void)*addr;
+	} else {
+		ret = probe_sig;
+	}
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	return ret;
+}
+
+/* ----------------------------------------------------------- patterns */
+
+static inline uint64_t pattern(uint64_t seed, uint64_t off)
+{
+	uint64_t x = seed ^ (off * 0x9e3779b97f4a7c15ULL);
+
+	x ^= x >> 31;
+	return x * 0xbf58476d1ce4e5b9ULL;
+}
+
+static inline void fill(void *p, size_t len, uint64_t seed)
+{
+	volatile uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern(seed, i * 8);
+}
+
+/* Returns the byte offset of the first mismatch, or -1. */
+static inline long verify(const void *p, size_t len, uint64_t seed)
+{
+	const volatile uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != pattern(seed, i * 8))
+			return (long)(i * 8);
+	return -1;
+}
+
+/* ------------------------------------------------------------ sysfs */
+
+static inline int param_read(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/exotic/parameters/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	return 0;
+}
+
+static inline int param_write(const char *name, const char *val)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/exotic/parameters/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static inline void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait until the device holds no bytes (quarantine drained). */
+static inline uint64_t wait_used_bytes(int fd, uint64_t target, unsigned int ms)
+{
+	struct exotic_version v;
+	unsigned int waited = 0;
+
+	for (;;) {
+		assert_int_equal(ex_version(fd, &v), 0);
+		if (v.used_bytes == target || waited >= ms)
+			return v.used_bytes;
+		sleep_ms(20);
+		waited += 20;
+	}
+}
+
+#endif /* TEST_DRIVER_H */
