@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Every exotic kind x mapping method as a memslot, through the real driver
+ * and the real KVM (run in the test VM: scripts/vm-run -- test_kvm_exotic).
+ *
+ * For each combination the host stamps the region through its own
+ * mapping, then the guest walks it, writes new stamps and checksums it.
+ * Whatever KVM decides, the outcome must be coherent: either KVM_RUN
+ * fails with EFAULT (KVM would not map that memory), or the guest saw
+ * exactly what the host wrote and the host sees exactly what the guest
+ * wrote.  The nested VMRUN probe then puts the VMCB on the region's
+ * second page (a tail page for the compound and non-compound kinds) to
+ * reach kvm_vcpu_map().
+ *
+ * On stock 6.1 (detected: no kvm.allow_unsafe_mappings parameter) the
+ * outcomes its source makes certain are asserted as well (see DESIGN §6):
+ * hva_to_pfn_remapped() takes a reference with get_page_unless_zero(), so
+ * refcounted, reserved (order 0: refcount 1 but PageReserved, so no
+ * reference is taken) and carve-out PFNs map and a refcount-0 tail page
+ * of a non-compound block does not (EFAULT, and #GP for the probe).
+ * The remaining cells are printed, one line each, for the expectation
+ * tables.  EXOTIC_TEST_FILTER (a cmocka name pattern) selects cells, and
+ * EXOTIC_TEST_UNSAFE=1 also runs the cells that crash stock 6.1 itself.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "exotic/exotic.h"
+
+#define MiB		(1ULL << 20)
+#define REGION_GPA	(1ULL << 30)
+#define REGION_LEN	(2 * MiB)
+#define PAGES		(REGION_LEN / 4096)
+
+static struct exotic_ctx *ctx;
+static struct exotic_device *dev;
+static bool stock_61;
+
+struct combo {
+	unsigned int kind;
+	unsigned int method;
+	char name[48];
+};
+
+struct fixture {
+	struct combo *c;
+	struct exotic_region *region;
+	struct exotic_vm *vm;
+	struct exotic_vcpu *vcpu;
+	uint8_t *mem;
+};
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (exotic_new(&ctx))
+		return -1;
+	stock_61 = access("/sys/module/kvm/parameters/allow_unsafe_mappings", F_OK) != 0;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	exotic_device_unref(dev);
+	exotic_unref(ctx);
+	return 0;
+}
+
+static unsigned int order_for(unsigned int kind, unsigned int method)
+{
+	/* huge maps whole 2 MiB blocks */
+	if (method == EXOTIC_MAP_HUGE && kind != EXOTIC_KIND_CARVEOUT)
+		return 9;
+	/*
+	 * Blocks of 4 pages where the kind has blocks, so there are tail
+	 * pages.  Reserved stays at order 0: a reserved tail page at
+	 * refcount 0 makes stock 6.1 WARN in kvm_is_zone_device_page(), a
+	 * known kernel bug that has its own reproducer, not this test.
+	 */
+	return kind == EXOTIC_KIND_COMPOUND || kind == EXOTIC_KIND_NONCOMPOUND ? 2 : 0;
+}
+
+/* The driver refuses these on purpose (DESIGN §3): huge needs 2 MiB blocks,
+ * which refcounted (order 0) never has; page needs struct pages and a
+ * non-zero refcount. */
+static bool refused_by_design(unsigned int kind, unsigned int method)
+{
+	if (method == EXOTIC_MAP_HUGE)
+		return kind == EXOTIC_KIND_REFCOUNTED;
+	if (method == EXOTIC_MAP_PAGE)
+		return kind == EXOTIC_KIND_NONCOMPOUND || kind == EXOTIC_KIND_CARVEOUT;
+	return false;
+}
+
+/*
+ * Combinations that crash stock 6.1 itself, for reproducers and not for
+ * this suite: 6.1 has no special bit for huge PFN mappings, so GUP-fast
+ * takes a vmf_insert_pfn_pmd() mapping for a THP and looks up the struct
+ * page of the PFN; carve-out PFNs have none (Oops in try_grab_folio()).
+ */
+static const char *unsafe_on_stock(unsigned int kind, unsigned int method)
+{
+	if (method == EXOTIC_MAP_HUGE && kind == EXOTIC_KIND_CARVEOUT)
+		return "GUP-fast takes the huge PFN mapping for a THP: Oops in try_grab_folio()";
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->c = *state;
+	*state = f;
+	return 0;
+}
+
+/* Skips (from the test body: cmocka counts a skip in a setup as an error)
+ * when KVM, the device or this combination is not available. */
+static void prepare(struct fixture *f, unsigned int kind, unsigned int method)
+{
+	struct exotic_region_params rp = {
+		.kind = kind, .method = method, .length = REGION_LEN,
+		.order = order_for(kind, method),
+	};
+	const char *why;
+	int ret;
+
+	ret = exotic_kvm_available(ctx);
+	if (ret) {
+		print_message("no usable /dev/kvm: %s\n", exotic_strerror(ret));
+		skip();
+	}
+	if (!dev) {
+		ret = exotic_device_open(ctx, &dev);
+		if (ret) {
+			print_message("no exotic device: %s\n", exotic_strerror(ret));
+			skip();
+		}
+	}
+	if (refused_by_design(kind, method)) {
+		assert_int_equal(exotic_region_new(dev, &rp, &f->region), -EINVAL);
+		print_message("%s/%s: refused by the driver by design: skipped\n",
+			      exotic_kind_name(kind), exotic_method_name(method));
+		skip();
+	}
+	why = unsafe_on_stock(kind, method);
+	if (why && stock_61 && !getenv("EXOTIC_TEST_UNSAFE")) {
+		print_message("%s/%s: skipped on stock 6.1: %s (EXOTIC_TEST_UNSAFE=1 runs it)\n",
+			      exotic_kind_name(kind), exotic_method_name(method), why);
+		skip();
+	}
+	ret = exotic_region_new(dev, &rp, &f->region);
+	if (ret == -EOPNOTSUPP || ret == -ENODEV) {
+		print_message("%s/%s: not offered by the driver now (%s): skipped\n",
+			      exotic_kind_name(kind), exotic_method_name(method),
+			      exotic_strerror(ret));
+		skip();
+	}
+	assert_int_equal(ret, 0);
+	f->mem = exotic_region_addr(f->region);
+	assert_non_null(f->mem);
+	assert_int_equal(exotic_vm_new(ctx, &f->vm), 0);
+	assert_int_equal(exotic_vm_add_region_slot(f->vm, 0, REGION_GPA, f->region, 0), 0);
+	assert_int_equal(exotic_vcpu_new(f->vm, 0, &f->vcpu), 0);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (!f)
+		return 0;
+	exotic_vcpu_unref(f->vcpu);
+	exotic_vm_unref(f->vm);
+	exotic_region_unref(f->region);
+	free(f);
+	return 0;
+}
+
+/* 0 with the final ucall in *exit, or KVM_RUN's negative errno. */
+static int run_program(struct exotic_vcpu *vcpu, struct exotic_exit *exit,
+		       int *poison)
+{
+	for (;;) {
+		int ret = exotic_vcpu_run(vcpu, exit);
+
+		if (ret)
+			return ret;
+		if (exit->ucall == EXOTIC_UCALL_POISON && poison) {
+			(*poison)++;
+			continue;
+		}
+		if (exit->ucall != EXOTIC_UCALL_SYNC)
+			return 0;
+	}
+}
+
+static void expect_done(const struct exotic_exit *exit)
+{
+	char buf[256];
+
+	if (exit->ucall != EXOTIC_UCALL_DONE)
+		fail_msg("expected done, got %s", exotic_exit_describe(exit, buf, sizeof(buf)));
+}
+
+static const char *outcome(int ret)
+{
+	static char buf[4][24];
+	static int i;
+
+	if (!ret)
+		return "ok";
+	if (ret == -EFAULT)
+		return "EFAULT";
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "errno %d", -ret);
+	return buf[i];
+}
+
+/*
+ * What stock 6.1 must do with the walk, from its source (DESIGN §6):
+ * 1 maps, 0 KVM_RUN fails with EFAULT, -1 not asserted.
+ *  - VM_MIXEDMAP VMAs (mixed, and page, which the driver also marks
+ *    VM_MIXEDMAP): page goes through GUP with a real refcounted page; mixed
+ *    gets special PTEs that GUP refuses, and hva_to_pfn() only falls back
+ *    to hva_to_pfn_remapped() for VM_IO | VM_PFNMAP: EFAULT.
+ *  - VM_PFNMAP (remap, fault): kvm_try_get_pfn() takes no reference on
+ *    reserved or struct-page-less PFNs (they map) and calls
+ *    get_page_unless_zero() on the rest, which fails on the refcount-0
+ *    tail pages of compound and non-compound blocks: EFAULT.
+ *  - huge: follow_pte() cannot walk a huge PMD in 6.1; whether GUP-fast
+ *    got there first depends on the kind, so not asserted.
+ */
+static int stock_expect(unsigned int kind, unsigned int method)
+{
+	switch (method) {
+	case EXOTIC_MAP_MIXED:
+		return 0;
+	case EXOTIC_MAP_PAGE:
+		return 1;
+	case EXOTIC_MAP_REMAP:
+	case EXOTIC_MAP_FAULT:
+		return kind == EXOTIC_KIND_COMPOUND || kind == EXOTIC_KIND_NONCOMPOUND ? 0 : 1;
+	default:
+		return -1;
+	}
+}
+
+static void test_combo(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 0xc0ffee,
+	};
+	struct exotic_exit exit;
+	int walk, write, sum, probe, poison = 0;
+	const char *probe_name = "-";
+	uint64_t bad;
+
+	prepare(f, f->c->kind, f->c->method);
+	/* Walk: the guest reads the host's stamps. */
+	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, p.seed);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	walk = run_program(f->vcpu, &exit, &poison);
+	if (walk) {
+		assert_int_equal(walk, -EFAULT);
+	} else {
+		expect_done(&exit);
+		assert_int_equal(exit.args[0], PAGES);
+		assert_int_equal(exit.args[2], 0);
+		assert_int_equal(poison, 0);
+	}
+
+	/* Write: the host reads the guest's stamps. */
+	p.seed = 0xfeed;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
+	write = run_program(f->vcpu, &exit, NULL);
+	if (write) {
+		assert_int_equal(write, -EFAULT);
+	} else {
+		expect_done(&exit);
+		assert_int_equal(exit.args[0], PAGES);
+		assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0,
+						     p.seed, &bad), PAGES);
+	}
+
+	/* Checksum: both sides sum the same words. */
+	p.stride = 8;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
+	sum = run_program(f->vcpu, &exit, NULL);
+	if (sum) {
+		assert_int_equal(sum, -EFAULT);
+	} else {
+		expect_done(&exit);
+		assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, REGION_LEN, 8));
+	}
+	/* Reads and writes through the same mapping agree on mappability. */
+	assert_int_equal(walk, sum);
+
+	/* The nested probe: VMCB on the region's second page. */
+	p = (struct exotic_guest_params){ .vmcb_gpa = REGION_GPA + 4096 };
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+	probe = run_program(f->vcpu, &exit, NULL);
+	if (!probe) {
+		expect_done(&exit);
+		probe_name = exotic_probe_result_name(exit.args[0]);
+		assert_non_null(probe_name);
+		if (exit.args[0] == EXOTIC_PROBE_NOT_ENTERED)
+			fail_msg("%s: a valid VMCB was not entered", f->c->name);
+	}
+
+	print_message("%-24s walk %-8s write %-8s checksum %-8s vmrun %s\n", f->c->name,
+		      outcome(walk), outcome(write), outcome(sum),
+		      probe ? outcome(probe) : probe_name);
+
+	if (!stock_61)
+		return;
+	switch (stock_expect(f->c->kind, f->c->method)) {
+	case 1:
+		assert_int_equal(walk, 0);
+		assert_int_equal(write, 0);
+		break;
+	case 0:
+		assert_int_equal(walk, -EFAULT);
+		assert_int_equal(write, -EFAULT);
+		break;
+	}
+	/*
+	 * Both paths use hva_to_pfn() in 6.1: kvm_vcpu_map() fails exactly
+	 * where the fault path does, and L1 then gets #GP.  Not for huge:
+	 * there the walk's first access (the block's head page, refcount 1)
+	 * gets the whole 2 MiB mapped, while the probe looks up the tail
+	 * page itself.
+	 */
+	assert_int_equal(probe, 0);
+	if (f->c->method != EXOTIC_MAP_HUGE)
+		assert_string_equal(probe_name, walk ? "#GP" : "entered");
+}
+
+/* Revoke: KVM must not keep using the retired pages; KVM_RUN fails. */
+static void test_revoke_then_efault(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 5,
+	};
+	struct exotic_exit exit;
+	uint64_t epoch;
+	int poison = 0;
+
+	prepare(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT);
+	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, 5);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
+	expect_done(&exit);
+	assert_int_equal(exit.args[0], PAGES);
+
+	assert_int_equal(exotic_region_revoke(f->region, &epoch), 0);
+	assert_int_equal(exotic_vm_publish_epoch(f->vm, epoch), 0);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, &poison), -EFAULT);
+	/* Not a single read went through a stale translation first. */
+	assert_int_equal(poison, 0);
+}
+
+/* Migrate and invalidate: the guest sees the same stamps, no poison. */
+static void test_migrate_invalidate_clean(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 6, .passes = 1,
+	};
+	struct exotic_exit exit;
+	uint64_t epoch;
+	int poison = 0;
+
+	prepare(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT);
+	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, 6);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
+	expect_done(&exit);
+	assert_int_equal(exit.args[0], PAGES);
+
+	assert_int_equal(exotic_region_migrate(f->region, 0, 0, &epoch), 0);
+	assert_int_equal(exotic_vm_publish_epoch(f->vm, epoch), 0);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, &poison), 0);
+	expect_done(&exit);
+	assert_int_equal(exit.args[0], PAGES);
+	assert_int_equal(exit.args[2], 0);
+	assert_int_equal(poison, 0);
+
+	assert_int_equal(exotic_region_invalidate(f->region, 0, 0, &epoch), 0);
+	assert_int_equal(exotic_vm_publish_epoch(f->vm, epoch), 0);
+	p.seed = 7;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
+	expect_done(&exit);
+	assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0, 7, NULL),
+			 PAGES);
+}
+
+#define NR_COMBOS (EXOTIC_KIND_MAX * EXOTIC_MAP_MAX)
+
+int main(void)
+{
+	static struct combo combos[NR_COMBOS];
+	struct CMUnitTest tests[NR_COMBOS + 2];
+	int n = 0;
+
+	for (unsigned int k = 1; k <= EXOTIC_KIND_MAX; k++) {
+		for (unsigned int m = 1; m <= EXOTIC_MAP_MAX; m++) {
+			struct combo *c = &combos[n];
+
+			c->kind = k;
+			c->method = m;
+			snprintf(c->name, sizeof(c->name), "%s/%s", exotic_kind_name(k),
+				 exotic_method_name(m));
+			tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
+				test_combo, setup, teardown, c);
+			tests[n].name = c->name;
+			n++;
+		}
+	}
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+		test_revoke_then_efault, setup, teardown);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+		test_migrate_invalidate_clean, setup, teardown);
+	/* e.g. EXOTIC_TEST_FILTER=carveout/remap */
+	if (getenv("EXOTIC_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("EXOTIC_TEST_FILTER"));
+
+	return _cmocka_run_group_tests("kvm_exotic", tests, (size_t)n,
+				       group_setup, group_teardown);
+}
