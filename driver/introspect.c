@@ -49,8 +49,6 @@ static int exotic_expected(struct exotic_region *r, unsigned long pfn,
 
 	if (expected < 0)
 		return expected;
-	if (r->extra_ref && !idx)
-		expected++;
 	/* vm_insert_page() takes a reference per PTE, on the head */
 	if (live && r->method == EXOTIC_MAP_PAGE) {
 		if (r->kind == EXOTIC_KIND_COMPOUND) {

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest suite: events on /dev/exotic regions.  Revoke gives SIGBUS and frees
+ * the backing, invalidate refaults the same PFNs, migrate moves the data to
+ * new PFNs and poisons the old ones with the event's epoch while they are
+ * quarantined; faults and events never let a mapping see retired memory.
+ */
+#include <pthread.h>
+
+#include "test_driver.h"
+
+static char saved_quarantine[32];
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (param_read("quarantine_ms", saved_quarantine, sizeof(saved_quarantine)))
+		saved_quarantine[0] = 0;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (saved_quarantine[0])
+		param_write("quarantine_ms", saved_quarantine);
+	param_write("inject_bug", "none");
+	return 0;
+}
+
+static bool is_pfnmap(uint32_t method)
+{
+	return method == EXOTIC_MAP_REMAP || method == EXOTIC_MAP_FAULT ||
+	       method == EXOTIC_MAP_HUGE;
+}
+
+/* PFN of each page: from pagemap where the kernel shows it, else the driver. */
+static void region_pfns(int fd, uint32_t handle, uint32_t method,
+			const uint8_t *map, unsigned long npages, uint64_t *pfns)
+{
+	struct exotic_page *pages = calloc(npages, sizeof(*pages));
+	unsigned long i;
+
+	assert_non_null(pages);
+	assert_int_equal(ex_query(fd, handle, 0, 0, pages, npages), npages);
+	for (i = 0; i < npages; i++) {
+		pfns[i] = map ? pagemap_pfn(map + i * PG) : 0;
+		if (!pfns[i] && is_pfnmap(method))
+			pfns[i] = pages[i].pfn;
+		else if (map)
+			assert_int_equal(pfns[i], pages[i].pfn);
+	}
+	free(pages);
+}
+
+struct ev_case {
+	const char *name;
+	uint32_t kind;
+	uint32_t method;
+	uint32_t order;
+	uint64_t length;
+};
+
+static const struct ev_case cases[] = {
+	{ "refcounted/remap", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, 0, 8 * PG },
+	{ "refcounted/fault", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 0, 8 * PG },
+	{ "compound/page", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 1, 8 * PG },
+	{ "noncompound/mixed", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_MIXED, 2, 8 * PG },
+	{ "reserved/fault", EXOTIC_KIND_RESERVED, EXOTIC_MAP_FAULT, 1, 8 * PG },
+	{ "noncompound/huge", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_HUGE, 9, 2 * HUGE },
+	{ "carveout/mixed", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_MIXED, 0, 8 * PG },
+	{ "carveout/huge", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 9, 2 * HUGE },
+};
+
+static int open_for(const struct ev_case *c)
+{
+	struct exotic_version v;
+	int fd = dev_open();
+
+	if (fd < 0) {
+		print_message("# no /dev/exotic: %s\n", strerror(errno));
+		return -1;
+	}
+	assert_int_equal(ex_version(fd, &v), 0);
+	if (c->kind == EXOTIC_KIND_CARVEOUT &&
+	    !(v.kinds & (1U << EXOTIC_KIND_CARVEOUT))) {
+		print_message("# no carve-out configured\n");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Check the quarantined pages: the old PFNs, poisoned with epoch. */
+static void check_retired(int fd, uint32_t handle, const uint64_t *old,
+			  unsigned long n, uint64_t epoch)
+{
+	struct exotic_page *r = calloc(n + 1, sizeof(*r));
+	unsigned long i, j;
+
+	assert_non_null(r);
+	assert_int_equal(ex_query(fd, handle, EXOTIC_QUERY_RETIRED, 0, r, n + 1), n);
+	for (i = 0; i < n; i++) {
+		bool found = false;
+
+		assert_true(r[i].flags & EXOTIC_PAGE_QUARANTINED);
+		assert_true(r[i].flags & EXOTIC_PAGE_POISON_OK);
+		assert_int_equal(r[i].epoch, epoch);
+		for (j = 0; j < n; j++)
+			found |= r[i].pfn == old[j];
+		assert_true(found);
+	}
+	/* offset indexes the list */
+	assert_int_equal(ex_query(fd, handle, EXOTIC_QUERY_RETIRED, n - 1, r, 4), 1);
+	free(r);
+}
+
+static void test_revoke(void **state)
+{
+	const struct ev_case *c = *state;
+	unsigned long npages = c->length / PG, i;
+	struct exotic_region_info info;
+	struct exotic_version v;
+	struct exotic_page pg;
+	struct exotic_alloc a;
+	uint64_t epoch, base, *pfns;
+	uint8_t *map;
+	int fd = open_for(c);
+
+	if (fd < 0)
+		skip();
+	assert_int_equal(param_write("quarantine_ms", "4000"), 0);
+	base = wait_used_bytes(fd, 0, 10000);
+
+	assert_int_equal(ex_alloc(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	fill(map, c->length, 42);
+	pfns = calloc(npages, sizeof(*pfns));
+	assert_non_null(pfns);
+	region_pfns(fd, a.handle, c->method, map, npages, pfns);
+	assert_int_equal(ex_version(fd, &v), 0);
+	assert_int_equal(v.used_bytes, base + c->length);
+
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, &epoch), 0);
+	assert_true(epoch > 0);
+	for (i = 0; i < npages; i += 3) {
+		assert_int_equal(probe_access((uint64_t *)(map + i * PG), false), SIGBUS);
+		assert_int_equal(probe_access((uint64_t *)(map + i * PG), true), SIGBUS);
+		assert_int_equal(pagemap_pfn(map + i * PG), 0);
+	}
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	assert_int_equal(info.state, EXOTIC_STATE_REVOKED);
+	assert_int_equal(info.nr_pfns, 0);
+	assert_int_equal(info.epoch, epoch);
+	assert_true(info.zaps >= 1);
+	assert_int_equal(info.quarantined, npages);
+	assert_int_equal(info.refcount_anomalies, 0);
+	assert_int_equal(ex_query(fd, a.handle, 0, 0, &pg, 1), -ENODEV);
+	check_retired(fd, a.handle, pfns, npages, epoch);
+
+	/* the quarantine ends: the backing is freed */
+	assert_int_equal(param_write("quarantine_ms", saved_quarantine), 0);
+	assert_int_equal(wait_used_bytes(fd, base, 10000), base);
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	assert_int_equal(info.quarantined, 0);
+	assert_int_equal(info.refcount_anomalies, 0);
+	assert_int_equal(ex_query(fd, a.handle, EXOTIC_QUERY_RETIRED, 0, &pg, 1), 0);
+
+	assert_int_equal(probe_access((uint64_t *)map, false), SIGBUS);
+	munmap(map, c->length);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	free(pfns);
+	close(fd);
+}
+
+static void test_invalidate(void **state)
+{
+	const struct ev_case *c = *state;
+	unsigned long npages = c->length / PG, i;
+	struct exotic_region_info before, after;
+	struct exotic_alloc a;
+	uint64_t epoch, *pfns, *again;
+	uint8_t *map;
+	int fd = open_for(c);
+
+	if (fd < 0)
+		skip();
+	assert_int_equal(ex_alloc(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	fill(map, c->length, 7);
+	pfns = calloc(npages, sizeof(*pfns));
+	again = calloc(npages, sizeof(*again));
+	assert_non_null(pfns);
+	assert_non_null(again);
+	region_pfns(fd, a.handle, c->method, map, npages, pfns);
+	assert_int_equal(ex_info(fd, a.handle, &before), 0);
+
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_INVALIDATE, a.handle, 0, 0, &epoch), 0);
+	for (i = 0; i < npages; i++)
+		assert_int_equal(pagemap_pfn(map + i * PG), 0);
+	assert_int_equal(verify(map, c->length, 7), -1);
+	region_pfns(fd, a.handle, c->method, map, npages, again);
+	assert_memory_equal(pfns, again, npages * sizeof(*pfns));
+
+	assert_int_equal(ex_info(fd, a.handle, &after), 0);
+	assert_int_equal(after.zaps, before.zaps + 1);
+	assert_int_equal(after.epoch, epoch);
+	assert_int_equal(after.migrations, 0);
+	assert_int_equal(after.quarantined, 0);
+	if (c->method == EXOTIC_MAP_HUGE)
+		assert_int_equal(after.faults, before.faults + c->length / HUGE);
+	else
+		assert_int_equal(after.faults, before.faults + npages);
+
+	/* a partial invalidate zaps only its range (whole PMDs for huge) */
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_INVALIDATE, a.handle, PG, PG, NULL), 0);
+	if (!is_pfnmap(c->method)) {
+		assert_int_not_equal(pagemap_pfn(map), 0);
+		assert_int_equal(pagemap_pfn(map + PG), 0);
+		assert_int_not_equal(pagemap_pfn(map + 2 * PG), 0);
+	}
+	assert_int_equal(verify(map, c->length, 7), -1);
+	assert_int_equal(ex_info(fd, a.handle, &after), 0);
+	assert_int_equal(after.refcount_anomalies, 0);
+
+	munmap(map, c->length);
+	close(fd);
+	free(pfns);
+	free(again);
+}
+
+static void test_migrate(void **state)
+{
+	const struct ev_case *c = *state;
+	unsigned long npages = c->length / PG, i, j;
+	struct exotic_region_info info;
+	struct exotic_alloc a;
+	uint64_t epoch, *pfns, *moved;
+	uint8_t *map;
+	int fd = open_for(c);
+
+	if (fd < 0)
+		skip();
+	assert_int_equal(param_write("quarantine_ms", "4000"), 0);
+	assert_int_equal(ex_alloc(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	fill(map, c->length, 99);
+	pfns = calloc(npages, sizeof(*pfns));
+	moved = calloc(npages, sizeof(*moved));
+	assert_non_null(pfns);
+	assert_non_null(moved);
+	region_pfns(fd, a.handle, c->method, map, npages, pfns);
+
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, &epoch), 0);
+	for (i = 0; i < npages; i++)
+		assert_int_equal(pagemap_pfn(map + i * PG), 0);
+	/* data preserved, at new PFNs */
+	assert_int_equal(verify(map, c->length, 99), -1);
+	region_pfns(fd, a.handle, c->method, map, npages, moved);
+	for (i = 0; i < npages; i++)
+		for (j = 0; j < npages; j++)
+			assert_int_not_equal(moved[i], pfns[j]);
+	/* old PFNs quarantined, poisoned with this epoch */
+	check_retired(fd, a.handle, pfns, npages, epoch);
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	assert_int_equal(info.migrations, 1);
+	assert_int_equal(info.epoch, epoch);
+	assert_int_equal(info.quarantined, npages);
+	assert_int_equal(info.nr_pfns, npages);
+	assert_int_equal(info.refcount_anomalies, 0);
+
+	/* the new backing is writable and keeps what is written */
+	fill(map, c->length, 100);
+	assert_int_equal(verify(map, c->length, 100), -1);
+
+	munmap(map, c->length);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	assert_int_equal(param_write("quarantine_ms", saved_quarantine), 0);
+	close(fd);
+	free(pfns);
+	free(moved);
+}
+
+/* A migrate of a block-aligned sub-range moves only that range. */
+static void test_migrate_partial(void **state)
+{
+	unsigned long npages = 16, i;
+	uint64_t pfns[16], moved[16];
+	struct exotic_alloc a;
+	uint8_t *map;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE,
+				  npages * PG, 2, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, npages * PG, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	fill(map, npages * PG, 5);
+	region_pfns(fd, a.handle, EXOTIC_MAP_PAGE, map, npages, pfns);
+	/* blocks 1 and 2 of 4 */
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 4 * PG, 8 * PG, NULL), 0);
+	assert_int_equal(verify(map, npages * PG, 5), -1);
+	region_pfns(fd, a.handle, EXOTIC_MAP_PAGE, map, npages, moved);
+	for (i = 0; i < npages; i++) {
+		if (i >= 4 && i < 12)
+			assert_int_not_equal(moved[i], pfns[i]);
+		else
+			assert_int_equal(moved[i], pfns[i]);
+	}
+	munmap(map, npages * PG);
+	close(fd);
+}
+
+/* Huge method: exactly one fault per 2 MiB, also after an invalidate. */
+static void test_huge_faults(void **state)
+{
+	struct exotic_region_info info;
+	struct exotic_alloc a;
+	uint8_t *map;
+	uint64_t len = 4 * HUGE, i;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, len, 9, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	assert_int_equal((uintptr_t)map % HUGE, 0);
+	for (i = 0; i < len; i += PG)
+		(void)*(volatile uint64_t *)(map + i);
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	assert_int_equal(info.faults, len / HUGE);
+	/* a 4 KiB zap takes the whole PMD; one more huge fault brings it back */
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_INVALIDATE, a.handle, HUGE + PG, PG, NULL), 0);
+	for (i = 0; i < len; i += PG)
+		*(volatile uint64_t *)(map + i) = i;
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	assert_int_equal(info.faults, len / HUGE + 1);
+	/* a mapping that does not cover an aligned 2 MiB falls back to PTEs */
+	munmap(map, len);
+	map = ex_map(fd, a.mmap_offset + PG, 16 * PG, PROT_READ);
+	assert_non_null(map);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(*(volatile uint64_t *)(map + i * PG), (i + 1) * PG);
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	assert_int_equal(info.faults, len / HUGE + 1 + 16);
+	munmap(map, 16 * PG);
+	close(fd);
+}
+
+/* ------------------------------------------------- faults vs. events */
+
+struct racer {
+	volatile uint64_t *map;
+	size_t words;
+	volatile int stop;
+	volatile unsigned long reads;
+	unsigned long bad;
+};
+
+static void *reader(void *arg)
+{
+	struct racer *r = arg;
+	size_t i;
+
+	while (!r->stop) {
+		for (i = 0; i < r->words; i += 512 / 8) {
+			if (r->map[i] != pattern(11, i * 8))
+				r->bad++;
+			r->reads++;
+		}
+	}
+	return NULL;
+}
+
+/* Readers never see poison or stale data while the region migrates. */
+static void test_migrate_race(void **state)
+{
+	const uint32_t methods[] = { EXOTIC_MAP_FAULT, EXOTIC_MAP_MIXED,
+				     EXOTIC_MAP_PAGE, EXOTIC_MAP_REMAP };
+	unsigned int m;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	for (m = 0; m < 4; m++) {
+		struct exotic_region_info info;
+		struct racer r = { 0 };
+		struct exotic_alloc a;
+		size_t len = 32 * PG;
+		pthread_t t;
+		int k;
+
+		assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, methods[m],
+					  len, 0, 0, &a), 0);
+		r.map = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
+		assert_non_null(r.map);
+		r.words = len / 8;
+		fill((void *)r.map, len, 11);
+		assert_int_equal(pthread_create(&t, NULL, reader, &r), 0);
+		while (!r.reads)
+			sleep_ms(1);
+		for (k = 0; k < 100; k++) {
+			uint64_t off = (uint64_t)(k % 8) * 4 * PG;
+
+			assert_int_equal(ex_event(fd, k & 1 ? EXOTIC_IOC_MIGRATE :
+						  EXOTIC_IOC_INVALIDATE,
+						  a.handle, off, 4 * PG, NULL), 0);
+		}
+		r.stop = 1;
+		pthread_join(t, NULL);
+		print_message("# method %u: %lu reads, %lu bad\n", methods[m],
+			      r.reads, r.bad);
+		assert_int_equal(r.bad, 0);
+		assert_int_equal(verify((void *)r.map, len, 11), -1);
+		assert_int_equal(ex_info(fd, a.handle, &info), 0);
+		assert_int_equal(info.migrations, 50);
+		assert_int_equal(info.refcount_anomalies, 0);
+		munmap((void *)r.map, len);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	}
+	close(fd);
+}
+
+/* ------------------------------------------------------ bug injection */
+
+static bool inject(const char *what)
+{
+	return param_write("inject_bug", what) == 0;
+}
+
+/* skip_zap_on_migrate: the stale mapping reads the poison of the epoch. */
+static void test_inject_skip_zap(void **state)
+{
+	struct exotic_page r[4];
+	struct exotic_alloc a;
+	uint64_t epoch;
+	volatile uint64_t *map;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	if (!inject("skip_zap_on_migrate")) {
+		close(fd);
+		skip();
+	}
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_MIXED,
+				  4 * PG, 0, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, 4 * PG, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	fill((void *)map, 4 * PG, 3);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, &epoch), 0);
+	assert_true(inject("none"));
+	/* the translation outlived the event: it shows the event's epoch */
+	assert_int_equal(map[0], EXOTIC_POISON_MAGIC);
+	assert_int_equal(map[1], epoch);
+	assert_int_equal(ex_query(fd, a.handle, EXOTIC_QUERY_RETIRED, 0, r, 4), 4);
+	assert_true(r[0].flags & EXOTIC_PAGE_POISON_OK);
+	/* a write through it is a write after free: the poison is broken */
+	map[2] = 0;
+	assert_int_equal(ex_query(fd, a.handle, EXOTIC_QUERY_RETIRED, 0, r, 4), 4);
+	assert_false(r[0].flags & EXOTIC_PAGE_POISON_OK);
+	assert_true(r[1].flags & EXOTIC_PAGE_POISON_OK);
+	/* held until the region goes: freeing zaps first */
+	munmap((void *)map, 4 * PG);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	close(fd);
+}
+
+/* late_zap: the stale mapping lives until the quarantine ends. */
+static void test_inject_late_zap(void **state)
+{
+	struct exotic_alloc a;
+	uint64_t epoch;
+	volatile uint64_t *map;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	if (!inject("late_zap")) {
+		close(fd);
+		skip();
+	}
+	assert_int_equal(param_write("quarantine_ms", "300"), 0);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+				  4 * PG, 2, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, 4 * PG, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	fill((void *)map, 4 * PG, 4);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, &epoch), 0);
+	assert_true(inject("none"));
+	assert_int_equal(map[0], EXOTIC_POISON_MAGIC);
+	assert_int_equal(map[1], epoch);
+	sleep_ms(1000);
+	/* zapped at the end of the quarantine: refault maps the new PFNs */
+	assert_int_equal(verify((void *)map, 4 * PG, 4), -1);
+	munmap((void *)map, 4 * PG);
+	assert_int_equal(param_write("quarantine_ms", saved_quarantine), 0);
+	close(fd);
+}
+
+/* extra_ref: one reference too many, seen as an anomaly, repaired. */
+static void test_inject_extra_ref(void **state)
+{
+	struct exotic_region_info info;
+	struct exotic_page p[4];
+	struct exotic_alloc a;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	if (!inject("extra_ref")) {
+		close(fd);
+		skip();
+	}
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+				  4 * PG, 2, 0, &a), 0);
+	assert_true(inject("none"));
+	assert_int_equal(ex_query(fd, a.handle, 0, 0, p, 4), 4);
+	assert_int_equal(p[0].refcount, 2);
+	assert_int_equal(p[1].refcount, 0);
+	/* the driver expects what a correct driver would have */
+	assert_int_equal(p[0].expected_refcount, 1);
+	assert_true(p[0].flags & EXOTIC_PAGE_ANOMALY);
+	assert_false(p[1].flags & EXOTIC_PAGE_ANOMALY);
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	assert_int_equal(info.refcount_anomalies, 1);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	close(fd);
+}
+
+int main(void)
+{
+	size_t n = sizeof(cases) / sizeof(cases[0]), i, k = 0;
+	struct CMUnitTest *tests = calloc(3 * n + 8, sizeof(*tests));
+	static char names[3][8][64];
+
+	if (!tests)
+		return 1;
+	for (i = 0; i < n; i++) {
+		snprintf(names[0][i], 64, "revoke %s", cases[i].name);
+		snprintf(names[1][i], 64, "invalidate %s", cases[i].name);
+		snprintf(names[2][i], 64, "migrate %s", cases[i].name);
+		tests[k++] = (struct CMUnitTest){ names[0][i], test_revoke, NULL, NULL, (void *)&cases[i] };
+		tests[k++] = (struct CMUnitTest){ names[1][i], test_invalidate, NULL, NULL, (void *)&cases[i] };
+		tests[k++] = (struct CMUnitTest){ names[2][i], test_migrate, NULL, NULL, (void *)&cases[i] };
+	}
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_migrate_partial);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_huge_faults);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_migrate_race);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_skip_zap);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_late_zap);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_extra_ref);
+	return _cmocka_run_group_tests("driver_events", tests, k, group_setup,
+				       group_teardown);
+}
