@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest suite: module lifetime.  Everything is released on close (counters
+ * and MemFree back to baseline), the module cannot go while a file or a
+ * mapping is alive, load/unload 100 times, the carve-out is optional and
+ * checked at load.  The module is reloaded with its original parameters
+ * (EXOTIC_MODULE_PARAMS) at the end.
+ */
+#include <sys/stat.h>
+
+#include "test_driver.h"
+
+static char params[512];
+
+static int run(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static bool loaded(void)
+{
+	struct stat st;
+
+	return stat("/sys/module/exotic", &st) == 0;
+}
+
+static int load(const char *extra)
+{
+	return run("modprobe exotic %s %s", params, extra ? extra : "");
+}
+
+static int unload(void)
+{
+	return run("modprobe -r exotic 2>/dev/null");
+}
+
+static int group_setup(void **state)
+{
+	const char *p = getenv("EXOTIC_MODULE_PARAMS");
+
+	(void)state;
+	snprintf(params, sizeof(params), "%s", p ? p : "");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (loaded())
+		unload();
+	return load(NULL);
+}
+
+/* The module is ours to reload: loaded now, and modprobe knows it. */
+static void require_module(void)
+{
+	if (!loaded() || access("/dev/exotic", F_OK)) {
+		print_message("# exotic.ko not loaded\n");
+		skip();
+	}
+}
+
+static long meminfo(const char *key)
+{
+	char line[128];
+	long val = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			val = strtol(line + strlen(key) + 1, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+static long settle_memfree(void)
+{
+	run("sync; echo 3 > /proc/sys/vm/drop_caches");
+	return meminfo("MemFree");
+}
+
+static unsigned int debugfs_regions(void)
+{
+	char line[256];
+	unsigned int n = 0;
+	FILE *f = fopen("/sys/kernel/debug/exotic/regions", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n >= 2 ? n - 2 : 0;	/* two header lines */
+}
+
+struct leftover {
+	void *map;
+	size_t len;
+};
+
+static struct leftover left[32];
+static unsigned int nr_left;
+
+static void drop_leftovers(void)
+{
+	while (nr_left) {
+		nr_left--;
+		munmap(left[nr_left].map, left[nr_left].len);
+	}
+}
+
+static void workload(int fd, bool carveout, uint64_t *bytes)
+{
+	static const struct { uint32_t kind, method, order; uint64_t len; } w[] = {
+		{ EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_PAGE, 0, 4 << 20 },
+		{ EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, 0, 4 << 20 },
+		{ EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 3, 4 << 20 },
+		{ EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, 9, 8 << 20 },
+		{ EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_MIXED, 4, 8 << 20 },
+		{ EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_HUGE, 9, 8 << 20 },
+		{ EXOTIC_KIND_RESERVED, EXOTIC_MAP_FAULT, 2, 8 << 20 },
+		{ EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE, 0, 4 << 20 },
+		{ EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 9, 8 << 20 },
+		{ EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_FAULT, 0, 4 << 20 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		struct exotic_alloc a;
+		uint8_t *m;
+
+		if (w[i].kind == EXOTIC_KIND_CARVEOUT && !carveout)
+			continue;
+		assert_int_equal(ex_alloc(fd, w[i].kind, w[i].method, w[i].len,
+					  w[i].order, 0, &a), 0);
+		if (w[i].kind != EXOTIC_KIND_CARVEOUT)
+			*bytes += w[i].len;
+		m = ex_map(fd, a.mmap_offset, w[i].len, PROT_READ | PROT_WRITE);
+		assert_non_null(m);
+		fill(m, w[i].len, i);
+		/* events on some; leave mappings on others for close to find */
+		switch (i % 3) {
+		case 0:
+			assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, NULL), 0);
+			assert_int_equal(verify(m, w[i].len, i), -1);
+			munmap(m, w[i].len);
+			break;
+		case 1:
+			assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, NULL), 0);
+			munmap(m, w[i].len);
+			break;
+		default:
+			/* still mapped when the file closes */
+			left[nr_left].map = m;
+			left[nr_left++].len = w[i].len;
+			break;
+		}
+	}
+}
+
+static void test_leak_check(void **state)
+{
+	struct exotic_version v;
+	long before, after;
+	uint64_t bytes = 0;
+	bool carveout;
+	int fd, fd2;
+
+	(void)state;
+	require_module();
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(ex_version(fd, &v), 0);
+	carveout = v.kinds & (1U << EXOTIC_KIND_CARVEOUT);
+	assert_int_equal(wait_used_bytes(fd, 0, 10000), 0);
+	close(fd);
+	before = settle_memfree();
+
+	fd = dev_open();
+	fd2 = dev_open();
+	assert_true(fd >= 0 && fd2 >= 0);
+	workload(fd, carveout, &bytes);
+	workload(fd2, carveout, &bytes);
+	assert_int_equal(ex_version(fd, &v), 0);
+	assert_true(v.used_bytes >= bytes);
+	assert_true(debugfs_regions() >= 10);
+	print_message("# MemFree %ld kB before, %ld kB with %" PRIu64 " bytes of RAM regions\n",
+		      before, meminfo("MemFree"), bytes);
+	assert_true(meminfo("MemFree") < before - (long)(bytes >> 10) / 2);
+	close(fd);
+	close(fd2);
+	/* the files live on in the mappings; unmapping releases them */
+	drop_leftovers();
+
+	fd = dev_open();
+	assert_true(fd >= 0);
+	/* quarantine drains, counters back to zero, no region left */
+	assert_int_equal(wait_used_bytes(fd, 0, 10000), 0);
+	close(fd);
+	assert_int_equal(debugfs_regions(), 0);
+	after = settle_memfree();
+	print_message("# MemFree %ld kB after close\n", after);
+	assert_true(after > before - 4096);
+}
+
+/* Mappings kept after close hold the file; unmapping releases everything. */
+static void test_mapping_outlives_fd(void **state)
+{
+	struct exotic_alloc a;
+	uint64_t *m;
+	int fd;
+
+	(void)state;
+	require_module();
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(wait_used_bytes(fd, 0, 10000), 0);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+				  16 * PG, 2, 0, &a), 0);
+	m = ex_map(fd, a.mmap_offset, 16 * PG, PROT_READ | PROT_WRITE);
+	assert_non_null(m);
+	close(fd);
+	m[0] = 77;
+	assert_int_equal(m[0], 77);
+	/* the module is pinned by the mapping's file */
+	assert_int_not_equal(unload(), 0);
+	assert_true(loaded());
+	munmap(m, 16 * PG);
+	fd = dev_open();
+	assert_true(fd >= 0);
+	assert_int_equal(wait_used_bytes(fd, 0, 10000), 0);
+	close(fd);
+}
+
+static void test_busy_while_open(void **state)
+{
+	int fd;
+
+	(void)state;
+	require_module();
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_not_equal(unload(), 0);
+	assert_true(loaded());
+	close(fd);
+	assert_int_equal(unload(), 0);
+	assert_false(loaded());
+	assert_int_equal(access("/dev/exotic", F_OK), -1);
+	assert_int_equal(load(NULL), 0);
+	assert_true(loaded());
+}
+
+/* Everything the workload left is freed at close or unload. */
+static void test_unload_with_quarantine(void **state)
+{
+	long before, after;
+	uint64_t bytes = 0;
+	int fd;
+
+	(void)state;
+	require_module();
+	before = settle_memfree();
+	assert_int_equal(param_write("quarantine_ms", "60000"), 0);
+	DEV_OPEN_OR_SKIP(fd);
+	workload(fd, false, &bytes);
+	close(fd);
+	drop_leftovers();
+	/* quarantined for a minute: unload must free it all now */
+	assert_int_equal(unload(), 0);
+	after = settle_memfree();
+	print_message("# MemFree %ld kB before, %ld kB after unload (%" PRIu64 " bytes used)\n",
+		      before, after, bytes);
+	assert_true(after > before - 4096);
+	assert_int_equal(load(NULL), 0);
+}
+
+static void test_reload_loop(void **state)
+{
+	struct exotic_version v;
+	struct exotic_alloc a;
+	int i, fd;
+
+	(void)state;
+	require_module();
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(unload(), 0);
+		assert_int_equal(load(NULL), 0);
+		fd = dev_open();
+		assert_true(fd >= 0);
+		assert_int_equal(ex_version(fd, &v), 0);
+		assert_int_equal(v.used_bytes, 0);
+		/* leave something behind for the next unload */
+		assert_int_equal(ex_alloc(fd, i % 2 ? EXOTIC_KIND_RESERVED : EXOTIC_KIND_NONCOMPOUND,
+					  EXOTIC_MAP_FAULT, 16 * PG, 2, 0, &a), 0);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, NULL), 0);
+		close(fd);
+	}
+}
+
+static void test_no_carveout(void **state)
+{
+	struct exotic_version v;
+	int fd;
+
+	(void)state;
+	require_module();
+	assert_int_equal(unload(), 0);
+	assert_int_equal(run("modprobe exotic"), 0);
+	fd = dev_open();
+	assert_true(fd >= 0);
+	assert_int_equal(ex_version(fd, &v), 0);
+	assert_false(v.kinds & (1U << EXOTIC_KIND_CARVEOUT));
+	assert_int_equal(v.carveout_base, 0);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_FAULT, PG, 0, 0, NULL),
+			 -ENODEV);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, HUGE, 9, 0, NULL),
+			 -ENODEV);
+	close(fd);
+	assert_int_equal(unload(), 0);
+	assert_int_equal(load(NULL), 0);
+}
+
+/* The carve-out parameters are checked: RAM, misalignment, half-given. */
+static void test_bad_carveout(void **state)
+{
+	(void)state;
+	require_module();
+	assert_int_equal(unload(), 0);
+	/* 16 MiB at 16 MiB is System RAM */
+	assert_int_not_equal(run("modprobe exotic carveout_base=0x1000000 carveout_size=0x1000000 2>/dev/null"), 0);
+	assert_false(loaded());
+	assert_int_not_equal(run("modprobe exotic carveout_base=0x70000100 carveout_size=0x1000000 2>/dev/null"), 0);
+	assert_int_not_equal(run("modprobe exotic carveout_size=0x1000000 2>/dev/null"), 0);
+	assert_false(loaded());
+	assert_int_equal(load(NULL), 0);
+	/* claimed: a second claim of the same range would fail */
+	if (getenv("EXOTIC_CARVEOUT_BASE"))
+		assert_true(iomem_contains("exotic carve-out",
+					   strtoull(getenv("EXOTIC_CARVEOUT_BASE"), NULL, 0), PG));
+}
+
+static void test_node_mode(void **state)
+{
+	struct stat st;
+
+	(void)state;
+	require_module();
+	assert_int_equal(stat("/dev/exotic", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_node_mode),
+		cmocka_unit_test(test_leak_check),
+		cmocka_unit_test(test_mapping_outlives_fd),
+		cmocka_unit_test(test_busy_while_open),
+		cmocka_unit_test(test_unload_with_quarantine),
+		cmocka_unit_test(test_no_carveout),
+		cmocka_unit_test(test_bad_carveout),
+		cmocka_unit_test(test_reload_loop),
+	};
+
+	return cmocka_run_group_tests_name("driver_module", tests, group_setup,
+					   group_teardown);
+}
