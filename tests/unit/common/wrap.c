@@ -284,3 +284,10 @@ void *__wrap_malloc(size_t size)
 	}
 	return __real_malloc(size);
 }
+
+void wrap_get_hooks(wrap_open_hook *o, wrap_ioctl_hook *i, wrap_access_hook *a)
+{
+	*o = open_hook;
+	*i = ioctl_hook;
+	*a = access_hook;
+}

@@ -35,5 +35,8 @@ typedef int (*wrap_ioctl_hook)(int fd, unsigned long request, void *arg);
 typedef int (*wrap_access_hook)(const char *path, int mode);
 void wrap_set_hooks(wrap_open_hook open_fn, wrap_ioctl_hook ioctl_fn,
 		    wrap_access_hook access_fn);
+/* The hooks set now, so that a second fake can chain to the first. */
+void wrap_get_hooks(wrap_open_hook *open_fn, wrap_ioctl_hook *ioctl_fn,
+		    wrap_access_hook *access_fn);
 
 #endif
