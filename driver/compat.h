@@ -9,7 +9,7 @@
 #include <linux/version.h>
 
 /* 6.3 made vm_flags read-only behind vm_flags_set()/vm_flags_clear(). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
 static inline void exotic_vm_flags_set(struct vm_area_struct *vma,
 				       unsigned long flags)
 {
@@ -36,7 +36,7 @@ static inline void exotic_vm_flags_clear(struct vm_area_struct *vma,
 #endif
 
 /* 6.6 replaced enum page_entry_size with an order in ->huge_fault(). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#if KERNEL_VERSION(6, 6, 0) <= LINUX_VERSION_CODE
 #define EXOTIC_HUGE_FAULT_ARG		unsigned int order
 #define EXOTIC_HUGE_FAULT_IS_PMD	(order == PMD_SHIFT - PAGE_SHIFT)
 #else
@@ -50,7 +50,7 @@ static inline void exotic_vm_flags_clear(struct vm_area_struct *vma,
  * inode is marked S_DAX for that reason alone.  thp_get_unmapped_area()
  * also needs it to align addresses.
  */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#if KERNEL_VERSION(6, 12, 0) > LINUX_VERSION_CODE
 #define EXOTIC_NEEDS_DAX_HOST	1
 #else
 #define EXOTIC_NEEDS_DAX_HOST	0

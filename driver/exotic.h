@@ -6,6 +6,7 @@
 #define _EXOTIC_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -28,7 +29,7 @@
 #define EXOTIC_SLOT_SHIFT	32
 #define EXOTIC_SLOT_PGSHIFT	(EXOTIC_SLOT_SHIFT - PAGE_SHIFT)
 #define EXOTIC_MAX_HANDLE	4095U
-#define EXOTIC_MAX_LENGTH	(1ULL << EXOTIC_SLOT_SHIFT)
+#define EXOTIC_MAX_LENGTH	BIT_ULL(EXOTIC_SLOT_SHIFT)
 #define EXOTIC_HUGE_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 
 /* Region states beyond the uapi ones: freed regions only live on in VMAs. */
@@ -145,7 +146,7 @@ struct exotic_dev {
 	struct mutex regions_lock;	/* regions list */
 	struct list_head regions;
 
-	spinlock_t quarantine_lock;
+	spinlock_t quarantine_lock;	/* quarantine and region retired lists */
 	struct list_head quarantine;
 	struct delayed_work quarantine_work;
 

@@ -72,7 +72,8 @@ vm_fault_t exotic_fault_pte(struct vm_fault *vmf)
 	if (ret == VM_FAULT_NOPAGE)
 		exotic_region_count_faults(r, 1);
 	trace_exotic_fault(r->handle, (u64)page << PAGE_SHIFT, pfn, 0,
-			   vmf->flags & FAULT_FLAG_WRITE, ret);
+			   vmf->flags & FAULT_FLAG_WRITE,
+			   (__force unsigned int)ret);
 	up_read(&r->lock);
 	return ret;
 }

@@ -43,7 +43,7 @@ static vm_fault_t exotic_huge_fault(struct vm_fault *vmf,
 		exotic_region_count_faults(r, 1);
 	trace_exotic_fault(r->handle, (u64)page << PAGE_SHIFT, pfn,
 			   EXOTIC_HUGE_ORDER, vmf->flags & FAULT_FLAG_WRITE,
-			   ret);
+			   (__force unsigned int)ret);
 out:
 	up_read(&r->lock);
 	return ret;

@@ -23,7 +23,7 @@
 enum exotic_kind {
 	EXOTIC_KIND_REFCOUNTED	= 1,	/* order-0 alloc_page(), refcount 1 */
 	EXOTIC_KIND_COMPOUND	= 2,	/* alloc_pages(__GFP_COMP, order): a folio */
-	EXOTIC_KIND_NONCOMPOUND	= 3,	/* alloc_pages(order) without __GFP_COMP: tails at refcount 0 */
+	EXOTIC_KIND_NONCOMPOUND	= 3,	/* alloc_pages(order), no __GFP_COMP: tails at refcount 0 */
 	EXOTIC_KIND_RESERVED	= 4,	/* alloc_pages(order) with PG_reserved set on every page */
 	EXOTIC_KIND_CARVEOUT	= 5,	/* PFNs of a memmap= carve-out: no struct page */
 	EXOTIC_KIND_MAX		= 5,
