@@ -29,7 +29,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -411,12 +413,132 @@ static void test_migrate_invalidate_clean(void **state)
 			 PAGES);
 }
 
+
+/* A vCPU thread running a program to its end while the host acts. */
+struct runner {
+	pthread_t thread;
+	struct exotic_vcpu *vcpu;
+	struct exotic_exit exit;
+	int ret;
+	int poison;		/* POISON ucalls: detections */
+	int syncs;		/* SYNC ucalls: passes done */
+};
+
+static void *runner_fn(void *arg)
+{
+	struct runner *r = arg;
+
+	for (;;) {
+		r->ret = exotic_vcpu_run(r->vcpu, &r->exit);
+		if (r->ret)
+			break;
+		if (r->exit.ucall == EXOTIC_UCALL_POISON)
+			__atomic_add_fetch(&r->poison, 1, __ATOMIC_RELAXED);
+		else if (r->exit.ucall == EXOTIC_UCALL_SYNC)
+			__atomic_add_fetch(&r->syncs, 1, __ATOMIC_RELEASE);
+		else
+			break;
+	}
+	return NULL;
+}
+
+static void wait_syncs(struct runner *r, int n)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	for (int i = 0; i < 60000; i++) {
+		if (__atomic_load_n(&r->syncs, __ATOMIC_ACQUIRE) >= n)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("the guest did not finish %d passes in a minute", n);
+}
+
+/*
+ * The done_epoch protocol live: the guest walks over and over while the
+ * host migrates the region under it and publishes each epoch.  KVM's mmu
+ * notifier must drop every translation before the driver retires a page,
+ * so the guest never sees poison it could call stale, and every word it
+ * reads carries its stamp (else it asserts).
+ */
+static void test_walk_during_migrations(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 0x516,
+		.flags = EXOTIC_GUEST_FOREVER | EXOTIC_GUEST_SYNC_PASS,
+	};
+	struct exotic_region_info info = { 0 };
+	struct runner r = { 0 };
+	uint64_t epoch;
+	char buf[256];
+	int i;
+
+	prepare(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT);
+	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, p.seed);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	r.vcpu = f->vcpu;
+	assert_int_equal(pthread_create(&r.thread, NULL, runner_fn, &r), 0);
+	wait_syncs(&r, 1);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(exotic_region_migrate(f->region, 0, 0, &epoch), 0);
+		assert_int_equal(exotic_vm_publish_epoch(f->vm, epoch), 0);
+		wait_syncs(&r, 2 + i);
+	}
+	exotic_vm_set_stop(f->vm, true);
+	assert_int_equal(pthread_join(r.thread, NULL), 0);
+
+	if (r.ret)
+		fail_msg("KVM_RUN: %s", exotic_strerror(r.ret));
+	if (r.exit.ucall != EXOTIC_UCALL_DONE)
+		fail_msg("expected done, got %s", exotic_exit_describe(&r.exit, buf, sizeof(buf)));
+	print_message("%d migrations under %llu passes: %llu words ok, %llu poison in flight, %llu detections\n",
+		      i, (unsigned long long)r.exit.args[3],
+		      (unsigned long long)r.exit.args[0], (unsigned long long)r.exit.args[1],
+		      (unsigned long long)r.exit.args[2]);
+	assert_int_equal(r.exit.args[2], 0);
+	assert_int_equal(r.poison, 0);
+	assert_int_equal(r.exit.args[0] + r.exit.args[1], r.exit.args[3] * PAGES);
+	assert_true(r.exit.args[3] >= 21);
+	/* The stamps moved with the data, and the driver saw every migrate. */
+	assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0, p.seed, NULL),
+			 PAGES);
+	assert_int_equal(exotic_region_info(f->region, &info), 0);
+	assert_int_equal(info.migrations, 20);
+}
+
+/* Revoke under a running guest: its next access fails with EFAULT. */
+static void test_revoke_during_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 0x7e,
+		.flags = EXOTIC_GUEST_FOREVER | EXOTIC_GUEST_SYNC_PASS,
+	};
+	struct runner r = { 0 };
+	uint64_t epoch;
+
+	prepare(f, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_FAULT);
+	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, p.seed);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	r.vcpu = f->vcpu;
+	assert_int_equal(pthread_create(&r.thread, NULL, runner_fn, &r), 0);
+	wait_syncs(&r, 2);
+	assert_int_equal(exotic_region_revoke(f->region, &epoch), 0);
+	assert_int_equal(exotic_vm_publish_epoch(f->vm, epoch), 0);
+	assert_int_equal(pthread_join(r.thread, NULL), 0);
+	print_message("revoked after %d passes: KVM_RUN %s\n", r.syncs,
+		      exotic_strerror(r.ret));
+	assert_int_equal(r.ret, -EFAULT);
+	assert_int_equal(r.poison, 0);
+}
+
 #define NR_COMBOS (EXOTIC_KIND_MAX * EXOTIC_MAP_MAX)
 
 int main(void)
 {
 	static struct combo combos[NR_COMBOS];
-	struct CMUnitTest tests[NR_COMBOS + 2];
+	struct CMUnitTest tests[NR_COMBOS + 4];
 	int n = 0;
 
 	for (unsigned int k = 1; k <= EXOTIC_KIND_MAX; k++) {
@@ -437,6 +559,10 @@ int main(void)
 		test_revoke_then_efault, setup, teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
 		test_migrate_invalidate_clean, setup, teardown);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+		test_walk_during_migrations, setup, teardown);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+		test_revoke_during_walk, setup, teardown);
 	/* e.g. EXOTIC_TEST_FILTER=carveout/remap */
 	if (getenv("EXOTIC_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("EXOTIC_TEST_FILTER"));
