@@ -407,6 +407,8 @@ static void test_vm_new_failures(void **state)
 	fk.cpuid_nent = 100000;
 	expect_vm_new_fails(f, -E2BIG, NULL);
 	fk.cpuid_nent = 1;
+	wrap_fail("calloc", 1, ENOMEM);		/* the CPUID buffer */
+	expect_vm_new_fails(f, -ENOMEM, NULL);
 	wrap_fail("mmap", 0, ENOMEM);
 	expect_vm_new_fails(f, -ENOMEM, "system memslot");
 	wrap_fail_ioctl(KVM_SET_USER_MEMORY_REGION, 0, EINVAL);
@@ -860,6 +862,14 @@ static void test_run_exits(void **state)
 	run_script(f, &s, &exit, 0);
 	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
 			    "exit shutdown at rip 0xabc");
+	s.reason = KVM_EXIT_INTR;
+	run_script(f, &s, &exit, 0);
+	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
+			    "exit intr at rip 0xabc");
+	s.reason = KVM_EXIT_SYSTEM_EVENT;
+	run_script(f, &s, &exit, 0);
+	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
+			    "exit system-event at rip 0xabc");
 	s.reason = 1000;
 	run_script(f, &s, &exit, 0);
 	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
@@ -870,6 +880,8 @@ static void test_run_exits(void **state)
 	run_script(f, &s, &exit, 0);
 	assert_int_equal(exit.reason, KVM_EXIT_HLT);
 	assert_int_equal(exit.rip, 0);
+	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
+			    "exit hlt at rip 0x0");
 
 	/* KVM_RUN's errors come back as they are, exit says unknown. */
 	s.err = EFAULT;
