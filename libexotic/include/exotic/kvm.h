@@ -266,6 +266,25 @@ EXOTIC_EXPORT size_t exotic_guest_verify(const void *hva, uint64_t gpa,
 EXOTIC_EXPORT uint64_t exotic_guest_checksum(const void *hva, size_t len,
 					     size_t stride);
 
+/*
+ * KVM's copy path (DESIGN §6): the guest sends [gpa, gpa + len) to
+ * EXOTIC_COPY_PORT with REP OUTSL.  KVM emulates string port I/O and reads
+ * the source with kvm_vcpu_read_guest(), i.e. copy_from_user() on the
+ * memslot's host mapping, never through an SPTE.  The bytes KVM sent are
+ * stored in buf.  gpa and len must be multiples of 4, len at most
+ * EXOTIC_COPY_PROBE_MAX.  Runs the vCPU until the probe reports done or
+ * something else stops it, described in *exit (e.g. KVM_EXIT_MMIO: KVM
+ * could not read the memory and treated it as MMIO).  Returns the number
+ * of bytes received (len when the probe completed: exit->ucall is then
+ * EXOTIC_UCALL_DONE), or the negative errno of KVM_RUN (-EFAULT, ...) or
+ * -EINVAL / -EPROTO.  The vCPU's previous program is abandoned.
+ */
+#define EXOTIC_COPY_PORT	0xe7e8
+#define EXOTIC_COPY_PROBE_MAX	4096
+EXOTIC_EXPORT int exotic_guest_copy_probe(struct exotic_vcpu *vcpu,
+					  uint64_t gpa, size_t len, void *buf,
+					  struct exotic_exit *exit);
+
 #ifdef __cplusplus
 }
 #endif

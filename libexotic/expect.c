@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Expectation tables: parsing, lookup, the built-in tables
+ * (expect_data.S) and kernel profile detection.  See exotic/expect.h and
+ * docs/matrix-schema.md for the format.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "exotic/expect.h"
+
+/* ------------------------------------------------------------ names */
+
+static const char *const path_names[] = {
+	[EXOTIC_PATH_FAULT] = "fault",
+	[EXOTIC_PATH_VMRUN] = "vmrun",
+	[EXOTIC_PATH_COPY] = "copy",
+};
+
+static const char *const ev_names[] = {
+	[EXOTIC_EV_NONE] = "none",
+	[EXOTIC_EV_INVALIDATE] = "invalidate",
+	[EXOTIC_EV_MIGRATE] = "migrate",
+	[EXOTIC_EV_REVOKE] = "revoke",
+};
+
+static const char *const outcome_names[] = {
+	[EXOTIC_OUT_NOT_RUN] = "-",
+	[EXOTIC_OUT_MAPPED] = "mapped",
+	[EXOTIC_OUT_EFAULT] = "efault",
+	[EXOTIC_OUT_GP] = "gp",
+	[EXOTIC_OUT_NOT_ENTERED] = "not-entered",
+	[EXOTIC_OUT_MMIO] = "mmio",
+	[EXOTIC_OUT_DETECT] = "detect",
+	[EXOTIC_OUT_MISMATCH] = "mismatch",
+	[EXOTIC_OUT_KVM_ERROR] = "kvm-error",
+	[EXOTIC_OUT_WARN] = "warn",
+	[EXOTIC_OUT_KMSG] = "kmsg",
+	[EXOTIC_OUT_REFCOUNT] = "refcount",
+	[EXOTIC_OUT_REFUSED] = "refused",
+};
+
+static int name_index(const char *const *names, int first, int last,
+		      const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	for (int i = first; i <= last; i++)
+		if (names[i] && !strcmp(names[i], name))
+			return i;
+	return -EINVAL;
+}
+
+EXOTIC_EXPORT const char *exotic_path_name(unsigned int path)
+{
+	return path >= 1 && path <= EXOTIC_PATH_MAX ? path_names[path] : NULL;
+}
+
+EXOTIC_EXPORT int exotic_path_from_name(const char *name)
+{
+	return name_index(path_names, 1, EXOTIC_PATH_MAX, name);
+}
+
+EXOTIC_EXPORT const char *exotic_ev_name(unsigned int ev)
+{
+	return ev >= 1 && ev <= EXOTIC_EV_MAX ? ev_names[ev] : NULL;
+}
+
+EXOTIC_EXPORT int exotic_ev_from_name(const char *name)
+{
+	return name_index(ev_names, 1, EXOTIC_EV_MAX, name);
+}
+
+EXOTIC_EXPORT const char *exotic_outcome_name(unsigned int outcome)
+{
+	return outcome <= EXOTIC_OUT_MAX ? outcome_names[outcome] : NULL;
+}
+
+EXOTIC_EXPORT int exotic_outcome_from_name(const char *name)
+{
+	return name_index(outcome_names, 0, EXOTIC_OUT_MAX, name);
+}
+
+/* ------------------------------------------------------------ tables */
+
+struct exotic_expect {
+	char *text;		/* our copy, cut into fields in place */
+	char *profile;
+	char *describe;
+	size_t n, cap;
+	struct exotic_expect_entry *e;
+};
+
+EXOTIC_EXPORT void exotic_expect_free(struct exotic_expect *t)
+{
+	if (!t)
+		return;
+	free(t->text);
+	free(t->e);
+	free(t);
+}
+
+/*
+ * The built-in tables are assembled into the library with .incbin and
+ * also #included inside ".if 0" so that the compiler's dependency output
+ * names them; a comment line that the C preprocessor would take for a
+ * directive would break that, so it is refused here.
+ */
+static bool cpp_directive(const char *line)
+{
+	static const char *const words[] = {
+		"if", "ifdef", "ifndef", "elif", "else", "endif", "define",
+		"undef", "include", "include_next", "error", "warning", "pragma",
+		"line", "import", "ident", "sccs", "assert", "unassert", NULL,
+	};
+	const char *p = line + 1;
+	size_t n;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (n = 0; isalpha((unsigned char)p[n]) || p[n] == '_'; n++)
+		;
+	if (!n)
+		return isdigit((unsigned char)*p);	/* "# 12": a line marker */
+	for (int i = 0; words[i]; i++)
+		if (strlen(words[i]) == n && !strncmp(p, words[i], n))
+			return true;
+	return false;
+}
+
+static int split(char *line, char **f, int max)
+{
+	int n = 0;
+
+	f[n++] = line;
+	for (char *p = line; *p; p++) {
+		if (*p != '\t')
+			continue;
+		*p = '\0';
+		if (n == max)
+			return max + 1;
+		f[n++] = p + 1;
+	}
+	return n;
+}
+
+static int add_entry(struct exotic_expect *t, const struct exotic_expect_entry *e)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		void *p = realloc(t->e, cap * sizeof(*t->e));
+
+		if (!p)
+			return -ENOMEM;
+		t->e = p;
+		t->cap = cap;
+	}
+	t->e[t->n++] = *e;
+	return 0;
+}
+
+static bool same_key(const struct exotic_expect_entry *a,
+		     const struct exotic_expect_entry *b)
+{
+	if (a->repro || b->repro)
+		return a->repro && b->repro && !strcmp(a->repro, b->repro);
+	return a->kind == b->kind && a->method == b->method &&
+	       a->path == b->path && a->event == b->event;
+}
+
+#define BAD(...) do { exotic_err(ctx, __VA_ARGS__); ret = -EINVAL; goto out; } while (0)
+
+static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
+		      char *line, struct exotic_expect *t)
+{
+	struct exotic_expect_entry e = { .line = ln };
+	char *f[8];
+	int n, v, ret = 0;
+
+	if (line[0] == '@') {
+		n = split(line, f, 2);
+		if (n != 2 || !*f[1])
+			BAD("%s:%u: '%s' needs one tab-separated value\n", name, ln, line);
+		if (!strcmp(f[0], "@profile"))
+			t->profile = f[1];
+		else if (!strcmp(f[0], "@describe"))
+			t->describe = f[1];
+		else
+			BAD("%s:%u: unknown directive '%s' (@profile, @describe)\n",
+			    name, ln, f[0]);
+		return 0;
+	}
+	n = split(line, f, 7);
+	if (n != 7)
+		BAD("%s:%u: %d tab-separated columns, expected 7: kind method path event before after reason\n",
+		    name, ln, n > 7 ? 8 : n);
+	if (!strncmp(f[0], "repro:", 6)) {
+		e.repro = f[0] + 6;
+		if (!*e.repro)
+			BAD("%s:%u: empty reproducer name\n", name, ln);
+		for (int i = 1; i < 4; i++)
+			if (strcmp(f[i], "-"))
+				BAD("%s:%u: reproducer rows have '-' in method, path and event, not '%s'\n",
+				    name, ln, f[i]);
+	} else {
+		if ((v = exotic_kind_from_name(f[0])) < 0)
+			BAD("%s:%u: unknown kind '%s'\n", name, ln, f[0]);
+		e.kind = v;
+		if ((v = exotic_method_from_name(f[1])) < 0)
+			BAD("%s:%u: unknown method '%s'\n", name, ln, f[1]);
+		e.method = v;
+		if ((v = exotic_path_from_name(f[2])) < 0)
+			BAD("%s:%u: unknown path '%s' (fault, vmrun, copy)\n", name, ln, f[2]);
+		e.path = v;
+		if ((v = exotic_ev_from_name(f[3])) < 0)
+			BAD("%s:%u: unknown event '%s' (none, invalidate, migrate, revoke)\n",
+			    name, ln, f[3]);
+		e.event = v;
+	}
+	if ((v = exotic_outcome_from_name(f[4])) < 0)
+		BAD("%s:%u: unknown outcome '%s'\n", name, ln, f[4]);
+	e.before = v;
+	if ((v = exotic_outcome_from_name(f[5])) < 0)
+		BAD("%s:%u: unknown outcome '%s'\n", name, ln, f[5]);
+	e.after = v;
+	if (e.before == EXOTIC_OUT_NOT_RUN)
+		BAD("%s:%u: the first access always runs: '-' is for 'after' only\n",
+		    name, ln);
+	if (strlen(f[6]) < 10 || !strchr(f[6], '('))
+		BAD("%s:%u: the reason must be a sentence naming the kernel function responsible, e.g. 'kvm_try_get_pfn(): ...'\n",
+		    name, ln);
+	e.reason = f[6];
+	for (size_t i = 0; i < t->n; i++)
+		if (same_key(&t->e[i], &e))
+			BAD("%s:%u: duplicate entry (first on line %u)\n", name, ln,
+			    t->e[i].line);
+	ret = add_entry(t, &e);
+out:
+	return ret;
+}
+
+EXOTIC_EXPORT int exotic_expect_parse(struct exotic_ctx *ctx, const char *name,
+				      const char *text, size_t len,
+				      struct exotic_expect **table)
+{
+	struct exotic_expect *t;
+	unsigned int ln = 0;
+	char *p, *next;
+	int ret = 0;
+
+	if (!text || !table)
+		return -EINVAL;
+	*table = NULL;
+	if (!name)
+		name = "table";
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->text = malloc(len + 1);
+	if (!t->text) {
+		free(t);
+		return -ENOMEM;
+	}
+	memcpy(t->text, text, len);
+	t->text[len] = '\0';
+	if (strlen(t->text) != len)
+		BAD("%s: contains a NUL byte\n", name);
+
+	for (p = t->text; p && *p; p = next) {
+		next = strchr(p, '\n');
+		if (next)
+			*next++ = '\0';
+		ln++;
+		if (*p && p[strlen(p) - 1] == '\r')
+			p[strlen(p) - 1] = '\0';
+		if (!*p)
+			continue;
+		if (*p == '#') {
+			if (cpp_directive(p))
+				BAD("%s:%u: a comment must not read as a C preprocessor directive (the build #includes the table): '%s'\n",
+				    name, ln, p);
+			continue;
+		}
+		ret = parse_line(ctx, name, ln, p, t);
+		if (ret)
+			goto out;
+	}
+	if (!t->profile)
+		BAD("%s: no '@profile<TAB>NAME' line\n", name);
+	*table = t;
+	return 0;
+out:
+	exotic_expect_free(t);
+	return ret;
+}
+
+EXOTIC_EXPORT int exotic_expect_load(struct exotic_ctx *ctx, const char *path,
+				     struct exotic_expect **table)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+	int fd, ret;
+
+	if (!path || !table)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		exotic_err(ctx, "%s: %s\n", path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) || st.st_size > (16 << 20)) {
+		exotic_err(ctx, "%s: not a plausible table\n", path);
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	ret = exotic_expect_parse(ctx, path, buf, got, table);
+	free(buf);
+	return ret;
+}
+
+/* expect_data.S */
+extern const char exotic_expect_stock_6_1[], exotic_expect_stock_6_1_end[];
+extern const char exotic_expect_patched_6_1[], exotic_expect_patched_6_1_end[];
+extern const char exotic_expect_patched_6_1_unsafe[],
+	exotic_expect_patched_6_1_unsafe_end[];
+extern const char exotic_expect_upstream_6_13[], exotic_expect_upstream_6_13_end[];
+
+static const struct {
+	const char *profile;
+	const char *start, *end;
+} builtin[] = {
+	{ "stock-6.1", exotic_expect_stock_6_1, exotic_expect_stock_6_1_end },
+	{ "patched-6.1", exotic_expect_patched_6_1, exotic_expect_patched_6_1_end },
+	{ "patched-6.1-unsafe", exotic_expect_patched_6_1_unsafe,
+	  exotic_expect_patched_6_1_unsafe_end },
+	{ "upstream-6.13", exotic_expect_upstream_6_13, exotic_expect_upstream_6_13_end },
+};
+
+#define N_BUILTIN (sizeof(builtin) / sizeof(builtin[0]))
+
+EXOTIC_EXPORT const char *const *exotic_expect_profiles(void)
+{
+	static const char *const names[N_BUILTIN + 1] = {
+		"stock-6.1", "patched-6.1", "patched-6.1-unsafe", "upstream-6.13", NULL,
+	};
+
+	return names;
+}
+
+EXOTIC_EXPORT const char *exotic_expect_builtin_text(const char *profile,
+						     size_t *len)
+{
+	for (size_t i = 0; profile && i < N_BUILTIN; i++) {
+		if (strcmp(builtin[i].profile, profile))
+			continue;
+		if (len)
+			*len = (size_t)(builtin[i].end - builtin[i].start);
+		return builtin[i].start;
+	}
+	return NULL;
+}
+
+EXOTIC_EXPORT int exotic_expect_builtin(struct exotic_ctx *ctx,
+					const char *profile,
+					struct exotic_expect **table)
+{
+	const char *text;
+	char name[64];
+	size_t len;
+	int ret;
+
+	if (!table)
+		return -EINVAL;
+	*table = NULL;
+	text = exotic_expect_builtin_text(profile, &len);
+	if (!text) {
+		exotic_err(ctx, "no built-in expectation table for profile '%s' (stock-6.1, patched-6.1, patched-6.1-unsafe, upstream-6.13)\n",
+			   profile ? profile : "(null)");
+		return -ENOENT;
+	}
+	snprintf(name, sizeof(name), "built-in %s.tsv", profile);
+	ret = exotic_expect_parse(ctx, name, text, len, table);
+	if (!ret && strcmp((*table)->profile, profile)) {
+		exotic_err(ctx, "%s: says @profile %s\n", name, (*table)->profile);
+		exotic_expect_free(*table);
+		*table = NULL;
+		return -EINVAL;
+	}
+	return ret;
+}
+
+EXOTIC_EXPORT const char *exotic_expect_profile(const struct exotic_expect *t)
+{
+	return t ? t->profile : NULL;
+}
+
+EXOTIC_EXPORT const char *exotic_expect_describe(const struct exotic_expect *t)
+{
+	return t ? t->describe : NULL;
+}
+
+EXOTIC_EXPORT size_t exotic_expect_count(const struct exotic_expect *t)
+{
+	return t ? t->n : 0;
+}
+
+EXOTIC_EXPORT const struct exotic_expect_entry *
+exotic_expect_at(const struct exotic_expect *t, size_t i)
+{
+	return t && i < t->n ? &t->e[i] : NULL;
+}
+
+EXOTIC_EXPORT const struct exotic_expect_entry *
+exotic_expect_lookup(const struct exotic_expect *t, uint32_t kind,
+		     uint32_t method, uint32_t path, uint32_t event)
+{
+	for (size_t i = 0; t && i < t->n; i++) {
+		const struct exotic_expect_entry *e = &t->e[i];
+
+		if (!e->repro && e->kind == kind && e->method == method &&
+		    e->path == path && e->event == event)
+			return e;
+	}
+	return NULL;
+}
+
+EXOTIC_EXPORT const struct exotic_expect_entry *
+exotic_expect_lookup_repro(const struct exotic_expect *t, const char *name)
+{
+	for (size_t i = 0; t && name && i < t->n; i++)
+		if (t->e[i].repro && !strcmp(t->e[i].repro, name))
+			return &t->e[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ profiles */
+
+EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe,
+					    char *profile, size_t size,
+					    char *why, size_t why_size)
+{
+	unsigned int major = 0, minor = 0;
+	const char *name = NULL;
+	char buf[256];
+
+	if (!release || !profile || !size)
+		return -EINVAL;
+	if (sscanf(release, "%u.%u", &major, &minor) != 2) {
+		snprintf(buf, sizeof(buf), "cannot read a version from release '%s'",
+			 release);
+	} else if (major == 6 && minor == 1) {
+		if (unsafe < 0) {
+			name = "stock-6.1";
+			snprintf(buf, sizeof(buf), "kernel %s, kvm has no allow_unsafe_mappings parameter: Debian's KVM",
+				 release);
+		} else {
+			name = unsafe ? "patched-6.1-unsafe" : "patched-6.1";
+			snprintf(buf, sizeof(buf), "kernel %s, kvm.allow_unsafe_mappings=%s: KVM built from kernel-patches/6.1",
+				 release, unsafe ? "Y" : "N");
+		}
+	} else if ((major == 6 && minor >= 13) || major > 6) {
+		if (unsafe > 0)
+			snprintf(buf, sizeof(buf), "kernel %s with kvm.allow_unsafe_mappings=Y: no table for that setting",
+				 release);
+		else if (unsafe < 0)
+			snprintf(buf, sizeof(buf), "kernel %s without kvm.allow_unsafe_mappings: not the upstream >= 6.13 KVM the table describes",
+				 release);
+		else {
+			name = "upstream-6.13";
+			snprintf(buf, sizeof(buf), "kernel %s, kvm.allow_unsafe_mappings=N: upstream >= 6.13",
+				 release);
+		}
+	} else {
+		snprintf(buf, sizeof(buf), "kernel %s: no expectation table for 6.2 .. 6.12", release);
+	}
+	if (why && why_size)
+		snprintf(why, why_size, "%s", buf);
+	if (!name)
+		return -ENOENT;
+	if (strlen(name) >= size)
+		return -ENAMETOOLONG;
+	memcpy(profile, name, strlen(name) + 1);
+	return 0;
+}
+
+EXOTIC_EXPORT int exotic_expect_detect(struct exotic_ctx *ctx, char *profile,
+				       size_t size, char *why, size_t why_size)
+{
+	struct utsname u;
+	char v[16] = "";
+	int unsafe = -1, fd, ret;
+	ssize_t n;
+
+	if (uname(&u))
+		return -errno;
+	fd = open("/sys/module/kvm/parameters/allow_unsafe_mappings",
+		  O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, v, sizeof(v) - 1);
+		close(fd);
+		if (n > 0)
+			unsafe = v[0] == 'Y' || v[0] == 'y' || v[0] == '1';
+		else
+			unsafe = 0;
+	}
+	ret = exotic_expect_detect_from(u.release, unsafe, profile, size, why,
+					why_size);
+	if (ret == -ENOENT)
+		exotic_err(ctx, "%s: force a profile with --profile\n",
+			   why && why_size ? why : "no expectation table fits this kernel");
+	return ret;
+}

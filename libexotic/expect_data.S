@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The expectation tables (expect/PROFILE.tsv), built into the library so
+ * that exotic-matrix and exotic-repro find them anywhere, e.g. in the test
+ * VM.  .incbin is relative to the top of the tree, where make runs.  Each
+ * table is also #included inside ".if 0": gas skips the text, but the
+ * compiler's -MMD output then lists the table, so editing it rebuilds this
+ * object (expect.c refuses comments that would read as directives).
+ */
+.macro TABLE sym, file
+	.globl	\sym
+	.hidden	\sym
+	.globl	\sym\()_end
+	.hidden	\sym\()_end
+\sym:
+	.incbin	"\file"
+\sym\()_end:
+	.byte	0
+.endm
+
+	.section .rodata.exotic_expect, "a"
+	TABLE	exotic_expect_stock_6_1, "expect/stock-6.1.tsv"
+	TABLE	exotic_expect_patched_6_1, "expect/patched-6.1.tsv"
+	TABLE	exotic_expect_patched_6_1_unsafe, "expect/patched-6.1-unsafe.tsv"
+	TABLE	exotic_expect_upstream_6_13, "expect/upstream-6.13.tsv"
+
+	.if 0
+#include "../expect/stock-6.1.tsv"
+#include "../expect/patched-6.1.tsv"
+#include "../expect/patched-6.1-unsafe.tsv"
+#include "../expect/upstream-6.13.tsv"
+	.endif
+
+	.section .note.GNU-stack, "", @progbits
