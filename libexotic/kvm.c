@@ -534,6 +534,35 @@ EXOTIC_EXPORT int exotic_vm_gpa_to_hva(struct exotic_vm *vm, uint64_t gpa,
 	return ret;
 }
 
+int exotic_vm_check_host_write(struct exotic_vm *vm, uint64_t gpa)
+{
+	struct exotic_region *region = NULL;
+	struct exotic_region_info info = { 0 };
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	for (int i = 0; i < EXOTIC_VM_MAX_SLOTS; i++) {
+		struct slot *s = &vm->slots[i];
+
+		if (s->used && s->region && gpa >= s->gpa && gpa < s->gpa + s->len) {
+			region = exotic_region_ref(s->region);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (!region)
+		return 0;
+	if (!(exotic_region_prot(region) & PROT_WRITE)) {
+		ret = -EACCES;
+	} else {
+		ret = exotic_region_info(region, &info);
+		if (!ret && info.state != EXOTIC_STATE_LIVE)
+			ret = -ENXIO;
+	}
+	exotic_region_unref(region);
+	return ret;
+}
+
 /* ------------------------------------------------------- control page */
 
 static uint64_t *ctrl_word(const struct exotic_vm *vm, uint64_t off)

@@ -255,6 +255,13 @@ static int prepare_vmcb(struct exotic_vcpu *vcpu, uint64_t *gpa, uint32_t flags)
 			   (unsigned long long)*gpa);
 		return ret;
 	}
+	ret = exotic_vm_check_host_write(vcpu->vm, *gpa);
+	if (ret) {
+		exotic_err(ctx, "vmrun: cannot write the VMCB at 0x%llx: the region behind it is %s (EXOTIC_PROBE_NO_INIT skips that)\n",
+			   (unsigned long long)*gpa,
+			   ret == -EACCES ? "read-only" : ret == -ENXIO ? "revoked" : strerror(-ret));
+		return ret;
+	}
 	vmcb_build(vmcb, vcpu->id);
 	memcpy(hva, vmcb, sizeof(vmcb));
 	return 0;

@@ -98,4 +98,12 @@ static inline bool aligned(uint64_t v, uint64_t a)
  * probe stopped there) and set RIP, RSP, RDI/R15 for a program. */
 int exotic_vcpu_reset(struct exotic_vcpu *vcpu, uint64_t rip);
 
+/*
+ * May the host write the guest page at gpa through its own mapping?  0 if
+ * so (or if no region backs it), -EACCES for a region mapped read-only,
+ * -ENXIO for a revoked region (the write would fault: SIGSEGV / SIGBUS),
+ * or the errno of EXOTIC_IOC_INFO.
+ */
+int exotic_vm_check_host_write(struct exotic_vm *vm, uint64_t gpa);
+
 #endif /* EXOTIC_KVM_INTERNAL_H */

@@ -604,6 +604,43 @@ static void test_region_slot(void **state)
 	exotic_device_unref(dev);
 }
 
+/* The VMRUN probe never writes its VMCB where the host would fault. */
+static void test_vmcb_region_checks(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_device *dev;
+	struct exotic_region *ro, *rw;
+	struct exotic_region_params rp = {
+		.kind = EXOTIC_KIND_REFCOUNTED, .method = EXOTIC_MAP_FAULT,
+		.length = 2 * MiB, .prot = PROT_READ,
+	};
+	struct exotic_guest_params p = { .vmcb_gpa = 4096 };
+
+	assert_int_equal(exotic_device_open_path(f->ctx, FAKEDEV_PATH, &dev), 0);
+	assert_int_equal(exotic_region_new(dev, &rp, &ro), 0);
+	rp.prot = 0;
+	assert_int_equal(exotic_region_new(dev, &rp, &rw), 0);
+	assert_int_equal(exotic_vm_add_region_slot(f->vm, 0, 0, ro, EXOTIC_SLOT_READONLY), 0);
+	assert_int_equal(exotic_vm_add_region_slot(f->vm, 1, 2 * MiB, rw, 0), 0);
+
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), -EACCES);
+	assert_true(logcap_has(&f->log, "read-only"));
+	p.flags = EXOTIC_PROBE_NO_INIT;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+
+	p = (struct exotic_guest_params){ .vmcb_gpa = 2 * MiB + 4096 };
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+	assert_int_equal(exotic_region_revoke(rw, NULL), 0);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), -ENXIO);
+	assert_true(logcap_has(&f->log, "revoked"));
+	wrap_fail_ioctl(EXOTIC_IOC_INFO, 0, EIO);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), -EIO);
+
+	exotic_region_unref(ro);
+	exotic_region_unref(rw);
+	exotic_device_unref(dev);
+}
+
 static void test_epochs(void **state)
 {
 	struct fixture *f = *state;
@@ -1141,6 +1178,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_move_delete, setup_vm, teardown),
 		cmocka_unit_test_setup_teardown(test_gpa_to_hva, setup_vm, teardown),
 		cmocka_unit_test_setup_teardown(test_region_slot, setup_vm, teardown),
+		cmocka_unit_test_setup_teardown(test_vmcb_region_checks, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(test_epochs, setup_vm, teardown),
 		cmocka_unit_test_setup_teardown(test_vcpu_new, setup_vm, teardown),
 		cmocka_unit_test_setup_teardown(test_vcpu_new_failures, setup_vm, teardown),
