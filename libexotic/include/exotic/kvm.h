@@ -91,7 +91,9 @@ EXOTIC_EXPORT int exotic_vm_add_anon_slot(struct exotic_vm *vm, uint32_t slot,
 					  uint64_t gpa, size_t len,
 					  uint32_t flags, void **host_addr);
 /* As exotic_vm_add_slot() with the whole mapping of region; the slot holds
- * a reference on the region.  -EINVAL if the region is not mapped. */
+ * a reference on the region.  -EINVAL if the region is not mapped.  Keep
+ * the region's own mapping (exotic_region_unmap()) until the slot is
+ * deleted: KVM uses it. */
 EXOTIC_EXPORT int exotic_vm_add_region_slot(struct exotic_vm *vm,
 					    uint32_t slot, uint64_t gpa,
 					    struct exotic_region *region,
@@ -215,7 +217,7 @@ enum exotic_probe_result {
 };
 
 /* exotic_guest_params.flags */
-#define EXOTIC_GUEST_FOREVER	(1U << 0)	/* walk: repeat passes until stop */
+#define EXOTIC_GUEST_FOREVER	(1U << 0)	/* repeat passes until exotic_vm_set_stop() */
 #define EXOTIC_GUEST_SYNC_PASS	(1U << 1)	/* walk: SYNC {pass, ok} after each pass */
 #define EXOTIC_PROBE_CONTROL	(1U << 8)	/* vmrun: use a VMCB in the system slot */
 #define EXOTIC_PROBE_NO_INIT	(1U << 9)	/* vmrun: do not write the VMCB first */
@@ -240,7 +242,9 @@ struct exotic_guest_params {
  * EXOTIC_PROBE_NO_INIT; EXOTIC_PROBE_CONTROL selects a VMCB in ordinary
  * memory of the system slot instead of vmcb_gpa.
  * Errors: -EINVAL (bad program or params: the log says which), -ENOENT
- * (vmcb_gpa not in a memslot and EXOTIC_PROBE_NO_INIT not set), KVM errno.
+ * (vmcb_gpa not in a memslot and EXOTIC_PROBE_NO_INIT not set), -EACCES or
+ * -ENXIO (the VMCB would go into a read-only or revoked region, where the
+ * host's write would fault: use EXOTIC_PROBE_NO_INIT), KVM's errno.
  */
 EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 				    enum exotic_guest_program program,
