@@ -182,7 +182,7 @@ static uint64_t refcount_excess(struct run *r)
 
 	if (!r->region)
 		return r->excess;
-	for (uint64_t i = 0; i < r->npages; i += 64) {
+	for (uint64_t i = 0; !r->revoked && i < r->npages; i += 64) {
 		n = exotic_region_query(r->region, i * PG, pages, 64);
 		if (n <= 0)
 			break;

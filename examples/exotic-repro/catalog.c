@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The reproducers: publicly reported bugs (and one found here) with exotic
+ * memory behind KVM, each as one scenario of the matrix runner.  Their
+ * expected outcome per kernel profile is data, in the expectation tables
+ * (expect/PROFILE.tsv, "repro:NAME" rows), not here.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "repro.h"
+
+#define MiB(x)	((uint64_t)(x) << 20)
+#define PG	4096ULL
+
+const struct repro repro_catalog[] = {
+{
+	.name = "tail-page-efault",
+	.title = "GPU buffers built from non-compound allocations (TTM pools, virtio-gpu / dma-buf blobs) kill the VM with KVM_RUN EFAULT",
+	.source = "D. Stevens, \"KVM: allow mapping non-refcounted pages\" series (kvm list, 2021-2024); "
+		  "https://github.com/libkrun/libkrun/issues/832 ; https://github.com/AsahiLinux/linux/issues/560 "
+		  "(the same EFAULT through hva_to_pfn_remapped() on dma-buf blobs)",
+	.kernels = "5.13 .. 6.12 on x86 (since the CVE-2021-22543 fix); fixed upstream in 6.13",
+	.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_FAULT,
+	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.order = 1, .length = 2 * PG,
+},
+{
+	.name = "cve-2021-22543",
+	.title = "valid but non-refcounted pages: KVM lifted a tail page's refcount 0 -> 1 and freed it on put (use after free); must stay fixed",
+	.source = "CVE-2021-22543; N. Piggin, \"KVM: Fix page ref underflow for regions with valid but non-refcounted pages\" "
+		  "https://lkml.iu.edu/hypermail/linux/kernel/2106.3/00664.html (merged as \"KVM: do not allow mapping valid but non-reference-counted pages\")",
+	.kernels = "before 5.13 (and stable backports); 6.1 has the fix",
+	.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_REMAP,
+	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_REVOKE,
+	.order = 2, .length = 4 * PG,
+},
+{
+	.name = "ro-pfnmap-write",
+	.title = "read-only PFNMAP mapped writable into the guest: KVM assumed the PTE follow_pfn() found was writable; must stay fixed",
+	.source = "\"KVM: do not assume PTE is writable after follow_pfn\" (P. Bonzini, 2021; companion of the CVE-2021-22543 fix); "
+		  "https://github.com/libkrun/libkrun/pull/803 describes today's KVM_PFN_ERR_RO_FAULT path",
+	.kernels = "before 5.12; 6.1 checks pte_write() in hva_to_pfn_remapped()",
+	.kind = EXOTIC_KIND_REFCOUNTED, .method = EXOTIC_MAP_REMAP,
+	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.length = 2 * PG, .alloc_flags = EXOTIC_ALLOC_READONLY,
+	.scn_flags = EXOTIC_SCN_GUEST_WRITE, .prot = PROT_READ,
+},
+{
+	.name = "reserved-no-refcount",
+	.title = "refcount or accessed/dirty updates on pages KVM did not reference (PageReserved memory behind remap_pfn_range)",
+	.source = "\"KVM: Don't set Accessed/Dirty bits for ZERO_PAGE\" and \"KVM: Don't WARN if kvm_pfn_to_page() encounters a 'reserved' pfn\" (S. Christopherson, 2022); "
+		  "kvm_pfn_to_refcounted_page() in 6.1 virt/kvm/kvm_main.c",
+	.kernels = "reports against 5.x .. 6.0; 6.1 skips PageReserved pages",
+	.kind = EXOTIC_KIND_RESERVED, .method = EXOTIC_MAP_REMAP,
+	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_INVALIDATE,
+	.length = 4 * PG,
+},
+{
+	.name = "reserved-gup-leak",
+	.title = "a vm_insert_page()d PageReserved page: gup takes a reference that KVM never drops (kvm_release_pfn_clean() ignores PageReserved)",
+	.source = "found by exotic on Debian 6.1 (no public report found); the reference bookkeeping was reworked upstream in "
+		  "\"KVM: Stop grabbing references to PFNMAP'd pages\" v13 (kvm_release_faultin_page()), "
+		  "https://lists.linaro.org/archives/list/linux-kselftest-mirror@lists.linaro.org/message/IRPZPWMHIWZSK4GKIXKEIA4SEY7TZW2T",
+	.kernels = "6.1 (stock); not upstream >= 6.13",
+	.kind = EXOTIC_KIND_RESERVED, .method = EXOTIC_MAP_PAGE,
+	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.length = 2 * PG,
+},
+{
+	.name = "stale-after-migrate",
+	.title = "stale translation after the owner moves a buffer (GPU BO eviction): the guest must never read the retired copy",
+	.source = "hva_to_pfn_remapped() relies on the owner's unmap_mapping_range() reaching the mmu notifier (comment in 6.1 kvm_main.c); "
+		  "CVE-2020-12888 (vfio-pci BAR reachable after disable, fixed by zap + fault); "
+		  "\"KVM: x86: Fix recording of guest steal time / preempted status\" (2021, unguarded IOMEM mapping)",
+	.kernels = "guarded fault path: none known; unguarded users before 5.17",
+	.kind = EXOTIC_KIND_REFCOUNTED, .method = EXOTIC_MAP_FAULT,
+	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_MIGRATE,
+	.length = 8 * PG,
+},
+{
+	.name = "stale-copy-after-migrate",
+	.title = "stale data on KVM's copy path after the owner moves a buffer (emulated access after migration)",
+	.source = "kvm_vcpu_read_guest() (__copy_from_user() through the VMA) in 6.1 virt/kvm/kvm_main.c; same report family as stale-after-migrate",
+	.kernels = "none known",
+	.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_REMAP,
+	.path = EXOTIC_PATH_COPY, .event = EXOTIC_EV_MIGRATE,
+	.order = 1, .length = 4 * PG,
+},
+{
+	.name = "huge-pfnmap-follow-pte",
+	.title = "huge (2 MiB) PFN mappings of device memory: 6.1 follow_pte() cannot walk a PMD leaf, yet the head page's fault gets a 2 MiB SPTE",
+	.source = "P. Xu, \"mm/KVM: huge pfnmap support\" / follow_pfnmap_start() (merged for 6.12); "
+		  "\"dax: fix __dax_pmd_fault crash\" (vmf_insert_pfn_pmd() \"needs to grow support for ... pmd_special\") "
+		  "http://git.monstr.eu/?a=commit&h=152d7bd80dca5ce77ec2d7313149a2ab990e808e&p=linux-2.6-microblaze.git",
+	.kernels = "before 6.12",
+	.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_HUGE,
+	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.order = 9, .length = MiB(2),
+},
+{
+	.name = "huge-pfnmap-gup-fast",
+	.title = "huge PFN mapping of memory without struct page: 6.1 gup-fast (hva_to_pfn_fast()) takes the PMD for a THP and oopses on pmd_page()",
+	.source = "P. Xu, \"mm/gup: detect huge pfnmap entries in gup-fast\" in \"mm/KVM: huge pfnmap support\" (6.12); "
+		  "BUGS.md #12 (huge PFNMAP vs page-table walkers)",
+	.kernels = "before 6.12, with any driver that vmf_insert_pfn_pmd()s non-devmap PFNs",
+	.kind = EXOTIC_KIND_CARVEOUT, .method = EXOTIC_MAP_HUGE,
+	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.order = 9, .length = MiB(2),
+},
+{
+	.name = "reserved-refcount0-warn",
+	.title = "a PageReserved page with refcount 0 (tail of a reserved block) makes 6.1 WARN in kvm_is_zone_device_page()",
+	.source = "kvm_is_zone_device_page() WARN_ON_ONCE(!page_count(page)) in 6.1 virt/kvm/kvm_main.c; removed with "
+		  "\"KVM: Stop grabbing references to PFNMAP'd pages\" (6.13)",
+	.kernels = "6.0 .. 6.12",
+	.kind = EXOTIC_KIND_RESERVED, .method = EXOTIC_MAP_REMAP,
+	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.order = 1, .length = 2 * PG,
+},
+{
+	.name = "vmrun-unguarded-pfnmap",
+	.title = "kvm_vcpu_map() (nested VMRUN's VMCB) uses PFNMAP memory outside mmu-notifier protection",
+	.source = "\"KVM: Stop grabbing references to PFNMAP'd pages\" v13 (S. Christopherson, 2024; kvm.allow_unsafe_mappings) "
+		  "https://lists.linaro.org/archives/list/linux-kselftest-mirror@lists.linaro.org/message/IRPZPWMHIWZSK4GKIXKEIA4SEY7TZW2T",
+	.kernels = "before 6.13",
+	.kind = EXOTIC_KIND_REFCOUNTED, .method = EXOTIC_MAP_REMAP,
+	.path = EXOTIC_PATH_VMRUN, .event = EXOTIC_EV_INVALIDATE,
+	.length = 2 * PG,
+},
+{
+	.name = "vmrun-carveout-memremap",
+	.title = "kvm_vcpu_map() memremap()s a PFN without struct page for the nested VMCB, with no reference and no notifier",
+	.source = "same series as vmrun-unguarded-pfnmap; kvm_vcpu_map() in 6.1 virt/kvm/kvm_main.c",
+	.kernels = "before 6.13",
+	.kind = EXOTIC_KIND_CARVEOUT, .method = EXOTIC_MAP_REMAP,
+	.path = EXOTIC_PATH_VMRUN, .event = EXOTIC_EV_NONE,
+	.length = 2 * PG,
+},
+};
+
+const size_t repro_count = sizeof(repro_catalog) / sizeof(repro_catalog[0]);
+
+const struct repro *repro_find(const char *name)
+{
+	for (size_t i = 0; i < repro_count; i++)
+		if (!strcmp(repro_catalog[i].name, name))
+			return &repro_catalog[i];
+	return NULL;
+}
