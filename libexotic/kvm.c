@@ -802,22 +802,41 @@ static void read_ucall(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
 	}
 }
 
+/*
+ * Where was the guest?  Best effort, for diagnostics: RIP, and for the
+ * range programs their cursor (%rsi holds the gpa of the word being
+ * accessed, see guest/programs.S).
+ */
+static void where(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
+{
+	struct kvm_regs regs;
+
+	if (kvm_ioctl(vcpu->fd, KVM_GET_REGS, &regs))
+		return;
+	exit->rip = regs.rip;
+	if (vcpu->program == EXOTIC_GUEST_WALK || vcpu->program == EXOTIC_GUEST_WRITE ||
+	    vcpu->program == EXOTIC_GUEST_CHECKSUM)
+		exit->access_gpa = regs.rsi;
+}
+
 EXOTIC_EXPORT int exotic_vcpu_run(struct exotic_vcpu *vcpu,
 				  struct exotic_exit *exit)
 {
 	struct kvm_run *run;
-	struct kvm_regs regs;
 	int ret;
 
 	if (!vcpu || !exit)
 		return -EINVAL;
 	memset(exit, 0, sizeof(*exit));
 	exit->reason = KVM_EXIT_UNKNOWN;
+	exit->access_gpa = EXOTIC_NO_GPA;
 	run = vcpu->run;
 	ret = kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
 	if (ret) {
-		exotic_dbg(vcpu->vm->ctx, "vcpu %u: KVM_RUN: %s\n", vcpu->id,
-			   strerror(-ret));
+		where(vcpu, exit);
+		exotic_dbg(vcpu->vm->ctx, "vcpu %u: KVM_RUN: %s at rip 0x%llx gpa 0x%llx\n",
+			   vcpu->id, strerror(-ret), (unsigned long long)exit->rip,
+			   (unsigned long long)exit->access_gpa);
 		return ret;
 	}
 	exit->reason = run->exit_reason;
@@ -847,9 +866,7 @@ EXOTIC_EXPORT int exotic_vcpu_run(struct exotic_vcpu *vcpu,
 	default:
 		break;
 	}
-	/* Not a ucall: where was the guest?  Best effort, for diagnostics. */
-	if (!kvm_ioctl(vcpu->fd, KVM_GET_REGS, &regs))
-		exit->rip = regs.rip;
+	where(vcpu, exit);
 	return 0;
 }
 
@@ -930,7 +947,11 @@ EXOTIC_EXPORT const char *exotic_exit_describe(const struct exotic_exit *exit,
 			 (unsigned long long)exit->rip);
 		break;
 	default:
-		snprintf(buf + n, len - n, " at rip 0x%llx", (unsigned long long)exit->rip);
+		n += (size_t)snprintf(buf + n, len - n, " at rip 0x%llx",
+				      (unsigned long long)exit->rip);
+		if (exit->access_gpa != EXOTIC_NO_GPA && n < len)
+			snprintf(buf + n, len - n, " accessing gpa 0x%llx",
+				 (unsigned long long)exit->access_gpa);
 		break;
 	}
 	return buf;

@@ -341,12 +341,14 @@ EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 	put64(b, B_HSAVE, sys_gpa(vcpu_area(vcpu->id) + VCPU_HSAVE));
 	put64(b, B_FIX_VEC, ~0ULL);
 
+	vcpu->program = 0;
 	ret = exotic_vcpu_reset(vcpu, code_gpa(entry));
 	if (ret) {
 		exotic_err(ctx, "vcpu %u: cannot start %s: %s\n", vcpu->id, name,
 			   strerror(-ret));
 		return ret;
 	}
+	vcpu->program = program;
 	exotic_dbg(ctx, "vcpu %u: %s [0x%llx, +0x%llx) stride %llu seed 0x%llx flags 0x%x\n",
 		   vcpu->id, name, (unsigned long long)p.gpa,
 		   (unsigned long long)p.len, (unsigned long long)stride,

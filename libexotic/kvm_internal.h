@@ -49,6 +49,7 @@ struct exotic_vcpu {
 	uint32_t id;
 	int fd;
 	struct kvm_run *run;
+	int program;		/* loaded enum exotic_guest_program, 0: idle */
 };
 
 static inline uint64_t sys_gpa(uint64_t off)

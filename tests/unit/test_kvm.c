@@ -925,10 +925,32 @@ static void test_run_exits(void **state)
 	run_script(f, &s, &exit, -EFAULT);
 	assert_int_equal(exit.reason, KVM_EXIT_UNKNOWN);
 	assert_int_equal(exit.ucall, EXOTIC_UCALL_NONE);
+	assert_int_equal(exit.access_gpa, EXOTIC_NO_GPA);	/* no program */
 	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
-			    "exit unknown at rip 0x0");
+			    "exit unknown at rip 0xabc");
 	s.err = EINTR;
 	run_script(f, &s, &exit, -EINTR);
+	/* A failing KVM_GET_REGS only loses the location. */
+	s.err = EFAULT;
+	wrap_fail_ioctl(KVM_GET_REGS, 0, EIO);
+	run_script(f, &s, &exit, -EFAULT);
+	assert_int_equal(exit.rip, 0);
+
+	/* A range program's cursor (%rsi) is the gpa it was accessing. */
+	{
+		struct exotic_guest_params p = { .gpa = 16 * MiB, .len = MiB };
+
+		assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+		fk.regs.rsi = 16 * MiB + 4096;
+		run_script(f, &s, &exit, -EFAULT);
+		assert_int_equal(exit.access_gpa, 16 * MiB + 4096);
+		assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
+				    "exit unknown at rip 0xabc accessing gpa 0x1001000");
+		p = (struct exotic_guest_params){ .flags = EXOTIC_PROBE_CONTROL };
+		assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+		run_script(f, &s, &exit, -EFAULT);
+		assert_int_equal(exit.access_gpa, EXOTIC_NO_GPA);
+	}
 
 	/* describe's corner cases */
 	assert_null(exotic_exit_describe(&exit, NULL, 10));

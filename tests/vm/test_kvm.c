@@ -384,6 +384,7 @@ static void test_run_efault_surfaced(void **state)
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
 	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), -EFAULT);
 	assert_int_equal(exit.reason, KVM_EXIT_UNKNOWN);
+	assert_int_equal(exit.access_gpa, SLOT_GPA);	/* the first word */
 	assert_int_equal(mprotect(f->mem, SLOT_LEN, PROT_READ | PROT_WRITE), 0);
 	/* Reloading after the failure works: the vCPU is still usable. */
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);

@@ -275,6 +275,7 @@ static void test_combo(void **state)
 	};
 	struct exotic_exit exit;
 	int walk, write, sum, probe, poison = 0;
+	uint64_t walk_off = 0;
 	const char *probe_name = "-";
 	uint64_t bad;
 
@@ -285,6 +286,10 @@ static void test_combo(void **state)
 	walk = run_program(f->vcpu, &exit, &poison);
 	if (walk) {
 		assert_int_equal(walk, -EFAULT);
+		/* where the guest was: a word of the region */
+		assert_true(exit.access_gpa >= REGION_GPA &&
+			    exit.access_gpa < REGION_GPA + REGION_LEN);
+		walk_off = exit.access_gpa - REGION_GPA;
 	} else {
 		expect_done(&exit);
 		assert_int_equal(exit.args[0], PAGES);
@@ -330,9 +335,13 @@ static void test_combo(void **state)
 			fail_msg("%s: a valid VMCB was not entered", f->c->name);
 	}
 
-	print_message("%-24s walk %-8s write %-8s checksum %-8s vmrun %s\n", f->c->name,
+	print_message("%-24s walk %-8s write %-8s checksum %-8s vmrun %s%s\n", f->c->name,
 		      outcome(walk), outcome(write), outcome(sum),
-		      probe ? outcome(probe) : probe_name);
+		      probe ? outcome(probe) : probe_name,
+		      walk ? (walk_off ? "   (EFAULT from +0x1000: the first tail page)" :
+			      "   (EFAULT from +0: the first page)") : "");
+	if (walk)
+		assert_true(walk_off == 0 || walk_off == 4096);
 
 	if (!stock_61)
 		return;
@@ -344,6 +353,11 @@ static void test_combo(void **state)
 	case 0:
 		assert_int_equal(walk, -EFAULT);
 		assert_int_equal(write, -EFAULT);
+		/* a block's head page (refcount 1) maps, its first tail not */
+		if (f->c->method != EXOTIC_MAP_MIXED)
+			assert_int_equal(walk_off, 4096);
+		else
+			assert_int_equal(walk_off, 0);
 		break;
 	}
 	/*

@@ -165,14 +165,23 @@ struct exotic_exit {
 	uint8_t io_out;
 	uint32_t suberror;	/* KVM_EXIT_INTERNAL_ERROR */
 	uint64_t hw_reason;	/* KVM_EXIT_FAIL_ENTRY */
-	uint64_t rip;		/* guest RIP after the exit */
+	uint64_t rip;		/* guest RIP after an exit that is not a ucall,
+				 * or when KVM_RUN failed */
+	uint64_t access_gpa;	/* the same cases, while a walk, write or
+				 * checksum program runs: the address of the
+				 * word it was accessing; else EXOTIC_NO_GPA */
 };
+
+#define EXOTIC_NO_GPA		(~0ULL)
 
 /*
  * One KVM_RUN.  Returns 0 and describes the exit in *exit, or the negative
  * errno of KVM_RUN (e.g. -EFAULT when KVM cannot map the memory behind a
  * guest access, -EINTR on a signal): such errors are surfaced, never
- * retried, and exit->reason is then KVM_EXIT_UNKNOWN.
+ * retried, and exit->reason is then KVM_EXIT_UNKNOWN; exit->rip and
+ * exit->access_gpa still say where the guest was (KVM 6.1 reports no
+ * address with EFAULT: for the range programs this is the word whose
+ * access KVM could not map).
  */
 EXOTIC_EXPORT int exotic_vcpu_run(struct exotic_vcpu *vcpu,
 				  struct exotic_exit *exit);
