@@ -183,8 +183,28 @@ static int run(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
 	return 0;
 }
 
+/* What the driver says about the page behind a guest address. */
+static void describe_page(struct exotic_region *region, uint64_t offset)
+{
+	struct exotic_page pg;
+
+	if (!region || exotic_region_query(region, offset & ~4095ULL, &pg, 1) != 1)
+		return;
+	printf("  that page: pfn 0x%llx", (unsigned long long)pg.pfn);
+	if (!(pg.flags & EXOTIC_PAGE_HAS_STRUCT)) {
+		printf(", no struct page\n");
+		return;
+	}
+	printf(", refcount %d%s%s%s%s\n", pg.refcount,
+	       pg.flags & EXOTIC_PAGE_RESERVED ? ", reserved" : "",
+	       pg.flags & EXOTIC_PAGE_HEAD ? ", compound head" : "",
+	       pg.flags & EXOTIC_PAGE_TAIL ? ", compound tail" : "",
+	       pg.flags & EXOTIC_PAGE_BLOCK_TAIL ? ", not the first page of its block" : "");
+}
+
 /* Prints the outcome; returns the exit status. */
-static int report(const struct opts *o, struct exotic_vcpu *vcpu, uint8_t *ram)
+static int report(const struct opts *o, struct exotic_vcpu *vcpu, uint8_t *ram,
+		  struct exotic_region *region)
 {
 	struct exotic_guest_params p = {
 		.gpa = SLOT_GPA, .len = o->length, .stride = o->stride, .seed = o->seed,
@@ -208,6 +228,12 @@ static int report(const struct opts *o, struct exotic_vcpu *vcpu, uint8_t *ram)
 	ret = run(vcpu, &exit);
 	if (ret) {
 		printf("  KVM_RUN failed: %s (%s)\n", strerror(-ret), exotic_strerror(ret));
+		if (exit.access_gpa != EXOTIC_NO_GPA) {
+			printf("  the guest was accessing gpa 0x%llx (offset 0x%llx)\n",
+			       (unsigned long long)exit.access_gpa,
+			       (unsigned long long)(exit.access_gpa - SLOT_GPA));
+			describe_page(region, exit.access_gpa - SLOT_GPA);
+		}
 		return 3;
 	}
 	if (exit.ucall != EXOTIC_UCALL_DONE)
@@ -237,6 +263,7 @@ static int report(const struct opts *o, struct exotic_vcpu *vcpu, uint8_t *ram)
 		printf("  nested VMRUN with the VMCB at gpa 0x%llx: %s\n",
 		       (unsigned long long)p.vmcb_gpa,
 		       exotic_probe_result_name(exit.args[0]) ? exotic_probe_result_name(exit.args[0]) : "?");
+		describe_page(region, o->vmcb_offset);
 		return 0;
 	}
 }
@@ -293,7 +320,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	printf("program: %s\n", exotic_guest_program_name(o.program));
-	status = report(&o, vcpu, ram);
+	status = report(&o, vcpu, ram, region);
 out:
 	if (ret)
 		fprintf(stderr, "mini-vmm: %s\n", exotic_strerror(ret));
