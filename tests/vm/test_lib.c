@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Guest suite: libexotic against the real driver.  Discovery through
+ * libudev (sysfs, no udevd in the test VM), waiting on the kernel's
+ * uevents, module unload/load through libkmod (by name and by path, the
+ * VM's carve-out parameters restored), and every kind x method as a
+ * region: allocated, mapped, written and read back, described (checked
+ * against /proc/self/pagemap), invalidated, migrated and revoked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exotic.h"
+
+#define PG	4096ULL
+#define MiB	(1ULL << 20)
+
+/* The parameters the VM loaded exotic.ko with (scripts/vm-run exports them). */
+static const char *module_params(void)
+{
+	const char *p = getenv("EXOTIC_MODULE_PARAMS");
+
+	return p && *p ? p : "carveout_base=0x70000000 carveout_size=0x10000000";
+}
+
+static struct exotic_ctx *ctx;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (exotic_new(&ctx) < 0)
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	exotic_unref(ctx);
+	return 0;
+}
+
+static struct exotic_device *open_or_skip(void)
+{
+	struct exotic_device *dev = NULL;
+	int r = exotic_device_open(ctx, &dev);
+
+	if (r == -ENOENT) {
+		fprintf(stderr, "# no exotic device: %s\n", exotic_strerror(r));
+		skip();
+	}
+	assert_int_equal(r, 0);
+	return dev;
+}
+
+/* Leave the module as the VM loaded it, whatever a test did. */
+static int restore_module(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	if (exotic_module_is_loaded(ctx, "exotic") == 1)
+		return 0;
+	if (exotic_module_load(ctx, "exotic", module_params()) < 0)
+		return -1;
+	return exotic_device_wait(ctx, 5000, buf, sizeof(buf)) < 0 ? -1 : 0;
+}
+
+/* -------------------------------------------------------- discovery */
+
+static void test_discovery(void **state)
+{
+	struct exotic_device *dev;
+	struct exotic_version v;
+	char buf[PATH_MAX];
+	struct stat st;
+
+	(void)state;
+	if (access("/sys/class/misc/exotic", F_OK) < 0)
+		skip();
+	assert_int_equal(exotic_device_find(ctx, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/exotic");
+	assert_int_equal(stat(buf, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	dev = open_or_skip();
+	assert_string_equal(exotic_device_get_path(dev), "/dev/exotic");
+	assert_int_equal(exotic_device_version(dev, &v), 0);
+	assert_int_equal(v.abi_version, EXOTIC_ABI_VERSION);
+	assert_int_equal(v.carveout_base, 0x70000000);
+	assert_int_equal(v.carveout_size, 0x10000000);
+	assert_int_equal(exotic_device_has_kind(dev, EXOTIC_KIND_CARVEOUT), 1);
+	for (unsigned int m = 1; m <= EXOTIC_MAP_MAX; m++)
+		assert_int_equal(exotic_device_has_method(dev, m), 1);
+	assert_null(exotic_device_unref(dev));
+}
+
+/* ----------------------------------------------------------- module */
+
+struct loader {
+	int delay_ms;
+	const char *what;
+	const char *params;
+	int result;
+};
+
+static void *load_later(void *arg)
+{
+	struct loader *l = arg;
+	struct timespec ts = { 0, l->delay_ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+	l->result = exotic_module_load(ctx, l->what, l->params);
+	return NULL;
+}
+
+static void test_module_cycle(void **state)
+{
+	struct exotic_device *dev;
+	struct exotic_version v;
+	struct loader l = { 300, "exotic", NULL, 1 };
+	pthread_t thread;
+	char buf[PATH_MAX];
+
+	(void)state;
+	if (exotic_module_is_loaded(ctx, "exotic") != 1)
+		skip();
+	l.params = module_params();
+
+	/* An open file pins the module. */
+	dev = open_or_skip();
+	assert_int_equal(exotic_module_unload(ctx, "exotic"), -EBUSY);
+	assert_int_equal(exotic_module_is_loaded(ctx, "exotic"), 1);
+	assert_null(exotic_device_unref(dev));
+
+	assert_int_equal(exotic_module_unload(ctx, "exotic"), 0);
+	assert_int_equal(exotic_module_is_loaded(ctx, "exotic"), 0);
+	assert_int_equal(exotic_module_unload(ctx, "exotic"), -ENOENT);
+	assert_int_equal(exotic_device_find(ctx, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(exotic_device_open(ctx, &dev), -ENOENT);
+	assert_null(dev);
+	assert_int_equal(exotic_device_wait(ctx, 200, buf, sizeof(buf)), -ETIMEDOUT);
+
+	/* Load while waiting: the uevent (or the re-check) ends the wait. */
+	assert_int_equal(pthread_create(&thread, NULL, load_later, &l), 0);
+	assert_int_equal(exotic_device_wait(ctx, 10000, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/exotic");
+	pthread_join(thread, NULL);
+	assert_int_equal(l.result, 0);
+	assert_int_equal(exotic_module_load(ctx, "exotic", NULL), -EEXIST);
+
+	/* The parameters went through. */
+	dev = open_or_skip();
+	assert_int_equal(exotic_device_version(dev, &v), 0);
+	assert_int_equal(v.carveout_base, 0x70000000);
+	assert_int_equal(v.carveout_size, 0x10000000);
+	assert_null(exotic_device_unref(dev));
+}
+
+static void test_module_by_path(void **state)
+{
+	struct exotic_device *dev;
+	struct exotic_version v;
+	struct utsname u;
+	char path[PATH_MAX], buf[PATH_MAX];
+
+	(void)state;
+	assert_int_equal(uname(&u), 0);
+	snprintf(path, sizeof(path), "/lib/modules/%s/extra/exotic.ko", u.release);
+	if (access(path, R_OK) < 0 || exotic_module_is_loaded(ctx, "exotic") != 1)
+		skip();
+	assert_int_equal(exotic_module_unload(ctx, "exotic"), 0);
+	/* A bad parameter value: refused by the module, nothing loaded. */
+	assert_int_equal(exotic_module_load(ctx, path, "carveout_base=banana"), -EINVAL);
+	assert_int_equal(exotic_module_is_loaded(ctx, "exotic"), 0);
+	assert_int_equal(exotic_module_load(ctx, "/nonexistent/exotic.ko", NULL), -ENOENT);
+	assert_int_equal(exotic_module_load(ctx, path, module_params()), 0);
+	assert_int_equal(exotic_module_load(ctx, path, module_params()), -EEXIST);
+	assert_int_equal(exotic_device_wait(ctx, 5000, buf, sizeof(buf)), 0);
+	dev = open_or_skip();
+	assert_int_equal(exotic_device_version(dev, &v), 0);
+	assert_int_equal(v.carveout_size, 0x10000000);
+	assert_null(exotic_device_unref(dev));
+}
+
+/* ---------------------------------------------------------- regions */
+
+/* The PFN /proc/self/pagemap shows for addr, 0 if not present. */
+static uint64_t pagemap_pfn(const void *addr)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &e, sizeof(e), (off_t)((uintptr_t)addr / PG * 8)), 8);
+	close(fd);
+	return (e & (1ULL << 63)) ? (e & ((1ULL << 55) - 1)) : 0;
+}
+
+/*
+ * Does reading addr raise SIGBUS?  Checked in this process: the driver's
+ * mappings are VM_DONTCOPY, so a child would not have them.  cmocka's own
+ * handler is put aside meanwhile.
+ */
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_signal;
+
+static void on_bus(int sig)
+{
+	bus_signal = sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+static bool read_sigbus(const volatile void *addr)
+{
+	struct sigaction sa = { .sa_handler = on_bus }, old_bus, old_segv;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old_bus);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	bus_signal = 0;
+	if (!sigsetjmp(bus_jmp, 1))
+		(void)*(const volatile uint64_t *)addr;
+	sigaction(SIGBUS, &old_bus, NULL);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	return bus_signal == SIGBUS;
+}
+
+static uint64_t pattern(uint32_t handle, uint64_t off, uint64_t round)
+{
+	return ((uint64_t)handle << 48) ^ (round << 40) ^ off ^ 0x5a5a000000000000ULL;
+}
+
+static void write_pattern(struct exotic_region *r, uint64_t round)
+{
+	volatile uint64_t *p = exotic_region_addr(r);
+
+	for (uint64_t off = 0; off < exotic_region_length(r); off += 512)
+		p[off / 8] = pattern(exotic_region_handle(r), off, round);
+}
+
+static uint64_t check_pattern(struct exotic_region *r, uint64_t round)
+{
+	volatile uint64_t *p = exotic_region_addr(r);
+	uint64_t bad = 0;
+
+	for (uint64_t off = 0; off < exotic_region_length(r); off += 512)
+		bad += p[off / 8] != pattern(exotic_region_handle(r), off, round);
+	return bad;
+}
+
+/* What the driver must say of page idx of a region of this kind. */
+static void check_page(uint32_t kind, uint32_t order, uint64_t idx,
+		       const struct exotic_version *v, const struct exotic_page *pg)
+{
+	bool block_tail = idx % (1ULL << order) != 0;
+
+	assert_int_equal(pg->offset, idx * PG);
+	assert_false(pg->flags & EXOTIC_PAGE_ANOMALY);
+	assert_int_equal(pg->refcount, pg->expected_refcount);
+	assert_int_equal(!!(pg->flags & EXOTIC_PAGE_BLOCK_TAIL), block_tail);
+	switch (kind) {
+	case EXOTIC_KIND_CARVEOUT:
+		assert_false(pg->flags & EXOTIC_PAGE_HAS_STRUCT);
+		assert_true(pg->pfn >= v->carveout_base / PG);
+		assert_true(pg->pfn < (v->carveout_base + v->carveout_size) / PG);
+		assert_int_equal(pg->refcount, -1);
+		break;
+	case EXOTIC_KIND_COMPOUND:
+		assert_true(pg->flags & EXOTIC_PAGE_COMPOUND);
+		assert_int_equal(!!(pg->flags & EXOTIC_PAGE_TAIL), block_tail);
+		break;
+	case EXOTIC_KIND_NONCOMPOUND:
+		assert_false(pg->flags & EXOTIC_PAGE_COMPOUND);
+		if (block_tail && !(pg->mapcount > 0))
+			assert_int_equal(pg->refcount, 0);
+		break;
+	case EXOTIC_KIND_RESERVED:
+		assert_true(pg->flags & EXOTIC_PAGE_RESERVED);
+		break;
+	default:
+		assert_true(pg->flags & EXOTIC_PAGE_HAS_STRUCT);
+		assert_false(pg->flags & EXOTIC_PAGE_COMPOUND);
+		break;
+	}
+}
+
+struct combo {
+	uint32_t kind, method, order;
+	uint64_t length;
+	int expect;		/* 0 or the driver's refusal */
+};
+
+static struct combo combo_for(uint32_t kind, uint32_t method)
+{
+	struct combo c = { kind, method, 0, 16 * PG, 0 };
+
+	if (kind == EXOTIC_KIND_COMPOUND || kind == EXOTIC_KIND_NONCOMPOUND ||
+	    kind == EXOTIC_KIND_RESERVED)
+		c.order = 2;
+	if (method == EXOTIC_MAP_HUGE) {
+		c.length = 2 * EXOTIC_HUGE_SIZE;
+		if (kind == EXOTIC_KIND_REFCOUNTED)
+			c.expect = -EINVAL;	/* order-0 only: no 2 MiB blocks */
+		else if (kind != EXOTIC_KIND_CARVEOUT)
+			c.order = 9;		/* the carve-out: driver's choice */
+	}
+	/* vm_insert_page(): never without struct page, never on refcount-0 tails */
+	if (method == EXOTIC_MAP_PAGE &&
+	    (kind == EXOTIC_KIND_CARVEOUT || kind == EXOTIC_KIND_NONCOMPOUND ||
+	     kind == EXOTIC_KIND_RESERVED))
+		c.expect = -EINVAL;
+	return c;
+}
+
+static void exercise(struct exotic_device *dev, const struct combo *c)
+{
+	struct exotic_region_params p = {
+		.kind = c->kind, .method = c->method, .length = c->length,
+		.order = c->order,
+	};
+	struct exotic_region *r = NULL;
+	struct exotic_region_info info;
+	struct exotic_version v;
+	struct exotic_page *pages, *before, *retired;
+	uint64_t npages = c->length / PG, e1, e2, e3;
+	uint8_t *addr;
+	int n;
+
+	n = exotic_region_new(dev, &p, &r);
+	assert_int_equal(n, c->expect);
+	if (c->expect)
+		return;
+	assert_int_equal(exotic_device_version(dev, &v), 0);
+	addr = exotic_region_addr(r);
+	if (c->method == EXOTIC_MAP_HUGE) {
+		assert_int_equal((uintptr_t)addr % EXOTIC_HUGE_SIZE, 0);
+		assert_true(exotic_region_order(r) >= 9);
+	}
+	pages = calloc(npages, sizeof(*pages));
+	before = calloc(npages, sizeof(*pages));
+	retired = calloc(npages, sizeof(*pages));
+	assert_non_null(pages);
+	assert_non_null(before);
+	assert_non_null(retired);
+
+	/* Written through the mapping, read back through it. */
+	write_pattern(r, 1);
+	assert_int_equal(check_pattern(r, 1), 0);
+
+	/* The driver's view of every page, and the page tables' view. */
+	n = exotic_region_query(r, 0, before, npages);
+	assert_int_equal(n, (int)npages);
+	for (uint64_t i = 0; i < npages; i++)
+		check_page(c->kind, exotic_region_order(r), i, &v, &before[i]);
+	/* pagemap shows VM_PFNMAP mappings as holes: only the others. */
+	if (c->method == EXOTIC_MAP_MIXED || c->method == EXOTIC_MAP_PAGE) {
+		assert_int_equal(pagemap_pfn(addr), before[0].pfn);
+		assert_int_equal(pagemap_pfn(addr + c->length - PG),
+				 before[npages - 1].pfn);
+	}
+	assert_int_equal(exotic_region_info(r, &info), 0);
+	assert_int_equal(info.state, EXOTIC_STATE_LIVE);
+	assert_int_equal(info.nr_pfns, npages);
+	assert_int_equal(info.refcount_anomalies, 0);
+	assert_int_equal(info.kind, c->kind);
+	assert_int_equal(info.method, c->method);
+	if (c->method != EXOTIC_MAP_REMAP)
+		assert_true(info.faults > 0);
+
+	/* Invalidate: zapped, the same PFNs come back with the same data. */
+	assert_int_equal(exotic_region_invalidate(r, 0, 0, &e1), 0);
+	assert_true(e1 > 0);
+	assert_int_equal(check_pattern(r, 1), 0);
+	n = exotic_region_query(r, 0, pages, npages);
+	assert_int_equal(n, (int)npages);
+	for (uint64_t i = 0; i < npages; i++)
+		assert_int_equal(pages[i].pfn, before[i].pfn);
+
+	/* Migrate: fresh PFNs, same data; the old ones are quarantined. */
+	assert_int_equal(exotic_region_migrate(r, 0, 0, &e2), 0);
+	assert_true(e2 > e1);
+	assert_int_equal(check_pattern(r, 1), 0);
+	n = exotic_region_query(r, 0, pages, npages);
+	assert_int_equal(n, (int)npages);
+	assert_true(pages[0].pfn != before[0].pfn);
+	if (c->method == EXOTIC_MAP_MIXED || c->method == EXOTIC_MAP_PAGE)
+		assert_int_equal(pagemap_pfn(addr), pages[0].pfn);
+	for (uint64_t i = 0; i < npages; i++)
+		check_page(c->kind, exotic_region_order(r), i, &v, &pages[i]);
+	if (v.quarantine_ms >= 1000) {
+		n = exotic_region_query_retired(r, 0, retired, npages);
+		assert_true(n > 0);
+		assert_int_equal(retired[0].epoch, e2);
+		assert_true(retired[0].flags & EXOTIC_PAGE_QUARANTINED);
+	}
+	write_pattern(r, 2);
+	assert_int_equal(check_pattern(r, 2), 0);
+
+	/* Revoke: every access after it is a SIGBUS. */
+	assert_int_equal(exotic_region_revoke(r, &e3), 0);
+	assert_true(e3 > e2);
+	assert_int_equal(exotic_region_info(r, &info), 0);
+	assert_int_equal(info.state, EXOTIC_STATE_REVOKED);
+	assert_int_equal(info.epoch, e3);
+	assert_true(read_sigbus(addr));
+	assert_true(read_sigbus(addr + c->length - PG));
+	assert_int_equal(exotic_region_invalidate(r, 0, 0, NULL), -ENODEV);
+	assert_int_equal(exotic_region_revoke(r, NULL), -ENODEV);
+
+	free(pages);
+	free(before);
+	free(retired);
+	assert_null(exotic_region_unref(r));
+}
+
+static void test_every_kind_and_method(void **state)
+{
+	struct exotic_device *dev;
+	struct exotic_version v0, v1;
+	int done = 0;
+
+	(void)state;
+	dev = open_or_skip();
+	assert_int_equal(exotic_device_version(dev, &v0), 0);
+	for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++) {
+		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
+			struct combo c = combo_for(k, m);
+
+			fprintf(stderr, "# %s/%s order %u, %llu KiB: %s\n",
+				exotic_kind_name(k), exotic_method_name(m), c.order,
+				(unsigned long long)c.length >> 10,
+				c.expect ? "expect refusal" : "exercise");
+			exercise(dev, &c);
+			done += !c.expect;
+		}
+	}
+	assert_int_equal(done, 21);	/* 25 combinations, 4 refused */
+	/* Everything given back, once the quarantine has let go. */
+	for (unsigned int waited = 0;; waited += 50) {
+		struct timespec ts = { 0, 50 * 1000000L };
+
+		assert_int_equal(exotic_device_version(dev, &v1), 0);
+		if (v1.used_bytes == v0.used_bytes ||
+		    waited > 2 * v1.quarantine_ms + 2000)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(v1.used_bytes, v0.used_bytes);
+	assert_null(exotic_device_unref(dev));
+}
+
+static void test_every_mapping_revoked(void **state)
+{
+	struct exotic_region_params p = {
+		.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_FAULT,
+		.length = 8 * PG, .order = 1,
+	};
+	struct exotic_device *dev;
+	struct exotic_region *r;
+	volatile uint64_t *own;
+	void *extra;
+
+	(void)state;
+	dev = open_or_skip();
+	assert_int_equal(exotic_region_new(dev, &p, &r), 0);
+	own = exotic_region_addr(r);
+	assert_int_equal(exotic_region_mmap(r, 2 * PG, 4 * PG, PROT_READ, &extra), 0);
+	own[2 * PG / 8] = 0xabcdef;
+	assert_int_equal(*(volatile uint64_t *)extra, 0xabcdef);
+	assert_int_equal(exotic_region_revoke(r, NULL), 0);
+	assert_true(read_sigbus(extra));
+	assert_true(read_sigbus(own));
+	assert_int_equal(exotic_region_munmap(r, extra, 4 * PG), 0);
+	/* The device outlives our reference while the region holds one. */
+	assert_ptr_equal(exotic_device_unref(dev), dev);
+	assert_null(exotic_region_unref(r));
+}
+
+static void test_driver_refusals(void **state)
+{
+	struct exotic_region_params p = {
+		.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_PAGE,
+		.length = 4 * PG, .order = 2,
+		.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
+	};
+	struct exotic_device *dev;
+	struct exotic_region *r;
+
+	(void)state;
+	dev = open_or_skip();
+	/* The unsafe flag needs unsafe_driver_bugs=1, which the VM does not set. */
+	assert_int_equal(exotic_region_new(dev, &p, &r), -EPERM);
+	/* Not a multiple of the block. */
+	p.flags = 0;
+	p.method = EXOTIC_MAP_FAULT;
+	p.length = 6 * PG;
+	assert_int_equal(exotic_region_new(dev, &p, &r), -EINVAL);
+	/* Migrate must cover whole blocks; invalidate need not. */
+	p.length = 8 * PG;
+	assert_int_equal(exotic_region_new(dev, &p, &r), 0);
+	assert_int_equal(exotic_region_migrate(r, PG, PG, NULL), -EINVAL);
+	assert_int_equal(exotic_region_migrate(r, 4 * PG, 4 * PG, NULL), 0);
+	assert_int_equal(exotic_region_invalidate(r, PG, PG, NULL), 0);
+	exotic_region_unref(r);
+	/* Read-only: no PROT_WRITE, and the driver refuses a writable map. */
+	p.flags = EXOTIC_ALLOC_READONLY;
+	p.prot = 0;
+	assert_int_equal(exotic_region_new(dev, &p, &r), 0);
+	assert_int_equal(exotic_region_prot(r), PROT_READ);
+	assert_int_equal(exotic_region_unmap(r), 0);
+	assert_int_equal(exotic_region_map(r, PROT_READ | PROT_WRITE), -EACCES);
+	assert_int_equal(exotic_region_map(r, PROT_READ), 0);
+	exotic_region_unref(r);
+	exotic_device_unref(dev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_discovery, restore_module),
+		cmocka_unit_test_teardown(test_module_cycle, restore_module),
+		cmocka_unit_test_teardown(test_module_by_path, restore_module),
+		cmocka_unit_test(test_every_kind_and_method),
+		cmocka_unit_test(test_every_mapping_revoked),
+		cmocka_unit_test(test_driver_refusals),
+	};
+
+	return cmocka_run_group_tests_name("lib", tests, group_setup, group_teardown);
+}
