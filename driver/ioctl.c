@@ -55,9 +55,11 @@ static int exotic_ioc_alloc(struct exotic_file *xf, void __user *uarg)
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.pad || a.handle || a.mmap_offset ||
-	    !exotic_all_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+	if (a.pad || !exotic_all_zero(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
+	/* outputs are ignored on input, so a struct can be reused */
+	a.handle = 0;
+	a.mmap_offset = 0;
 	ret = exotic_region_alloc(xf, &a);
 	if (ret)
 		return ret;
@@ -81,8 +83,9 @@ static int exotic_ioc_event(struct exotic_file *xf, unsigned int cmd,
 		return -EFAULT;
 	if (ev.flags)
 		return -EINVAL;
-	if (ev.epoch || !exotic_all_zero(ev.reserved, ARRAY_SIZE(ev.reserved)))
+	if (!exotic_all_zero(ev.reserved, ARRAY_SIZE(ev.reserved)))
 		return -EINVAL;
+	ev.epoch = 0;
 	ret = exotic_region_event(xf, cmd, &ev);
 	if (ret)
 		return ret;

@@ -322,19 +322,45 @@ static void test_handles_distinct(void **state)
 	close(fd);
 }
 
+/* Output fields are ignored on input: one struct can be reused. */
+static void test_struct_reuse(void **state)
+{
+	struct exotic_alloc a;
+	struct exotic_event ev;
+	uint64_t first;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
+				  PG, 0, 0, &a), 0);
+	first = a.mmap_offset;
+	assert_int_equal(xioctl(fd, EXOTIC_IOC_ALLOC, &a), 0);
+	assert_int_not_equal(a.mmap_offset, first);
+	memset(&ev, 0, sizeof(ev));
+	ev.handle = a.handle;
+	assert_int_equal(xioctl(fd, EXOTIC_IOC_INVALIDATE, &ev), 0);
+	first = ev.epoch;
+	assert_int_equal(xioctl(fd, EXOTIC_IOC_MIGRATE, &ev), 0);
+	assert_true(ev.epoch > first);
+	assert_int_equal(xioctl(fd, EXOTIC_IOC_REVOKE, &ev), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	size_t n = sizeof(combos) / sizeof(combos[0]), i;
-	struct CMUnitTest *tests = calloc(n + 2, sizeof(*tests));
+	struct CMUnitTest *tests = calloc(n + 3, sizeof(*tests));
 
 	if (!tests)
 		return 1;
 	tests[0] = (struct CMUnitTest)cmocka_unit_test(test_version);
 	tests[1] = (struct CMUnitTest)cmocka_unit_test(test_handles_distinct);
+	tests[2] = (struct CMUnitTest)cmocka_unit_test(test_struct_reuse);
 	for (i = 0; i < n; i++) {
-		tests[i + 2].name = combos[i].name;
-		tests[i + 2].test_func = test_combo;
-		tests[i + 2].initial_state = (void *)&combos[i];
+		tests[i + 3].name = combos[i].name;
+		tests[i + 3].test_func = test_combo;
+		tests[i + 3].initial_state = (void *)&combos[i];
 	}
-	return _cmocka_run_group_tests("driver", tests, n + 2, NULL, NULL);
+	return _cmocka_run_group_tests("driver", tests, n + 3, NULL, NULL);
 }

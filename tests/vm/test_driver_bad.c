@@ -95,8 +95,6 @@ static int fn(int fd)					\
 
 ALLOC_CASE(b_alloc_reserved, a.reserved[3] = 1)
 ALLOC_CASE(b_alloc_pad, a.pad = 1)
-ALLOC_CASE(b_alloc_handle_in, a.handle = 5)
-ALLOC_CASE(b_alloc_offset_in, a.mmap_offset = PG)
 ALLOC_CASE(b_alloc_flag, a.flags = 1U << 31)
 ALLOC_CASE(b_alloc_kind0, a.kind = 0)
 ALLOC_CASE(b_alloc_kind6, a.kind = EXOTIC_KIND_MAX + 1)
@@ -202,7 +200,6 @@ static int fn(int fd)						\
 
 EVENT_CASE(b_event_flags, EXOTIC_IOC_INVALIDATE, ev.flags = 1)
 EVENT_CASE(b_event_reserved, EXOTIC_IOC_MIGRATE, ev.reserved[1] = 1)
-EVENT_CASE(b_event_epoch_in, EXOTIC_IOC_INVALIDATE, ev.epoch = 1)
 EVENT_CASE(b_free_offset, EXOTIC_IOC_FREE, ev.offset = PG)
 EVENT_CASE(b_revoke_length, EXOTIC_IOC_REVOKE, ev.length = PG)
 EVENT_CASE(b_inval_past_end, EXOTIC_IOC_INVALIDATE, ev.offset = 16 * PG)
@@ -481,8 +478,6 @@ static const struct bad bads[] = {
 	{ "ioctl with the wrong size", b_wrong_size, -ENOTTY },
 	{ "alloc reserved non-zero", b_alloc_reserved, -EINVAL },
 	{ "alloc pad non-zero", b_alloc_pad, -EINVAL },
-	{ "alloc handle given", b_alloc_handle_in, -EINVAL },
-	{ "alloc mmap_offset given", b_alloc_offset_in, -EINVAL },
 	{ "alloc unknown flag", b_alloc_flag, -EINVAL },
 	{ "alloc kind 0", b_alloc_kind0, -EINVAL },
 	{ "alloc kind past max", b_alloc_kind6, -EINVAL },
@@ -513,7 +508,6 @@ static const struct bad bads[] = {
 	{ "event handle 0", b_event_handle0, -ENOENT },
 	{ "event flags non-zero", b_event_flags, -EINVAL },
 	{ "event reserved non-zero", b_event_reserved, -EINVAL },
-	{ "event epoch given", b_event_epoch_in, -EINVAL },
 	{ "free with an offset", b_free_offset, -EINVAL },
 	{ "revoke with a length", b_revoke_length, -EINVAL },
 	{ "invalidate offset past the region", b_inval_past_end, -EINVAL },

@@ -142,7 +142,8 @@ static void workload(int fd, bool carveout, uint64_t *bytes)
 			continue;
 		assert_int_equal(ex_alloc(fd, w[i].kind, w[i].method, w[i].len,
 					  w[i].order, 0, &a), 0);
-		if (w[i].kind != EXOTIC_KIND_CARVEOUT)
+		/* RAM that stays allocated until close (revoked regions drain) */
+		if (w[i].kind != EXOTIC_KIND_CARVEOUT && i % 3 != 1)
 			*bytes += w[i].len;
 		m = ex_map(fd, a.mmap_offset, w[i].len, PROT_READ | PROT_WRITE);
 		assert_non_null(m);
