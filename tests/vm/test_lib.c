@@ -397,6 +397,17 @@ static void exercise(struct exotic_device *dev, const struct combo *c)
 	/* Migrate: fresh PFNs, same data; the old ones are quarantined. */
 	assert_int_equal(exotic_region_migrate(r, 0, 0, &e2), 0);
 	assert_true(e2 > e1);
+	if (v.quarantine_ms >= 1000) {
+		n = exotic_region_query_retired(r, 0, retired, npages);
+		assert_int_equal(n, (int)npages);
+		for (uint64_t i = 0; i < npages; i++) {
+			assert_int_equal(retired[i].epoch, e2);
+			assert_true(retired[i].flags & EXOTIC_PAGE_QUARANTINED);
+			if (c->kind != EXOTIC_KIND_CARVEOUT)
+				assert_true(retired[i].flags & EXOTIC_PAGE_POISON_OK);
+		}
+		assert_int_equal(retired[0].pfn, before[0].pfn);
+	}
 	assert_int_equal(check_pattern(r, 1), 0);
 	n = exotic_region_query(r, 0, pages, npages);
 	assert_int_equal(n, (int)npages);
@@ -405,12 +416,6 @@ static void exercise(struct exotic_device *dev, const struct combo *c)
 		assert_int_equal(pagemap_pfn(addr), pages[0].pfn);
 	for (uint64_t i = 0; i < npages; i++)
 		check_page(c->kind, exotic_region_order(r), i, &v, &pages[i]);
-	if (v.quarantine_ms >= 1000) {
-		n = exotic_region_query_retired(r, 0, retired, npages);
-		assert_true(n > 0);
-		assert_int_equal(retired[0].epoch, e2);
-		assert_true(retired[0].flags & EXOTIC_PAGE_QUARANTINED);
-	}
 	write_pattern(r, 2);
 	assert_int_equal(check_pattern(r, 2), 0);
 
@@ -429,6 +434,39 @@ static void exercise(struct exotic_device *dev, const struct combo *c)
 	free(before);
 	free(retired);
 	assert_null(exotic_region_unref(r));
+}
+
+/* Read or write a module parameter of exotic; 0 or -errno. */
+static int quarantine_param(unsigned int *get, unsigned int set)
+{
+	const char *path = "/sys/module/exotic/parameters/quarantine_ms";
+	FILE *f = fopen(path, get ? "r" : "w");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = get ? fscanf(f, "%u", get) == 1 : fprintf(f, "%u\n", set) > 0;
+	ok = (fclose(f) == 0) && ok;
+	return ok ? 0 : -EIO;
+}
+
+static unsigned int saved_quarantine;
+
+/* Long enough to see what a migrate retired before it is released. */
+static int long_quarantine(void **state)
+{
+	(void)state;
+	if (quarantine_param(&saved_quarantine, 0) < 0)
+		return 0;	/* no module: the test skips */
+	return quarantine_param(NULL, 2000);
+}
+
+static int restore_quarantine(void **state)
+{
+	(void)state;
+	if (!saved_quarantine)
+		return 0;
+	return quarantine_param(NULL, saved_quarantine);
 }
 
 static void test_every_kind_and_method(void **state)
@@ -538,7 +576,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_discovery, restore_module),
 		cmocka_unit_test_teardown(test_module_cycle, restore_module),
 		cmocka_unit_test_teardown(test_module_by_path, restore_module),
-		cmocka_unit_test(test_every_kind_and_method),
+		cmocka_unit_test_setup_teardown(test_every_kind_and_method,
+						long_quarantine, restore_quarantine),
 		cmocka_unit_test(test_every_mapping_revoked),
 		cmocka_unit_test(test_driver_refusals),
 	};
