@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,6 +233,9 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* from here on, refusals are outcomes, not errors: quiet the log */
+	if (!getenv("EXOTIC_LOG") && !verbose)
+		exotic_set_log_priority(ctx, LOG_CRIT);
 	tty = isatty(STDOUT_FILENO);
 	if (json) {
 		printf("{\n  \"schema\": \"%s\",\n  \"tool\": \"exotic-matrix\",\n", SCHEMA);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -307,6 +308,9 @@ int main(int argc, char **argv)
 		status = 3;
 		goto out;
 	}
+	/* from here on, refusals are outcomes, not errors: quiet the log */
+	if (!getenv("EXOTIC_LOG"))
+		exotic_set_log_priority(ctx, LOG_CRIT);
 	if (uname(&u))
 		strcpy(u.release, "?");
 	if (json) {

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The expectation tables and their parser, on the host: every built-in
+ * table parses, covers every kind x method x path x event cell and every
+ * reproducer, is the file in expect/ (not a stale copy), and keeps the
+ * invariants no kernel can break; the parser refuses each kind of bad
+ * input; the profile is detected from the right facts.
+ * Run from the top of the tree (scripts/check does).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "exotic/exotic.h"
+#include "exotic/expect.h"
+
+/* the reproducer catalog, to check the tables against it */
+#include "../../examples/exotic-repro/catalog.c"
+
+static struct exotic_ctx *ctx;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return exotic_new(&ctx) ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	exotic_unref(ctx);
+	return 0;
+}
+
+static struct exotic_expect *builtin(const char *profile)
+{
+	struct exotic_expect *t = NULL;
+
+	assert_int_equal(exotic_expect_builtin(ctx, profile, &t), 0);
+	assert_non_null(t);
+	assert_string_equal(exotic_expect_profile(t), profile);
+	return t;
+}
+
+static void test_profiles_listed(void **state)
+{
+	const char *const *p = exotic_expect_profiles();
+	int n = 0;
+
+	(void)state;
+	for (; p[n]; n++)
+		assert_non_null(exotic_expect_builtin_text(p[n], NULL));
+	assert_int_equal(n, 4);
+	assert_null(exotic_expect_builtin_text("stock-5.10", NULL));
+	assert_int_equal(exotic_expect_builtin(ctx, "stock-5.10", &(struct exotic_expect *){ NULL }),
+			 -ENOENT);
+}
+
+/* every cell, once, in every table; nothing else */
+static void test_tables_complete(void **state)
+{
+	const char *const *p = exotic_expect_profiles();
+
+	(void)state;
+	for (; *p; p++) {
+		struct exotic_expect *t = builtin(*p);
+		size_t cells = 0, repros = 0;
+
+		for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
+			for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++)
+				for (uint32_t pa = 1; pa <= EXOTIC_PATH_MAX; pa++)
+					for (uint32_t e = 1; e <= EXOTIC_EV_MAX; e++) {
+						const struct exotic_expect_entry *x =
+							exotic_expect_lookup(t, k, m, pa, e);
+
+						if (!x)
+							fail_msg("%s: no entry for %s %s %s %s", *p,
+								 exotic_kind_name(k), exotic_method_name(m),
+								 exotic_path_name(pa), exotic_ev_name(e));
+						assert_string_not_equal(x->reason, "");
+						cells++;
+					}
+		for (size_t i = 0; i < repro_count; i++) {
+			if (!exotic_expect_lookup_repro(t, repro_catalog[i].name))
+				fail_msg("%s: no expectation for reproducer %s", *p,
+					 repro_catalog[i].name);
+			repros++;
+		}
+		assert_int_equal(cells, 300);
+		/* no row for a reproducer that does not exist */
+		assert_int_equal(exotic_expect_count(t), cells + repros);
+		exotic_expect_free(t);
+	}
+}
+
+/* the built-in copy is the file: a stale build would judge by old data */
+static void test_builtin_is_the_file(void **state)
+{
+	const char *const *p = exotic_expect_profiles();
+
+	(void)state;
+	for (; *p; p++) {
+		char path[128], *buf;
+		size_t len, got;
+		const char *text = exotic_expect_builtin_text(*p, &len);
+		FILE *f;
+
+		snprintf(path, sizeof(path), "expect/%s.tsv", *p);
+		f = fopen(path, "r");
+		if (!f)
+			fail_msg("%s: not found (run from the top of the tree)", path);
+		buf = malloc(len + 2);
+		assert_non_null(buf);
+		got = fread(buf, 1, len + 1, f);
+		fclose(f);
+		if (got != len || memcmp(buf, text, len))
+			fail_msg("%s differs from the copy built into libexotic: rebuild (make)", path);
+		free(buf);
+	}
+}
+
+/* what no profile may claim, whatever KVM does */
+static void test_tables_invariants(void **state)
+{
+	const char *const *p = exotic_expect_profiles();
+
+	(void)state;
+	for (; *p; p++) {
+		struct exotic_expect *t = builtin(*p);
+
+		for (size_t i = 0; i < exotic_expect_count(t); i++) {
+			const struct exotic_expect_entry *x = exotic_expect_at(t, i);
+
+			assert_int_not_equal(x->before, EXOTIC_OUT_NOT_RUN);
+			assert_non_null(strchr(x->reason, '('));
+			if (x->repro)
+				continue;
+			/* the driver decides refusals, the same on every kernel */
+			if (x->before == EXOTIC_OUT_REFUSED)
+				assert_int_equal(x->after, EXOTIC_OUT_NOT_RUN);
+			/* revoked memory is gone: nothing may still reach it */
+			if (x->event == EXOTIC_EV_REVOKE)
+				assert_int_not_equal(x->after, EXOTIC_OUT_MAPPED);
+			/* no kernel is expected to let a stale translation through */
+			assert_int_not_equal(x->before, EXOTIC_OUT_DETECT);
+			assert_int_not_equal(x->after, EXOTIC_OUT_DETECT);
+			assert_int_not_equal(x->after, EXOTIC_OUT_MISMATCH);
+			/* a VMCB access either runs L2 or is refused */
+			if (x->path == EXOTIC_PATH_VMRUN && x->before != EXOTIC_OUT_REFUSED)
+				assert_true(x->before == EXOTIC_OUT_MAPPED || x->before == EXOTIC_OUT_GP ||
+					    x->before == EXOTIC_OUT_REFCOUNT || x->before == EXOTIC_OUT_KMSG);
+		}
+		exotic_expect_free(t);
+	}
+	/* refusals are identical across the profiles */
+	{
+		struct exotic_expect *s = builtin("stock-6.1");
+
+		for (p = exotic_expect_profiles(); *p; p++) {
+			struct exotic_expect *t = builtin(*p);
+
+			for (size_t i = 0; i < exotic_expect_count(s); i++) {
+				const struct exotic_expect_entry *a = exotic_expect_at(s, i), *b;
+
+				if (a->repro)
+					continue;
+				b = exotic_expect_lookup(t, a->kind, a->method, a->path, a->event);
+				assert_non_null(b);
+				assert_int_equal(a->before == EXOTIC_OUT_REFUSED,
+						 b->before == EXOTIC_OUT_REFUSED);
+			}
+			exotic_expect_free(t);
+		}
+		exotic_expect_free(s);
+	}
+}
+
+/* the facts the stock table must state (DESIGN §6, the tests) */
+static void test_stock_key_rows(void **state)
+{
+	struct exotic_expect *t = builtin("stock-6.1");
+	const struct exotic_expect_entry *x;
+
+	(void)state;
+	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+				 EXOTIC_PATH_FAULT, EXOTIC_EV_NONE);
+	assert_int_equal(x->before, EXOTIC_OUT_EFAULT);
+	assert_non_null(strstr(x->reason, "kvm_try_get_pfn()"));
+	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP,
+				 EXOTIC_PATH_VMRUN, EXOTIC_EV_NONE);
+	assert_int_equal(x->before, EXOTIC_OUT_GP);
+	x = exotic_expect_lookup(t, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+				 EXOTIC_PATH_FAULT, EXOTIC_EV_REVOKE);
+	assert_int_equal(x->before, EXOTIC_OUT_MAPPED);
+	assert_int_equal(x->after, EXOTIC_OUT_EFAULT);
+	x = exotic_expect_lookup_repro(t, "reserved-refcount0-warn");
+	assert_int_equal(x->before, EXOTIC_OUT_WARN);
+	exotic_expect_free(t);
+
+	t = builtin("patched-6.1");
+	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+				 EXOTIC_PATH_FAULT, EXOTIC_EV_NONE);
+	assert_int_equal(x->before, EXOTIC_OUT_MAPPED);
+	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP,
+				 EXOTIC_PATH_VMRUN, EXOTIC_EV_NONE);
+	assert_int_equal(x->before, EXOTIC_OUT_GP);
+	exotic_expect_free(t);
+}
+
+static int parse(const char *text)
+{
+	struct exotic_expect *t = (struct exotic_expect *)1;
+	int ret = exotic_expect_parse(ctx, "test", text, strlen(text), &t);
+
+	if (ret)
+		assert_null(t);
+	exotic_expect_free(ret ? NULL : t);
+	return ret;
+}
+
+#define HDR "@profile\ttest\n"
+#define ROW(k, m, p, e, b, a) k "\t" m "\t" p "\t" e "\t" b "\t" a "\tfoo(): a reason long enough\n"
+
+static void test_parse_good(void **state)
+{
+	struct exotic_expect *t = NULL;
+	const char text[] = "# a comment\r\n" HDR "@describe\tsomething\n\n"
+		ROW("carveout", "huge", "copy", "revoke", "mapped", "mmio")
+		"repro:x\t-\t-\t-\twarn\t-\tbar(): also long enough\n";
+	const struct exotic_expect_entry *x;
+
+	(void)state;
+	assert_int_equal(exotic_expect_parse(ctx, "t", text, strlen(text), &t), 0);
+	assert_string_equal(exotic_expect_profile(t), "test");
+	assert_string_equal(exotic_expect_describe(t), "something");
+	assert_int_equal(exotic_expect_count(t), 2);
+	x = exotic_expect_lookup(t, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE,
+				 EXOTIC_PATH_COPY, EXOTIC_EV_REVOKE);
+	assert_non_null(x);
+	assert_int_equal(x->before, EXOTIC_OUT_MAPPED);
+	assert_int_equal(x->after, EXOTIC_OUT_MMIO);
+	assert_int_equal(x->line, 5);
+	assert_null(exotic_expect_lookup(t, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE,
+					 EXOTIC_PATH_COPY, EXOTIC_EV_NONE));
+	x = exotic_expect_lookup_repro(t, "x");
+	assert_non_null(x);
+	assert_int_equal(x->before, EXOTIC_OUT_WARN);
+	assert_int_equal(x->after, EXOTIC_OUT_NOT_RUN);
+	assert_null(exotic_expect_lookup_repro(t, "y"));
+	exotic_expect_free(t);
+}
+
+static void test_parse_bad(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(ROW("carveout", "huge", "copy", "none", "mapped", "mapped")), -EINVAL);
+	assert_int_equal(parse(HDR ROW("carve", "huge", "copy", "none", "mapped", "mapped")), -EINVAL);
+	assert_int_equal(parse(HDR ROW("carveout", "big", "copy", "none", "mapped", "mapped")), -EINVAL);
+	assert_int_equal(parse(HDR ROW("carveout", "huge", "dma", "none", "mapped", "mapped")), -EINVAL);
+	assert_int_equal(parse(HDR ROW("carveout", "huge", "copy", "move", "mapped", "mapped")), -EINVAL);
+	assert_int_equal(parse(HDR ROW("carveout", "huge", "copy", "none", "fine", "mapped")), -EINVAL);
+	assert_int_equal(parse(HDR ROW("carveout", "huge", "copy", "none", "-", "mapped")), -EINVAL);
+	assert_int_equal(parse(HDR "carveout\thuge\tcopy\tnone\tmapped\tmapped\n"), -EINVAL);
+	assert_int_equal(parse(HDR "carveout\thuge\tcopy\tnone\tmapped\tmapped\tno function named\n"),
+			 -EINVAL);
+	assert_int_equal(parse(HDR "carveout\thuge\tcopy\tnone\tmapped\tmapped\tf(): x\textra\n"),
+			 -EINVAL);
+	assert_int_equal(parse(HDR ROW("carveout", "huge", "copy", "none", "mapped", "mapped")
+			       ROW("carveout", "huge", "copy", "none", "efault", "efault")), -EINVAL);
+	assert_int_equal(parse(HDR "repro:\t-\t-\t-\tmapped\tmapped\tf(): long enough\n"), -EINVAL);
+	assert_int_equal(parse(HDR "repro:a\tpage\t-\t-\tmapped\tmapped\tf(): long enough\n"), -EINVAL);
+	assert_int_equal(parse(HDR "@owner\tme\n"), -EINVAL);
+	assert_int_equal(parse("@profile\n"), -EINVAL);
+	/* the build #includes the tables: no comment may be a directive */
+	assert_int_equal(parse("# if this\n" HDR), -EINVAL);
+	assert_int_equal(parse("#include <x>\n" HDR), -EINVAL);
+	assert_int_equal(parse("# 12 \"x\"\n" HDR), -EINVAL);
+	assert_int_equal(parse("# iffy but fine\n" HDR), 0);
+	assert_int_equal(exotic_expect_parse(ctx, "nul", HDR "\0x", sizeof(HDR) + 1,
+					     &(struct exotic_expect *){ NULL }), -EINVAL);
+	assert_int_equal(exotic_expect_parse(ctx, "x", NULL, 0, NULL), -EINVAL);
+	assert_int_equal(exotic_expect_load(ctx, "expect/no-such.tsv",
+					    &(struct exotic_expect *){ NULL }), -ENOENT);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	for (unsigned int i = 1; i <= EXOTIC_PATH_MAX; i++)
+		assert_int_equal(exotic_path_from_name(exotic_path_name(i)), (int)i);
+	for (unsigned int i = 1; i <= EXOTIC_EV_MAX; i++)
+		assert_int_equal(exotic_ev_from_name(exotic_ev_name(i)), (int)i);
+	for (unsigned int i = 0; i <= EXOTIC_OUT_MAX; i++)
+		assert_int_equal(exotic_outcome_from_name(exotic_outcome_name(i)), (int)i);
+	assert_null(exotic_path_name(0));
+	assert_null(exotic_path_name(EXOTIC_PATH_MAX + 1));
+	assert_null(exotic_ev_name(EXOTIC_EV_MAX + 1));
+	assert_null(exotic_outcome_name(EXOTIC_OUT_MAX + 1));
+	assert_int_equal(exotic_path_from_name("Fault"), -EINVAL);
+	assert_int_equal(exotic_ev_from_name(NULL), -EINVAL);
+}
+
+static void test_detect(void **state)
+{
+	char p[32], why[256];
+
+	(void)state;
+	assert_int_equal(exotic_expect_detect_from("6.1.0-56-amd64", -1, p, sizeof(p), why, sizeof(why)), 0);
+	assert_string_equal(p, "stock-6.1");
+	assert_int_equal(exotic_expect_detect_from("6.1.0-56-amd64", 0, p, sizeof(p), NULL, 0), 0);
+	assert_string_equal(p, "patched-6.1");
+	assert_int_equal(exotic_expect_detect_from("6.1.0-56-amd64", 1, p, sizeof(p), NULL, 0), 0);
+	assert_string_equal(p, "patched-6.1-unsafe");
+	assert_int_equal(exotic_expect_detect_from("6.13.2", 0, p, sizeof(p), NULL, 0), 0);
+	assert_string_equal(p, "upstream-6.13");
+	assert_int_equal(exotic_expect_detect_from("7.0.1-arch1", 0, p, sizeof(p), NULL, 0), 0);
+	assert_string_equal(p, "upstream-6.13");
+	assert_int_equal(exotic_expect_detect_from("6.13.2", 1, p, sizeof(p), why, sizeof(why)), -ENOENT);
+	assert_int_equal(exotic_expect_detect_from("6.13.2", -1, p, sizeof(p), why, sizeof(why)), -ENOENT);
+	assert_int_equal(exotic_expect_detect_from("6.6.30", -1, p, sizeof(p), why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "6.6.30"));
+	assert_int_equal(exotic_expect_detect_from("linux", -1, p, sizeof(p), why, sizeof(why)), -ENOENT);
+	assert_int_equal(exotic_expect_detect_from("6.1.0", -1, p, 4, NULL, 0), -ENAMETOOLONG);
+	assert_int_equal(exotic_expect_detect_from(NULL, -1, p, sizeof(p), NULL, 0), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_profiles_listed),
+		cmocka_unit_test(test_tables_complete),
+		cmocka_unit_test(test_builtin_is_the_file),
+		cmocka_unit_test(test_tables_invariants),
+		cmocka_unit_test(test_stock_key_rows),
+		cmocka_unit_test(test_parse_good),
+		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_detect),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

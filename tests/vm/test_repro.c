@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Every reproducer of exotic-repro, one test each, in the test VM: it must
+ * run and match the expectation table of the running kernel.  Those the
+ * table expects to make the kernel WARN or oops are skipped here (the
+ * kernel reports once per boot and the console oracle would fail the
+ * whole run): scripts/matrix runs each of them in a boot of its own.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "exotic/exotic.h"
+#include "exotic/expect.h"
+
+#include "../../examples/exotic-repro/catalog.c"
+
+static struct exotic_ctx *ctx;
+static struct exotic_device *dev;
+static struct exotic_expect *table;
+
+static int group_setup(void **state)
+{
+	char profile[64], why[256];
+
+	(void)state;
+	if (exotic_new(&ctx))
+		return -1;
+	if (exotic_device_open(ctx, &dev) || exotic_kvm_available(ctx))
+		return 0;
+	if (exotic_expect_detect(ctx, profile, sizeof(profile), why, sizeof(why)) ||
+	    exotic_expect_builtin(ctx, profile, &table))
+		return -1;
+	print_message("profile %s: %s\n", profile, why);
+	exotic_set_log_priority(ctx, LOG_CRIT);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	exotic_expect_free(table);
+	exotic_device_unref(dev);
+	exotic_unref(ctx);
+	return 0;
+}
+
+static void test_one(void **state)
+{
+	const struct repro *r = *state;
+	const struct exotic_expect_entry *x;
+	struct exotic_scenario s;
+	struct exotic_scenario_result res;
+
+	if (!table)
+		skip();
+	x = exotic_expect_lookup_repro(table, r->name);
+	assert_non_null(x);
+	if (x->before == EXOTIC_OUT_WARN || x->before == EXOTIC_OUT_KMSG ||
+	    x->after == EXOTIC_OUT_WARN || x->after == EXOTIC_OUT_KMSG) {
+		print_message("%s: expected to make the kernel report: fresh boot only (scripts/matrix)\n",
+			      r->name);
+		skip();
+	}
+	exotic_scenario_init(&s, r->kind, r->method, r->path, r->event, (uint64_t)time(NULL));
+	s.default_order = 0;
+	s.order = r->order;
+	s.length = r->length;
+	s.alloc_flags = r->alloc_flags;
+	s.flags = r->scn_flags;
+	s.prot = r->prot;
+	assert_int_equal(exotic_scenario_run(dev, &s, &res), 0);
+	assert_false(res.skipped);
+	print_message("%s: %s/%s: %s\n", r->name, exotic_outcome_name(res.before),
+		      exotic_outcome_name(res.after), res.detail);
+	assert_string_equal(exotic_outcome_name(res.before), exotic_outcome_name(x->before));
+	assert_string_equal(exotic_outcome_name(res.after), exotic_outcome_name(x->after));
+}
+
+int main(void)
+{
+	struct CMUnitTest *tests = calloc(repro_count, sizeof(*tests));
+	int ret;
+
+	if (!tests)
+		return 1;
+	for (size_t i = 0; i < repro_count; i++) {
+		tests[i].name = repro_catalog[i].name;
+		tests[i].test_func = test_one;
+		tests[i].initial_state = (void *)&repro_catalog[i];
+	}
+	ret = _cmocka_run_group_tests("test_repro", tests, repro_count,
+				      group_setup, group_teardown);
+	free(tests);
+	return ret;
+}
