@@ -172,8 +172,8 @@ int exotic_region_query(struct exotic_file *xf, struct exotic_query *q)
 	struct exotic_page __user *upages = u64_to_user_ptr(q->pages);
 	bool retired = q->flags & EXOTIC_QUERY_RETIRED;
 	struct exotic_region *r;
-	struct exotic_page *buf;
-	u64 first, total, done = 0;
+	struct exotic_page *buf = NULL;
+	u64 first, done = 0;
 	int ret = 0;
 
 	if (!retired && !PAGE_ALIGNED(q->offset))
@@ -185,11 +185,28 @@ int exotic_region_query(struct exotic_file *xf, struct exotic_query *q)
 		return -ENOENT;
 	first = retired ? q->offset : q->offset >> PAGE_SHIFT;
 
-	buf = kmalloc_array(EXOTIC_QUERY_CHUNK, sizeof(*buf), GFP_KERNEL);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto out_put;
+	if (!retired) {
+		if (down_read_killable(&r->lock)) {
+			ret = -EINTR;
+			goto out;
+		}
+		if (r->state != EXOTIC_STATE_LIVE)
+			ret = -ENODEV;
+		else if (first >= r->nr_pages)
+			ret = -EINVAL;
+		up_read(&r->lock);
+		if (ret)
+			goto out;
 	}
+
+	if (q->count) {
+		buf = kmalloc_array(EXOTIC_QUERY_CHUNK, sizeof(*buf), GFP_KERNEL);
+		if (!buf) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	/* fill a chunk under the lock, copy it out without */
 	while (done < q->count) {
 		unsigned long n = min_t(u64, q->count - done, EXOTIC_QUERY_CHUNK);
 
@@ -200,13 +217,9 @@ int exotic_region_query(struct exotic_file *xf, struct exotic_query *q)
 		if (retired) {
 			n = exotic_query_retired(r, buf, first + done, n);
 		} else if (r->state != EXOTIC_STATE_LIVE) {
-			ret = -ENODEV;
-		} else if (first >= r->nr_pages) {
-			ret = done ? 0 : -EINVAL;
-			n = 0;
+			ret = -ENODEV;	/* revoked meanwhile */
 		} else {
-			total = r->nr_pages - first;
-			n = min_t(u64, n, total - min(total, done));
+			n = min_t(u64, n, r->nr_pages - first - done);
 			n = exotic_query_live(r, buf, first + done, n);
 		}
 		up_read(&r->lock);
@@ -219,11 +232,9 @@ int exotic_region_query(struct exotic_file *xf, struct exotic_query *q)
 		done += n;
 		cond_resched();
 	}
-	if (!ret && !retired && !q->count && q->offset >= r->length)
-		ret = -EINVAL;
-	kfree(buf);
 	q->count = done;
-out_put:
+out:
+	kfree(buf);
 	exotic_region_put(r);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "exotic.h"
@@ -224,7 +225,8 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 	if (!r->block_pfn)
 		goto out_free_region;
 	for (i = 0; i < r->nr_blocks; i++) {
-		ret = exotic_alloc_block(r, &r->block_pfn[i]);
+		ret = fatal_signal_pending(current) ? -EINTR :
+		      exotic_alloc_block(r, &r->block_pfn[i]);
 		if (ret) {
 			exotic_free_fresh(r, r->block_pfn, i);
 			goto out_free_array;
@@ -310,7 +312,8 @@ static int exotic_region_migrate(struct exotic_region *r, u64 offset,
 	if (ret)
 		goto out;
 	for (i = 0; i < n; i++) {
-		ret = exotic_alloc_block(r, &fresh[i]);
+		ret = fatal_signal_pending(current) ? -EINTR :
+		      exotic_alloc_block(r, &fresh[i]);
 		if (ret) {
 			exotic_free_fresh(r, fresh, i);
 			exotic_uncharge(length - ((u64)i << (PAGE_SHIFT + r->order)));

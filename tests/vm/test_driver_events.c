@@ -533,6 +533,72 @@ static void test_inject_extra_ref(void **state)
 	close(fd);
 }
 
+/* ------------------------------------------------------ tracepoints */
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static void test_tracepoints(void **state)
+{
+	static const char *const names[] = {
+		"exotic_fault:", "exotic_zap:", "exotic_migrate:", "exotic_revoke:",
+	};
+	const char *t = "/sys/kernel/tracing";
+	char path[128], *buf;
+	struct exotic_alloc a;
+	volatile uint64_t *map;
+	ssize_t len = 0, n;
+	unsigned int i;
+	int fd, tfd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	snprintf(path, sizeof(path), "%s/events/exotic/enable", t);
+	if (access(path, W_OK)) {
+		close(fd);
+		print_message("# no tracefs at %s\n", t);
+		skip();
+	}
+	assert_int_equal(write_file(path, "1"), 0);
+	snprintf(path, sizeof(path), "%s/trace", t);
+	assert_int_equal(write_file(path, ""), 0);
+
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 2 * PG, 0, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, 2 * PG, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	map[0] = 1;
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, NULL), 0);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, NULL), 0);
+	munmap((void *)map, 2 * PG);
+	close(fd);
+
+	snprintf(path, sizeof(path), "%s/events/exotic/enable", t);
+	assert_int_equal(write_file(path, "0"), 0);
+	buf = calloc(1, 1 << 20);
+	assert_non_null(buf);
+	snprintf(path, sizeof(path), "%s/trace", t);
+	tfd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(tfd >= 0);
+	while ((n = read(tfd, buf + len, (1 << 20) - 1 - len)) > 0)
+		len += n;
+	close(tfd);
+	for (i = 0; i < 4; i++) {
+		if (!strstr(buf, names[i]))
+			print_message("# %s missing from the trace\n", names[i]);
+		assert_non_null(strstr(buf, names[i]));
+	}
+	free(buf);
+}
+
 int main(void)
 {
 	size_t n = sizeof(cases) / sizeof(cases[0]), i, k = 0;
@@ -555,6 +621,7 @@ int main(void)
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_skip_zap);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_late_zap);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_extra_ref);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_tracepoints);
 	return _cmocka_run_group_tests("driver_events", tests, k, group_setup,
 				       group_teardown);
 }
