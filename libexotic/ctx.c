@@ -19,6 +19,7 @@ EXOTIC_EXPORT int exotic_new(struct exotic_ctx **ctx)
 	if (!c)
 		return -ENOMEM;
 	c->refcount = 1;
+	pthread_mutex_init(&c->lock, NULL);
 	exotic_log_init(c);
 	exotic_info(c, "ctx %p created, log priority %d\n", (void *)c,
 		    c->log_priority);
@@ -42,6 +43,7 @@ EXOTIC_EXPORT struct exotic_ctx *exotic_unref(struct exotic_ctx *ctx)
 		kmod_unref(ctx->kmod);
 	if (ctx->udev)
 		udev_unref(ctx->udev);
+	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 	return NULL;
 }

@@ -127,7 +127,9 @@ EXOTIC_EXPORT int exotic_device_find(struct exotic_ctx *ctx, char *buf,
 
 	if (!ctx || !buf || !size)
 		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
 	r = find_udev(ctx, buf, size);
+	pthread_mutex_unlock(&ctx->lock);
 	if (r == -EAGAIN)
 		return find_fallback(ctx, buf, size);
 	if (r < 0)
@@ -196,7 +198,9 @@ EXOTIC_EXPORT int exotic_device_wait(struct exotic_ctx *ctx, int timeout_ms,
 	if (r != -ENOENT)
 		return r;
 	deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	pthread_mutex_lock(&ctx->lock);
 	mon = monitor_new(ctx);
+	pthread_mutex_unlock(&ctx->lock);
 	for (;;) {
 		/* Checked after the monitor is listening: no lost wakeup. */
 		r = exotic_device_find(ctx, buf, size);
@@ -223,21 +227,27 @@ EXOTIC_EXPORT int exotic_device_wait(struct exotic_ctx *ctx, int timeout_ms,
 			};
 
 			if (poll(&pfd, 1, wait) > 0) {
-				struct udev_device *d = udev_monitor_receive_device(mon);
+				struct udev_device *d;
 
+				pthread_mutex_lock(&ctx->lock);
+				d = udev_monitor_receive_device(mon);
 				if (d) {
 					exotic_dbg(ctx, "uevent %s %s\n",
 						   str_or_unknown(udev_device_get_action(d)),
 						   str_or_unknown(udev_device_get_sysname(d)));
 					udev_device_unref(d);
 				}
+				pthread_mutex_unlock(&ctx->lock);
 			}
 		} else {
 			poll(NULL, 0, wait);
 		}
 	}
-	if (mon)
+	if (mon) {
+		pthread_mutex_lock(&ctx->lock);
 		udev_monitor_unref(mon);
+		pthread_mutex_unlock(&ctx->lock);
+	}
 	return r;
 }
 

@@ -15,6 +15,7 @@
 #define EXOTIC_INTERNAL_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <syslog.h>
 
@@ -28,7 +29,12 @@ struct exotic_ctx {
 	exotic_log_fn log_fn;
 	void *log_data;
 	int log_priority;
-	/* Created on first use by the device layer, released with the ctx. */
+	/*
+	 * Created on first use by the device layer, released with the ctx.
+	 * Neither library is thread-safe: every use of them, and their lazy
+	 * creation, happens under lock.
+	 */
+	pthread_mutex_t lock;
 	struct kmod_ctx *kmod;
 	struct udev *udev;
 };

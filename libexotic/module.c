@@ -58,9 +58,8 @@ static void explain_insert_error(struct exotic_ctx *ctx, const char *what, int r
 	}
 }
 
-EXOTIC_EXPORT int exotic_module_load(struct exotic_ctx *ctx,
-				     const char *name_or_path,
-				     const char *params)
+static int module_load(struct exotic_ctx *ctx, const char *name_or_path,
+		       const char *params)
 {
 	struct kmod_ctx *kmod;
 	struct kmod_module *mod = NULL;
@@ -152,8 +151,7 @@ static int module_state(struct exotic_ctx *ctx, struct kmod_module *mod)
 	return state == KMOD_MODULE_GOING ? 0 : 1;
 }
 
-EXOTIC_EXPORT int exotic_module_is_loaded(struct exotic_ctx *ctx,
-					  const char *name)
+static int module_is_loaded(struct exotic_ctx *ctx, const char *name)
 {
 	struct kmod_module *mod;
 	int r;
@@ -166,8 +164,7 @@ EXOTIC_EXPORT int exotic_module_is_loaded(struct exotic_ctx *ctx,
 	return r;
 }
 
-EXOTIC_EXPORT int exotic_module_unload(struct exotic_ctx *ctx,
-				       const char *name)
+static int module_unload(struct exotic_ctx *ctx, const char *name)
 {
 	struct kmod_module *mod;
 	int r;
@@ -200,5 +197,46 @@ EXOTIC_EXPORT int exotic_module_unload(struct exotic_ctx *ctx,
 	}
 out:
 	kmod_module_unref(mod);
+	return r;
+}
+
+/* libkmod is not thread-safe: one call at a time per ctx. */
+EXOTIC_EXPORT int exotic_module_load(struct exotic_ctx *ctx,
+				     const char *name_or_path,
+				     const char *params)
+{
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	r = module_load(ctx, name_or_path, params);
+	pthread_mutex_unlock(&ctx->lock);
+	return r;
+}
+
+EXOTIC_EXPORT int exotic_module_unload(struct exotic_ctx *ctx,
+				       const char *name)
+{
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	r = module_unload(ctx, name);
+	pthread_mutex_unlock(&ctx->lock);
+	return r;
+}
+
+EXOTIC_EXPORT int exotic_module_is_loaded(struct exotic_ctx *ctx,
+					  const char *name)
+{
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	r = module_is_loaded(ctx, name);
+	pthread_mutex_unlock(&ctx->lock);
 	return r;
 }

@@ -7,6 +7,34 @@
  * fail returns 0 (or a non-negative count) on success and a negative errno
  * on failure; diagnostics go through the context's log function.
  *
+ * Threads: reference counts are atomic, and a context may be shared by
+ * threads (its libudev and libkmod handles are used under a lock).  A
+ * region's events and queries are single ioctls and may come from any
+ * thread, concurrently with vCPUs touching its memory: that is the point.
+ * Do not change a context's log settings while other threads use it.
+ *
+ * A minimal user:
+ *
+ *	struct exotic_ctx *ctx;
+ *	struct exotic_device *dev;
+ *	struct exotic_region *r;
+ *	struct exotic_region_params p = {
+ *		.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_FAULT,
+ *		.order = 2, .length = 1 << 20,
+ *	};
+ *	int err = exotic_new(&ctx);
+ *
+ *	if (!err)
+ *		err = exotic_device_open(ctx, &dev);
+ *	if (!err)
+ *		err = exotic_region_new(dev, &p, &r);
+ *	if (err)
+ *		fprintf(stderr, "exotic: %s\n", exotic_strerror(err));
+ *	... use exotic_region_addr(r), exotic_region_migrate(r, 0, 0, &epoch) ...
+ *	exotic_region_unref(r);
+ *	exotic_device_unref(dev);
+ *	exotic_unref(ctx);
+ *
  * Layers, one header each:
  *   exotic/device.h  find, load and open the exotic driver (libudev, libkmod)
  *   exotic/region.h  regions of exotic memory: alloc, mmap, events, queries
@@ -44,8 +72,10 @@ EXOTIC_EXPORT int exotic_new(struct exotic_ctx **ctx);
 EXOTIC_EXPORT struct exotic_ctx *exotic_ref(struct exotic_ctx *ctx);
 EXOTIC_EXPORT struct exotic_ctx *exotic_unref(struct exotic_ctx *ctx);
 
+/* fn NULL restores the default (stderr); data is passed to fn. */
 EXOTIC_EXPORT void exotic_set_log_fn(struct exotic_ctx *ctx, exotic_log_fn fn,
 				     void *data);
+/* -EINVAL for NULL.  Setting clamps to LOG_EMERG..LOG_DEBUG. */
 EXOTIC_EXPORT int exotic_get_log_priority(const struct exotic_ctx *ctx);
 EXOTIC_EXPORT void exotic_set_log_priority(struct exotic_ctx *ctx, int priority);
 
