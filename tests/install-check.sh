@@ -49,7 +49,7 @@ check_files() {
 		 "$dest/usr/src/exotic-$ver/Makefile" \
 		 "$dest/usr/src/exotic-$ver/include/uapi/exotic_uapi.h" \
 		 "$dest/lib/udev/rules.d/70-exotic.rules"; do
-		[ -e "$f" ] || { echo "missing: ${f#$dest}"; return 1; }
+		[ -e "$f" ] || { echo "missing: ${f#"$dest"}"; return 1; }
 	done
 	[ "$(readlink "$lib/libexotic.so")" = libexotic.so.1 ] || { echo "libexotic.so does not point at libexotic.so.1"; return 1; }
 	readelf -d "$lib/libexotic.so.1" | grep -q 'SONAME.*\[libexotic.so.1\]' || { echo "wrong SONAME"; return 1; }
@@ -104,21 +104,20 @@ export PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
 
 build_shared() {
 	local flags
-	flags=$(pkg-config --cflags --libs libexotic) || return 1
-	echo "pkg-config: $flags"
-	cc -std=c11 -Wall -Werror -o "$tmp/outside" "$tmp/outside.c" $flags &&
+	read -ra flags < <(pkg-config --cflags --libs libexotic) || return 1
+	echo "pkg-config: ${flags[*]}"
+	cc -std=c11 -Wall -Werror -o "$tmp/outside" "$tmp/outside.c" "${flags[@]}" &&
 	readelf -d "$tmp/outside" | grep -q 'NEEDED.*\[libexotic.so.1\]' &&
 	LD_LIBRARY_PATH=$lib "$tmp/outside"
 }
 ok "outside program, pkg-config --cflags --libs: compiles, links libexotic.so.1, runs" build_shared
 
 build_static() {
-	local cflags libs
-	cflags=$(pkg-config --cflags libexotic) &&
-	libs=$(pkg-config --static --libs libexotic) || return 1
-	libs=${libs/-lexotic/-l:libexotic.a}
-	echo "pkg-config --static: $libs"
-	cc -std=c11 -Wall -Werror -o "$tmp/outside-static" "$tmp/outside.c" $cflags $libs &&
+	local flags
+	read -ra flags < <(pkg-config --static --cflags --libs libexotic) || return 1
+	flags=("${flags[@]/#-lexotic/-l:libexotic.a}")
+	echo "pkg-config --static: ${flags[*]}"
+	cc -std=c11 -Wall -Werror -o "$tmp/outside-static" "$tmp/outside.c" "${flags[@]}" &&
 	! readelf -d "$tmp/outside-static" | grep -q 'libexotic' &&
 	"$tmp/outside-static"
 }
@@ -127,7 +126,9 @@ ok "outside program, pkg-config --static against libexotic.a: links and runs" bu
 build_cxx() {
 	command -v c++ >/dev/null || { echo "no C++ compiler"; return 0; }
 	printf '#include <exotic/exotic.h>\nint main() { return exotic_strerror(0) ? 0 : 1; }\n' > "$tmp/outside.cc"
-	c++ -Wall -Werror -o "$tmp/outside-cxx" "$tmp/outside.cc" $(pkg-config --cflags --libs libexotic) &&
+	local flags
+	read -ra flags < <(pkg-config --cflags --libs libexotic) || return 1
+	c++ -Wall -Werror -o "$tmp/outside-cxx" "$tmp/outside.cc" "${flags[@]}" &&
 	LD_LIBRARY_PATH=$lib "$tmp/outside-cxx"
 }
 ok "installed headers compile and link as C++" build_cxx
