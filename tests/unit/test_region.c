@@ -680,6 +680,51 @@ static void test_poison(void **state)
 	assert_int_equal(exotic_is_poison(NULL, &epoch), 0);
 }
 
+/*
+ * The uapi's layout is an ABI: the same on 32 and 64 bit, no implicit
+ * padding (every field where the sum of the previous ones puts it).
+ */
+#define AT(type, field, off) assert_int_equal(offsetof(struct type, field), off)
+
+static void test_uapi_layout(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct exotic_version), 96);
+	AT(exotic_version, max_bytes, 16);
+	AT(exotic_version, max_regions, 48);
+	AT(exotic_version, epoch, 56);
+	AT(exotic_version, reserved, 64);
+	assert_int_equal(sizeof(struct exotic_alloc), 72);
+	AT(exotic_alloc, length, 8);
+	AT(exotic_alloc, order, 16);
+	AT(exotic_alloc, handle, 24);
+	AT(exotic_alloc, pad, 28);
+	AT(exotic_alloc, mmap_offset, 32);
+	AT(exotic_alloc, reserved, 40);
+	assert_int_equal(sizeof(struct exotic_event), 48);
+	AT(exotic_event, offset, 8);
+	AT(exotic_event, epoch, 24);
+	AT(exotic_event, reserved, 32);
+	assert_int_equal(sizeof(struct exotic_region_info), 128);
+	AT(exotic_region_info, length, 24);
+	AT(exotic_region_info, quarantined, 88);
+	AT(exotic_region_info, reserved, 96);
+	assert_int_equal(sizeof(struct exotic_page), 40);
+	AT(exotic_page, refcount, 8);
+	AT(exotic_page, flags, 20);
+	AT(exotic_page, offset, 24);
+	AT(exotic_page, epoch, 32);
+	assert_int_equal(sizeof(struct exotic_query), 48);
+	AT(exotic_query, count, 16);
+	AT(exotic_query, pages, 24);
+	assert_int_equal(sizeof(struct exotic_poison), 16);
+	/* The ioctl numbers carry the sizes. */
+	assert_int_equal(_IOC_SIZE(EXOTIC_IOC_ALLOC), sizeof(struct exotic_alloc));
+	assert_int_equal(_IOC_SIZE(EXOTIC_IOC_QUERY), sizeof(struct exotic_query));
+	assert_int_equal(_IOC_NR(EXOTIC_IOC_QUERY), 7);
+	assert_int_equal(_IOC_DIR(EXOTIC_IOC_VERSION), _IOC_READ);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -705,6 +750,7 @@ int main(void)
 		T(test_region_holds_device),
 		T(test_names),
 		T(test_poison),
+		cmocka_unit_test(test_uapi_layout),
 	};
 
 	return cmocka_run_group_tests_name("region", tests, NULL, NULL);
