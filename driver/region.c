@@ -193,7 +193,7 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 		return -EINTR;
 	if (xf->nr_regions >= min(READ_ONCE(exotic_max_regions),
 				  EXOTIC_MAX_HANDLE)) {
-		ret = -EMFILE;
+		ret = -ENOSPC;
 		goto out_unlock;
 	}
 	ret = exotic_charge(a->length);
@@ -239,7 +239,7 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 			      &xf->next_handle, GFP_KERNEL);
 	if (ret < 0) {
 		exotic_free_fresh(r, r->block_pfn, r->nr_blocks);
-		ret = ret == -EBUSY ? -EMFILE : ret;
+		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto out_free_array;
 	}
 	xf->nr_regions++;

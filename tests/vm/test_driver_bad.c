@@ -503,7 +503,7 @@ static const struct bad bads[] = {
 	{ "alloc bad pointer", b_alloc_efault, -EFAULT },
 	{ "version bad pointer", b_version_efault, -EFAULT },
 	{ "byte cap exceeded", b_cap_bytes, -ENOSPC },
-	{ "region cap exceeded", b_cap_regions, -EMFILE },
+	{ "region cap exceeded", b_cap_regions, -ENOSPC },
 	{ "event unknown handle", b_event_unknown_handle, -ENOENT },
 	{ "event handle 0", b_event_handle0, -ENOENT },
 	{ "event flags non-zero", b_event_flags, -EINVAL },
