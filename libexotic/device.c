@@ -94,6 +94,11 @@ static int find_udev(struct exotic_ctx *ctx, char *buf, size_t size)
 		goto out;
 	}
 	entry = udev_enumerate_get_list_entry(e);
+	if (!entry && access("/sys/class/misc", F_OK) < 0) {
+		exotic_dbg(ctx, "no sysfs: libudev cannot tell\n");
+		r = -EAGAIN;
+		goto out;
+	}
 	if (!entry) {
 		exotic_dbg(ctx, "no misc device \"%s\" in sysfs\n",
 			   EXOTIC_DEVICE_NAME);

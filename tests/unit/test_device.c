@@ -138,6 +138,14 @@ static void test_find_fallback(void **state)
 		assert_int_equal(exotic_device_find(ctx, buf, 4), -ENAMETOOLONG);
 		exotic_unref(ctx);
 	}
+	/* No sysfs (a bare container): libudev finds nothing, and cannot know. */
+	fakedev.claim_dev_exotic = true;
+	wrap_fail("access", 0, ENOENT);		/* /sys/class/misc */
+	assert_int_equal(exotic_device_find(f->ctx, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/exotic");
+	assert_true(logcap_has(&f->cap, "no sysfs"));
+	/* With sysfs, its word is final: no exotic device. */
+	assert_int_equal(exotic_device_find(f->ctx, buf, sizeof(buf)), -ENOENT);
 }
 
 /* ------------------------------------------------------------- wait */
