@@ -200,6 +200,13 @@ static int check_params(struct exotic_device *dev,
 		exotic_err(ctx, "unknown alloc flags %#x\n", p->flags & ~EXOTIC_ALLOC_FLAGS_ALL);
 		return -EINVAL;
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(p->reserved); i++) {
+		if (p->reserved[i]) {
+			exotic_err(ctx, "reserved field %zu of the region params is not zero\n",
+				   i);
+			return -EINVAL;
+		}
+	}
 	if (p->map_flags & ~EXOTIC_REGION_NOMAP) {
 		exotic_err(ctx, "unknown map flags %#x\n", p->map_flags & ~EXOTIC_REGION_NOMAP);
 		return -EINVAL;

@@ -159,6 +159,9 @@ static void test_new_bad_params(void **state)
 	p.map_flags = 2;
 	expect_bad_params(f, p, "unknown map flags 0x2");
 	p = params(1, 1, PG);
+	p.reserved[3] = 1;
+	expect_bad_params(f, p, "reserved field 3");
+	p = params(1, 1, PG);
 	p.order = 32;
 	expect_bad_params(f, p, "order 32");
 	p = params(1, 1, PG);

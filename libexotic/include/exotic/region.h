@@ -24,6 +24,7 @@ struct exotic_region;
 /* exotic_region_params.map_flags */
 #define EXOTIC_REGION_NOMAP	(1U << 0)	/* allocate only; map later */
 
+/* Initialise with designated initialisers: unnamed fields must be zero. */
 struct exotic_region_params {
 	uint32_t kind;		/* enum exotic_kind */
 	uint32_t method;	/* enum exotic_method */
@@ -32,6 +33,7 @@ struct exotic_region_params {
 	uint32_t flags;		/* EXOTIC_ALLOC_* */
 	int prot;		/* mmap protection; 0: read/write (read if READONLY) */
 	uint32_t map_flags;	/* EXOTIC_REGION_* */
+	uint64_t reserved[4];	/* must be zero: room to grow */
 };
 
 /*
