@@ -512,6 +512,9 @@ static void test_query(void **state)
 	assert_int_equal(exotic_region_query(r, 0, NULL, 16), -EINVAL);
 	assert_int_equal(exotic_region_query(r, 0, pages, 0), -EINVAL);
 	assert_int_equal(exotic_region_query(NULL, 0, pages, 16), -EINVAL);
+	assert_int_equal(exotic_region_query_retired(NULL, 0, pages, 16), -EINVAL);
+	assert_int_equal(exotic_region_query_retired(r, 0, NULL, 16), -EINVAL);
+	assert_int_equal(exotic_region_query_retired(r, 0, pages, 0), -EINVAL);
 	assert_int_equal(fakedev.ioctls, 0);
 
 	fakedev.query_overreport = true;
