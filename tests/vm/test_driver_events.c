@@ -529,6 +529,16 @@ static void test_inject_extra_ref(void **state)
 	assert_false(p[1].flags & EXOTIC_PAGE_ANOMALY);
 	assert_int_equal(ex_info(fd, a.handle, &info), 0);
 	assert_int_equal(info.refcount_anomalies, 1);
+	/* checked again when the block is freed, then repaired */
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, NULL), 0);
+	for (int i = 0; i < 500; i++) {
+		assert_int_equal(ex_info(fd, a.handle, &info), 0);
+		if (!info.quarantined)
+			break;
+		sleep_ms(20);
+	}
+	assert_int_equal(info.quarantined, 0);
+	assert_int_equal(info.refcount_anomalies, 2);
 	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
 	close(fd);
 }
