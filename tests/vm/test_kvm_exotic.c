@@ -18,8 +18,11 @@
  * refcounted, reserved (order 0: refcount 1 but PageReserved, so no
  * reference is taken) and carve-out PFNs map and a refcount-0 tail page
  * of a non-compound block does not (EFAULT, and #GP for the probe).
- * The remaining cells are printed, one line each, for the expectation
- * tables.  EXOTIC_TEST_FILTER (a cmocka name pattern) selects cells, and
+ * On the patched profile (a kvm.allow_unsafe_mappings parameter exists)
+ * the fault path must map remap and fault regions of every kind, and
+ * kvm_vcpu_map() must refuse the non-refcounted ones unless that
+ * parameter is set.  The remaining cells are printed, one line each, for
+ * the expectation tables.  EXOTIC_TEST_FILTER (a cmocka name pattern) selects cells, and
  * EXOTIC_TEST_UNSAFE=1 also runs the cells that crash stock 6.1 itself.
  */
 #include <errno.h>
@@ -46,6 +49,7 @@
 static struct exotic_ctx *ctx;
 static struct exotic_device *dev;
 static bool stock_61;
+static int allow_unsafe = -1;	/* kvm.allow_unsafe_mappings: -1 absent, 0, 1 */
 
 struct combo {
 	unsigned int kind;
@@ -66,7 +70,13 @@ static int group_setup(void **state)
 	(void)state;
 	if (exotic_new(&ctx))
 		return -1;
-	stock_61 = access("/sys/module/kvm/parameters/allow_unsafe_mappings", F_OK) != 0;
+	FILE *param = fopen("/sys/module/kvm/parameters/allow_unsafe_mappings", "r");
+
+	stock_61 = !param;
+	if (param) {
+		allow_unsafe = fgetc(param) == 'Y';
+		fclose(param);
+	}
 	return 0;
 }
 
@@ -343,6 +353,20 @@ static void test_combo(void **state)
 	if (walk)
 		assert_true(walk_off == 0 || walk_off == 4096);
 
+	if (allow_unsafe >= 0 && (f->c->method == EXOTIC_MAP_REMAP ||
+				  f->c->method == EXOTIC_MAP_FAULT)) {
+		/*
+		 * The patched profile (kernel-patches/6.1): the vCPU fault
+		 * path, guarded by mmu notifiers, maps every kind; the
+		 * unguarded kvm_vcpu_map() only takes non-refcounted memory
+		 * with allow_unsafe_mappings.
+		 */
+		assert_int_equal(walk, 0);
+		assert_int_equal(write, 0);
+		assert_string_equal(probe_name,
+				    allow_unsafe || f->c->kind == EXOTIC_KIND_REFCOUNTED ?
+				    "entered" : "#GP");
+	}
 	if (!stock_61)
 		return;
 	switch (stock_expect(f->c->kind, f->c->method)) {
