@@ -46,6 +46,7 @@ static const char *const outcome_names[] = {
 	[EXOTIC_OUT_KMSG] = "kmsg",
 	[EXOTIC_OUT_REFCOUNT] = "refcount",
 	[EXOTIC_OUT_REFUSED] = "refused",
+	[EXOTIC_OUT_HANG] = "hang",
 };
 
 static int name_index(const char *const *names, int first, int last,

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -560,4 +563,114 @@ out:
 		close(r.kmsg_fd);
 	res->ms = now_ms() - t0;
 	return ret;
+}
+
+/* ------------------------------------------------------------ isolation */
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
+					       const struct exotic_scenario *s,
+					       struct exotic_scenario_result *res,
+					       unsigned int timeout_s)
+{
+	struct exotic_scenario_result got;
+	struct run r = { .res = res, .kmsg_fd = -1 };
+	int fds[2], status = 0, ret;
+	size_t have = 0;
+	uint64_t t0 = now_ms(), deadline;
+	pid_t pid;
+
+	if (!ctx || !s || !res || !timeout_s)
+		return -EINVAL;
+	memset(res, 0, sizeof(*res));
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	kmsg_open(&r);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		if (r.kmsg_fd >= 0)
+			close(r.kmsg_fd);
+		return ret;
+	}
+	if (!pid) {
+		struct exotic_device *dev = NULL;
+
+		close(fds[0]);
+		ret = exotic_device_open(ctx, &dev);
+		if (!ret)
+			ret = exotic_scenario_run(dev, s, &got);
+		if (ret) {
+			memset(&got, 0, sizeof(got));
+			got.skipped = 1;
+			snprintf(got.detail, sizeof(got.detail), "harness: %s",
+				 exotic_strerror(ret));
+		}
+		write_all(fds[1], &got, sizeof(got));
+		_exit(ret ? 3 : 0);
+	}
+	close(fds[1]);
+	deadline = t0 + (uint64_t)timeout_s * 1000;
+	while (have < sizeof(got)) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		uint64_t now = now_ms();
+		ssize_t n;
+
+		if (now >= deadline)
+			break;
+		ret = poll(&pfd, 1, (int)(deadline - now));
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret <= 0)
+			break;
+		n = read(fds[0], (uint8_t *)&got + have, sizeof(got) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(fds[0]);
+	if (have == sizeof(got)) {
+		waitpid(pid, &status, 0);
+		*res = got;
+		if (r.kmsg_fd >= 0)
+			close(r.kmsg_fd);
+		return 0;
+	}
+	/* hung or died: say which, with what the kernel said meanwhile */
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	kmsg_check(&r);
+	if (r.kmsg_fd >= 0)
+		close(r.kmsg_fd);
+	res->before = EXOTIC_OUT_HANG;
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		snprintf(res->detail, sizeof(res->detail),
+			 "the scenario's process died of signal %d", WTERMSIG(status));
+	else if (now_ms() >= deadline)
+		snprintf(res->detail, sizeof(res->detail),
+			 "no result within %u s: killed", timeout_s);
+	else
+		snprintf(res->detail, sizeof(res->detail),
+			 "the scenario's process ended without a result (status 0x%x)", status);
+	res->ms = now_ms() - t0;
+	return 0;
 }

@@ -37,8 +37,12 @@ static void usage(FILE *f)
 "                   (repeatable; e.g. --only kind=noncompound --only path=fault)\n"
 "  --json           one JSON document (docs/matrix-schema.md) instead of a table\n"
 "  --list           print the cells and their expectations, run nothing\n"
+"  --markdown       after the table, a kind x method by path grid in Markdown\n"
+"                   (the first access, then the second after each event)\n"
 "  --allow-kmsg     also run cells expected to make the kernel WARN or oops\n"
 "                   (skipped by default: see exotic-repro)\n"
+"  --timeout S      kill a scenario that takes longer (default 120 s):\n"
+"                   it is reported as 'hang'\n"
 "  --seed N         stamp seed (default: from the clock, printed)\n"
 "  -v, --verbose    print what each access saw\n"
 "  -h, --help\n"
@@ -125,6 +129,50 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* what the Markdown grid shows for one cell */
+struct cell {
+	bool set, bad;
+	uint32_t before, after;
+};
+
+static void print_grid(struct cell g[][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1][EXOTIC_EV_MAX + 1],
+		       const char *profile)
+{
+	static const char *const ev_short[] = { "", "", "inv", "mig", "rev" };
+
+	printf("\n<!-- exotic-matrix --markdown, profile %s -->\n", profile);
+	printf("| kind | method | vCPU fault (`kvm_faultin_pfn`) | nested VMRUN (`kvm_vcpu_map`) | copy (`kvm_vcpu_read_guest`) |\n");
+	printf("|---|---|---|---|---|\n");
+	for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
+	for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
+		bool any = false;
+
+		for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++)
+			any |= g[k][m][p][EXOTIC_EV_NONE].set;
+		if (!any)
+			continue;
+		printf("| %s | %s |", exotic_kind_name(k), exotic_method_name(m));
+		for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++) {
+			const struct cell *n = &g[k][m][p][EXOTIC_EV_NONE];
+
+			if (!n->set) {
+				printf(" (not run) |");
+				continue;
+			}
+			printf(" %s%s", exotic_outcome_name(n->before), n->bad ? " **UNEXPECTED**" : "");
+			for (uint32_t e = EXOTIC_EV_INVALIDATE; e <= EXOTIC_EV_MAX; e++) {
+				const struct cell *c = &g[k][m][p][e];
+
+				if (c->set && c->after != EXOTIC_OUT_NOT_RUN)
+					printf("; %s %s%s", ev_short[e], exotic_outcome_name(c->after),
+					       c->bad ? " **UNEXPECTED**" : "");
+			}
+			printf(" |");
+		}
+		printf("\n");
+	}
+}
+
 static bool dangerous(const struct exotic_expect_entry *e)
 {
 	return e->before == EXOTIC_OUT_WARN || e->before == EXOTIC_OUT_KMSG ||
@@ -139,16 +187,21 @@ int main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "markdown", no_argument, NULL, 'm' },
 		{ "allow-kmsg", no_argument, NULL, 'k' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *profile = NULL, *expect_file = NULL;
-	bool json = false, list = false, allow_kmsg = false, verbose = false;
+	bool json = false, list = false, allow_kmsg = false, verbose = false, md = false;
+	static struct cell grid[EXOTIC_KIND_MAX + 1][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1]
+			       [EXOTIC_EV_MAX + 1];
 	struct filter filt = { 0 };
 	uint64_t seed = (uint64_t)time(NULL) * 2654435761ULL;
+	unsigned int timeout_s = 120;
 	struct exotic_ctx *ctx = NULL;
 	struct exotic_device *dev = NULL;
 	struct exotic_expect *table = NULL;
@@ -169,7 +222,21 @@ int main(int argc, char **argv)
 			break;
 		case 'j': json = true; break;
 		case 'l': list = true; break;
+		case 'm': md = true; break;
 		case 'k': allow_kmsg = true; break;
+		case 't': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || end == optarg || !v || v > 86400) {
+				fprintf(stderr, "exotic-matrix: --timeout takes seconds (1..86400), not '%s'\n", optarg);
+				return 2;
+			}
+			timeout_s = (unsigned int)v;
+			break;
+		}
 		case 's': {
 			char *end;
 
@@ -289,7 +356,7 @@ int main(int argc, char **argv)
 				 x->before == EXOTIC_OUT_KMSG || x->after == EXOTIC_OUT_KMSG ? "bug report" : "WARNING");
 			n_skip++;
 		} else {
-			ret = exotic_scenario_run(dev, &s, &r);
+			ret = exotic_scenario_run_isolated(ctx, &s, &r, timeout_s);
 			if (ret) {
 				fprintf(stderr, "exotic-matrix: %s %s %s %s: %s\n", exotic_kind_name(k),
 					exotic_method_name(m), exotic_path_name(p), exotic_ev_name(e),
@@ -302,6 +369,8 @@ int main(int argc, char **argv)
 				n_skip++;
 			} else {
 				ran = true;
+				grid[k][m][p][e] = (struct cell){ .set = true, .before = r.before,
+								 .after = r.after };
 				snprintf(got, sizeof(got), "%s/%s", exotic_outcome_name(r.before),
 					 exotic_outcome_name(r.after));
 				if (r.before == x->before && r.after == x->after) {
@@ -309,6 +378,7 @@ int main(int argc, char **argv)
 					n_ok++;
 				} else {
 					verdict = "UNEXPECTED";
+					grid[k][m][p][e].bad = true;
 					n_bad++;
 					status = 1;
 				}
@@ -358,6 +428,8 @@ end:
 	} else {
 		printf("exotic-matrix: %s: %u rows, %u ok, %u UNEXPECTED, %u skipped\n", profile,
 		       n_rows, n_ok, n_bad, n_skip);
+		if (md && !list)
+			print_grid(grid, profile);
 	}
 out:
 	exotic_expect_free(table);

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 "  --json           JSON (docs/matrix-schema.md) instead of text\n"
 "  --allow-kmsg     with --all, also run reproducers expected to make the\n"
 "                   kernel WARN or oops (once per boot: use a fresh VM)\n"
+"  --timeout S      kill a scenario that takes longer (default 120 s):\n"
+"                   it is reported as 'hang'\n"
 "  --seed N         stamp seed\n"
 "exit status: 0 every reproducer as expected, 1 an UNEXPECTED one, 2 usage,\n"
 "3 no KVM or driver to run on\n");
@@ -199,6 +201,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "allow-kmsg", no_argument, NULL, 'k' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "fresh-boot", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -206,6 +209,7 @@ int main(int argc, char **argv)
 	const char *profile = NULL, *expect_file = NULL, *cmd;
 	bool all = false, json = false, allow_kmsg = false, first = true, fresh = false;
 	uint64_t seed = (uint64_t)time(NULL) * 2654435761ULL;
+	unsigned int timeout_s = 120;
 	const struct repro *sel[64];
 	size_t nsel = 0;
 	struct exotic_ctx *ctx = NULL;
@@ -224,6 +228,19 @@ int main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'k': allow_kmsg = true; break;
 		case 'f': fresh = true; break;
+		case 't': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || end == optarg || !v || v > 86400) {
+				fprintf(stderr, "exotic-repro: --timeout takes seconds (1..86400), not '%s'\n", optarg);
+				return 2;
+			}
+			timeout_s = (unsigned int)v;
+			break;
+		}
 		case 's': {
 			char *end;
 
@@ -361,7 +378,7 @@ int main(int argc, char **argv)
 			s.alloc_flags = r->alloc_flags;
 			s.flags = r->scn_flags;
 			s.prot = r->prot;
-			ret = exotic_scenario_run(dev, &s, &res);
+			ret = exotic_scenario_run_isolated(ctx, &s, &res, timeout_s);
 			if (ret) {
 				fprintf(stderr, "exotic-repro: %s: %s\n", r->name, exotic_strerror(ret));
 				status = 3;

@@ -70,7 +70,7 @@ static void run_cell(uint32_t k, uint32_t m, uint32_t p, uint32_t e,
 	struct exotic_scenario s;
 
 	exotic_scenario_init(&s, k, m, p, e, seed);
-	assert_int_equal(exotic_scenario_run(dev, &s, r), 0);
+	assert_int_equal(exotic_scenario_run_isolated(ctx, &s, r, 120), 0);
 }
 
 static void matrix_kind(uint32_t k)

@@ -77,7 +77,7 @@ static void test_one(void **state)
 	s.alloc_flags = r->alloc_flags;
 	s.flags = r->scn_flags;
 	s.prot = r->prot;
-	assert_int_equal(exotic_scenario_run(dev, &s, &res), 0);
+	assert_int_equal(exotic_scenario_run_isolated(ctx, &s, &res, 120), 0);
 	assert_false(res.skipped);
 	print_message("%s: %s/%s: %s\n", r->name, exotic_outcome_name(res.before),
 		      exotic_outcome_name(res.after), res.detail);

@@ -69,7 +69,8 @@ enum exotic_outcome {
 	EXOTIC_OUT_KMSG,	/* the kernel logged another console-oracle finding */
 	EXOTIC_OUT_REFCOUNT,	/* the driver saw a backing page with a wrong refcount */
 	EXOTIC_OUT_REFUSED,	/* the driver refuses this kind × method (EINVAL) */
-	EXOTIC_OUT_MAX = EXOTIC_OUT_REFUSED,
+	EXOTIC_OUT_HANG,	/* the scenario did not finish in time, or died */
+	EXOTIC_OUT_MAX = EXOTIC_OUT_HANG,
 };
 
 /* Names and back (-EINVAL when unknown). */
@@ -194,6 +195,19 @@ struct exotic_scenario_result {
 EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
 				      const struct exotic_scenario *s,
 				      struct exotic_scenario_result *res);
+
+/*
+ * The same in a child process with a device file of its own, so that a
+ * scenario the kernel wedges (a task that never returns, a process killed
+ * by an oops) is reported instead of taking the caller with it: if the
+ * child does not finish within timeout_s seconds it is killed and the
+ * result is EXOTIC_OUT_HANG (detail and kmsg say what is known); the same
+ * if it dies.  Everything the child allocated goes with it.
+ */
+EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
+					       const struct exotic_scenario *s,
+					       struct exotic_scenario_result *res,
+					       unsigned int timeout_s);
 
 #ifdef __cplusplus
 }
