@@ -50,6 +50,53 @@ EXOTIC_EXPORT const char *exotic_kmsg_class_name(int cls);
  */
 EXOTIC_EXPORT const char *exotic_kmsg_text(const char *line);
 
+/*
+ * The /dev/kmsg watcher (kmsg.c): follows the kernel log while something
+ * runs and keeps the lines the console oracle objects to, each attributed
+ * to the phase the caller had set when it was read.  Starts at the end of
+ * the log (only new messages count) unless EXOTIC_KMSG_FROM_START.  Not
+ * thread safe by itself except exotic_kmsg_watch_set_phase(), which may be
+ * called from any thread while another polls.
+ */
+struct exotic_kmsg_watch;
+
+#define EXOTIC_KMSG_FROM_START	(1U << 0)
+
+struct exotic_kmsg_finding {
+	int cls;		/* enum exotic_kmsg_class, never CLEAN */
+	uint64_t seq;		/* /dev/kmsg sequence number, 0 if unknown */
+	char phase[32];		/* the phase set when it was read */
+	char text[224];		/* the message, truncated */
+};
+
+/*
+ * Open path (NULL: /dev/kmsg) non-blocking.  Errors: -EINVAL, -ENOMEM, or
+ * open's errno (-EACCES without CAP_SYSLOG when dmesg_restrict is set).
+ */
+EXOTIC_EXPORT int exotic_kmsg_watch_new(struct exotic_ctx *ctx, const char *path,
+					unsigned int flags,
+					struct exotic_kmsg_watch **watch);
+EXOTIC_EXPORT struct exotic_kmsg_watch *exotic_kmsg_watch_unref(struct exotic_kmsg_watch *watch);
+/* Copied; NULL clears it. */
+EXOTIC_EXPORT void exotic_kmsg_watch_set_phase(struct exotic_kmsg_watch *watch,
+					       const char *phase);
+/*
+ * Read what the log has now (waiting up to timeout_ms for the first record;
+ * 0 does not wait).  Returns the number of new findings, or -errno.  Lost
+ * records (the ring buffer wrapped) are counted, not fatal.
+ */
+EXOTIC_EXPORT int exotic_kmsg_watch_poll(struct exotic_kmsg_watch *watch,
+					 int timeout_ms);
+/* Findings so far (at most 64 are kept, all are counted), by class
+ * (EXOTIC_KMSG_CLEAN: all classes). */
+EXOTIC_EXPORT size_t exotic_kmsg_watch_count(const struct exotic_kmsg_watch *watch,
+					     int cls);
+EXOTIC_EXPORT int exotic_kmsg_watch_get(const struct exotic_kmsg_watch *watch,
+					size_t i, struct exotic_kmsg_finding *f);
+/* Records read and records lost so far. */
+EXOTIC_EXPORT uint64_t exotic_kmsg_watch_records(const struct exotic_kmsg_watch *watch);
+EXOTIC_EXPORT uint64_t exotic_kmsg_watch_lost(const struct exotic_kmsg_watch *watch);
+
 #ifdef __cplusplus
 }
 #endif

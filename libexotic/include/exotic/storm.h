@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Storm layer: invalidation storms with oracles (DESIGN §5).
+ *
+ * A storm builds one VM with one memslot per kind x method (each backed by
+ * an exotic region filled with the guest programs' stamps), runs vCPU
+ * threads that walk and verify those memslots (or write them), and event
+ * threads that issue a seeded mix of events against them: invalidate,
+ * migrate, revoke + re-allocate + memslot replace, memslot delete + re-add,
+ * munmap + re-mmap, mprotect read-only + read-write.  It is bounded by time
+ * and/or by a number of events per event thread.
+ *
+ * Oracles:
+ *  - refcount: every backing page's refcount is checked against the value
+ *    the memory kind requires (independently of the driver's own
+ *    expectation), during the storm (an anomaly must persist over several
+ *    polls, since KVM takes short-lived references while it faults pages
+ *    in) and exactly once everything is quiet; the driver's anomaly counters
+ *    (free-time checks) are read when revoked regions leave quarantine.
+ *  - use after free and stale translation: the done_epoch/poison protocol of
+ *    the walk program.  Poison of an epoch the host had published as done is
+ *    a detection, attributed by the event that issued the epoch: a revoke
+ *    (the owner freed the memory) is a use after free, a migrate (the owner
+ *    moved it) a stale translation.  Retired pages whose poison was
+ *    overwritten (a write through a stale translation) count the same way.
+ *  - kernel log: /dev/kmsg is watched during the run; a line the console
+ *    oracle objects to is a detection, attributed to the storm phase and
+ *    the last event that was running.
+ * Outcomes a kernel profile is known to produce (KVM_RUN EFAULT on stock
+ * 6.1 for refcount-0 tail pages, EFAULT or MMIO exits while a slot is
+ * deleted, unmapped or revoked) are counted as expected; anything else is
+ * counted as unexpected.
+ *
+ * Every run is seeded.  Each event thread draws its events from its own
+ * PRNG seeded from (seed, thread index), independently of timing and of
+ * outcomes, so the same seed and the same per-thread event bounds issue the
+ * same event sequence (exotic_storm_event_hash()).
+ */
+#ifndef EXOTIC_STORM_H
+#define EXOTIC_STORM_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "exotic.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct exotic_device;
+struct exotic_storm;
+
+enum exotic_storm_event {
+	EXOTIC_STORM_EV_INVALIDATE = 0,	/* zap a range, keep the backing */
+	EXOTIC_STORM_EV_MIGRATE,	/* move whole blocks to fresh backing */
+	EXOTIC_STORM_EV_REPLACE,	/* revoke, re-allocate, replace the memslot */
+	EXOTIC_STORM_EV_SLOT,		/* delete the memslot, add it back */
+	EXOTIC_STORM_EV_REMAP,		/* munmap the hva range, mmap it again */
+	EXOTIC_STORM_EV_MPROTECT,	/* read-only for a while, then read-write */
+	EXOTIC_STORM_EV_MAX,
+};
+
+enum exotic_storm_property {
+	EXOTIC_STORM_PROP_REFCOUNT = 0,		/* refcount corruption */
+	EXOTIC_STORM_PROP_USE_AFTER_FREE,	/* access after the owner freed */
+	EXOTIC_STORM_PROP_STALE,		/* stale hva->pfn translation */
+	EXOTIC_STORM_PROP_KERNEL_LOG,		/* BUG/WARNING/... in the log */
+	EXOTIC_STORM_PROP_MAX,
+	/* not a detection: an outcome the expectation table did not allow */
+	EXOTIC_STORM_UNEXPECTED = EXOTIC_STORM_PROP_MAX,
+};
+
+/* exotic_storm_config.flags */
+#define EXOTIC_STORM_KNOWN_BUGS	(1U << 0)	/* also run combinations the
+						 * profile's KVM is known to
+						 * WARN on (exotic_storm_expect) */
+#define EXOTIC_STORM_NO_KMSG	(1U << 1)	/* do not watch /dev/kmsg */
+#define EXOTIC_STORM_FLAGS_ALL	(EXOTIC_STORM_KNOWN_BUGS | EXOTIC_STORM_NO_KMSG)
+
+#define EXOTIC_STORM_MAX_THREADS	16	/* event threads */
+#define EXOTIC_STORM_MAX_EXIT		64	/* KVM_EXIT_* counted */
+#define EXOTIC_STORM_MAX_ERRNO		140	/* KVM_RUN errnos counted */
+
+struct exotic_storm_stats;
+
+/* Called from exotic_storm_run()'s thread about every 500 ms. */
+typedef void (*exotic_storm_progress_fn)(void *data,
+					 const struct exotic_storm_stats *stats);
+
+struct exotic_storm_config {
+	uint64_t seed;
+	uint32_t kinds;		/* bitmask of 1 << EXOTIC_KIND_*; 0: all */
+	uint32_t methods;	/* bitmask of 1 << EXOTIC_MAP_*; 0: all */
+	uint64_t region_size;	/* bytes per region, multiple of 2 MiB */
+	uint32_t order;		/* block order of compound, noncompound and
+				 * reserved regions (huge ones use 9) */
+	uint32_t vcpus;		/* vCPU threads, 1..EXOTIC_VM_MAX_VCPUS */
+	uint32_t writers;	/* of those, how many write instead of walk */
+	uint32_t event_threads;	/* 0..EXOTIC_STORM_MAX_THREADS */
+	uint32_t duration_ms;	/* 0: bounded by events only */
+	uint64_t max_events;	/* per event thread; 0: bounded by time only */
+	/* per-thread bounds (replay); a non-zero entry overrides max_events */
+	uint64_t thread_events[EXOTIC_STORM_MAX_THREADS];
+	uint32_t mix[EXOTIC_STORM_EV_MAX];	/* relative weights */
+	uint32_t hold_us;	/* longest time a slot stays disturbed */
+	uint32_t gap_us;	/* longest pause between two events of a thread */
+	uint32_t poll_ms;	/* oracle polling period */
+	uint32_t settle_ms;	/* longest wait for quarantines at the end */
+	uint32_t flags;		/* EXOTIC_STORM_* */
+	uint32_t log_events;	/* event records kept per thread (for tests) */
+	const char *profile;	/* "stock", "patched", "upstream"; NULL: detect */
+	exotic_storm_progress_fn progress;
+	void *progress_data;
+};
+
+struct exotic_storm_stats {
+	uint64_t elapsed_ms;
+	uint64_t events[EXOTIC_STORM_EV_MAX];		/* completed */
+	uint64_t event_errors[EXOTIC_STORM_EV_MAX];	/* failed (unexpected) */
+	uint64_t accesses;		/* guest words checked or written */
+	uint64_t inflight_poison;	/* poison of an epoch not yet done */
+	uint64_t runs;			/* KVM_RUN calls */
+	uint64_t exits[EXOTIC_STORM_MAX_EXIT];		/* by KVM_EXIT_* */
+	uint64_t run_errors[EXOTIC_STORM_MAX_ERRNO];	/* KVM_RUN -errno */
+	uint64_t expected_efault;	/* EFAULT the profile allows */
+	uint64_t expected_disturbed;	/* EFAULT/MMIO while a slot was disturbed */
+	uint64_t faults;		/* driver faults (PTEs/PMDs inserted) */
+	uint64_t zaps;			/* driver zaps */
+	uint64_t pages_checked;		/* refcount checks */
+	uint64_t detections[EXOTIC_STORM_PROP_MAX];
+	uint64_t unexpected;
+	uint64_t slots;			/* memslots in the storm */
+};
+
+/* One detection or unexpected outcome. */
+struct exotic_storm_finding {
+	uint32_t property;	/* enum exotic_storm_property */
+	int32_t vcpu;		/* -1: found by the host */
+	uint32_t kind;
+	uint32_t method;
+	uint32_t slot;
+	uint32_t handle;	/* region handle */
+	uint64_t offset;	/* in the region */
+	uint64_t pfn;		/* 0 if unknown */
+	uint64_t epoch;		/* the retiring event's epoch, or 0 */
+	uint64_t done_epoch;	/* what the guest had read, or 0 */
+	uint32_t event;		/* enum exotic_storm_event that retired it, or ~0 */
+	int32_t err;		/* negative errno, or 0 */
+	char phase[32];		/* storm phase when it was found */
+	char what[160];		/* one line */
+};
+
+/* One event as drawn (exotic_storm_event_log()). */
+struct exotic_storm_event_rec {
+	uint32_t type;		/* enum exotic_storm_event */
+	uint32_t slot;		/* index into the storm's slots */
+	uint64_t offset;
+	uint64_t length;
+	uint32_t hold_us;
+	uint32_t gap_us;
+};
+
+/* Defaults: all kinds and methods, 2 MiB regions, order 2, 2 vCPUs, one
+ * event thread, 10 s, equal mix, seed from the clock. */
+EXOTIC_EXPORT void exotic_storm_config_init(struct exotic_storm_config *cfg);
+
+/*
+ * Set up a storm on dev: check cfg (-EINVAL, the log says why), detect the
+ * profile, create the VM, vCPUs and one region + memslot per kind x method
+ * the driver and the profile allow.  A combination the driver refuses
+ * (-EINVAL/-EOPNOTSUPP/-ENODEV) is skipped and listed in the summary.
+ * -ENOENT/-EACCES when KVM is not usable, -ENODATA when no combination
+ * is left.
+ */
+EXOTIC_EXPORT int exotic_storm_new(struct exotic_device *dev,
+				   const struct exotic_storm_config *cfg,
+				   struct exotic_storm **storm);
+EXOTIC_EXPORT struct exotic_storm *exotic_storm_unref(struct exotic_storm *storm);
+
+/*
+ * Run the storm to its bounds, then drain: stop the events, stop the
+ * vCPUs, check every region once more, wait (up to settle_ms) for the
+ * quarantines to end and read the driver's counters.  Returns 0 when the
+ * storm ran (whatever it found), -EALREADY if it ran before, or a negative
+ * errno if it could not run.  exotic_storm_stop() from another thread (or
+ * a signal handler) ends it early.
+ */
+EXOTIC_EXPORT int exotic_storm_run(struct exotic_storm *storm);
+EXOTIC_EXPORT void exotic_storm_stop(struct exotic_storm *storm);
+
+/* A consistent-enough snapshot; callable while the storm runs. */
+EXOTIC_EXPORT void exotic_storm_get_stats(struct exotic_storm *storm,
+					  struct exotic_storm_stats *stats);
+/* 0: no detection and no unexpected outcome; 1 otherwise. */
+EXOTIC_EXPORT int exotic_storm_verdict(struct exotic_storm *storm);
+EXOTIC_EXPORT uint64_t exotic_storm_seed(const struct exotic_storm *storm);
+EXOTIC_EXPORT const char *exotic_storm_profile(const struct exotic_storm *storm);
+
+/* Findings in the order they were made (at most 256 are kept; the stats
+ * count all).  Returns 0, or -ENOENT past the end. */
+EXOTIC_EXPORT size_t exotic_storm_finding_count(struct exotic_storm *storm);
+EXOTIC_EXPORT int exotic_storm_get_finding(struct exotic_storm *storm, size_t i,
+					   struct exotic_storm_finding *f);
+
+/* Events issued by event thread t: how many, and an FNV-1a hash of their
+ * (type, slot, offset, length) in order.  -EINVAL for a bad thread. */
+EXOTIC_EXPORT int exotic_storm_event_hash(struct exotic_storm *storm,
+					  unsigned int t, uint64_t *count,
+					  uint64_t *hash);
+/* The first records of thread t (cfg.log_events of them are kept).
+ * Returns the number copied or -EINVAL. */
+EXOTIC_EXPORT int exotic_storm_event_log(struct exotic_storm *storm,
+					 unsigned int t,
+					 struct exotic_storm_event_rec *recs,
+					 size_t n);
+
+/* The summary table, and the same as one JSON object (for CI). */
+EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *storm,
+					      FILE *out);
+EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *storm,
+					   FILE *out);
+
+/* "invalidate", "migrate", "replace", "slot", "remap", "mprotect"; NULL
+ * if unknown.  And back (-EINVAL). */
+EXOTIC_EXPORT const char *exotic_storm_event_name(unsigned int type);
+EXOTIC_EXPORT int exotic_storm_event_from_name(const char *name);
+/* "refcount", "use-after-free", "stale-translation", "kernel-log",
+ * "unexpected"; NULL if unknown. */
+EXOTIC_EXPORT const char *exotic_storm_property_name(unsigned int property);
+
+/*
+ * Expected outcomes per kernel profile.  For a guest access through KVM's
+ * vCPU fault path to a page of kind x method (block_tail: not the first
+ * page of its block), on a profile ("stock", "patched", "upstream"):
+ */
+enum exotic_storm_outcome {
+	EXOTIC_STORM_OUT_MAP = 1,		/* mapped: the access succeeds */
+	EXOTIC_STORM_OUT_EFAULT,		/* KVM_RUN fails with EFAULT */
+	EXOTIC_STORM_OUT_WARN,		/* mapped, but KVM WARNs (known bug) */
+	EXOTIC_STORM_OUT_ANY,		/* not pinned down: not judged */
+	EXOTIC_STORM_OUT_CRASH,		/* the kernel oopses (known bug) */
+};
+EXOTIC_EXPORT int exotic_storm_expect(const char *profile, unsigned int kind,
+				unsigned int method, bool block_tail);
+/* "map", "efault", "warn", "any", "crash"; NULL if unknown. */
+EXOTIC_EXPORT const char *exotic_storm_outcome_name(int outcome);
+/*
+ * The running kernel's profile: $EXOTIC_PROFILE if set, else "patched" if
+ * /sys/module/kvm/parameters/allow_unsafe_mappings exists on a 6.1..6.12
+ * kernel, "upstream" on 6.13 or later, "stock" otherwise.
+ */
+EXOTIC_EXPORT const char *exotic_storm_profile_detect(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EXOTIC_STORM_H */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Storm internals shared by storm*.c and the unit tests; not installed. */
+#ifndef EXOTIC_STORM_INTERNAL_H
+#define EXOTIC_STORM_INTERNAL_H
+
+#include <stdint.h>
+
+#include "exotic/storm.h"
+
+/* xoshiro256** seeded through splitmix64: one per event thread. */
+struct storm_prng {
+	uint64_t s[4];
+};
+
+void storm_prng_seed(struct storm_prng *r, uint64_t seed, unsigned int stream);
+uint64_t storm_prng_next(struct storm_prng *r);
+/* Uniform in [0, n); 0 for n == 0. */
+uint64_t storm_prng_below(struct storm_prng *r, uint64_t n);
+
+/* What the event generator needs to know about the slots. */
+struct storm_plan_slot {
+	uint64_t length;	/* region bytes */
+	uint64_t block;		/* bytes per block (migrate granularity) */
+};
+
+struct storm_plan {
+	unsigned int nslots;
+	const struct storm_plan_slot *slots;
+	uint32_t mix[EXOTIC_STORM_EV_MAX];
+	uint32_t hold_us;
+	uint32_t gap_us;
+};
+
+/*
+ * Draw the next event from r.  Depends only on r's state and plan, never on
+ * timing or outcomes: that is what makes --replay work.  Returns -EINVAL if
+ * the plan has no slot or all weights are zero.
+ */
+int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
+		    struct exotic_storm_event_rec *ev);
+/* FNV-1a over the fields that define an event. */
+uint64_t storm_hash_event(uint64_t hash, const struct exotic_storm_event_rec *ev);
+#define STORM_HASH_INIT	0xcbf29ce484222325ULL
+
+/* The refcount a page of kind must have with no mapping (block_tail: not
+ * the first page of its block); -1 without struct page. */
+int storm_base_refcount(unsigned int kind, bool block_tail);
+
+#endif /* EXOTIC_STORM_INTERNAL_H */

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The storm's summary table and its JSON form. */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "storm_report.h"
+
+static const char *exit_name(unsigned int reason)
+{
+	switch (reason) {
+	case KVM_EXIT_UNKNOWN: return "unknown";
+	case KVM_EXIT_IO: return "io";
+	case KVM_EXIT_HLT: return "hlt";
+	case KVM_EXIT_MMIO: return "mmio";
+	case KVM_EXIT_SHUTDOWN: return "shutdown";
+	case KVM_EXIT_FAIL_ENTRY: return "fail-entry";
+	case KVM_EXIT_INTR: return "intr";
+	case KVM_EXIT_INTERNAL_ERROR: return "internal-error";
+	case KVM_EXIT_SYSTEM_EVENT: return "system-event";
+	default: return NULL;
+	}
+}
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case EFAULT: return "EFAULT";
+	case EINTR: return "EINTR";
+	case EINVAL: return "EINVAL";
+	case ENOMEM: return "ENOMEM";
+	case EAGAIN: return "EAGAIN";
+	case ENOEXEC: return "ENOEXEC";
+	case EHWPOISON: return "EHWPOISON";
+	case EBUSY: return "EBUSY";
+	case ENXIO: return "ENXIO";
+	default: return NULL;
+	}
+}
+
+static double rate(uint64_t n, uint64_t ms)
+{
+	return ms ? (double)n * 1000.0 / (double)ms : 0.0;
+}
+
+static void replay_arg(struct exotic_storm *s, const struct storm_report *r,
+		       char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "0x%" PRIx64, r->seed);
+
+	for (unsigned int t = 0; t < r->nevents && n < len; t++) {
+		uint64_t count = 0;
+
+		exotic_storm_event_hash(s, t, &count, NULL);
+		n += (size_t)snprintf(buf + n, len - n, "%s%" PRIu64, t ? "," : ":", count);
+	}
+}
+
+EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
+{
+	struct exotic_storm_stats st;
+	struct storm_report r;
+	uint64_t total = 0, failed = 0, det = 0;
+	char replay[512];
+	size_t nf;
+
+	if (!s || !out)
+		return;
+	exotic_storm_get_stats(s, &st);
+	storm_report_info(s, &r);
+	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++) {
+		total += st.events[i];
+		failed += st.event_errors[i];
+	}
+	for (int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
+		det += st.detections[i];
+
+	fprintf(out, "== exotic storm: seed 0x%" PRIx64 ", profile %s, kernel %s\n",
+		r.seed, r.profile, r.kernel);
+	fprintf(out, "   %.1f s, %u vCPUs (%u writing), %u event thread(s), %u memslots of %" PRIu64 " KiB, order %u\n",
+		(double)st.elapsed_ms / 1000.0, r.cfg->vcpus, r.cfg->writers, r.nevents,
+		r.nslots, r.cfg->region_size >> 10, r.cfg->order);
+	fprintf(out, "\n   %-12s %10s %8s %10s\n", "event", "done", "failed", "per s");
+	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
+		fprintf(out, "   %-12s %10" PRIu64 " %8" PRIu64 " %10.1f\n",
+			exotic_storm_event_name((unsigned int)i), st.events[i],
+			st.event_errors[i], rate(st.events[i], st.elapsed_ms));
+	fprintf(out, "   %-12s %10" PRIu64 " %8" PRIu64 " %10.1f\n", "total", total,
+		failed, rate(total, st.elapsed_ms));
+
+	fprintf(out, "\n   guest accesses   %" PRIu64 " (%.0f/s), in-flight poison %" PRIu64 "\n",
+		st.accesses, rate(st.accesses, st.elapsed_ms), st.inflight_poison);
+	fprintf(out, "   KVM_RUN          %" PRIu64 " calls; exits:", st.runs);
+	for (unsigned int i = 0; i < EXOTIC_STORM_MAX_EXIT; i++) {
+		const char *name = exit_name(i);
+
+		if (!st.exits[i])
+			continue;
+		if (name)
+			fprintf(out, " %s %" PRIu64, name, st.exits[i]);
+		else
+			fprintf(out, " #%u %" PRIu64, i, st.exits[i]);
+	}
+	fprintf(out, "; errors:");
+	for (int e = 1, any = 0; e < EXOTIC_STORM_MAX_ERRNO; e++) {
+		const char *name = errno_name(e);
+
+		if (!st.run_errors[e]) {
+			if (e == EXOTIC_STORM_MAX_ERRNO - 1 && !any)
+				fprintf(out, " none");
+			continue;
+		}
+		any = 1;
+		if (name)
+			fprintf(out, " %s %" PRIu64, name, st.run_errors[e]);
+		else
+			fprintf(out, " errno %d %" PRIu64, e, st.run_errors[e]);
+	}
+	fprintf(out, "\n   expected         EFAULT the profile allows %" PRIu64
+		", failures while a slot was disturbed %" PRIu64 "\n",
+		st.expected_efault, st.expected_disturbed);
+	fprintf(out, "   driver           faults %" PRIu64 ", zaps %" PRIu64 " (current regions); refcount checks %" PRIu64 " pages; done_epoch %" PRIu64 "\n",
+		st.faults, st.zaps, st.pages_checked, r.published);
+
+	fprintf(out, "\n   %-22s %-5s %-13s %12s %11s %9s %6s %6s\n", "kind/method", "order",
+		"expect h/t", "accesses", "efault", "disturbed", "found", "unexp");
+	for (unsigned int i = 0; i < r.nslots; i++) {
+		struct storm_report_slot sl;
+		char name[40], expect[24];
+
+		if (storm_report_slot(s, i, &sl))
+			break;
+		snprintf(name, sizeof(name), "%s/%s", exotic_kind_name(sl.kind),
+			 exotic_method_name(sl.method));
+		snprintf(expect, sizeof(expect), "%s/%s", exotic_storm_outcome_name(sl.expect_head),
+			 sl.order ? exotic_storm_outcome_name(sl.expect_tail) : "-");
+		fprintf(out, "   %-22s %-5u %-13s %12" PRIu64 " %11" PRIu64 " %9" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n",
+			name, sl.order, expect, sl.accesses, sl.efault_tail, sl.disturbed,
+			sl.detections, sl.unexpected);
+	}
+	if (r.skipped[0])
+		fprintf(out, "   skipped: %s\n", r.skipped);
+
+	fprintf(out, "\n   detections       %" PRIu64 ":", det);
+	for (unsigned int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
+		fprintf(out, " %s %" PRIu64 "%s", exotic_storm_property_name(i),
+			st.detections[i], i + 1 < EXOTIC_STORM_PROP_MAX ? "," : "");
+	fprintf(out, "%s\n", r.kmsg ? "" : " (kernel log not watched)");
+	fprintf(out, "   unexpected       %" PRIu64 "\n", st.unexpected);
+	nf = exotic_storm_finding_count(s);
+	for (size_t i = 0; i < nf && i < 20; i++) {
+		struct exotic_storm_finding f;
+
+		if (exotic_storm_get_finding(s, i, &f))
+			break;
+		fprintf(out, "   [%s, %s] %s\n", exotic_storm_property_name(f.property),
+			f.phase, f.what);
+	}
+	if (nf > 20)
+		fprintf(out, "   ... %zu more kept (see --json)\n", nf - 20);
+	replay_arg(s, &r, replay, sizeof(replay));
+	fprintf(out, "\n   replay with: --replay %s (and the same options)\n", replay);
+	fprintf(out, "   verdict: %s\n", exotic_storm_verdict(s) ? "FAILED" : "clean");
+}
+
+static void json_str(FILE *out, const char *str)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)str; p && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
+{
+	struct exotic_storm_stats st;
+	struct storm_report r;
+	char replay[512];
+	size_t nf;
+	int first;
+
+	if (!s || !out)
+		return;
+	exotic_storm_get_stats(s, &st);
+	storm_report_info(s, &r);
+	replay_arg(s, &r, replay, sizeof(replay));
+	fprintf(out, "{\"seed\": \"0x%" PRIx64 "\", \"replay\": \"%s\", \"profile\": ", r.seed, replay);
+	json_str(out, r.profile);
+	fprintf(out, ", \"kernel\": ");
+	json_str(out, r.kernel);
+	fprintf(out, ", \"verdict\": \"%s\", \"elapsed_ms\": %" PRIu64,
+		exotic_storm_verdict(s) ? "failed" : "clean", st.elapsed_ms);
+	fprintf(out, ", \"vcpus\": %u, \"writers\": %u, \"event_threads\": %u, \"slots\": %u",
+		r.cfg->vcpus, r.cfg->writers, r.nevents, r.nslots);
+	fprintf(out, ", \"events\": {");
+	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
+		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "",
+			exotic_storm_event_name((unsigned int)i), st.events[i]);
+	fprintf(out, "}, \"event_failures\": {");
+	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
+		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "",
+			exotic_storm_event_name((unsigned int)i), st.event_errors[i]);
+	fprintf(out, "}, \"guest_accesses\": %" PRIu64 ", \"inflight_poison\": %" PRIu64
+		", \"kvm_runs\": %" PRIu64, st.accesses, st.inflight_poison, st.runs);
+	fprintf(out, ", \"exits\": {");
+	first = 1;
+	for (unsigned int i = 0; i < EXOTIC_STORM_MAX_EXIT; i++) {
+		if (!st.exits[i])
+			continue;
+		if (exit_name(i))
+			fprintf(out, "%s\"%s\": %" PRIu64, first ? "" : ", ", exit_name(i), st.exits[i]);
+		else
+			fprintf(out, "%s\"%u\": %" PRIu64, first ? "" : ", ", i, st.exits[i]);
+		first = 0;
+	}
+	fprintf(out, "}, \"kvm_run_errors\": {");
+	first = 1;
+	for (int e = 1; e < EXOTIC_STORM_MAX_ERRNO; e++) {
+		if (!st.run_errors[e])
+			continue;
+		if (errno_name(e))
+			fprintf(out, "%s\"%s\": %" PRIu64, first ? "" : ", ", errno_name(e), st.run_errors[e]);
+		else
+			fprintf(out, "%s\"%d\": %" PRIu64, first ? "" : ", ", e, st.run_errors[e]);
+		first = 0;
+	}
+	fprintf(out, "}, \"faults\": {\"expected_efault_refused\": %" PRIu64
+		", \"expected_while_disturbed\": %" PRIu64 ", \"driver_faults\": %" PRIu64
+		", \"driver_zaps\": %" PRIu64 "}, \"pages_checked\": %" PRIu64,
+		st.expected_efault, st.expected_disturbed, st.faults, st.zaps,
+		st.pages_checked);
+	fprintf(out, ", \"detections\": {");
+	for (unsigned int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
+		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", exotic_storm_property_name(i),
+			st.detections[i]);
+	fprintf(out, "}, \"unexpected\": %" PRIu64 ", \"kernel_log_watched\": %s",
+		st.unexpected, r.kmsg ? "true" : "false");
+	fprintf(out, ", \"per_slot\": [");
+	for (unsigned int i = 0; i < r.nslots; i++) {
+		struct storm_report_slot sl;
+
+		if (storm_report_slot(s, i, &sl))
+			break;
+		fprintf(out, "%s{\"kind\": \"%s\", \"method\": \"%s\", \"order\": %u, \"expect_head\": \"%s\", \"expect_tail\": \"%s\", \"accesses\": %" PRIu64 ", \"efault_tail\": %" PRIu64 ", \"disturbed\": %" PRIu64 ", \"detections\": %" PRIu64 ", \"unexpected\": %" PRIu64 "}",
+			i ? ", " : "", exotic_kind_name(sl.kind), exotic_method_name(sl.method),
+			sl.order, exotic_storm_outcome_name(sl.expect_head),
+			exotic_storm_outcome_name(sl.expect_tail), sl.accesses, sl.efault_tail,
+			sl.disturbed, sl.detections, sl.unexpected);
+	}
+	fprintf(out, "], \"skipped\": ");
+	json_str(out, r.skipped);
+	fprintf(out, ", \"findings\": [");
+	nf = exotic_storm_finding_count(s);
+	for (size_t i = 0; i < nf; i++) {
+		struct exotic_storm_finding f;
+
+		if (exotic_storm_get_finding(s, i, &f))
+			break;
+		fprintf(out, "%s{\"property\": \"%s\", \"phase\": ", i ? ", " : "",
+			exotic_storm_property_name(f.property));
+		json_str(out, f.phase);
+		fprintf(out, ", \"vcpu\": %d, \"kind\": \"%s\", \"method\": \"%s\", \"slot\": %u, \"region\": %u, \"offset\": %" PRIu64 ", \"pfn\": %" PRIu64 ", \"epoch\": %" PRIu64 ", \"done_epoch\": %" PRIu64 ", \"errno\": %d, \"what\": ",
+			f.vcpu, f.kind ? exotic_kind_name(f.kind) : "", f.method ? exotic_method_name(f.method) : "",
+			f.slot, f.handle, f.offset, f.pfn, f.epoch, f.done_epoch, -f.err);
+		json_str(out, f.what);
+		fputc('}', out);
+	}
+	fprintf(out, "]}\n");
+}
