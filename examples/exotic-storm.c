@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,8 @@ static void usage(FILE *out)
 "      --gap-us N          longest pause between events of one thread        [2000]\n"
 "      --no-kmsg           do not watch the kernel log\n"
 "      --json              print the report as JSON on stdout, nothing else\n"
+"      --progress SECONDS  a progress line every SECONDS, for logs (0: on a terminal only,\n"
+"                          updated in place)                                      [0]\n"
 "  -q, --quiet             no progress line\n"
 "  -v, --verbose           log what the library does (repeat for debug)\n"
 "  -h, --help\n"
@@ -179,12 +182,19 @@ static int parse_replay(const char *arg, struct exotic_storm_config *cfg)
 	return ret;
 }
 
+/* data: NULL on a terminal (one line updated in place), else the period
+ * in ms of full lines. */
 static void progress(void *data, const struct exotic_storm_stats *st)
 {
-	uint64_t events = 0, det = 0;
+	static uint64_t next_ms;
+	uint64_t events = 0, det = 0, every = (uint64_t)(uintptr_t)data;
 	double s = (double)st->elapsed_ms / 1000.0;
 
-	(void)data;
+	if (every) {
+		if (st->elapsed_ms < next_ms)
+			return;
+		next_ms = st->elapsed_ms + every;
+	}
 	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
 		events += st->events[i];
 	for (int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
@@ -193,6 +203,8 @@ static void progress(void *data, const struct exotic_storm_stats *st)
 		" (%.0f/s)  detections %" PRIu64 "  unexpected %" PRIu64 "   ",
 		s, events, s > 0 ? (double)events / s : 0.0, st->accesses,
 		s > 0 ? (double)st->accesses / s : 0.0, det, st->unexpected);
+	if (every)
+		fputc('\n', stderr);
 	fflush(stderr);
 }
 
@@ -205,7 +217,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_REPLAY, OPT_PROFILE, OPT_KNOWN, OPT_HOLD, OPT_GAP,
-	       OPT_NOKMSG, OPT_JSON };
+	       OPT_NOKMSG, OPT_JSON, OPT_PROGRESS };
 	static const struct option opts[] = {
 		{ "kinds", required_argument, NULL, 'k' },
 		{ "methods", required_argument, NULL, 'm' },
@@ -225,6 +237,7 @@ int main(int argc, char **argv)
 		{ "gap-us", required_argument, NULL, OPT_GAP },
 		{ "no-kmsg", no_argument, NULL, OPT_NOKMSG },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -236,7 +249,7 @@ int main(int argc, char **argv)
 	struct exotic_ctx *ctx = NULL;
 	bool json = false, quiet = false, replay = false, tty;
 	int verbose = 0, opt, ret, rc = 3;
-	uint32_t secs;
+	uint32_t secs, every = 0;
 
 	exotic_storm_config_init(&cfg);
 	while ((opt = getopt_long(argc, argv, "k:m:s:o:c:w:e:x:t:n:qvh", opts, NULL)) != -1) {
@@ -264,6 +277,7 @@ int main(int argc, char **argv)
 		case OPT_GAP: bad = parse_u32(optarg, &cfg.gap_us); break;
 		case OPT_NOKMSG: cfg.flags |= EXOTIC_STORM_NO_KMSG; break;
 		case OPT_JSON: json = true; break;
+		case OPT_PROGRESS: bad = parse_u32(optarg, &every) || every > 86400; break;
 		case 'q': quiet = true; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
@@ -302,9 +316,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	tty = !quiet && !json && isatty(STDERR_FILENO);
-	if (tty) {
+	if (tty && !every) {
 		cfg.progress = progress;
 		cfg.progress_data = NULL;
+	} else if (every && !quiet) {
+		cfg.progress = progress;
+		cfg.progress_data = (void *)(uintptr_t)(every * 1000);
 	}
 	ret = exotic_storm_new(dev, &cfg, &storm);
 	if (ret == -EINVAL) {
@@ -327,7 +344,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	running = NULL;
-	if (tty)
+	if (tty && !every)
 		fputc('\n', stderr);
 	if (ret) {
 		fprintf(stderr, "exotic-storm: the storm could not run: %s\n", exotic_strerror(ret));

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The storm layer's host-side parts: the seeded PRNG and event generator
+ * (what makes --replay work), the event hash, the expectation table and
+ * profile detection, names, configuration checks, and the /dev/kmsg
+ * watcher fed from files and pipes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "exotic/exotic.h"
+#include "exotic/storm.h"
+#include "storm_internal.h"
+#include "wrap.h"
+
+#define MiB (1ULL << 20)
+
+/* ------------------------------------------------------------- PRNG */
+
+static void test_prng_streams(void **state)
+{
+	struct storm_prng a, b, c;
+	int same = 0;
+
+	(void)state;
+	storm_prng_seed(&a, 42, 0);
+	storm_prng_seed(&b, 42, 0);
+	storm_prng_seed(&c, 42, 1);
+	for (int i = 0; i < 1000; i++) {
+		uint64_t x = storm_prng_next(&a), y = storm_prng_next(&b);
+
+		assert_int_equal(x, y);
+		same += storm_prng_next(&c) == x;
+	}
+	/* another thread index is another stream */
+	assert_true(same < 5);
+	storm_prng_seed(&c, 43, 0);
+	storm_prng_seed(&a, 42, 0);
+	assert_int_not_equal(storm_prng_next(&a), storm_prng_next(&c));
+}
+
+static void test_prng_below(void **state)
+{
+	struct storm_prng r;
+	unsigned int hist[10] = { 0 };
+
+	(void)state;
+	storm_prng_seed(&r, 7, 3);
+	assert_int_equal(storm_prng_below(&r, 0), 0);
+	assert_int_equal(storm_prng_below(&r, 1), 0);
+	for (int i = 0; i < 100000; i++) {
+		uint64_t v = storm_prng_below(&r, 10);
+
+		assert_true(v < 10);
+		hist[v]++;
+	}
+	/* uniform enough: each bucket within 10% of 10000 */
+	for (int i = 0; i < 10; i++)
+		assert_in_range(hist[i], 9000, 11000);
+}
+
+/* ------------------------------------------------------------- plan */
+
+static const struct storm_plan_slot plan_slots[] = {
+	{ .length = 2 * MiB, .block = 4096 },
+	{ .length = 2 * MiB, .block = 16384 },
+	{ .length = 4 * MiB, .block = 2 * MiB },
+};
+
+static void plan_init(struct storm_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->nslots = 3;
+	p->slots = plan_slots;
+	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
+		p->mix[i] = 1;
+	p->hold_us = 100;
+	p->gap_us = 50;
+}
+
+static void test_plan_ranges(void **state)
+{
+	unsigned int types[EXOTIC_STORM_EV_MAX] = { 0 }, slots[3] = { 0 };
+	struct exotic_storm_event_rec ev;
+	struct storm_plan p;
+	struct storm_prng r;
+
+	(void)state;
+	plan_init(&p);
+	storm_prng_seed(&r, 0xabc, 0);
+	for (int i = 0; i < 20000; i++) {
+		const struct storm_plan_slot *s;
+
+		assert_int_equal(storm_plan_next(&r, &p, &ev), 0);
+		assert_true(ev.type < EXOTIC_STORM_EV_MAX);
+		assert_true(ev.slot < 3);
+		s = &plan_slots[ev.slot];
+		types[ev.type]++;
+		slots[ev.slot]++;
+		assert_true(ev.hold_us <= 100);
+		assert_true(ev.gap_us <= 50);
+		assert_true(ev.length > 0);
+		assert_true(ev.offset + ev.length <= s->length);
+		switch (ev.type) {
+		case EXOTIC_STORM_EV_INVALIDATE:
+			assert_int_equal(ev.offset % 4096, 0);
+			assert_int_equal(ev.length % 4096, 0);
+			break;
+		case EXOTIC_STORM_EV_MIGRATE:
+			/* the driver migrates whole blocks only */
+			assert_int_equal(ev.offset % s->block, 0);
+			assert_int_equal(ev.length % s->block, 0);
+			break;
+		default:
+			assert_int_equal(ev.offset, 0);
+			assert_int_equal(ev.length, s->length);
+			break;
+		}
+	}
+	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
+		assert_in_range(types[i], 20000 / 6 - 400, 20000 / 6 + 400);
+	for (int i = 0; i < 3; i++)
+		assert_in_range(slots[i], 20000 / 3 - 500, 20000 / 3 + 500);
+}
+
+static void test_plan_mix(void **state)
+{
+	unsigned int types[EXOTIC_STORM_EV_MAX] = { 0 };
+	struct exotic_storm_event_rec ev;
+	struct storm_plan p;
+	struct storm_prng r;
+
+	(void)state;
+	plan_init(&p);
+	memset(p.mix, 0, sizeof(p.mix));
+	p.mix[EXOTIC_STORM_EV_MIGRATE] = 3;
+	p.mix[EXOTIC_STORM_EV_MPROTECT] = 1;
+	storm_prng_seed(&r, 1, 0);
+	for (int i = 0; i < 8000; i++) {
+		assert_int_equal(storm_plan_next(&r, &p, &ev), 0);
+		types[ev.type]++;
+	}
+	assert_int_equal(types[EXOTIC_STORM_EV_INVALIDATE], 0);
+	assert_int_equal(types[EXOTIC_STORM_EV_REPLACE], 0);
+	assert_int_equal(types[EXOTIC_STORM_EV_SLOT], 0);
+	assert_int_equal(types[EXOTIC_STORM_EV_REMAP], 0);
+	assert_in_range(types[EXOTIC_STORM_EV_MIGRATE], 5700, 6300);
+	assert_in_range(types[EXOTIC_STORM_EV_MPROTECT], 1700, 2300);
+
+	/* nothing to draw from */
+	memset(p.mix, 0, sizeof(p.mix));
+	assert_int_equal(storm_plan_next(&r, &p, &ev), -EINVAL);
+	plan_init(&p);
+	p.nslots = 0;
+	assert_int_equal(storm_plan_next(&r, &p, &ev), -EINVAL);
+}
+
+/* Same seed and stream: same events, same hash; the hash sees order. */
+static void test_plan_replay(void **state)
+{
+	struct exotic_storm_event_rec a[200], b[200];
+	uint64_t ha = STORM_HASH_INIT, hb = STORM_HASH_INIT, hc = STORM_HASH_INIT;
+	struct storm_prng r1, r2;
+	struct storm_plan p;
+
+	(void)state;
+	plan_init(&p);
+	storm_prng_seed(&r1, 0x5eed, 2);
+	storm_prng_seed(&r2, 0x5eed, 2);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(storm_plan_next(&r1, &p, &a[i]), 0);
+		assert_int_equal(storm_plan_next(&r2, &p, &b[i]), 0);
+		ha = storm_hash_event(ha, &a[i]);
+		hb = storm_hash_event(hb, &b[i]);
+	}
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(ha, hb);
+	/* swapping two different events changes the hash */
+	for (int i = 199; i >= 0; i--)
+		hc = storm_hash_event(hc, &a[i]);
+	assert_int_not_equal(ha, hc);
+}
+
+static void test_base_refcount(void **state)
+{
+	(void)state;
+	assert_int_equal(storm_base_refcount(EXOTIC_KIND_REFCOUNTED, false), 1);
+	assert_int_equal(storm_base_refcount(EXOTIC_KIND_NONCOMPOUND, false), 1);
+	assert_int_equal(storm_base_refcount(EXOTIC_KIND_NONCOMPOUND, true), 0);
+	assert_int_equal(storm_base_refcount(EXOTIC_KIND_COMPOUND, true), 0);
+	assert_int_equal(storm_base_refcount(EXOTIC_KIND_RESERVED, true), 0);
+	assert_int_equal(storm_base_refcount(EXOTIC_KIND_CARVEOUT, false), -1);
+}
+
+/* ----------------------------------------------------- expectations */
+
+static void test_expect_table(void **state)
+{
+	(void)state;
+	/* stock 6.1: get_page_unless_zero() refuses refcount-0 tails */
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, false),
+			 EXOTIC_STORM_OUT_MAP);
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, true),
+			 EXOTIC_STORM_OUT_EFAULT);
+	assert_int_equal(exotic_storm_expect("stock-6.1", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_REMAP, true),
+			 EXOTIC_STORM_OUT_EFAULT);
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, false),
+			 EXOTIC_STORM_OUT_MAP);
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_FAULT, false),
+			 EXOTIC_STORM_OUT_MAP);
+	/* the known WARN and the known oops */
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_REMAP, true),
+			 EXOTIC_STORM_OUT_WARN);
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, false),
+			 EXOTIC_STORM_OUT_CRASH);
+	assert_int_equal(exotic_storm_expect("patched", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, false),
+			 EXOTIC_STORM_OUT_CRASH);
+	assert_int_equal(exotic_storm_expect("upstream", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, false),
+			 EXOTIC_STORM_OUT_MAP);
+	/* VM_MIXEDMAP is neither GUP-able nor VM_PFNMAP on 6.1 */
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_MIXED, false),
+			 EXOTIC_STORM_OUT_EFAULT);
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, true),
+			 EXOTIC_STORM_OUT_ANY);
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, true),
+			 EXOTIC_STORM_OUT_MAP);
+	/* the patched semantics map refcount-0 tails */
+	assert_int_equal(exotic_storm_expect("patched", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, true),
+			 EXOTIC_STORM_OUT_MAP);
+	assert_int_equal(exotic_storm_expect("patched-6.1", EXOTIC_KIND_RESERVED, EXOTIC_MAP_REMAP, true),
+			 EXOTIC_STORM_OUT_MAP);
+	/* bad input */
+	assert_int_equal(exotic_storm_expect("nonsense", 1, 1, false), -EINVAL);
+	assert_int_equal(exotic_storm_expect(NULL, 1, 1, false), -EINVAL);
+	assert_int_equal(exotic_storm_expect("stock", 0, 1, false), -EINVAL);
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_MAX + 1, 1, false), -EINVAL);
+	assert_int_equal(exotic_storm_expect("stock", 1, EXOTIC_MAP_MAX + 1, false), -EINVAL);
+}
+
+static void test_profile_detect(void **state)
+{
+	const char *p;
+
+	(void)state;
+	setenv("EXOTIC_PROFILE", "patched", 1);
+	assert_string_equal(exotic_storm_profile_detect(), "patched");
+	setenv("EXOTIC_PROFILE", "stock-6.1", 1);
+	assert_string_equal(exotic_storm_profile_detect(), "stock");
+	setenv("EXOTIC_PROFILE", "upstream", 1);
+	assert_string_equal(exotic_storm_profile_detect(), "upstream");
+	/* junk is ignored: detected from this kernel */
+	setenv("EXOTIC_PROFILE", "junk", 1);
+	p = exotic_storm_profile_detect();
+	assert_true(!strcmp(p, "stock") || !strcmp(p, "patched") || !strcmp(p, "upstream"));
+	unsetenv("EXOTIC_PROFILE");
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	for (unsigned int i = 0; i < EXOTIC_STORM_EV_MAX; i++) {
+		const char *n = exotic_storm_event_name(i);
+
+		assert_non_null(n);
+		assert_int_equal(exotic_storm_event_from_name(n), (int)i);
+	}
+	assert_null(exotic_storm_event_name(EXOTIC_STORM_EV_MAX));
+	assert_int_equal(exotic_storm_event_from_name("nope"), -EINVAL);
+	assert_int_equal(exotic_storm_event_from_name(NULL), -EINVAL);
+	assert_string_equal(exotic_storm_property_name(EXOTIC_STORM_PROP_STALE), "stale-translation");
+	assert_string_equal(exotic_storm_property_name(EXOTIC_STORM_PROP_USE_AFTER_FREE), "use-after-free");
+	assert_string_equal(exotic_storm_property_name(EXOTIC_STORM_UNEXPECTED), "unexpected");
+	assert_null(exotic_storm_property_name(EXOTIC_STORM_UNEXPECTED + 1));
+	assert_string_equal(exotic_storm_outcome_name(EXOTIC_STORM_OUT_EFAULT), "efault");
+	assert_null(exotic_storm_outcome_name(0));
+	assert_null(exotic_storm_outcome_name(EXOTIC_STORM_OUT_CRASH + 1));
+}
+
+static void test_config(void **state)
+{
+	struct exotic_storm_config cfg;
+	struct exotic_storm *storm = NULL;
+
+	(void)state;
+	exotic_storm_config_init(&cfg);
+	assert_int_equal(cfg.region_size, 2 * MiB);
+	assert_int_equal(cfg.vcpus, 2);
+	assert_int_equal(cfg.event_threads, 1);
+	assert_true(cfg.duration_ms > 0);
+	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
+		assert_true(cfg.mix[i] > 0);
+	/* no device, no storm; and NULL is safe everywhere */
+	assert_int_equal(exotic_storm_new(NULL, &cfg, &storm), -EINVAL);
+	assert_int_equal(exotic_storm_run(NULL), -EINVAL);
+	assert_int_equal(exotic_storm_verdict(NULL), -EINVAL);
+	assert_int_equal(exotic_storm_finding_count(NULL), 0);
+	assert_int_equal(exotic_storm_event_hash(NULL, 0, NULL, NULL), -EINVAL);
+	assert_null(exotic_storm_unref(NULL));
+	exotic_storm_stop(NULL);
+	exotic_storm_config_init(NULL);
+}
+
+/* ------------------------------------------------------------- kmsg */
+
+static struct exotic_ctx *ctx;
+
+static int kmsg_setup(void **state)
+{
+	(void)state;
+	wrap_reset();
+	return exotic_new(&ctx);
+}
+
+static int kmsg_teardown(void **state)
+{
+	(void)state;
+	exotic_unref(ctx);
+	return 0;
+}
+
+static char *temp_file(const char *text)
+{
+	char *path = strdup("/tmp/exotic-kmsg-XXXXXX");
+	int fd;
+
+	assert_non_null(path);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static const char records[] =
+	"6,100,5000,-;kvm: Nested Virtualization enabled\n"
+	"4,101,5001,-;WARNING: CPU: 0 PID: 1 at virt/kvm/kvm_main.c:183 kvm_is_zone_device_page+0x2c/0x40\n"
+	" SUBSYSTEM=cpu\n"
+	" DEVICE=+cpu:0\n"
+	"1,102,5002,-;BUG: Bad page state in process exotic-storm  pfn:12345\n"
+	"not a kernel line\n";
+
+static void test_kmsg_from_start(void **state)
+{
+	struct exotic_kmsg_watch *w = NULL;
+	struct exotic_kmsg_finding f;
+	char *path = temp_file(records);
+
+	(void)state;
+	assert_int_equal(exotic_kmsg_watch_new(ctx, path, EXOTIC_KMSG_FROM_START, &w), 0);
+	exotic_kmsg_watch_set_phase(w, "storm");
+	assert_int_equal(exotic_kmsg_watch_poll(w, 0), 2);
+	assert_int_equal(exotic_kmsg_watch_records(w), 3);
+	assert_int_equal(exotic_kmsg_watch_count(w, EXOTIC_KMSG_CLEAN), 2);
+	assert_int_equal(exotic_kmsg_watch_count(w, EXOTIC_KMSG_WARNING), 1);
+	assert_int_equal(exotic_kmsg_watch_count(w, EXOTIC_KMSG_BAD_PAGE), 1);
+	assert_int_equal(exotic_kmsg_watch_get(w, 0, &f), 0);
+	assert_int_equal(f.cls, EXOTIC_KMSG_WARNING);
+	assert_int_equal(f.seq, 101);
+	assert_string_equal(f.phase, "storm");
+	assert_non_null(strstr(f.text, "kvm_is_zone_device_page"));
+	assert_int_equal(exotic_kmsg_watch_get(w, 1, &f), 0);
+	/* "Bad page state" wins over "BUG:" */
+	assert_int_equal(f.cls, EXOTIC_KMSG_BAD_PAGE);
+	assert_int_equal(f.seq, 102);
+	assert_int_equal(exotic_kmsg_watch_get(w, 2, &f), -ENOENT);
+	/* nothing new: nothing found */
+	assert_int_equal(exotic_kmsg_watch_poll(w, 0), 0);
+	exotic_kmsg_watch_unref(w);
+	unlink(path);
+	free(path);
+}
+
+/* Without FROM_START only what is logged after opening counts. */
+static void test_kmsg_new_only(void **state)
+{
+	struct exotic_kmsg_watch *w = NULL;
+	struct exotic_kmsg_finding f;
+	char *path = temp_file(records);
+	const char more[] = "4,103,6000,-;refcount_t: underflow; use-after-free.\n";
+	int fd;
+
+	(void)state;
+	assert_int_equal(exotic_kmsg_watch_new(ctx, path, 0, &w), 0);
+	exotic_kmsg_watch_set_phase(w, "drain");
+	assert_int_equal(exotic_kmsg_watch_poll(w, 0), 0);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, more, sizeof(more) - 1), (ssize_t)sizeof(more) - 1);
+	close(fd);
+	assert_int_equal(exotic_kmsg_watch_poll(w, 0), 1);
+	assert_int_equal(exotic_kmsg_watch_get(w, 0, &f), 0);
+	assert_int_equal(f.cls, EXOTIC_KMSG_REFCOUNT);
+	assert_string_equal(f.phase, "drain");
+	exotic_kmsg_watch_unref(w);
+	unlink(path);
+	free(path);
+}
+
+/* A pipe delivers a record in two pieces: found once it is whole. */
+static void test_kmsg_pipe(void **state)
+{
+	struct exotic_kmsg_watch *w = NULL;
+	char path[64];
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+	assert_int_equal(exotic_kmsg_watch_new(ctx, path, 0, &w), 0);
+	assert_int_equal(write(fds[1], "4,7,1,-;WARNING: CPU: 1 PID", 27), 27);
+	assert_int_equal(exotic_kmsg_watch_poll(w, 0), 0);
+	assert_int_equal(write(fds[1], ": 9 at x\n", 9), 9);
+	assert_int_equal(exotic_kmsg_watch_poll(w, 100), 1);
+	assert_int_equal(exotic_kmsg_watch_count(w, EXOTIC_KMSG_WARNING), 1);
+	exotic_kmsg_watch_unref(w);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void test_kmsg_errors(void **state)
+{
+	struct exotic_kmsg_watch *w = NULL;
+	struct exotic_kmsg_finding f;
+
+	(void)state;
+	assert_int_equal(exotic_kmsg_watch_new(ctx, "/nonexistent/kmsg", 0, &w), -ENOENT);
+	assert_null(w);
+	assert_int_equal(exotic_kmsg_watch_new(ctx, NULL, 0x80, &w), -EINVAL);
+	assert_int_equal(exotic_kmsg_watch_new(ctx, NULL, 0, NULL), -EINVAL);
+	wrap_fail("open", 0, EACCES);
+	assert_int_equal(exotic_kmsg_watch_new(ctx, "/dev/null", 0, &w), -EACCES);
+	assert_int_equal(exotic_kmsg_watch_poll(NULL, 0), -EINVAL);
+	assert_int_equal(exotic_kmsg_watch_get(NULL, 0, &f), -EINVAL);
+	assert_int_equal(exotic_kmsg_watch_count(NULL, 0), 0);
+	assert_null(exotic_kmsg_watch_unref(NULL));
+	exotic_kmsg_watch_set_phase(NULL, "x");
+	/* a read error is returned, not swallowed */
+	assert_int_equal(exotic_kmsg_watch_new(ctx, "/dev/null", 0, &w), 0);
+	wrap_fail("read", 0, EIO);
+	assert_int_equal(exotic_kmsg_watch_poll(w, 0), -EIO);
+	exotic_kmsg_watch_unref(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prng_streams),
+		cmocka_unit_test(test_prng_below),
+		cmocka_unit_test(test_plan_ranges),
+		cmocka_unit_test(test_plan_mix),
+		cmocka_unit_test(test_plan_replay),
+		cmocka_unit_test(test_base_refcount),
+		cmocka_unit_test(test_expect_table),
+		cmocka_unit_test(test_profile_detect),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test_setup_teardown(test_kmsg_from_start, kmsg_setup, kmsg_teardown),
+		cmocka_unit_test_setup_teardown(test_kmsg_new_only, kmsg_setup, kmsg_teardown),
+		cmocka_unit_test_setup_teardown(test_kmsg_pipe, kmsg_setup, kmsg_teardown),
+		cmocka_unit_test_setup_teardown(test_kmsg_errors, kmsg_setup, kmsg_teardown),
+	};
+
+	return cmocka_run_group_tests_name("storm", tests, NULL, NULL);
+}
