@@ -227,7 +227,28 @@ static void appears_later(struct fixture *f, const char *break_monitor)
 
 static void test_wait_appears(void **state)
 {
-	appears_later(*state, NULL);
+	struct fixture *f = *state;
+
+	appears_later(f, NULL);
+	/* No udevd here: the kernel's uevents are listened to. */
+	assert_true(logcap_has(&f->cap, "waiting on the kernel uevent source"));
+}
+
+static void test_wait_udevd_source(void **state)
+{
+	struct fixture *f = *state;
+
+	char buf[64];
+
+	if (!host_has_misc())
+		skip();
+	/* With udevd, its events: they come after the rules set the mode. */
+	fakedev.udevd_running = true;
+	fake_udev_sysname = HOST_MISC;
+	wrap_fail("access", 0, ENOENT);		/* not there at first */
+	assert_int_equal(exotic_device_wait(f->ctx, 5000, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/" HOST_MISC);
+	assert_true(logcap_has(&f->cap, "waiting on the udev uevent source"));
 }
 
 static void test_wait_appears_no_monitor(void **state)
@@ -631,6 +652,7 @@ int main(void)
 		T(test_wait_timeout),
 		T(test_wait_present),
 		T(test_wait_appears),
+		T(test_wait_udevd_source),
 		T(test_wait_appears_no_monitor),
 		T(test_wait_appears_monitor_broken),
 		T(test_wait_no_udev),

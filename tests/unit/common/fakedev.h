@@ -33,6 +33,7 @@ struct fake_region {
 struct fakedev {
 	struct exotic_version version;	/* answered to EXOTIC_IOC_VERSION */
 	bool claim_dev_exotic;		/* also answer for /dev/exotic */
+	bool udevd_running;		/* access("/run/udev/control") succeeds */
 	bool query_overreport;		/* claim one entry more than asked */
 	struct fake_region regions[FAKEDEV_MAX_REGIONS];
 	uint32_t next_handle;
