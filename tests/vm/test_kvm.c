@@ -438,6 +438,50 @@ static void test_vmrun_unbacked_gp(void **state)
 	assert_int_equal(*(uint32_t *)(f->mem + 0x70), 0xffffffff);	/* VMEXIT_INVALID */
 }
 
+/*
+ * An exception the program did not expect is reported with its vector:
+ * a VMCB (prepared by the library, then kept with EXOTIC_PROBE_NO_INIT)
+ * whose L2 starts at the UD2 behind L2's VMMCALL.  KVM cannot emulate it
+ * and, L1 not intercepting #UD, injects it into L2, whose IDT is L1's:
+ * the stub reports it.  (Simply not intercepting VMMCALL would be the
+ * obvious way, but 6.1 then loops forever patching the hypercall: its
+ * vmcb02 leaves VMMCALL unintercepted, the CPU raises #UD, and the #UD
+ * handler "fixes" VMMCALL into VMMCALL and runs it again.)
+ */
+static void test_exception_reported(void **state)
+{
+	struct fixture *f = need_kvm(state);
+	struct exotic_guest_params p = { .vmcb_gpa = SLOT_GPA };
+	struct exotic_exit exit;
+	uint64_t rip, ud2 = 0;
+	const uint8_t *code;
+	char buf[256];
+
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+	memcpy(&rip, f->mem + 0x400 + 0x178, 8);	/* save.rip: L2's entry */
+	assert_int_equal(exotic_vm_gpa_to_hva(f->vm, rip, 32, (void **)&code), 0);
+	for (int i = 0; i < 31 && !ud2; i++)
+		if (code[i] == 0x0f && code[i + 1] == 0x0b)
+			ud2 = rip + (uint64_t)i;
+	assert_int_not_equal(ud2, 0);
+	memcpy(f->mem + 0x400 + 0x178, &ud2, 8);
+	p.flags = EXOTIC_PROBE_NO_INIT;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
+	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
+	if (exit.ucall == EXOTIC_UCALL_DONE && exit.args[0] == EXOTIC_PROBE_NO_SVM)
+		skip();
+	if (exit.ucall != EXOTIC_UCALL_EXCEPTION)
+		fail_msg("expected an exception, got %s",
+			 exotic_exit_describe(&exit, buf, sizeof(buf)));
+	assert_int_equal(exit.nargs, 4);
+	assert_int_equal(exit.args[0], 6);	/* #UD */
+	assert_int_equal(exit.args[1], 0);
+	assert_int_equal(exit.args[2], ud2);
+	/* Terminal: the guest halts (L2's HLT is intercepted: L1 goes on). */
+	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
+	assert_true(exit.reason == KVM_EXIT_HLT || exit.ucall == EXOTIC_UCALL_DONE);
+}
+
 /* Two vCPUs run their own programs on their own halves. */
 static void test_two_vcpus(void **state)
 {
@@ -476,6 +520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_efault_surfaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmrun_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmrun_unbacked_gp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exception_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_vcpus, setup, teardown),
 	};
 
