@@ -6,9 +6,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -57,38 +59,65 @@ static void test_refcount(void **state)
 	assert_null(exotic_unref(NULL));
 }
 
+/* What the default logger wrote to stderr while creating a ctx. */
+static char stderr_text[4096];
+
 static void expect_env_priority(const char *value, int expected)
 {
 	struct exotic_ctx *ctx;
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
 
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
 	if (value)
 		setenv("EXOTIC_LOG", value, 1);
 	else
 		unsetenv("EXOTIC_LOG");
+	fflush(stderr);
+	dup2(fileno(tmp), STDERR_FILENO);
 	assert_int_equal(exotic_new(&ctx), 0);
 	assert_int_equal(exotic_get_log_priority(ctx), expected);
 	exotic_unref(ctx);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(stderr_text, 1, sizeof(stderr_text) - 1, tmp);
+	stderr_text[n] = 0;
+	fclose(tmp);
 }
 
 static void test_env_priority(void **state)
 {
 	(void)state;
 	expect_env_priority(NULL, LOG_ERR);
+	assert_string_equal(stderr_text, "");
 	expect_env_priority("debug", LOG_DEBUG);
+	/* The default logger: stderr, prefixed, at the chosen priority. */
+	assert_non_null(strstr(stderr_text, "libexotic: exotic_new: ctx"));
+	assert_non_null(strstr(stderr_text, "released"));
 	expect_env_priority("INFO", LOG_INFO);
 	expect_env_priority("warning", LOG_WARNING);
 	expect_env_priority("warn", LOG_WARNING);
 	expect_env_priority("err", LOG_ERR);
+	assert_string_equal(stderr_text, "");	/* nothing above err */
 	expect_env_priority("error", LOG_ERR);
 	expect_env_priority("notice", LOG_NOTICE);
 	expect_env_priority("crit", LOG_CRIT);
 	expect_env_priority("0", LOG_EMERG);
 	expect_env_priority("7", LOG_DEBUG);
-	/* Nonsense falls back to the default (and says so on stderr). */
+	/* Nonsense falls back to the default, and says so on stderr. */
 	expect_env_priority("8", LOG_ERR);
+	assert_non_null(strstr(stderr_text, "ignoring EXOTIC_LOG=\"8\""));
 	expect_env_priority("3x", LOG_ERR);
+	assert_non_null(strstr(stderr_text, "ignoring EXOTIC_LOG=\"3x\""));
 	expect_env_priority("loud", LOG_ERR);
+	assert_non_null(strstr(stderr_text, "use err, info, debug or 0..7"));
+	/* Empty is unset. */
 	expect_env_priority("", LOG_ERR);
+	assert_string_equal(stderr_text, "");
 	unsetenv("EXOTIC_LOG");
 }
 
