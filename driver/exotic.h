@@ -210,7 +210,7 @@ enum exotic_retire_how {
 void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 			 u64 offset, u64 epoch, enum exotic_retire_how how,
 			 struct inode *inode);
-void exotic_release_held(struct exotic_region *r);
+void exotic_release_held(struct exotic_region *r, struct inode *inode);
 bool exotic_poison_intact(const struct exotic_mem_ops *mem, unsigned long pfn,
 			  unsigned int order, unsigned long idx, u64 epoch);
 

@@ -95,7 +95,11 @@ void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 		exotic_quarantine_kick(msecs_to_jiffies(ms));
 }
 
-void exotic_release_held(struct exotic_region *r)
+/*
+ * The region's mappings are gone (inode NULL): free what a buggy migrate
+ * held back.  With inode, they are not: zap each block before freeing it.
+ */
+void exotic_release_held(struct exotic_region *r, struct inode *inode)
 {
 	struct exotic_retired *e;
 	bool any = false;
@@ -104,6 +108,10 @@ void exotic_release_held(struct exotic_region *r)
 	list_for_each_entry(e, &r->retired, region_node) {
 		if (e->hold) {
 			e->hold = false;
+			if (inode && !e->zap_inode) {
+				ihold(inode);
+				e->zap_inode = inode;
+			}
 			any = true;
 		}
 	}

@@ -278,20 +278,27 @@ static void exotic_zap(struct exotic_region *r, u64 offset, u64 length)
 	trace_exotic_zap(r->handle, offset, length);
 }
 
-/* Zap everything and retire all blocks.  Called with r->lock held. */
+/*
+ * Zap everything and retire all blocks.  Called with r->lock held.  With
+ * inject_bug=late_zap the zap waits for the end of each block's quarantine.
+ */
 static void exotic_region_retire_all(struct exotic_region *r, u64 epoch)
 {
+	bool late = READ_ONCE(exotic_inject_bug) == EXOTIC_INJECT_LATE_ZAP;
+	struct inode *inode = r->mapping->host;
 	unsigned long i;
 
-	exotic_zap(r, 0, r->length);
+	if (!late)
+		exotic_zap(r, 0, r->length);
 	for (i = 0; i < r->nr_blocks; i++) {
 		exotic_retire_block(r, r->block_pfn[i],
 				    (u64)i << (PAGE_SHIFT + r->order), epoch,
-				    EXOTIC_RETIRE_NORMAL, NULL);
+				    late ? EXOTIC_RETIRE_LATE_ZAP :
+					   EXOTIC_RETIRE_NORMAL, inode);
 		r->block_pfn[i] = 0;
 	}
-	/* blocks a buggy migrate left mapped are unmapped now */
-	exotic_release_held(r);
+	/* blocks a buggy migrate left mapped are unmapped now, or later */
+	exotic_release_held(r, late ? inode : NULL);
 }
 
 static int exotic_region_migrate(struct exotic_region *r, u64 offset,

@@ -503,6 +503,47 @@ static void test_inject_late_zap(void **state)
 	close(fd);
 }
 
+/* late_zap on revoke: the revoked mapping reads poison, then SIGBUS. */
+static void test_inject_late_zap_revoke(void **state)
+{
+	struct exotic_region_info info;
+	struct exotic_alloc a;
+	uint64_t epoch;
+	volatile uint64_t *map;
+	int fd, i;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(param_write("quarantine_ms", "300"), 0);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_PAGE,
+				  2 * PG, 0, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, 2 * PG, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	map[0] = 1;
+	if (!inject("late_zap")) {
+		close(fd);
+		skip();
+	}
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, &epoch), 0);
+	assert_true(inject("none"));
+	/* the mapped page is still there, poisoned; the unmapped one is gone */
+	assert_int_equal(map[0], EXOTIC_POISON_MAGIC);
+	assert_int_equal(map[1], epoch);
+	assert_int_equal(probe_access(map + 512, false), SIGBUS);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(ex_info(fd, a.handle, &info), 0);
+		if (!info.quarantined)
+			break;
+		sleep_ms(20);
+	}
+	assert_int_equal(info.quarantined, 0);
+	assert_int_equal(info.refcount_anomalies, 0);
+	assert_int_equal(probe_access(map, false), SIGBUS);
+	munmap((void *)map, 2 * PG);
+	assert_int_equal(param_write("quarantine_ms", saved_quarantine), 0);
+	close(fd);
+}
+
 /* extra_ref: one reference too many, seen as an anomaly, repaired. */
 static void test_inject_extra_ref(void **state)
 {
@@ -630,6 +671,7 @@ int main(void)
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_migrate_race);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_skip_zap);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_late_zap);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_late_zap_revoke);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_extra_ref);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_tracepoints);
 	return _cmocka_run_group_tests("driver_events", tests, k, group_setup,
