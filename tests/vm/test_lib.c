@@ -565,6 +565,65 @@ static void test_every_mapping_revoked(void **state)
 	assert_null(exotic_region_unref(r));
 }
 
+/*
+ * Events from one thread while another reads through the mapping: the
+ * reader always sees the data (migrate copies it), never poison or zeros,
+ * and the epochs the events return only grow.
+ */
+struct reader {
+	struct exotic_region *r;
+	volatile bool stop;
+	uint64_t reads, bad;
+};
+
+static void *read_loop(void *arg)
+{
+	struct reader *rd = arg;
+
+	while (!rd->stop) {
+		rd->bad += check_pattern(rd->r, 7);
+		rd->reads++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_events(void **state)
+{
+	struct exotic_region_params p = {
+		.kind = EXOTIC_KIND_COMPOUND, .method = EXOTIC_MAP_FAULT,
+		.length = 16 * PG, .order = 2,
+	};
+	struct exotic_device *dev;
+	struct reader rd = { 0 };
+	pthread_t thread;
+	uint64_t epoch, last = 0;
+
+	(void)state;
+	dev = open_or_skip();
+	assert_int_equal(exotic_region_new(dev, &p, &rd.r), 0);
+	write_pattern(rd.r, 7);
+	assert_int_equal(pthread_create(&thread, NULL, read_loop, &rd), 0);
+	for (int i = 0; i < 200; i++) {
+		uint64_t off = (uint64_t)(i % 4) * 4 * PG;
+
+		if (i % 2)
+			assert_int_equal(exotic_region_migrate(rd.r, off, 4 * PG, &epoch), 0);
+		else
+			assert_int_equal(exotic_region_invalidate(rd.r, off, 4 * PG, &epoch), 0);
+		assert_true(epoch > last);
+		last = epoch;
+	}
+	rd.stop = true;
+	pthread_join(thread, NULL);
+	print_message("%llu passes of the reader during 200 events\n",
+		      (unsigned long long)rd.reads);
+	assert_true(rd.reads > 0);
+	assert_int_equal(rd.bad, 0);
+	assert_int_equal(check_pattern(rd.r, 7), 0);
+	assert_null(exotic_region_unref(rd.r));
+	exotic_device_unref(dev);
+}
+
 static void test_driver_refusals(void **state)
 {
 	struct exotic_region_params p = {
@@ -613,6 +672,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_every_kind_and_method,
 						long_quarantine, restore_quarantine),
 		cmocka_unit_test(test_every_mapping_revoked),
+		cmocka_unit_test(test_concurrent_events),
 		cmocka_unit_test(test_driver_refusals),
 	};
 
