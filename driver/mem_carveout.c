@@ -50,6 +50,16 @@ int exotic_carveout_init(void)
 		       base, size, size, base);
 		return -EINVAL;
 	}
+	/*
+	 * memmap=SIZE$ADDR makes an e820 "Reserved" range: refuse anything
+	 * else (ACPI tables, PCI windows, ...) that we would overwrite.
+	 */
+	if (region_intersects(base, size, IORESOURCE_MEM,
+			      IORES_DESC_RESERVED) != REGION_INTERSECTS) {
+		pr_err("carve-out %#llx+%#llx is not (only) a reserved range: boot with memmap=%#llx$%#llx\n",
+		       base, size, size, base);
+		return -EINVAL;
+	}
 	exotic_dev.carveout_res = request_mem_region(base, size,
 						     "exotic carve-out");
 	if (!exotic_dev.carveout_res) {

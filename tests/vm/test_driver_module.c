@@ -347,6 +347,14 @@ static void test_bad_carveout(void **state)
 	assert_int_not_equal(run("modprobe exotic carveout_base=0x1000000 carveout_size=0x1000000 2>/dev/null"), 0);
 	assert_false(loaded());
 	assert_int_not_equal(run("modprobe exotic carveout_base=0x70000100 carveout_size=0x1000000 2>/dev/null"), 0);
+	/* not RAM, but not a memmap= range either: the PCI window */
+	assert_int_not_equal(run("modprobe exotic carveout_base=0xc0000000 carveout_size=0x1000000 2>/dev/null"), 0);
+	assert_false(loaded());
+	/* a carve-out that runs past the memmap= range */
+	if (getenv("EXOTIC_CARVEOUT_BASE") && getenv("EXOTIC_CARVEOUT_SIZE"))
+		assert_int_not_equal(run("modprobe exotic carveout_base=%#llx carveout_size=%#llx 2>/dev/null",
+					 strtoull(getenv("EXOTIC_CARVEOUT_BASE"), NULL, 0),
+					 strtoull(getenv("EXOTIC_CARVEOUT_SIZE"), NULL, 0) + 0x200000ULL), 0);
 	assert_int_not_equal(run("modprobe exotic carveout_size=0x1000000 2>/dev/null"), 0);
 	assert_false(loaded());
 	assert_int_equal(load(NULL), 0);
