@@ -35,6 +35,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
+#include <linux/kvm.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -145,13 +146,22 @@ static int setup(void **state)
 	return 0;
 }
 
+static void prepare_flags(struct fixture *f, unsigned int kind, unsigned int method,
+			  uint32_t flags);
+
+static void prepare(struct fixture *f, unsigned int kind, unsigned int method)
+{
+	prepare_flags(f, kind, method, 0);
+}
+
 /* Skips (from the test body: cmocka counts a skip in a setup as an error)
  * when KVM, the device or this combination is not available. */
-static void prepare(struct fixture *f, unsigned int kind, unsigned int method)
+static void prepare_flags(struct fixture *f, unsigned int kind, unsigned int method,
+			  uint32_t flags)
 {
 	struct exotic_region_params rp = {
 		.kind = kind, .method = method, .length = REGION_LEN,
-		.order = order_for(kind, method),
+		.order = order_for(kind, method), .flags = flags,
 	};
 	const char *why;
 	int ret;
@@ -599,12 +609,63 @@ static void test_revoke_during_walk(void **state)
 	assert_int_equal(r.poison, 0);
 }
 
+/*
+ * A region the driver exports read-only (EXOTIC_ALLOC_READONLY, mapped
+ * without PROT_WRITE) behind a writable memslot: reads map, and a guest
+ * write finds a read-only PFNMAP PTE, which 6.1 sends to emulation
+ * (KVM_PFN_ERR_RO_FAULT) where the copy to the read-only mapping fails:
+ * an MMIO exit at the written address, not EFAULT.
+ */
+static void test_readonly_region(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = { .gpa = REGION_GPA, .len = REGION_LEN };
+	struct exotic_exit exit;
+
+	prepare_flags(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, EXOTIC_ALLOC_READONLY);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
+	expect_done(&exit);
+	assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, REGION_LEN, 0));
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
+	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
+	assert_int_equal(exit.mmio_write, 1);
+	assert_int_equal(exit.mmio_addr, REGION_GPA);
+}
+
+/*
+ * EXOTIC_ALLOC_MKWRITE (read-only PTEs made writable by ->pfn_mkwrite, as
+ * drivers that track dirtying do): after an invalidate and guest reads the
+ * PTEs are read-only; guest writes must still land (KVM emulates the first
+ * write per page, and the emulator's user access runs ->pfn_mkwrite).
+ */
+static void test_mkwrite_region(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = { .gpa = REGION_GPA, .len = REGION_LEN, .seed = 4 };
+	struct exotic_exit exit;
+
+	prepare_flags(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, EXOTIC_ALLOC_MKWRITE);
+	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, 4);
+	assert_int_equal(exotic_region_invalidate(f->region, 0, 0, NULL), 0);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
+	expect_done(&exit);
+	assert_int_equal(exit.args[0], PAGES);
+	p.seed = 5;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
+	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
+	expect_done(&exit);
+	assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0, 5, NULL), PAGES);
+}
+
 #define NR_COMBOS (EXOTIC_KIND_MAX * EXOTIC_MAP_MAX)
 
 int main(void)
 {
 	static struct combo combos[NR_COMBOS];
-	struct CMUnitTest tests[NR_COMBOS + 4];
+	struct CMUnitTest tests[NR_COMBOS + 6];
 	int n = 0;
 
 	for (unsigned int k = 1; k <= EXOTIC_KIND_MAX; k++) {
@@ -625,6 +686,10 @@ int main(void)
 		test_revoke_then_efault, setup, teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
 		test_migrate_invalidate_clean, setup, teardown);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+		test_readonly_region, setup, teardown);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+		test_mkwrite_region, setup, teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
 		test_walk_during_migrations, setup, teardown);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
