@@ -167,7 +167,7 @@ kvm-patched: $(PIN)
 lint: $(PIN)
 	$(Q)scripts/lint
 
-install: lib driver
+install: lib
 	$(Q)scripts/install "$(DESTDIR)" "$(PREFIX)" "$(LIBDIR)" "$(INCDIR)" "$(BINDIR)" "$(UDEVDIR)" "$(BUILD)"
 
 clean:
