@@ -126,7 +126,7 @@ $(DRIVER_KO): $(DRIVER_SRC) $(PIN)
 	@test -n "$(KDIR)" || { echo "no kernel to build against: run make deps or pass KDIR=" >&2; exit 1; }
 	@mkdir -p $(BUILD)/driver
 	$(Q)cp -a driver/. $(BUILD)/driver/
-	$(Q)$(MAKE) -s -C $(KDIR) M=$(abspath $(BUILD)/driver) modules $(if $(C),C=$(C))
+	$(Q)$(MAKE) -s -C $(KDIR) M=$(abspath $(BUILD)/driver) KCFLAGS=-Werror modules $(if $(C),C=$(C))
 
 driver: $(DRIVER_KO)
 
