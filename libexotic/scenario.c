@@ -583,6 +583,50 @@ static void write_all(int fd, const void *buf, size_t len)
 	}
 }
 
+/* Wait for pid until deadline (now_ms() time); true once it is reaped. */
+static bool reap(pid_t pid, uint64_t deadline, int *status)
+{
+	for (;;) {
+		pid_t ret = waitpid(pid, status, WNOHANG);
+
+		if (ret == pid || (ret < 0 && errno != EINTR))
+			return true;
+		if (now_ms() >= deadline)
+			return false;
+		usleep(20000);
+	}
+}
+
+/* Describe a child that does not go away: its state and kernel stack. */
+static void stuck_task(pid_t pid, struct exotic_scenario_result *res,
+		       const char *what)
+{
+	char path[64], buf[1024] = "", state[64] = "?";
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(state, sizeof(state), f))
+			strcpy(state, "?");
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+		for (char *p = buf; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+	}
+	snprintf(res->detail, sizeof(res->detail), "%s; pid %d in %s", what, (int)pid,
+		 state);
+	snprintf(res->kmsg, sizeof(res->kmsg), "stack: %s", n ? buf : "(unavailable)");
+}
+
 EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
 					       const struct exotic_scenario *s,
 					       struct exotic_scenario_result *res,
@@ -649,28 +693,38 @@ EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
 	}
 	close(fds[0]);
 	if (have == sizeof(got)) {
-		waitpid(pid, &status, 0);
 		*res = got;
+		/* the result is in; the child must still be able to exit */
+		if (reap(pid, deadline + 10000, &status)) {
+			if (r.kmsg_fd >= 0)
+				close(r.kmsg_fd);
+			return 0;
+		}
+		res->after = EXOTIC_OUT_HANG;
+		stuck_task(pid, res, "the scenario's process could not exit (stuck in the kernel)");
 		if (r.kmsg_fd >= 0)
 			close(r.kmsg_fd);
 		return 0;
 	}
 	/* hung or died: say which, with what the kernel said meanwhile */
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	res->before = EXOTIC_OUT_HANG;
+	if (!reap(pid, now_ms(), &status)) {
+		stuck_task(pid, res, "no result in time");
+		kill(pid, SIGKILL);
+		if (!reap(pid, now_ms() + 5000, &status))
+			snprintf(res->detail + strlen(res->detail),
+				 sizeof(res->detail) - strlen(res->detail),
+				 "; SIGKILL did not end it");
+	} else if (WIFSIGNALED(status)) {
+		snprintf(res->detail, sizeof(res->detail),
+			 "the scenario's process died of signal %d", WTERMSIG(status));
+	} else {
+		snprintf(res->detail, sizeof(res->detail),
+			 "the scenario's process ended without a result (status 0x%x)", status);
+	}
 	kmsg_check(&r);
 	if (r.kmsg_fd >= 0)
 		close(r.kmsg_fd);
-	res->before = EXOTIC_OUT_HANG;
-	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
-		snprintf(res->detail, sizeof(res->detail),
-			 "the scenario's process died of signal %d", WTERMSIG(status));
-	else if (now_ms() >= deadline)
-		snprintf(res->detail, sizeof(res->detail),
-			 "no result within %u s: killed", timeout_s);
-	else
-		snprintf(res->detail, sizeof(res->detail),
-			 "the scenario's process ended without a result (status 0x%x)", status);
 	res->ms = now_ms() - t0;
 	return 0;
 }
