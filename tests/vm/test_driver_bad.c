@@ -113,7 +113,24 @@ ALLOC_CASE(b_alloc_huge_order4, (a.kind = EXOTIC_KIND_NONCOMPOUND, a.method = EX
 ALLOC_CASE(b_alloc_page_carveout, (a.kind = EXOTIC_KIND_CARVEOUT, a.method = EXOTIC_MAP_PAGE))
 ALLOC_CASE(b_alloc_page_tail, (a.kind = EXOTIC_KIND_NONCOMPOUND, a.method = EXOTIC_MAP_PAGE, a.order = 2))
 ALLOC_CASE(b_alloc_page_reserved_tail, (a.kind = EXOTIC_KIND_RESERVED, a.method = EXOTIC_MAP_PAGE, a.order = 2))
-ALLOC_CASE(b_alloc_unsafe, (a.kind = EXOTIC_KIND_NONCOMPOUND, a.method = EXOTIC_MAP_PAGE, a.order = 2, a.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG))
+
+/* The unsafe flag without unsafe_driver_bugs=1 (whatever the runner set). */
+static int b_alloc_unsafe(int fd)
+{
+	struct exotic_alloc a = good_alloc();
+	char saved[16];
+	int ret;
+
+	a.kind = EXOTIC_KIND_NONCOMPOUND;
+	a.method = EXOTIC_MAP_PAGE;
+	a.order = 2;
+	a.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
+	assert_int_equal(param_read("unsafe_driver_bugs", saved, sizeof(saved)), 0);
+	assert_int_equal(param_write("unsafe_driver_bugs", "0"), 0);
+	ret = alloc_raw(fd, &a);
+	assert_int_equal(param_write("unsafe_driver_bugs", saved), 0);
+	return ret;
+}
 ALLOC_CASE(b_alloc_mkwrite_remap, (a.method = EXOTIC_MAP_REMAP, a.flags = EXOTIC_ALLOC_MKWRITE))
 ALLOC_CASE(b_alloc_mkwrite_ro, a.flags = EXOTIC_ALLOC_MKWRITE | EXOTIC_ALLOC_READONLY)
 
@@ -121,14 +138,16 @@ ALLOC_CASE(b_alloc_mkwrite_ro, a.flags = EXOTIC_ALLOC_MKWRITE | EXOTIC_ALLOC_REA
 static int b_alloc_unsafe_carveout(int fd)
 {
 	struct exotic_alloc a = good_alloc();
+	char saved[16];
 	int ret;
 
 	a.kind = EXOTIC_KIND_CARVEOUT;
 	a.method = EXOTIC_MAP_PAGE;
 	a.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
+	assert_int_equal(param_read("unsafe_driver_bugs", saved, sizeof(saved)), 0);
 	assert_int_equal(param_write("unsafe_driver_bugs", "1"), 0);
 	ret = alloc_raw(fd, &a);
-	assert_int_equal(param_write("unsafe_driver_bugs", "0"), 0);
+	assert_int_equal(param_write("unsafe_driver_bugs", saved), 0);
 	return ret;
 }
 
