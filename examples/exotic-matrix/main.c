@@ -156,10 +156,12 @@ static void print_grid(struct cell g[][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1][
 			const struct cell *n = &g[k][m][p][EXOTIC_EV_NONE];
 
 			if (!n->set) {
-				printf(" (not run) |");
+				printf(" (not run: a kernel report is expected) |");
 				continue;
 			}
 			printf(" %s%s", exotic_outcome_name(n->before), n->bad ? " **UNEXPECTED**" : "");
+			if (n->after != n->before && n->after != EXOTIC_OUT_NOT_RUN)
+				printf("; again %s", exotic_outcome_name(n->after));
 			for (uint32_t e = EXOTIC_EV_INVALIDATE; e <= EXOTIC_EV_MAX; e++) {
 				const struct cell *c = &g[k][m][p][e];
 
