@@ -229,6 +229,10 @@ static void test_expect_table(void **state)
 	/* VM_MIXEDMAP is neither GUP-able nor VM_PFNMAP on 6.1 */
 	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_MIXED, false),
 			 EXOTIC_STORM_OUT_EFAULT);
+	assert_int_equal(exotic_storm_expect("patched", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_MIXED, false),
+			 EXOTIC_STORM_OUT_EFAULT);
+	assert_int_equal(exotic_storm_expect("upstream", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_MIXED, false),
+			 EXOTIC_STORM_OUT_ANY);
 	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, true),
 			 EXOTIC_STORM_OUT_ANY);
 	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, true),
