@@ -46,6 +46,7 @@ enum exotic_inject {
 /* Module parameters (main.c). */
 extern unsigned long long exotic_carveout_base;
 extern unsigned long long exotic_carveout_size;
+extern bool exotic_carveout_zone_device_param;
 extern unsigned long long exotic_max_bytes;
 extern unsigned int exotic_max_regions;
 extern unsigned int exotic_max_order;
@@ -155,6 +156,7 @@ struct exotic_dev {
 	void *carveout_vaddr;
 	struct resource *carveout_res;
 	unsigned long carveout_nr_valid;
+	bool carveout_zone_device;	/* ZONE_DEVICE pages over it */
 };
 
 extern struct exotic_dev exotic_dev;

@@ -31,6 +31,12 @@ unsigned long long exotic_carveout_size;
 module_param_named(carveout_size, exotic_carveout_size, ullong, 0444);
 MODULE_PARM_DESC(carveout_size, "Size in bytes of that carve-out (0: none)");
 
+bool exotic_carveout_zone_device_param;
+module_param_named(carveout_zone_device, exotic_carveout_zone_device_param,
+		   bool, 0444);
+MODULE_PARM_DESC(carveout_zone_device,
+		 "Give the carve-out ZONE_DEVICE struct pages (memremap_pages, MEMORY_DEVICE_GENERIC) (default off)");
+
 unsigned long long exotic_max_bytes = 512ULL << 20;
 module_param_named(max_bytes, exotic_max_bytes, ullong, 0644);
 MODULE_PARM_DESC(max_bytes,

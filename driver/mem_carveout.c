@@ -5,17 +5,52 @@
  *
  * Only the administrator names the carve-out, through carveout_base and
  * carveout_size; it must not intersect System RAM.
+ *
+ * With carveout_zone_device=1 the carve-out gets ZONE_DEVICE struct pages
+ * (memremap_pages(), MEMORY_DEVICE_GENERIC, as device-dax does): the same
+ * PFNs, now pfn_valid(), PG_reserved and at refcount 1, like P2PDMA or DAX
+ * memory.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/genalloc.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/string.h>
 
 #include "exotic.h"
+
+static struct dev_pagemap exotic_pgmap;
+
+static int exotic_carveout_zone_device(u64 base, u64 size)
+{
+	void *vaddr;
+
+	if (!IS_ENABLED(CONFIG_ZONE_DEVICE)) {
+		pr_err("carveout_zone_device=1 needs CONFIG_ZONE_DEVICE\n");
+		return -EOPNOTSUPP;
+	}
+	if (!IS_ALIGNED(base | size, PMD_SIZE)) {
+		pr_err("carveout_zone_device=1 needs a 2 MiB aligned carve-out\n");
+		return -EINVAL;
+	}
+	memset(&exotic_pgmap, 0, sizeof(exotic_pgmap));
+	exotic_pgmap.type = MEMORY_DEVICE_GENERIC;
+	exotic_pgmap.range.start = base;
+	exotic_pgmap.range.end = base + size - 1;
+	exotic_pgmap.nr_range = 1;
+	vaddr = memremap_pages(&exotic_pgmap, NUMA_NO_NODE);
+	if (IS_ERR(vaddr)) {
+		pr_err("carve-out %#llx+%#llx: memremap_pages: %ld\n",
+		       base, size, PTR_ERR(vaddr));
+		return PTR_ERR(vaddr);
+	}
+	exotic_dev.carveout_zone_device = true;
+	return 0;
+}
 
 bool exotic_carveout_available(void)
 {
@@ -66,10 +101,15 @@ int exotic_carveout_init(void)
 		pr_err("carve-out %#llx+%#llx is busy\n", base, size);
 		return -EBUSY;
 	}
+	if (exotic_carveout_zone_device_param) {
+		ret = exotic_carveout_zone_device(base, size);
+		if (ret)
+			goto err_release;
+	}
 	exotic_dev.carveout_vaddr = memremap(base, size, MEMREMAP_WB);
 	if (!exotic_dev.carveout_vaddr) {
 		ret = -ENOMEM;
-		goto err_release;
+		goto err_pages;
 	}
 	pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (!pool) {
@@ -85,8 +125,9 @@ int exotic_carveout_init(void)
 			nr_valid++;
 	exotic_dev.carveout_nr_valid = nr_valid;
 	exotic_dev.carveout_pool = pool;
-	pr_info("carve-out %#llx-%#llx: %llu pages, %lu of them pfn_valid\n",
-		base, end - 1, size >> PAGE_SHIFT, nr_valid);
+	pr_info("carve-out %#llx-%#llx: %llu pages, %lu of them pfn_valid%s\n",
+		base, end - 1, size >> PAGE_SHIFT, nr_valid,
+		exotic_dev.carveout_zone_device ? " (ZONE_DEVICE)" : "");
 	return 0;
 
 err_pool:
@@ -94,6 +135,11 @@ err_pool:
 err_unmap:
 	memunmap(exotic_dev.carveout_vaddr);
 	exotic_dev.carveout_vaddr = NULL;
+err_pages:
+	if (exotic_dev.carveout_zone_device) {
+		memunmap_pages(&exotic_pgmap);
+		exotic_dev.carveout_zone_device = false;
+	}
 err_release:
 	release_mem_region(base, size);
 	exotic_dev.carveout_res = NULL;
@@ -108,6 +154,10 @@ void exotic_carveout_exit(void)
 	exotic_dev.carveout_pool = NULL;
 	memunmap(exotic_dev.carveout_vaddr);
 	exotic_dev.carveout_vaddr = NULL;
+	if (exotic_dev.carveout_zone_device) {
+		memunmap_pages(&exotic_pgmap);
+		exotic_dev.carveout_zone_device = false;
+	}
 	release_mem_region(exotic_carveout_base, exotic_carveout_size);
 	exotic_dev.carveout_res = NULL;
 }

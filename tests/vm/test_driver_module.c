@@ -364,6 +364,96 @@ static void test_bad_carveout(void **state)
 					   strtoull(getenv("EXOTIC_CARVEOUT_BASE"), NULL, 0), PG));
 }
 
+/* Pages of the zone named zone in /proc/zoneinfo ("spanned"), 0 if none. */
+static long zone_spanned(const char *zone)
+{
+	char line[256];
+	bool in = false;
+	long spanned = 0;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char name[32];
+
+		if (sscanf(line, "Node %*d, zone %31s", name) == 1)
+			in = !strcmp(name, zone);
+		else if (in && sscanf(line, " spanned %ld", &spanned) == 1)
+			in = false;
+	}
+	fclose(f);
+	return spanned;
+}
+
+/* carveout_zone_device=1: the carve-out's PFNs get ZONE_DEVICE struct pages. */
+static void test_zone_device(void **state)
+{
+	const uint32_t methods[] = { EXOTIC_MAP_FAULT, EXOTIC_MAP_MIXED,
+				     EXOTIC_MAP_REMAP, EXOTIC_MAP_HUGE };
+	struct exotic_version v;
+	unsigned int m;
+	int fd;
+
+	(void)state;
+	require_module();
+	if (!getenv("EXOTIC_CARVEOUT_BASE")) {
+		print_message("# no carve-out configured\n");
+		skip();
+	}
+	assert_int_equal(unload(), 0);
+	assert_int_equal(load("carveout_zone_device=1"), 0);
+	/* the kernel now has a device zone spanning the carve-out */
+	assert_true(zone_spanned("Device") >= (long)(strtoull(getenv("EXOTIC_CARVEOUT_SIZE"), NULL, 0) / PG));
+	fd = dev_open();
+	assert_true(fd >= 0);
+	assert_int_equal(ex_version(fd, &v), 0);
+	assert_true(v.kinds & (1U << EXOTIC_KIND_CARVEOUT));
+	for (m = 0; m < 4; m++) {
+		size_t len = methods[m] == EXOTIC_MAP_HUGE ? 2 * HUGE : 16 * PG;
+		unsigned long n = len / PG, i;
+		struct exotic_page *p = calloc(n, sizeof(*p));
+		struct exotic_alloc a;
+		uint8_t *map;
+
+		assert_non_null(p);
+		assert_int_equal(ex_alloc(fd, EXOTIC_KIND_CARVEOUT, methods[m], len, 0, 0, &a), 0);
+		map = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
+		assert_non_null(map);
+		fill(map, len, m);
+		assert_int_equal(ex_query(fd, a.handle, 0, 0, p, n), n);
+		for (i = 0; i < n; i++) {
+			assert_true(p[i].flags & EXOTIC_PAGE_HAS_STRUCT);
+			assert_true(p[i].flags & EXOTIC_PAGE_RESERVED);
+			assert_int_equal(p[i].refcount, 1);
+			assert_int_equal(p[i].mapcount, 0);
+			assert_true(iomem_contains("exotic carve-out", p[i].pfn * PG, PG));
+		}
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, NULL), 0);
+		assert_int_equal(verify(map, len, m), -1);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, NULL), 0);
+		assert_int_equal(probe_access((volatile uint64_t *)map, false), SIGBUS);
+		munmap(map, len);
+		free(p);
+	}
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_PAGE, PG, 0, 0, NULL), -EINVAL);
+	close(fd);
+	/* memunmap_pages() at unload: the struct pages go away again */
+	assert_int_equal(unload(), 0);
+	assert_int_equal(load(NULL), 0);
+	fd = dev_open();
+	assert_true(fd >= 0);
+	{
+		struct exotic_page p;
+		struct exotic_alloc a;
+
+		assert_int_equal(ex_alloc(fd, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_FAULT, PG, 0, 0, &a), 0);
+		assert_int_equal(ex_query(fd, a.handle, 0, 0, &p, 1), 1);
+		assert_false(p.flags & EXOTIC_PAGE_HAS_STRUCT);
+		assert_int_equal(p.refcount, -1);
+	}
+	close(fd);
+}
+
 static void test_node_mode(void **state)
 {
 	struct stat st;
@@ -385,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_unload_with_quarantine),
 		cmocka_unit_test(test_no_carveout),
 		cmocka_unit_test(test_bad_carveout),
+		cmocka_unit_test(test_zone_device),
 		cmocka_unit_test(test_reload_loop),
 	};
 
