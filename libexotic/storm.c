@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,12 @@ struct exotic_storm {
 	uint64_t poison_reported[64];	/* (pfn ^ epoch) already reported */
 	unsigned int npoison_reported;
 };
+
+/* A reference nobody drops: a stuck vCPU thread still uses the storm. */
+static void exotic_storm_ref_leak(struct exotic_storm *s)
+{
+	exotic_refcount_get(&s->refcount);
+}
 
 static uint64_t now_ms(const struct timespec *since)
 {
@@ -1350,6 +1357,47 @@ static bool events_done(struct exotic_storm *s)
 	return true;
 }
 
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Every guest program returns to the host within a pass, so a vCPU thread
+ * that does not come back is stuck in KVM_RUN: say so, and interrupt it
+ * with a signal (KVM_RUN returns EINTR).  Only then is a handler installed.
+ */
+static int join_vcpu(struct exotic_storm *s, struct vcpu_thread *v)
+{
+	struct sigaction sa = { .sa_handler = on_kick }, old;
+	struct exotic_storm_finding f = { .property = EXOTIC_STORM_UNEXPECTED,
+					  .vcpu = (int32_t)v->index, .event = ~0U };
+	struct timespec deadline;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 20;
+	ret = pthread_timedjoin_np(v->thread, NULL, &deadline);
+	if (ret != ETIMEDOUT)
+		return 0;
+	add_finding(s, NULL, &f, "vcpu %u did not come back from KVM_RUN within 20 s of the end",
+		    v->index);
+	sigaction(SIGUSR2, &sa, &old);
+	for (int tries = 0; tries < 10 && ret == ETIMEDOUT; tries++) {
+		pthread_kill(v->thread, SIGUSR2);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += 1;
+		ret = pthread_timedjoin_np(v->thread, NULL, &deadline);
+	}
+	sigaction(SIGUSR2, &old, NULL);
+	if (ret == ETIMEDOUT) {
+		/* cannot free what it uses: leak the storm rather than crash */
+		exotic_storm_ref_leak(s);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
 EXOTIC_EXPORT int exotic_storm_run(struct exotic_storm *s)
 {
 	uint64_t next_progress = 0, next_refcount = 0;
@@ -1413,9 +1461,10 @@ stop:
 		if (s->events[i].started)
 			pthread_join(s->events[i].thread, NULL);
 	STORE(s->vcpus_stop, 1);
-	for (unsigned int i = 0; i < s->cfg.vcpus; i++)
-		if (s->vcpus[i].started)
-			pthread_join(s->vcpus[i].thread, NULL);
+	for (unsigned int i = 0; i < s->cfg.vcpus; i++) {
+		if (s->vcpus[i].started && join_vcpu(s, &s->vcpus[i]) && !ret)
+			ret = -ETIMEDOUT;
+	}
 	s->elapsed_ms = now_ms(&s->start);
 	/* quiet now: one exact check */
 	set_phase(s, "final-check");

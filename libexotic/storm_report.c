@@ -141,8 +141,17 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 			name, sl.order, expect, sl.accesses, sl.efault_tail, sl.disturbed,
 			sl.detections, sl.unexpected);
 	}
-	if (r.skipped[0])
-		fprintf(out, "   skipped: %s\n", r.skipped);
+	if (r.skipped[0]) {
+		const char *p = r.skipped, *end;
+
+		fprintf(out, "   skipped:\n");
+		for (; *p; p = *end ? end + 2 : end) {
+			end = strstr(p, "; ");
+			if (!end)
+				end = p + strlen(p);
+			fprintf(out, "     %.*s\n", (int)(end - p), p);
+		}
+	}
 
 	fprintf(out, "\n   detections       %" PRIu64 ":", det);
 	for (unsigned int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
@@ -162,7 +171,16 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 	if (nf > 20)
 		fprintf(out, "   ... %zu more kept (see --json)\n", nf - 20);
 	replay_arg(s, &r, replay, sizeof(replay));
-	fprintf(out, "\n   replay with: --replay %s (and the same options)\n", replay);
+	fprintf(out, "\n   event sequence  ");
+	for (unsigned int t = 0; t < r.nevents; t++) {
+		uint64_t count = 0, hash = 0;
+
+		exotic_storm_event_hash(s, t, &count, &hash);
+		fprintf(out, "%sthread %u: %" PRIu64 " events, hash %016" PRIx64, t ? "; " : "",
+			t, count, hash);
+	}
+	fprintf(out, "%s\n", r.nevents ? "" : "no event thread");
+	fprintf(out, "   replay with: --replay %s (and the same options)\n", replay);
 	fprintf(out, "   verdict: %s\n", exotic_storm_verdict(s) ? "FAILED" : "clean");
 }
 
@@ -201,6 +219,15 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 		exotic_storm_verdict(s) ? "failed" : "clean", st.elapsed_ms);
 	fprintf(out, ", \"vcpus\": %u, \"writers\": %u, \"event_threads\": %u, \"slots\": %u",
 		r.cfg->vcpus, r.cfg->writers, r.nevents, r.nslots);
+	fprintf(out, ", \"sequences\": [");
+	for (unsigned int t = 0; t < r.nevents; t++) {
+		uint64_t count = 0, hash = 0;
+
+		exotic_storm_event_hash(s, t, &count, &hash);
+		fprintf(out, "%s{\"events\": %" PRIu64 ", \"hash\": \"%016" PRIx64 "\"}",
+			t ? ", " : "", count, hash);
+	}
+	fprintf(out, "]");
 	fprintf(out, ", \"events\": {");
 	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
 		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "",
