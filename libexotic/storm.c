@@ -471,7 +471,8 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 			off = gpa - slot->gpa;
 			tail = (off / 4096) & ((1ULL << slot->order) - 1);
 			expect = tail ? slot->expect_tail : slot->expect_head;
-			if (expect != EXOTIC_STORM_OUT_EFAULT && expect != EXOTIC_STORM_OUT_ANY) {
+			if (expect != EXOTIC_STORM_OUT_EFAULT && expect != EXOTIC_STORM_OUT_ANY &&
+			    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_STORM_OUT_LEAK)) {
 				snprintf(buf, sizeof(buf),
 					 "KVM_RUN EFAULT on a %s page the %s profile maps (%s/%s order %u)",
 					 tail ? "tail" : "head", s->profile,
@@ -1157,14 +1158,14 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 		note_skip(s, kind, method, "the kernel oopses on it (known bug; --known-bugs runs it)");
 		return 0;
 	}
-	if (order && tail == EXOTIC_STORM_OUT_WARN && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
-		if (method == EXOTIC_MAP_HUGE) {
-			note_skip(s, kind, method, "KVM WARNs on its tail pages (known bug; --known-bugs runs it)");
-			return 0;
-		}
+	if ((head == EXOTIC_STORM_OUT_LEAK || tail == EXOTIC_STORM_OUT_LEAK) &&
+	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
+		note_skip(s, kind, method, "KVM leaks page references on it (known bug; --known-bugs runs it)");
+		return 0;
+	}
+	if (order && tail == EXOTIC_STORM_OUT_WARN && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS))
 		/* order-0 blocks have no tail page to trip the known WARN */
 		order = 0;
-	}
 	memset(slot, 0, sizeof(*slot));
 	slot->kind = kind;
 	slot->method = method;

@@ -226,6 +226,11 @@ static void test_expect_table(void **state)
 			 EXOTIC_STORM_OUT_CRASH);
 	assert_int_equal(exotic_storm_expect("upstream", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, false),
 			 EXOTIC_STORM_OUT_MAP);
+	/* GUP-fast pins a reserved head KVM never unpins */
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_HUGE, false),
+			 EXOTIC_STORM_OUT_LEAK);
+	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_HUGE, true),
+			 EXOTIC_STORM_OUT_ANY);
 	/* VM_MIXEDMAP is neither GUP-able nor VM_PFNMAP on 6.1 */
 	assert_int_equal(exotic_storm_expect("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_MIXED, false),
 			 EXOTIC_STORM_OUT_EFAULT);
@@ -286,7 +291,8 @@ static void test_names(void **state)
 	assert_null(exotic_storm_property_name(EXOTIC_STORM_UNEXPECTED + 1));
 	assert_string_equal(exotic_storm_outcome_name(EXOTIC_STORM_OUT_EFAULT), "efault");
 	assert_null(exotic_storm_outcome_name(0));
-	assert_null(exotic_storm_outcome_name(EXOTIC_STORM_OUT_CRASH + 1));
+	assert_string_equal(exotic_storm_outcome_name(EXOTIC_STORM_OUT_LEAK), "leak");
+	assert_null(exotic_storm_outcome_name(EXOTIC_STORM_OUT_LEAK + 1));
 }
 
 static void test_config(void **state)

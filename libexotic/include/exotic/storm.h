@@ -240,10 +240,12 @@ enum exotic_storm_outcome {
 	EXOTIC_STORM_OUT_WARN,		/* mapped, but KVM WARNs (known bug) */
 	EXOTIC_STORM_OUT_ANY,		/* not pinned down: not judged */
 	EXOTIC_STORM_OUT_CRASH,		/* the kernel oopses (known bug) */
+	EXOTIC_STORM_OUT_LEAK,		/* mapped, but KVM leaks a page
+					 * reference (known bug) */
 };
 EXOTIC_EXPORT int exotic_storm_expect(const char *profile, unsigned int kind,
 				unsigned int method, bool block_tail);
-/* "map", "efault", "warn", "any", "crash"; NULL if unknown. */
+/* "map", "efault", "warn", "any", "crash", "leak"; NULL if unknown. */
 EXOTIC_EXPORT const char *exotic_storm_outcome_name(int outcome);
 /*
  * The running kernel's profile: $EXOTIC_PROFILE if set, else "patched" if
