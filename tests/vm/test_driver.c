@@ -322,6 +322,38 @@ static void test_handles_distinct(void **state)
 	close(fd);
 }
 
+/*
+ * With unsafe_driver_bugs=1 the flag admits vm_insert_page() on refcount-0
+ * tails.  Only the allocation is checked here: mapping it is the driver bug
+ * itself (the tail is freed to the buddy allocator on munmap).
+ */
+static void test_unsafe_admitted(void **state)
+{
+	struct exotic_region_info info;
+	struct exotic_version v;
+	struct exotic_alloc a;
+	char saved[16];
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(param_read("unsafe_driver_bugs", saved, sizeof(saved)), 0);
+	assert_int_equal(param_write("unsafe_driver_bugs", "1"), 0);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_PAGE, 8 * PG, 2,
+				  EXOTIC_ALLOC_UNSAFE_DRIVER_BUG, &a), 0);
+	/* the flag does not make the carve-out insertable */
+	assert_int_equal(ex_version(fd, &v), 0);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_PAGE, PG, 0,
+				  EXOTIC_ALLOC_UNSAFE_DRIVER_BUG, NULL),
+			 v.kinds & (1U << EXOTIC_KIND_CARVEOUT) ? -EINVAL : -ENODEV);
+	assert_int_equal(param_write("unsafe_driver_bugs", saved), 0);
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	assert_int_equal(info.flags, EXOTIC_ALLOC_UNSAFE_DRIVER_BUG);
+	assert_int_equal(info.method, EXOTIC_MAP_PAGE);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	close(fd);
+}
+
 /* Output fields are ignored on input: one struct can be reused. */
 static void test_struct_reuse(void **state)
 {
@@ -350,17 +382,18 @@ static void test_struct_reuse(void **state)
 int main(void)
 {
 	size_t n = sizeof(combos) / sizeof(combos[0]), i;
-	struct CMUnitTest *tests = calloc(n + 3, sizeof(*tests));
+	struct CMUnitTest *tests = calloc(n + 4, sizeof(*tests));
 
 	if (!tests)
 		return 1;
 	tests[0] = (struct CMUnitTest)cmocka_unit_test(test_version);
 	tests[1] = (struct CMUnitTest)cmocka_unit_test(test_handles_distinct);
 	tests[2] = (struct CMUnitTest)cmocka_unit_test(test_struct_reuse);
+	tests[3] = (struct CMUnitTest)cmocka_unit_test(test_unsafe_admitted);
 	for (i = 0; i < n; i++) {
-		tests[i + 3].name = combos[i].name;
-		tests[i + 3].test_func = test_combo;
-		tests[i + 3].initial_state = (void *)&combos[i];
+		tests[i + 4].name = combos[i].name;
+		tests[i + 4].test_func = test_combo;
+		tests[i + 4].initial_state = (void *)&combos[i];
 	}
-	return _cmocka_run_group_tests("driver", tests, n + 3, NULL, NULL);
+	return _cmocka_run_group_tests("driver", tests, n + 4, NULL, NULL);
 }
