@@ -56,4 +56,17 @@ static inline void exotic_vm_flags_clear(struct vm_area_struct *vma,
 #define EXOTIC_NEEDS_DAX_HOST	0
 #endif
 
+/*
+ * Before 6.12 a PMD has no "special" bit: GUP-fast (e.g. KVM's
+ * hva_to_pfn_fast()) takes a huge PFN mapping for an ordinary huge page
+ * and dereferences the struct page of its PFN.  Over PFNs without a
+ * struct page that is an oops in try_grab_folio(), so a huge mapping of
+ * the carve-out is unsafe by construction there.
+ */
+#if KERNEL_VERSION(6, 12, 0) > LINUX_VERSION_CODE
+#define EXOTIC_HUGE_NEEDS_STRUCT_PAGE	1
+#else
+#define EXOTIC_HUGE_NEEDS_STRUCT_PAGE	0
+#endif
+
 #endif /* _EXOTIC_COMPAT_H */

@@ -84,6 +84,10 @@ static int exotic_check_alloc(const struct exotic_alloc *a,
 			order = EXOTIC_HUGE_ORDER;
 		if (order < EXOTIC_HUGE_ORDER)
 			return -EINVAL;
+		/* GUP-fast would oops on it (compat.h): only to reproduce that */
+		if (EXOTIC_HUGE_NEEDS_STRUCT_PAGE && !mem->has_struct_page &&
+		    !(a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG))
+			return -EINVAL;
 	}
 	if ((a->flags & EXOTIC_ALLOC_READONLY) &&
 	    (a->flags & EXOTIC_ALLOC_MKWRITE))
