@@ -80,7 +80,7 @@ TOOLS     := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 
 $(BUILD)/bin/%: examples/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(V_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LIBS_PRIVATE)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -o $@ $< $(LIB_A) $(LIBS_PRIVATE)
 
 define example_dir
 $(BUILD)/bin/$(1): $(wildcard examples/$(1)/*.c) $(wildcard examples/$(1)/*.h) $(LIB_A)
@@ -91,7 +91,7 @@ $(foreach d,$(EX_DIRS),$(eval $(call example_dir,$(d))))
 
 $(BUILD)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(V_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIB_A) $(LIBS_PRIVATE)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -o $@ $< $(LIB_A) $(LIBS_PRIVATE)
 
 examples: $(EXAMPLES)
 tools: $(TOOLS)
@@ -108,12 +108,12 @@ VM_TESTS    := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(wildcard tests/vm/t
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_COMMON) $(LIB_A) $(wildcard tests/unit/wraps.opt)
 	@mkdir -p $(dir $@)
-	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/unit/common -Ilibexotic -Itools/pin -MMD -MP -o $@ \
+	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/unit/common -Ilibexotic -Itools/pin -MMD -MP -MF $(@D)/.$(@F).d -o $@ \
 		$< $(UNIT_EXTRA_$*) $(UNIT_COMMON) $(UNIT_WRAPS) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
 
 $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_COMMON) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/vm/common -MMD -MP -o $@ \
+	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/vm/common -MMD -MP -MF $(@D)/.$(@F).d -o $@ \
 		$< $(VM_COMMON) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
 
 tests: $(UNIT_TESTS) $(VM_TESTS)
