@@ -497,7 +497,14 @@ EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
 	rp.prot = s->prot;
 	kmsg_open(&r);
 	ret = exotic_region_new(dev, &rp, &r.region);
-	if (ret == -EINVAL || ret == -EPERM) {
+	if (ret == -EPERM) {
+		res->alloc_err = ret;
+		res->skipped = 1;
+		detail(&r, "needs EXOTIC_ALLOC_UNSAFE_DRIVER_BUG, which the driver allows only with unsafe_driver_bugs=1");
+		ret = 0;
+		goto out;
+	}
+	if (ret == -EINVAL) {
 		res->alloc_err = ret;
 		res->before = EXOTIC_OUT_REFUSED;
 		detail(&r, "the driver refuses it: %s", strerror(-ret));

@@ -163,11 +163,13 @@ static void test_tables_invariants(void **state)
 		}
 		exotic_expect_free(t);
 	}
-	/* refusals are identical across the profiles */
+	/* the driver decides refusals: the same on the 6.1 profiles */
 	{
 		struct exotic_expect *s = builtin("stock-6.1");
 
 		for (p = exotic_expect_profiles(); *p; p++) {
+			if (!strncmp(*p, "upstream", 8))
+				continue;
 			struct exotic_expect *t = builtin(*p);
 
 			for (size_t i = 0; i < exotic_expect_count(s); i++) {
