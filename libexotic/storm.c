@@ -1155,12 +1155,12 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	tail = exotic_storm_expect(s->profile, kind, method, true);
 	if ((head == EXOTIC_STORM_OUT_CRASH || tail == EXOTIC_STORM_OUT_CRASH) &&
 	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
-		note_skip(s, kind, method, "the kernel oopses on it (known bug; --known-bugs runs it)");
+		note_skip(s, kind, method, "the kernel oopses on it (known bug: --known-bugs runs it)");
 		return 0;
 	}
 	if ((head == EXOTIC_STORM_OUT_LEAK || tail == EXOTIC_STORM_OUT_LEAK) &&
 	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
-		note_skip(s, kind, method, "KVM leaks page references on it (known bug; --known-bugs runs it)");
+		note_skip(s, kind, method, "KVM leaks page references on it (known bug: --known-bugs runs it)");
 		return 0;
 	}
 	if (order && tail == EXOTIC_STORM_OUT_WARN && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS))
