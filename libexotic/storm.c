@@ -34,6 +34,7 @@
 #define EPOCH_RING	4096
 #define GRAVE_MAX	24
 #define PERSIST_POLLS	3
+#define REFUSED_RUN	16	/* expected refusals in a row end a pass */
 
 #define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
@@ -426,7 +427,8 @@ static bool disturbed(struct vcpu_thread *v, struct storm_slot *slot,
 static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 {
 	struct exotic_storm *s = v->storm;
-	uint64_t seq = LOAD(slot->seq), wseq = LOAD(slot->wseq);
+	uint64_t seq = LOAD(slot->seq), wseq = LOAD(slot->wseq), next;
+	unsigned int refused = 0;
 	struct exotic_exit exit;
 	struct kvm_regs regs;
 	char buf[160];
@@ -485,10 +487,21 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 			ADD(slot->efault_tail, 1);
 			ADD(s->stats.accesses, regs.r11 + (v->writer ? 0 : regs.r12 + regs.r13));
 			ADD(slot->accesses, regs.r11);
-			/* skip the refused word: go on from the next one */
-			if (gpa + STRIDE >= slot->gpa + slot->len)
+			/*
+			 * Go on after the refused word.  KVM refuses the same
+			 * pages every time, so probe one tail per block and
+			 * stop the pass after a run of refusals: the vCPU's
+			 * time is worth more on memory that maps.
+			 */
+			refused = regs.r11 ? 1 : refused + 1;
+			if (refused >= REFUSED_RUN)
 				return true;
-			ret = load_program(v, slot, gpa + STRIDE);
+			next = gpa + STRIDE;
+			if (tail)
+				next = slot->gpa + ((off / slot->block) + 1) * slot->block;
+			if (next >= slot->gpa + slot->len)
+				return true;
+			ret = load_program(v, slot, next);
 			if (ret) {
 				vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
 				return false;
