@@ -190,6 +190,7 @@ static void add_finding(struct exotic_storm *s, struct storm_slot *slot,
 	va_start(ap, fmt);
 	vsnprintf(f->what, sizeof(f->what), fmt, ap);
 	va_end(ap);
+	f->at_ms = s->ran ? now_ms(&s->start) : 0;
 	pthread_mutex_lock(&s->lock);
 	snprintf(f->phase, sizeof(f->phase), "%s", s->phase);
 	if (f->property == EXOTIC_STORM_UNEXPECTED)

@@ -165,8 +165,8 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 
 		if (exotic_storm_get_finding(s, i, &f))
 			break;
-		fprintf(out, "   [%s, %s] %s\n", exotic_storm_property_name(f.property),
-			f.phase, f.what);
+		fprintf(out, "   [%s, %s, %.3fs] %s\n", exotic_storm_property_name(f.property),
+			f.phase, (double)f.at_ms / 1000.0, f.what);
 	}
 	if (nf > 20)
 		fprintf(out, "   ... %zu more kept (see --json)\n", nf - 20);
@@ -292,8 +292,8 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 
 		if (exotic_storm_get_finding(s, i, &f))
 			break;
-		fprintf(out, "%s{\"property\": \"%s\", \"phase\": ", i ? ", " : "",
-			exotic_storm_property_name(f.property));
+		fprintf(out, "%s{\"property\": \"%s\", \"at_ms\": %" PRIu64 ", \"phase\": ",
+			i ? ", " : "", exotic_storm_property_name(f.property), f.at_ms);
 		json_str(out, f.phase);
 		fprintf(out, ", \"vcpu\": %d, \"kind\": \"%s\", \"method\": \"%s\", \"slot\": %u, \"region\": %u, \"offset\": %" PRIu64 ", \"pfn\": %" PRIu64 ", \"epoch\": %" PRIu64 ", \"done_epoch\": %" PRIu64 ", \"errno\": %d, \"what\": ",
 			f.vcpu, f.kind ? exotic_kind_name(f.kind) : "", f.method ? exotic_method_name(f.method) : "",

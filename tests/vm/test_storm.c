@@ -308,7 +308,7 @@ static void inject_config(struct exotic_storm_config *cfg, unsigned int kind,
 
 /* Property found within the storm's time bound, the kernel log clean. */
 static void expect_detection(struct exotic_storm *storm, uint32_t property,
-			     uint64_t started)
+			     uint64_t started, uint64_t bound_ms)
 {
 	struct exotic_storm_stats st;
 	struct exotic_storm_finding f;
@@ -322,6 +322,10 @@ static void expect_detection(struct exotic_storm *storm, uint32_t property,
 	assert_int_equal(st.detections[EXOTIC_STORM_PROP_KERNEL_LOG], 0);
 	assert_int_equal(exotic_storm_verdict(storm), 1);
 	first_finding(storm, property, &f);
+	print_message("# first %s detection after %" PRIu64 " ms of storm\n",
+		      exotic_storm_property_name(property), f.at_ms);
+	/* bounded: during the storm, or while it drained */
+	assert_true(f.at_ms <= bound_ms);
 	assert_int_not_equal(f.handle, 0);
 	assert_int_not_equal(f.kind, 0);
 	assert_int_not_equal(f.method, 0);
@@ -351,7 +355,7 @@ static void test_inject_skip_zap(void **state)
 	assert_int_equal(param_write("inject_bug", "skip_zap_on_migrate"), 0);
 	assert_int_equal(exotic_storm_run(storm), 0);
 	assert_int_equal(param_write("inject_bug", "none"), 0);
-	expect_detection(storm, EXOTIC_STORM_PROP_STALE, t0);
+	expect_detection(storm, EXOTIC_STORM_PROP_STALE, t0, cfg.duration_ms);
 	exotic_storm_unref(storm);
 }
 
@@ -421,7 +425,7 @@ static void test_inject_late_zap(void **state)
 	assert_int_equal(param_write("inject_bug", "late_zap"), 0);
 	assert_int_equal(exotic_storm_run(storm), 0);
 	assert_int_equal(param_write("inject_bug", "none"), 0);
-	expect_detection(storm, EXOTIC_STORM_PROP_USE_AFTER_FREE, t0);
+	expect_detection(storm, EXOTIC_STORM_PROP_USE_AFTER_FREE, t0, cfg.duration_ms);
 	exotic_storm_unref(storm);
 }
 
@@ -441,7 +445,8 @@ static void test_inject_extra_ref(void **state)
 	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), 0);
 	assert_int_equal(param_write("inject_bug", "none"), 0);
 	assert_int_equal(exotic_storm_run(storm), 0);
-	expect_detection(storm, EXOTIC_STORM_PROP_REFCOUNT, t0);
+	expect_detection(storm, EXOTIC_STORM_PROP_REFCOUNT, t0,
+			 cfg.duration_ms + cfg.settle_ms);
 	exotic_storm_unref(storm);
 }
 

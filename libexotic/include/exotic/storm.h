@@ -147,6 +147,7 @@ struct exotic_storm_finding {
 	uint64_t done_epoch;	/* what the guest had read, or 0 */
 	uint32_t event;		/* enum exotic_storm_event that retired it, or ~0 */
 	int32_t err;		/* negative errno, or 0 */
+	uint64_t at_ms;		/* when, since the storm started */
 	char phase[32];		/* storm phase when it was found */
 	char what[160];		/* one line */
 };
