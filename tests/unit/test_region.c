@@ -337,16 +337,25 @@ static void test_readonly(void **state)
 static void test_order_from_driver(void **state)
 {
 	struct fixture *f = *state;
-	struct exotic_region *r;
+	struct exotic_region_params p = params(EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE,
+					       2 * MiB);
+	struct exotic_region *r = NULL;
 
-	/* The driver maps the carve-out huge in 2 MiB blocks: order 9. */
-	r = new_region(f, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 2 * MiB);
+	/*
+	 * The driver maps the carve-out huge in 2 MiB blocks: order 9 (before
+	 * 6.12 only with the unsafe flag and unsafe_driver_bugs=1).
+	 */
+	assert_int_equal(exotic_region_new(f->dev, &p, &r), -EINVAL);
+	assert_null(r);
+	fakedev.unsafe_driver_bugs = true;
+	p.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
+	assert_int_equal(exotic_region_new(f->dev, &p, &r), 0);
 	assert_int_equal(fakedev.last_alloc.order, 0);	/* what was asked */
 	assert_int_equal(exotic_region_order(r), 9);
 	exotic_region_unref(r);
 	/* Without an answer, what was asked. */
 	wrap_fail_ioctl(EXOTIC_IOC_INFO, 0, EIO);
-	r = new_region(f, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 2 * MiB);
+	assert_int_equal(exotic_region_new(f->dev, &p, &r), 0);
 	assert_int_equal(exotic_region_order(r), 0);
 	assert_true(logcap_has(&f->cap, "assuming order 0"));
 	exotic_region_unref(r);

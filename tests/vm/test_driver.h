@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -335,6 +336,78 @@ static inline int param_write(const char *name, const char *val)
 	n = write(fd, val, strlen(val));
 	close(fd);
 	return n < 0 ? -errno : 0;
+}
+
+/* ------------------------------------------------ unsafe combinations */
+
+/* Is the running kernel older than major.minor? */
+static inline bool kernel_older_than(unsigned int major, unsigned int minor)
+{
+	unsigned int ma = 0, mi = 0;
+	struct utsname u;
+
+	assert_int_equal(uname(&u), 0);
+	assert_int_equal(sscanf(u.release, "%u.%u", &ma, &mi), 2);
+	return ma < major || (ma == major && mi < minor);
+}
+
+/*
+ * Does the driver admit kind x method only with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG?
+ * Before 6.12 a PMD has no special bit: GUP-fast takes a huge PFN mapping
+ * for a THP and oopses on a PFN without struct page, so the carve-out mapped
+ * huge is unsafe by construction.  CPU access through it is fine; the
+ * suites never pin it (no KVM, O_DIRECT or vmsplice on such a mapping).
+ */
+static inline bool needs_unsafe(uint32_t kind, uint32_t method)
+{
+	return kind == EXOTIC_KIND_CARVEOUT && method == EXOTIC_MAP_HUGE &&
+	       kernel_older_than(6, 12);
+}
+
+/*
+ * ex_alloc() with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG added and unsafe_driver_bugs=1
+ * for just this call (the driver reads both at ALLOC only); the parameter is
+ * restored before returning.
+ */
+static inline int ex_alloc_unsafe(int fd, uint32_t kind, uint32_t method,
+				  uint64_t length, uint32_t order, uint32_t flags,
+				  struct exotic_alloc *out)
+{
+	char saved[16];
+	int ret;
+
+	assert_int_equal(param_read("unsafe_driver_bugs", saved, sizeof(saved)), 0);
+	assert_int_equal(param_write("unsafe_driver_bugs", "1"), 0);
+	ret = ex_alloc(fd, kind, method, length, order,
+		       flags | EXOTIC_ALLOC_UNSAFE_DRIVER_BUG, out);
+	assert_int_equal(param_write("unsafe_driver_bugs", saved), 0);
+	return ret;
+}
+
+/*
+ * ex_alloc() for a combination that may be unsafe on this kernel: then the
+ * plain request must be refused with EINVAL, the flag without the parameter
+ * with EPERM, and the allocation is made with the flag and the parameter.
+ * out->flags tells which flags the region got.
+ */
+static inline int ex_alloc_any(int fd, uint32_t kind, uint32_t method,
+			       uint64_t length, uint32_t order, uint32_t flags,
+			       struct exotic_alloc *out)
+{
+	char saved[16];
+	int ret;
+
+	if (!needs_unsafe(kind, method))
+		return ex_alloc(fd, kind, method, length, order, flags, out);
+	assert_int_equal(ex_alloc(fd, kind, method, length, order, flags, NULL),
+			 -EINVAL);
+	assert_int_equal(param_read("unsafe_driver_bugs", saved, sizeof(saved)), 0);
+	assert_int_equal(param_write("unsafe_driver_bugs", "0"), 0);
+	ret = ex_alloc(fd, kind, method, length, order,
+		       flags | EXOTIC_ALLOC_UNSAFE_DRIVER_BUG, NULL);
+	assert_int_equal(param_write("unsafe_driver_bugs", saved), 0);
+	assert_int_equal(ret, -EPERM);
+	return ex_alloc_unsafe(fd, kind, method, length, order, flags, out);
 }
 
 static inline void sleep_ms(unsigned int ms)

@@ -151,6 +151,48 @@ static int b_alloc_unsafe_carveout(int fd)
 	return ret;
 }
 
+/*
+ * Before 6.12 the carve-out is never mapped huge without the unsafe flag:
+ * GUP-fast would take the PMD for a THP and oops on the missing struct page.
+ */
+static int huge_carveout(int fd, uint32_t order, const char *param)
+{
+	struct exotic_alloc a = good_alloc();
+	char saved[16];
+	int ret;
+
+	if (!needs_unsafe(EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE)) {
+		close(fd);
+		print_message("# the carve-out may be mapped huge on this kernel\n");
+		skip();
+	}
+	a.kind = EXOTIC_KIND_CARVEOUT;
+	a.method = EXOTIC_MAP_HUGE;
+	a.order = order;
+	a.length = HUGE;
+	assert_int_equal(param_read("unsafe_driver_bugs", saved, sizeof(saved)), 0);
+	assert_int_equal(param_write("unsafe_driver_bugs", param), 0);
+	ret = alloc_raw(fd, &a);
+	assert_int_equal(param_write("unsafe_driver_bugs", saved), 0);
+	return ret;
+}
+
+static int b_alloc_huge_carveout(int fd)
+{
+	return huge_carveout(fd, 0, "0");
+}
+
+static int b_alloc_huge_carveout_order9(int fd)
+{
+	return huge_carveout(fd, 9, "0");
+}
+
+/* The parameter alone admits nothing: the flag is what asks. */
+static int b_alloc_huge_carveout_param(int fd)
+{
+	return huge_carveout(fd, 0, "1");
+}
+
 static int b_alloc_efault(int fd)
 {
 	return xioctl(fd, EXOTIC_IOC_ALLOC, (void *)16);
@@ -517,6 +559,9 @@ static const struct bad bads[] = {
 	{ "alloc page on reserved tails", b_alloc_page_reserved_tail, -EINVAL },
 	{ "alloc unsafe flag without parameter", b_alloc_unsafe, -EPERM },
 	{ "alloc unsafe page on carve-out", b_alloc_unsafe_carveout, -EINVAL },
+	{ "alloc huge on carve-out without the unsafe flag", b_alloc_huge_carveout, -EINVAL },
+	{ "alloc huge order 9 on carve-out without the unsafe flag", b_alloc_huge_carveout_order9, -EINVAL },
+	{ "alloc huge on carve-out, parameter set but no flag", b_alloc_huge_carveout_param, -EINVAL },
 	{ "alloc mkwrite with remap", b_alloc_mkwrite_remap, -EINVAL },
 	{ "alloc mkwrite and readonly", b_alloc_mkwrite_ro, -EINVAL },
 	{ "alloc bad pointer", b_alloc_efault, -EFAULT },

@@ -93,7 +93,21 @@ static void run_compat_region(uint32_t kind, uint32_t method, uint32_t order, si
 	la->method = method;
 	la->order = order;
 	la->length = len;
-	assert_int_equal(ioctl32(fd, EXOTIC_IOC_ALLOC, la), 0);
+	if (needs_unsafe(kind, method)) {
+		char saved[16];
+		int ret;
+
+		/* refused as through the native entry point (test_driver.h) */
+		assert_int_equal(ioctl32(fd, EXOTIC_IOC_ALLOC, la), -EINVAL);
+		la->flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
+		assert_int_equal(param_read("unsafe_driver_bugs", saved, sizeof(saved)), 0);
+		assert_int_equal(param_write("unsafe_driver_bugs", "1"), 0);
+		ret = ioctl32(fd, EXOTIC_IOC_ALLOC, la);
+		assert_int_equal(param_write("unsafe_driver_bugs", saved), 0);
+		assert_int_equal(ret, 0);
+	} else {
+		assert_int_equal(ioctl32(fd, EXOTIC_IOC_ALLOC, la), 0);
+	}
 	a = *la;
 	assert_int_not_equal(a.handle, 0);
 	/* mmap2 takes the offset in pages, as a 32-bit value */
@@ -159,11 +173,20 @@ static void test_compat_page(void **state)
 	run_compat_region(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 1, 8 * PG);
 }
 
-/* 32-bit mmap gets no THP alignment: the huge method falls back to PTEs. */
+/*
+ * 32-bit mmap gets no THP alignment: the huge method falls back to PTEs.
+ * Before 6.12 the carve-out is mapped huge only with the unsafe flag.
+ */
 static void test_compat_huge(void **state)
 {
 	(void)state;
 	run_compat_region(EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 9, 2 * HUGE);
+}
+
+static void test_compat_huge_compound(void **state)
+{
+	(void)state;
+	run_compat_region(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, 9, 2 * HUGE);
 }
 
 int main(void)
@@ -173,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_compat_noncompound),
 		cmocka_unit_test(test_compat_page),
 		cmocka_unit_test(test_compat_huge),
+		cmocka_unit_test(test_compat_huge_compound),
 	};
 
 	return cmocka_run_group_tests_name("driver_compat", tests, NULL, NULL);

@@ -69,6 +69,7 @@ static const struct ev_case cases[] = {
 	{ "reserved/fault", EXOTIC_KIND_RESERVED, EXOTIC_MAP_FAULT, 1, 8 * PG },
 	{ "noncompound/huge", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_HUGE, 9, 2 * HUGE },
 	{ "carveout/mixed", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_MIXED, 0, 8 * PG },
+	/* before 6.12 with the unsafe flag only (ex_alloc_any()) */
 	{ "carveout/huge", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 9, 2 * HUGE },
 };
 
@@ -132,7 +133,7 @@ static void test_revoke(void **state)
 	assert_int_equal(param_write("quarantine_ms", "4000"), 0);
 	base = wait_used_bytes(fd, 0, 10000);
 
-	assert_int_equal(ex_alloc(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
+	assert_int_equal(ex_alloc_any(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
 	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
 	assert_non_null(map);
 	fill(map, c->length, 42);
@@ -186,7 +187,7 @@ static void test_invalidate(void **state)
 
 	if (fd < 0)
 		skip();
-	assert_int_equal(ex_alloc(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
+	assert_int_equal(ex_alloc_any(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
 	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
 	assert_non_null(map);
 	fill(map, c->length, 7);
@@ -244,7 +245,7 @@ static void test_migrate(void **state)
 	if (fd < 0)
 		skip();
 	assert_int_equal(param_write("quarantine_ms", "4000"), 0);
-	assert_int_equal(ex_alloc(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
+	assert_int_equal(ex_alloc_any(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
 	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
 	assert_non_null(map);
 	fill(map, c->length, 99);

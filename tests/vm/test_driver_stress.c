@@ -52,17 +52,18 @@ struct own {
 	bool live;
 };
 
-static const struct { uint32_t kind, method, order; size_t len; } shapes[] = {
-	{ EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 0, 8 * PG },
-	{ EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_PAGE, 0, 8 * PG },
-	{ EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 2, 16 * PG },
-	{ EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, 9, HUGE },
-	{ EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP, 2, 16 * PG },
-	{ EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_MIXED, 1, 8 * PG },
-	{ EXOTIC_KIND_RESERVED, EXOTIC_MAP_FAULT, 2, 16 * PG },
-	{ EXOTIC_KIND_RESERVED, EXOTIC_MAP_REMAP, 0, 8 * PG },
-	{ EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_FAULT, 0, 8 * PG },
-	{ EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 9, HUGE },
+/* flags: EXOTIC_ALLOC_UNSAFE_DRIVER_BUG where needs_unsafe(), set by test_storm() */
+static struct { uint32_t kind, method, order, flags; size_t len; } shapes[] = {
+	{ EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 0, 0, 8 * PG },
+	{ EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_PAGE, 0, 0, 8 * PG },
+	{ EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 2, 0, 16 * PG },
+	{ EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, 9, 0, HUGE },
+	{ EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP, 2, 0, 16 * PG },
+	{ EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_MIXED, 1, 0, 8 * PG },
+	{ EXOTIC_KIND_RESERVED, EXOTIC_MAP_FAULT, 2, 0, 16 * PG },
+	{ EXOTIC_KIND_RESERVED, EXOTIC_MAP_REMAP, 0, 0, 8 * PG },
+	{ EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_FAULT, 0, 0, 8 * PG },
+	{ EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 9, 0, HUGE },
 };
 
 /* Touch a whole mapping; returns false on SIGBUS (region revoked). */
@@ -119,7 +120,8 @@ static void *worker(void *arg)
 			struct exotic_alloc a;
 
 			ret = ex_alloc(fd, shapes[k].kind, shapes[k].method,
-				       shapes[k].len, shapes[k].order, 0, &a);
+				       shapes[k].len, shapes[k].order,
+				       shapes[k].flags, &a);
 			if (ret) {
 				CHECK(ret == -ENOSPC || ret == -ENOMEM ||
 					    ret == -ENODEV);
@@ -223,11 +225,36 @@ static void test_storm(void **state)
 	struct sigaction sa = { .sa_handler = t_handler };
 	pthread_t t[THREADS];
 	struct exotic_version v;
+	char saved_unsafe[16];
+	bool unsafe = false;
+	size_t k;
 	int i;
 
 	(void)state;
 	DEV_OPEN_OR_SKIP(shared_fd);
 	print_message("# seed %#" PRIx64 ", %u s, %d threads\n", seed, secs, THREADS);
+	assert_int_equal(ex_version(shared_fd, &v), 0);
+	/*
+	 * Shapes the driver admits only with the unsafe flag on this kernel:
+	 * refused without it, then in the storm with it, unsafe_driver_bugs=1
+	 * for the whole storm (threads allocate concurrently).
+	 */
+	for (k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		struct exotic_alloc a;
+
+		if (!needs_unsafe(shapes[k].kind, shapes[k].method) ||
+		    !(v.kinds & (1U << shapes[k].kind)))
+			continue;
+		assert_int_equal(ex_alloc(shared_fd, shapes[k].kind, shapes[k].method,
+					  shapes[k].len, shapes[k].order, 0, &a), -EINVAL);
+		shapes[k].flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
+		unsafe = true;
+	}
+	if (unsafe) {
+		assert_int_equal(param_read("unsafe_driver_bugs", saved_unsafe,
+					    sizeof(saved_unsafe)), 0);
+		assert_int_equal(param_write("unsafe_driver_bugs", "1"), 0);
+	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
 	/* shared regions, mapped here, hit by events from every thread */
@@ -246,6 +273,8 @@ static void test_storm(void **state)
 	atomic_store(&stop, 1);
 	for (i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
+	if (unsafe)
+		assert_int_equal(param_write("unsafe_driver_bugs", saved_unsafe), 0);
 	print_message("# %lu operations, %lu SIGBUS after revoke, %lu foreign events\n",
 		      atomic_load(&ops), atomic_load(&sigbus), atomic_load(&foreign));
 	assert_int_equal(atomic_load(&failures), 0);

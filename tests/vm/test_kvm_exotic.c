@@ -22,8 +22,11 @@
  * the fault path must map remap and fault regions of every kind, and
  * kvm_vcpu_map() must refuse the non-refcounted ones unless that
  * parameter is set.  The remaining cells are printed, one line each, for
- * the expectation tables.  EXOTIC_TEST_FILTER (a cmocka name pattern) selects cells, and
- * EXOTIC_TEST_UNSAFE=1 also runs the cells that crash stock 6.1 itself.
+ * the expectation tables.  EXOTIC_TEST_FILTER (a cmocka name pattern) selects cells.
+ * The driver refuses the cells that would crash the kernel itself (carve-out
+ * x huge before 6.12), which is asserted; EXOTIC_TEST_UNSAFE=1 runs them
+ * anyway, with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG and unsafe_driver_bugs=1, to
+ * reproduce the oops.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -120,7 +123,9 @@ static bool refused_by_design(unsigned int kind, unsigned int method)
  * this suite: before 6.12 there is no special bit for huge PFN mappings, so
  * GUP-fast (which KVM tries first, patched or not) takes a
  * vmf_insert_pfn_pmd() mapping for a THP and looks up the struct page of
- * the PFN; carve-out PFNs have none (Oops in try_grab_folio()).
+ * the PFN; carve-out PFNs have none (Oops in try_grab_folio()).  The driver
+ * refuses them with EINVAL unless EXOTIC_ALLOC_UNSAFE_DRIVER_BUG is given
+ * (with unsafe_driver_bugs=1).
  */
 static const char *unsafe_here(unsigned int kind, unsigned int method)
 {
@@ -146,17 +151,39 @@ static int setup(void **state)
 	return 0;
 }
 
-static void prepare_flags(struct fixture *f, unsigned int kind, unsigned int method,
+static bool prepare_flags(struct fixture *f, unsigned int kind, unsigned int method,
 			  uint32_t flags);
 
-static void prepare(struct fixture *f, unsigned int kind, unsigned int method)
+static bool prepare(struct fixture *f, unsigned int kind, unsigned int method)
 {
-	prepare_flags(f, kind, method, 0);
+	return prepare_flags(f, kind, method, 0);
 }
 
-/* Skips (from the test body: cmocka counts a skip in a setup as an error)
- * when KVM, the device or this combination is not available. */
-static void prepare_flags(struct fixture *f, unsigned int kind, unsigned int method,
+/* Set exotic's unsafe_driver_bugs to val, the old value into saved. */
+static void set_unsafe_driver_bugs(const char *val, char *saved, size_t len)
+{
+	const char *path = "/sys/module/exotic/parameters/unsafe_driver_bugs";
+	FILE *p = fopen(path, "r");
+
+	assert_non_null(p);
+	if (!fgets(saved, (int)len, p))
+		saved[0] = 0;
+	fclose(p);
+	saved[strcspn(saved, "\n")] = 0;
+	p = fopen(path, "w");
+	assert_non_null(p);
+	assert_true(fputs(val, p) >= 0);
+	assert_int_equal(fclose(p), 0);
+}
+
+/*
+ * Skips (from the test body: cmocka counts a skip in a setup as an error)
+ * when KVM, the device or this combination is not available.  Returns
+ * false, the refusal asserted, for a combination that is unsafe on this
+ * kernel (unsafe_here()) unless EXOTIC_TEST_UNSAFE is set: there is then
+ * nothing left to run.
+ */
+static bool prepare_flags(struct fixture *f, unsigned int kind, unsigned int method,
 			  uint32_t flags)
 {
 	struct exotic_region_params rp = {
@@ -185,12 +212,24 @@ static void prepare_flags(struct fixture *f, unsigned int kind, unsigned int met
 		skip();
 	}
 	why = unsafe_here(kind, method);
-	if (why && !getenv("EXOTIC_TEST_UNSAFE")) {
-		print_message("%s/%s: skipped on this kernel: %s (EXOTIC_TEST_UNSAFE=1 runs it)\n",
-			      exotic_kind_name(kind), exotic_method_name(method), why);
-		skip();
-	}
 	ret = exotic_region_new(dev, &rp, &f->region);
+	if (why && ret != -EOPNOTSUPP && ret != -ENODEV) {
+		char saved[16], was[16];
+
+		/* the driver will not let the kernel oops by accident */
+		assert_int_equal(ret, -EINVAL);
+		if (!getenv("EXOTIC_TEST_UNSAFE")) {
+			print_message("%s/%s: refused by the driver on this kernel: %s (EXOTIC_TEST_UNSAFE=1 runs it)\n",
+				      exotic_kind_name(kind), exotic_method_name(method), why);
+			return false;
+		}
+		print_message("%s/%s: EXOTIC_TEST_UNSAFE: mapped with the unsafe flag; expect an oops: %s\n",
+			      exotic_kind_name(kind), exotic_method_name(method), why);
+		rp.flags |= EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
+		set_unsafe_driver_bugs("1", saved, sizeof(saved));
+		ret = exotic_region_new(dev, &rp, &f->region);
+		set_unsafe_driver_bugs(saved, was, sizeof(was));
+	}
 	if (ret == -EOPNOTSUPP || ret == -ENODEV) {
 		print_message("%s/%s: not offered by the driver now (%s): skipped\n",
 			      exotic_kind_name(kind), exotic_method_name(method),
@@ -203,6 +242,7 @@ static void prepare_flags(struct fixture *f, unsigned int kind, unsigned int met
 	assert_int_equal(exotic_vm_new(ctx, &f->vm), 0);
 	assert_int_equal(exotic_vm_add_region_slot(f->vm, 0, REGION_GPA, f->region, 0), 0);
 	assert_int_equal(exotic_vcpu_new(f->vm, 0, &f->vcpu), 0);
+	return true;
 }
 
 static int teardown(void **state)
@@ -299,7 +339,8 @@ static void test_combo(void **state)
 	const char *probe_name = "-";
 	uint64_t bad;
 
-	prepare(f, f->c->kind, f->c->method);
+	if (!prepare(f, f->c->kind, f->c->method))
+		return;
 	/* Walk: the guest reads the host's stamps. */
 	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, p.seed);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);

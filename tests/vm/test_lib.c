@@ -66,6 +66,40 @@ static bool unsafe_driver_bugs(void)
 	return c == 'Y' || c == '1';
 }
 
+/* Set unsafe_driver_bugs to val, the old value into saved; 0 or -errno. */
+static int set_unsafe_driver_bugs(const char *val, char *saved, size_t len)
+{
+	const char *path = "/sys/module/exotic/parameters/unsafe_driver_bugs";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	if (!fgets(saved, (int)len, f))
+		saved[0] = 0;
+	fclose(f);
+	saved[strcspn(saved, "\n")] = 0;
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(val, f);
+	return fclose(f) ? -errno : 0;
+}
+
+/*
+ * Before 6.12 a PMD has no special bit: GUP-fast takes a huge PFN mapping
+ * for a THP and oopses on a PFN without struct page, so the driver maps the
+ * carve-out huge only with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG.
+ */
+static bool huge_needs_struct_page(void)
+{
+	unsigned int major = 0, minor = 0;
+	struct utsname u;
+
+	assert_int_equal(uname(&u), 0);
+	assert_int_equal(sscanf(u.release, "%u.%u", &major, &minor), 2);
+	return major < 6 || (major == 6 && minor < 12);
+}
+
 static struct exotic_ctx *ctx;
 
 static int group_setup(void **state)
@@ -332,11 +366,13 @@ struct combo {
 	uint32_t kind, method, order;
 	uint64_t length;
 	int expect;		/* 0 or the driver's refusal */
+	bool unsafe;		/* refused, but admitted with the unsafe flag */
+	uint32_t flags;
 };
 
 static struct combo combo_for(uint32_t kind, uint32_t method, bool carveout)
 {
-	struct combo c = { kind, method, 0, 16 * PG, 0 };
+	struct combo c = { kind, method, 0, 16 * PG, 0, false, 0 };
 
 	if (kind == EXOTIC_KIND_CARVEOUT && !carveout) {
 		c.expect = -EOPNOTSUPP;		/* refused by the library */
@@ -351,6 +387,8 @@ static struct combo combo_for(uint32_t kind, uint32_t method, bool carveout)
 			c.expect = -EINVAL;	/* order-0 only: no 2 MiB blocks */
 		else if (kind != EXOTIC_KIND_CARVEOUT)
 			c.order = 9;		/* the carve-out: driver's choice */
+		else if (huge_needs_struct_page())
+			c.expect = -EINVAL, c.unsafe = true;
 	}
 	/* vm_insert_page(): never without struct page, never on refcount-0 tails */
 	if (method == EXOTIC_MAP_PAGE &&
@@ -364,7 +402,7 @@ static void exercise(struct exotic_device *dev, const struct combo *c)
 {
 	struct exotic_region_params p = {
 		.kind = c->kind, .method = c->method, .length = c->length,
-		.order = c->order,
+		.order = c->order, .flags = c->flags,
 	};
 	struct exotic_region *r = NULL;
 	struct exotic_region_info info;
@@ -412,6 +450,7 @@ static void exercise(struct exotic_device *dev, const struct combo *c)
 	assert_int_equal(info.refcount_anomalies, 0);
 	assert_int_equal(info.kind, c->kind);
 	assert_int_equal(info.method, c->method);
+	assert_int_equal(info.flags, c->flags);
 	if (c->method != EXOTIC_MAP_REMAP)
 		assert_true(info.faults > 0);
 
@@ -504,7 +543,7 @@ static void test_every_kind_and_method(void **state)
 	struct exotic_device *dev;
 	struct exotic_version v0, v1;
 	bool carveout;
-	int done = 0;
+	int done = 0, refused = 0, unsafe = 0;
 
 	(void)state;
 	dev = open_or_skip();
@@ -513,17 +552,36 @@ static void test_every_kind_and_method(void **state)
 	for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++) {
 		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
 			struct combo c = combo_for(k, m, carveout);
+			char saved[16], was[16];
 
 			fprintf(stderr, "# %s/%s order %u, %llu KiB: %s\n",
 				exotic_kind_name(k), exotic_method_name(m), c.order,
 				(unsigned long long)c.length >> 10,
+				c.unsafe ? "expect refusal, then exercise with the unsafe flag" :
 				c.expect ? "expect refusal" : "exercise");
 			exercise(dev, &c);
 			done += !c.expect;
+			refused += c.expect != 0;
+			if (!c.unsafe)
+				continue;
+			/* Admitted with the flag and unsafe_driver_bugs=1. */
+			c.expect = 0;
+			c.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
+			assert_int_equal(set_unsafe_driver_bugs("1", saved, sizeof(saved)), 0);
+			exercise(dev, &c);
+			assert_int_equal(set_unsafe_driver_bugs(saved, was, sizeof(was)), 0);
+			unsafe++;
+			done++;
 		}
 	}
-	/* 25 combinations, 4 refused by the driver (4 more without carve-out) */
+	/*
+	 * 25 combinations, 4 refused by the driver (4 more without carve-out;
+	 * before 6.12 carve-out x huge is refused, then exercised with the
+	 * unsafe flag).
+	 */
 	assert_int_equal(done, carveout ? 21 : 17);
+	assert_int_equal(refused, carveout ? 4 + unsafe : 8);
+	assert_int_equal(unsafe, carveout && huge_needs_struct_page() ? 1 : 0);
 	/* Everything given back, once the quarantine has let go. */
 	for (unsigned int waited = 0;; waited += 50) {
 		struct timespec ts = { 0, 50 * 1000000L };

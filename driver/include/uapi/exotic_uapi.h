@@ -50,9 +50,11 @@ enum exotic_method {
  * that tracks dirtying.
  *
  * EXOTIC_ALLOC_UNSAFE_DRIVER_BUG: permit a kind x method combination that is
- * unsafe by construction (vm_insert_page() on a refcount-0 tail page).  It
- * exists to reproduce driver bugs and is refused with EPERM unless the module
- * parameter unsafe_driver_bugs=1 is set.
+ * unsafe by construction: vm_insert_page() on a refcount-0 tail page, and,
+ * before Linux 6.12 (no special bit in a PMD, so GUP-fast takes a huge PFN
+ * mapping for a THP and oopses on a PFN without struct page), the carve-out
+ * mapped with EXOTIC_MAP_HUGE.  It exists to reproduce driver bugs and is
+ * refused with EPERM unless the module parameter unsafe_driver_bugs=1 is set.
  */
 #define EXOTIC_ALLOC_READONLY		(1U << 0)
 #define EXOTIC_ALLOC_MKWRITE		(1U << 1)

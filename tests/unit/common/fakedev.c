@@ -117,12 +117,22 @@ static int do_alloc(struct exotic_alloc *a)
 		FAIL(EINVAL);
 	if (!a->length || a->length % block || a->length > FAKEDEV_REGION_SPAN)
 		FAIL(EINVAL);
+	/*
+	 * As the driver before 6.12: the carve-out mapped huge, like PAGE on
+	 * refcount-0 tails, only with the unsafe flag; PAGE on the carve-out
+	 * never.
+	 */
+	if (a->method == EXOTIC_MAP_HUGE && a->kind == EXOTIC_KIND_CARVEOUT &&
+	    !(a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG))
+		FAIL(EINVAL);
+	if (a->method == EXOTIC_MAP_PAGE && a->kind == EXOTIC_KIND_CARVEOUT)
+		FAIL(EINVAL);
 	if (a->method == EXOTIC_MAP_PAGE && a->kind != EXOTIC_KIND_REFCOUNTED &&
 	    a->kind != EXOTIC_KIND_COMPOUND &&
 	    !(a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG))
 		FAIL(EINVAL);
-	if (a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
-		FAIL(EPERM);	/* as with unsafe_driver_bugs=0 */
+	if ((a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG) && !fakedev.unsafe_driver_bugs)
+		FAIL(EPERM);
 	if (v->used_bytes + a->length > v->max_bytes ||
 	    fakedev_live_regions() >= (int)v->max_regions)
 		FAIL(ENOSPC);

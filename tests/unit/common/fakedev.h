@@ -35,6 +35,7 @@ struct fakedev {
 	bool claim_dev_exotic;		/* also answer for /dev/exotic */
 	bool udevd_running;		/* access("/run/udev/control") succeeds */
 	bool query_overreport;		/* claim one entry more than asked */
+	bool unsafe_driver_bugs;	/* the module parameter: the unsafe flag is admitted */
 	struct fake_region regions[FAKEDEV_MAX_REGIONS];
 	uint32_t next_handle;
 	uint64_t epoch;
