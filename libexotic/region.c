@@ -266,6 +266,12 @@ static void explain_alloc_error(struct exotic_ctx *ctx,
 			   k, m, len);
 		break;
 	case -EINVAL:
+		if (p->kind == EXOTIC_KIND_CARVEOUT && p->method == EXOTIC_MAP_HUGE &&
+		    !(p->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)) {
+			exotic_err(ctx, "alloc %s/%s refused: before Linux 6.12 GUP-fast oopses on a huge mapping of PFNs without struct page; only with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG (and unsafe_driver_bugs=1)\n",
+				   k, m);
+			break;
+		}
 		exotic_err(ctx, "alloc %s/%s order %u length %#llx flags %#x refused: length must be a multiple of the block (and 2 MiB for huge); page needs a refcounted kind; order within max_order\n",
 			   k, m, p->order, len, p->flags);
 		break;

@@ -347,6 +347,9 @@ static void test_order_from_driver(void **state)
 	 */
 	assert_int_equal(exotic_region_new(f->dev, &p, &r), -EINVAL);
 	assert_null(r);
+	assert_true(logcap_has(&f->cap, "EXOTIC_ALLOC_UNSAFE_DRIVER_BUG"));
+	p.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
+	assert_int_equal(exotic_region_new(f->dev, &p, &r), -EPERM);
 	fakedev.unsafe_driver_bugs = true;
 	p.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
 	assert_int_equal(exotic_region_new(f->dev, &p, &r), 0);
