@@ -1207,11 +1207,14 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 		exotic_region_unref(r);
 		return ret;
 	}
+	slot->suspect = calloc(slot->len / 4096, 1);
+	if (!slot->suspect) {
+		exotic_vm_delete_slot(s->vm, slot->index);
+		exotic_region_unref(r);
+		return -ENOMEM;
+	}
 	slot->region = r;
 	slot->handle = exotic_region_handle(r);
-	slot->suspect = calloc(slot->len / 4096, 1);
-	if (!slot->suspect)
-		return -ENOMEM;
 	pthread_mutex_init(&slot->lock, NULL);
 	s->plan_slots[s->nslots] = (struct storm_plan_slot){ .length = slot->len,
 							     .block = slot->block };
