@@ -52,6 +52,7 @@ struct storm_slot {
 	uint64_t seq;			/* odd while disturbed for everyone */
 	uint64_t wseq;			/* odd while read-only (writers) */
 	int dead;			/* an event could not restore it */
+	uint32_t alloc_flags;		/* EXOTIC_ALLOC_* for its regions */
 	/* refcount oracle (oracle thread only) */
 	uint8_t *suspect;		/* consecutive anomalous polls per page */
 	uint32_t suspect_handle;
@@ -582,7 +583,7 @@ static int new_region(struct exotic_storm *s, struct storm_slot *slot,
 {
 	struct exotic_region_params p = {
 		.kind = slot->kind, .method = slot->method, .length = slot->len,
-		.order = slot->order,
+		.order = slot->order, .flags = slot->alloc_flags,
 	};
 	int ret = exotic_region_new(s->dev, &p, r);
 
@@ -1191,7 +1192,14 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	slot->gpa = SLOT_GPA_BASE + (uint64_t)s->nslots * s->cfg.region_size;
 	slot->expect_head = head;
 	slot->expect_tail = tail;
+	/* the driver only hands out what oopses the kernel when told to */
+	if (head == EXOTIC_STORM_OUT_CRASH || tail == EXOTIC_STORM_OUT_CRASH)
+		slot->alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
 	ret = new_region(s, slot, &r);
+	if (ret == -EPERM && slot->alloc_flags) {
+		note_skip(s, kind, method, "known to oops the kernel: the driver needs unsafe_driver_bugs=1 to hand it out");
+		return 0;
+	}
 	if (ret == -EINVAL || ret == -EOPNOTSUPP || ret == -ENODEV || ret == -EPERM) {
 		note_skip(s, kind, method, ret == -EINVAL ? "the driver refuses it (unsafe by construction)" :
 			  "the driver does not offer it here");
