@@ -347,8 +347,8 @@ static uint32_t vmrun_probe(struct run *r, int i)
 	case EXOTIC_PROBE_NOT_ENTERED:
 		return EXOTIC_OUT_NOT_ENTERED;
 	default:
-		detail(r, "(vmrun probe: %s)",
-		       exotic_probe_result_name(ex.args[0]) ?: "?");
+		detail(r, "(vmrun probe: %s)", exotic_probe_result_name(ex.args[0]) ?
+		       exotic_probe_result_name(ex.args[0]) : "?");
 		return EXOTIC_OUT_KVM_ERROR;
 	}
 }
