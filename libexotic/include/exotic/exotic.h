@@ -39,7 +39,9 @@
  *   exotic/device.h  find, load and open the exotic driver (libudev, libkmod)
  *   exotic/region.h  regions of exotic memory: alloc, mmap, events, queries
  *   exotic/kvm.h     KVM VMs, memslots, vCPUs and built-in guest programs
- *   exotic/oracle.h  judging kernel logs and guest results
+ *   exotic/oracle.h  judging kernel logs (console, /dev/kmsg)
+ *   exotic/storm.h   invalidation storms with their oracles
+ *   exotic/expect.h  expectation tables per kernel profile, scenarios
  */
 #ifndef EXOTIC_EXOTIC_H
 #define EXOTIC_EXOTIC_H
@@ -95,5 +97,7 @@ EXOTIC_EXPORT const char *exotic_strerror(int err);
 #include "region.h"
 #include "kvm.h"
 #include "oracle.h"
+#include "storm.h"
+#include "expect.h"
 
 #endif /* EXOTIC_EXOTIC_H */
