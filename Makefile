@@ -6,6 +6,7 @@
 #   make check      deps + build + host unit tests + guest suites (one summary line)
 #   make matrix     the conformance matrix and reproducers, per kernel profile
 #   make kvm-patched  KVM modules with kernel-patches/ applied
+#   make kvm-selftests  KVM's selftests subset on stock and patched
 #   make vm-shell   a shell in the test VM
 #   make help       every target
 
@@ -164,6 +165,10 @@ matrix:
 kvm-patched: $(PIN)
 	$(Q)scripts/kvm-patched
 
+# KVM's own selftests (a memslot/MMU subset) on stock and patched, compared.
+kvm-selftests: kvm-patched
+	$(Q)scripts/kvm-selftests
+
 lint: $(PIN)
 	$(Q)scripts/lint
 
@@ -175,9 +180,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched lint install clean"
+	@echo "targets: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched lint install clean help
+.PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 
