@@ -629,9 +629,13 @@ static void stuck_task(pid_t pid, struct exotic_scenario_result *res,
 			if (*p == '\n')
 				*p = ' ';
 	}
-	snprintf(res->detail, sizeof(res->detail), "%s; pid %d in %s", what, (int)pid,
-		 state);
-	snprintf(res->kmsg, sizeof(res->kmsg), "stack: %s", n ? buf : "(unavailable)");
+	/* both may be cut short: they are one-line summaries */
+	if (snprintf(res->detail, sizeof(res->detail), "%s; pid %d in %s",
+		     what, (int)pid, state) >= (int)sizeof(res->detail))
+		res->detail[sizeof(res->detail) - 1] = '\0';
+	if (snprintf(res->kmsg, sizeof(res->kmsg), "stack: %s",
+		     n ? buf : "(unavailable)") >= (int)sizeof(res->kmsg))
+		res->kmsg[sizeof(res->kmsg) - 1] = '\0';
 }
 
 EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
