@@ -640,9 +640,26 @@ static void *read_loop(void *arg)
 
 	while (!rd->stop) {
 		rd->bad += check_pattern(rd->r, 7);
-		rd->reads++;
+		__atomic_add_fetch(&rd->reads, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
+}
+
+/*
+ * Wait until the reader has finished more than n passes: on a loaded host
+ * the reader thread may not get a CPU for a while, and the events must run
+ * while it reads.  False after 60 s.
+ */
+static bool reader_passed(struct reader *rd, uint64_t n)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	for (int i = 0; i < 60000; i++) {
+		if (__atomic_load_n(&rd->reads, __ATOMIC_ACQUIRE) > n)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
 }
 
 static void test_concurrent_events(void **state)
@@ -661,9 +678,14 @@ static void test_concurrent_events(void **state)
 	assert_int_equal(exotic_region_new(dev, &p, &rd.r), 0);
 	write_pattern(rd.r, 7);
 	assert_int_equal(pthread_create(&thread, NULL, read_loop, &rd), 0);
+	assert_true(reader_passed(&rd, 0));
 	for (int i = 0; i < 200; i++) {
 		uint64_t off = (uint64_t)(i % 4) * 4 * PG;
 
+		/* the reader ends a pass between every 20 events */
+		if (i && i % 20 == 0)
+			assert_true(reader_passed(&rd, __atomic_load_n(&rd.reads,
+								     __ATOMIC_ACQUIRE)));
 		if (i % 2)
 			assert_int_equal(exotic_region_migrate(rd.r, off, 4 * PG, &epoch), 0);
 		else
