@@ -207,6 +207,7 @@ int main(int argc, char **argv)
 	struct exotic_ctx *ctx = NULL;
 	struct exotic_device *dev = NULL;
 	struct exotic_expect *table = NULL;
+	struct exotic_vm *keep = NULL;
 	char detected[64], why[256] = "";
 	const char *source = "forced";
 	unsigned int n_ok = 0, n_bad = 0, n_skip = 0, n_rows = 0;
@@ -297,6 +298,18 @@ int main(int argc, char **argv)
 		ret = exotic_kvm_available(ctx);
 		if (ret) {
 			fprintf(stderr, "exotic-matrix: no KVM: %s\n", exotic_strerror(ret));
+			status = 3;
+			goto out;
+		}
+		/*
+		 * Keep one VM for the whole run: otherwise KVM enables and
+		 * disables virtualization on every CPU (an IPI to each) for the
+		 * VM of every scenario, which is slow and, under TCG on a loaded
+		 * host, has been seen to wedge the test VM.
+		 */
+		ret = exotic_vm_new(ctx, &keep);
+		if (ret) {
+			fprintf(stderr, "exotic-matrix: cannot create a VM: %s\n", exotic_strerror(ret));
 			status = 3;
 			goto out;
 		}
@@ -434,6 +447,7 @@ end:
 			print_grid(grid, profile);
 	}
 out:
+	exotic_vm_unref(keep);
 	exotic_expect_free(table);
 	exotic_device_unref(dev);
 	exotic_unref(ctx);

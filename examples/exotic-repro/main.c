@@ -215,6 +215,7 @@ int main(int argc, char **argv)
 	struct exotic_ctx *ctx = NULL;
 	struct exotic_device *dev = NULL;
 	struct exotic_expect *table = NULL;
+	struct exotic_vm *keep = NULL;
 	char detected[64], why[256] = "";
 	unsigned int n_ok = 0, n_bad = 0, n_skip = 0;
 	struct utsname u;
@@ -320,6 +321,9 @@ int main(int argc, char **argv)
 	ret = exotic_device_open(ctx, &dev);
 	if (!ret)
 		ret = exotic_kvm_available(ctx);
+	/* one VM for the whole run, so KVM stays enabled (see exotic-matrix) */
+	if (!ret)
+		ret = exotic_vm_new(ctx, &keep);
 	if (ret) {
 		fprintf(stderr, "exotic-repro: %s\n", exotic_strerror(ret));
 		status = 3;
@@ -440,6 +444,7 @@ int main(int argc, char **argv)
 		printf("exotic-repro: %s: %zu reproducers, %u ok, %u UNEXPECTED, %u skipped\n",
 		       profile, nsel, n_ok, n_bad, n_skip);
 out:
+	exotic_vm_unref(keep);
 	exotic_expect_free(table);
 	exotic_device_unref(dev);
 	exotic_unref(ctx);

@@ -27,6 +27,8 @@
 static struct exotic_ctx *ctx;
 static struct exotic_device *dev;
 static struct exotic_expect *table;
+/* one VM for the whole suite, so KVM stays enabled (see exotic-matrix) */
+static struct exotic_vm *keep;
 static char profile[64];
 static uint64_t seed;
 
@@ -39,7 +41,8 @@ static int group_setup(void **state)
 		return -1;
 	seed = (uint64_t)time(NULL);
 	print_message("seed %llu\n", (unsigned long long)seed);
-	if (exotic_device_open(ctx, &dev) || exotic_kvm_available(ctx))
+	if (exotic_device_open(ctx, &dev) || exotic_kvm_available(ctx) ||
+	    exotic_vm_new(ctx, &keep))
 		return 0;	/* each test skips */
 	if (exotic_expect_detect(ctx, profile, sizeof(profile), why, sizeof(why)) ||
 	    exotic_expect_builtin(ctx, profile, &table))
@@ -52,6 +55,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
+	exotic_vm_unref(keep);
 	exotic_expect_free(table);
 	exotic_device_unref(dev);
 	exotic_unref(ctx);

@@ -26,6 +26,8 @@
 static struct exotic_ctx *ctx;
 static struct exotic_device *dev;
 static struct exotic_expect *table;
+/* one VM for the whole suite, so KVM stays enabled (see exotic-matrix) */
+static struct exotic_vm *keep;
 
 static int group_setup(void **state)
 {
@@ -34,7 +36,8 @@ static int group_setup(void **state)
 	(void)state;
 	if (exotic_new(&ctx))
 		return -1;
-	if (exotic_device_open(ctx, &dev) || exotic_kvm_available(ctx))
+	if (exotic_device_open(ctx, &dev) || exotic_kvm_available(ctx) ||
+	    exotic_vm_new(ctx, &keep))
 		return 0;
 	if (exotic_expect_detect(ctx, profile, sizeof(profile), why, sizeof(why)) ||
 	    exotic_expect_builtin(ctx, profile, &table))
@@ -47,6 +50,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
+	exotic_vm_unref(keep);
 	exotic_expect_free(table);
 	exotic_device_unref(dev);
 	exotic_unref(ctx);
