@@ -62,7 +62,7 @@ const struct repro repro_catalog[] = {
 	.source = "found by exotic on Debian 6.1 (no public report found); the reference bookkeeping was reworked upstream in "
 		  "\"KVM: Stop grabbing references to PFNMAP'd pages\" v13 (kvm_release_faultin_page()), "
 		  "https://lists.linaro.org/archives/list/linux-kselftest-mirror@lists.linaro.org/message/IRPZPWMHIWZSK4GKIXKEIA4SEY7TZW2T",
-	.kernels = "6.1 (stock); not upstream >= 6.13",
+	.kernels = "6.1 (stock); fixed by kernel-patches/6.1 0009 and upstream >= 6.13",
 	.kind = EXOTIC_KIND_RESERVED, .method = EXOTIC_MAP_PAGE,
 	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
 	.length = 2 * PG,
