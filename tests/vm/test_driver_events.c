@@ -531,7 +531,7 @@ static void test_inject_late_zap_revoke(void **state)
 	assert_int_equal(map[0], EXOTIC_POISON_MAGIC);
 	assert_int_equal(map[1], epoch);
 	assert_int_equal(probe_access(map + 512, false), SIGBUS);
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < 500; i++) {
 		assert_int_equal(ex_info(fd, a.handle, &info), 0);
 		if (!info.quarantined)
 			break;
