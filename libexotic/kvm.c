@@ -449,6 +449,18 @@ EXOTIC_EXPORT int exotic_vm_add_region_slot(struct exotic_vm *vm,
 	return ret;
 }
 
+/* The user slot with this id if it is in use (vm->lock held), else NULL. */
+static struct slot *used_slot(struct exotic_vm *vm, uint32_t slot)
+{
+	struct slot *s = &vm->slots[slot];
+
+	if (!s->used) {
+		exotic_err(vm->ctx, "slot %u is not in use\n", slot);
+		return NULL;
+	}
+	return s;
+}
+
 EXOTIC_EXPORT int exotic_vm_move_slot(struct exotic_vm *vm, uint32_t slot,
 				      uint64_t new_gpa)
 {
@@ -460,9 +472,8 @@ EXOTIC_EXPORT int exotic_vm_move_slot(struct exotic_vm *vm, uint32_t slot,
 	if (slot >= EXOTIC_VM_MAX_SLOTS)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->lock);
-	s = &vm->slots[slot];
-	if (!s->used) {
-		exotic_err(vm->ctx, "slot %u is not in use\n", slot);
+	s = used_slot(vm, slot);
+	if (!s) {
 		ret = -ENOENT;
 		goto out;
 	}
@@ -491,9 +502,8 @@ EXOTIC_EXPORT int exotic_vm_delete_slot(struct exotic_vm *vm, uint32_t slot)
 	if (slot >= EXOTIC_VM_MAX_SLOTS)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->lock);
-	s = &vm->slots[slot];
-	if (!s->used) {
-		exotic_err(vm->ctx, "slot %u is not in use\n", slot);
+	s = used_slot(vm, slot);
+	if (!s) {
 		ret = -ENOENT;
 		goto out;
 	}
