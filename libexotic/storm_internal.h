@@ -3,6 +3,7 @@
 #ifndef EXOTIC_STORM_INTERNAL_H
 #define EXOTIC_STORM_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "exotic/storm.h"
@@ -45,5 +46,35 @@ uint64_t storm_hash_event(uint64_t hash, const struct exotic_storm_event_rec *ev
 /* The refcount a page of kind must have with no mapping (block_tail: not
  * the first page of its block); -1 without struct page. */
 int storm_base_refcount(unsigned int kind, bool block_tail);
+
+/*
+ * The invalidations of one slot, for telling KVM's lookup race from a real
+ * failure.  zseq counts their starts and ends (odd while one is in flight);
+ * an entry of the ring is the odd value its event started at and the range
+ * it zapped.  Written by the slot's events, read under the slot's lock.
+ */
+#define STORM_ZAP_RING	4
+struct storm_zap {
+	uint64_t seq;		/* 0: unused */
+	uint64_t offset, length;
+};
+
+/* Record the start of an invalidation (zseq is even) and return the odd
+ * value zseq must take now. */
+uint64_t storm_zap_begin(struct storm_zap *ring, uint64_t zseq,
+			 uint64_t offset, uint64_t length);
+/*
+ * Did an invalidation that had not ended when an access began (zseq was
+ * seq0 then; it is now now) zap offset?  True as well if more ended than
+ * the ring remembers.
+ */
+bool storm_zap_covered(const struct storm_zap *ring, uint64_t seq0,
+		       uint64_t now, uint64_t offset);
+/*
+ * Can KVM on profile fail a guest access to method's mapping with EFAULT
+ * when an invalidation lands inside its VM_PFNMAP lookup (the
+ * hva_to_pfn_remapped() race, see storm_plan.c)?
+ */
+bool storm_pfnmap_race(const char *profile, unsigned int method);
 
 #endif /* EXOTIC_STORM_INTERNAL_H */

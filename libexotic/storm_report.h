@@ -24,6 +24,7 @@ struct storm_report_slot {
 	uint32_t kind, method, order;
 	int expect_head, expect_tail;
 	uint64_t accesses, efault_tail, disturbed, detections, unexpected;
+	uint64_t races;
 };
 
 void storm_report_info(struct exotic_storm *s, struct storm_report *r);

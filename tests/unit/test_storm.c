@@ -203,6 +203,67 @@ static void test_base_refcount(void **state)
 
 /* ----------------------------------------------------- expectations */
 
+/* An EFAULT is the lookup race only if an invalidation that had not ended
+ * when the access began zapped the page it faulted on. */
+static void test_zap_window(void **state)
+{
+	struct storm_zap ring[STORM_ZAP_RING] = { 0 };
+	uint64_t z = 0, seq0;
+
+	(void)state;
+	/* nothing zapped since the access began */
+	assert_false(storm_zap_covered(ring, 0, 0, 0));
+
+	/* one invalidation of [0x2000, +0x3000) during the access */
+	seq0 = z;
+	z = storm_zap_begin(ring, z, 0x2000, 0x3000);
+	assert_int_equal(z, 1);
+	assert_true(storm_zap_covered(ring, seq0, z, 0x2000));	/* in flight */
+	z++;
+	assert_true(storm_zap_covered(ring, seq0, z, 0x4fff));	/* ended */
+	assert_false(storm_zap_covered(ring, seq0, z, 0x5000));	/* outside */
+	assert_false(storm_zap_covered(ring, seq0, z, 0x1fff));
+
+	/* an access that began after it ended owes it nothing */
+	assert_false(storm_zap_covered(ring, z, z, 0x2000));
+
+	/* an access that began while it was in flight */
+	seq0 = z;
+	z = storm_zap_begin(ring, z, 0x10000, 0x1000);
+	assert_true(storm_zap_covered(ring, z, z, 0x10000));
+	z++;
+	assert_true(storm_zap_covered(ring, z - 1, z, 0x10000));
+	assert_false(storm_zap_covered(ring, z - 1, z, 0x2000));	/* the older one */
+
+	/* more events than the ring keeps: assume covered */
+	seq0 = z;
+	for (int i = 0; i < STORM_ZAP_RING + 1; i++) {
+		z = storm_zap_begin(ring, z, 0, 0x1000);
+		z++;
+	}
+	assert_true(storm_zap_covered(ring, seq0, z, 0x800000));
+	/* ...but exactly as many as it keeps are checked one by one */
+	seq0 = z;
+	for (int i = 0; i < STORM_ZAP_RING; i++) {
+		z = storm_zap_begin(ring, z, 0, 0x1000);
+		z++;
+	}
+	assert_false(storm_zap_covered(ring, seq0, z, 0x800000));
+	assert_true(storm_zap_covered(ring, seq0, z, 0xfff));
+}
+
+/* The race exists where KVM resolves VM_PFNMAP mappings itself. */
+static void test_pfnmap_race(void **state)
+{
+	(void)state;
+	assert_true(storm_pfnmap_race("stock", EXOTIC_MAP_REMAP));
+	assert_true(storm_pfnmap_race("stock", EXOTIC_MAP_FAULT));
+	assert_true(storm_pfnmap_race("patched", EXOTIC_MAP_HUGE));
+	assert_false(storm_pfnmap_race("stock", EXOTIC_MAP_PAGE));
+	assert_false(storm_pfnmap_race("stock", EXOTIC_MAP_MIXED));
+	assert_false(storm_pfnmap_race(NULL, EXOTIC_MAP_REMAP));
+}
+
 static void test_expect_table(void **state)
 {
 	(void)state;
@@ -469,6 +530,8 @@ int main(void)
 		cmocka_unit_test(test_plan_mix),
 		cmocka_unit_test(test_plan_replay),
 		cmocka_unit_test(test_base_refcount),
+		cmocka_unit_test(test_zap_window),
+		cmocka_unit_test(test_pfnmap_race),
 		cmocka_unit_test(test_expect_table),
 		cmocka_unit_test(test_profile_detect),
 		cmocka_unit_test(test_names),

@@ -125,6 +125,8 @@ struct exotic_storm_stats {
 	uint64_t run_errors[EXOTIC_STORM_MAX_ERRNO];	/* KVM_RUN -errno */
 	uint64_t expected_efault;	/* EFAULT the profile allows */
 	uint64_t expected_disturbed;	/* EFAULT/MMIO while a slot was disturbed */
+	uint64_t known_race_efault;	/* EFAULT from KVM's VM_PFNMAP lookup
+					 * racing an invalidation (retried) */
 	uint64_t faults;		/* driver faults (PTEs/PMDs inserted) */
 	uint64_t zaps;			/* driver zaps */
 	uint64_t pages_checked;		/* refcount checks */
@@ -149,7 +151,7 @@ struct exotic_storm_finding {
 	int32_t err;		/* negative errno, or 0 */
 	uint64_t at_ms;		/* when, since the storm started */
 	char phase[32];		/* storm phase when it was found */
-	char what[160];		/* one line */
+	char what[320];		/* one line */
 };
 
 /* One event as drawn (exotic_storm_event_log()). */
