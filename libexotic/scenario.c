@@ -511,11 +511,19 @@ EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
 		ret = 0;
 		goto out;
 	}
-	if (ret) {
+	if (ret == -ENODEV || ret == -EOPNOTSUPP) {
+		/* the driver does not offer it here (no carve-out, an old ABI) */
 		res->alloc_err = ret;
 		res->skipped = 1;
-		detail(&r, "cannot allocate: %s", exotic_strerror(ret));
+		detail(&r, "not offered by the driver: %s", exotic_strerror(ret));
 		ret = 0;
+		goto out;
+	}
+	if (ret) {
+		/* ENOMEM, ENOSPC (the byte cap), ...: the harness failed, not
+		 * the kernel under test; the caller must not count it a skip */
+		res->alloc_err = ret;
+		detail(&r, "cannot allocate");
 		goto out;
 	}
 	res->order = exotic_region_order(r.region);
@@ -644,6 +652,10 @@ EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
 					       unsigned int timeout_s)
 {
 	struct exotic_scenario_result got;
+	struct {
+		int ret;
+		struct exotic_scenario_result got;
+	} wire;
 	struct run r = { .res = res, .kmsg_fd = -1 };
 	int fds[2], status = 0, ret;
 	size_t have = 0;
@@ -669,21 +681,21 @@ EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
 		struct exotic_device *dev = NULL;
 
 		close(fds[0]);
+		memset(&got, 0, sizeof(got));
 		ret = exotic_device_open(ctx, &dev);
 		if (!ret)
 			ret = exotic_scenario_run(dev, s, &got);
-		if (ret) {
-			memset(&got, 0, sizeof(got));
-			got.skipped = 1;
+		else
 			snprintf(got.detail, sizeof(got.detail), "harness: %s",
 				 exotic_strerror(ret));
-		}
+		/* the harness's error first, then the result */
+		write_all(fds[1], &ret, sizeof(ret));
 		write_all(fds[1], &got, sizeof(got));
 		_exit(ret ? 3 : 0);
 	}
 	close(fds[1]);
 	deadline = t0 + (uint64_t)timeout_s * 1000;
-	while (have < sizeof(got)) {
+	while (have < sizeof(wire.ret) + sizeof(wire.got)) {
 		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
 		uint64_t now = now_ms();
 		ssize_t n;
@@ -695,7 +707,10 @@ EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
 			continue;
 		if (ret <= 0)
 			break;
-		n = read(fds[0], (uint8_t *)&got + have, sizeof(got) - have);
+		n = have < sizeof(wire.ret) ?
+		    read(fds[0], (uint8_t *)&wire.ret + have, sizeof(wire.ret) - have) :
+		    read(fds[0], (uint8_t *)&wire.got + have - sizeof(wire.ret),
+			 sizeof(wire.got) - (have - sizeof(wire.ret)));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -703,13 +718,15 @@ EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
 		have += (size_t)n;
 	}
 	close(fds[0]);
-	if (have == sizeof(got)) {
-		*res = got;
+	if (have == sizeof(wire.ret) + sizeof(wire.got)) {
+		*res = wire.got;
 		/* the result is in; the child must still be able to exit */
 		if (reap(pid, deadline + 10000, &status)) {
 			if (r.kmsg_fd >= 0)
 				close(r.kmsg_fd);
-			return 0;
+			/* a VM, vCPU, memslot or region the harness could not
+			 * create is the caller's failure, never a skip */
+			return wire.ret < 0 ? wire.ret : 0;
 		}
 		res->after = EXOTIC_OUT_HANG;
 		stuck_task(pid, res, "the scenario's process could not exit (stuck in the kernel)");

@@ -20,6 +20,7 @@
 
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
+#include "wrap.h"
 
 /* the reproducer catalog, to check the tables against it */
 #include "../../examples/exotic-repro/catalog.c"
@@ -337,6 +338,29 @@ static void test_detect(void **state)
 	assert_int_equal(exotic_expect_detect_from(NULL, -1, p, sizeof(p), NULL, 0), -EINVAL);
 }
 
+/*
+ * A scenario whose harness fails (here: the child cannot even open the
+ * device, its first calloc() fails) is the caller's failure: a negative
+ * errno, never a result marked skipped.
+ */
+static void test_isolated_harness_failure(void **state)
+{
+	struct exotic_scenario s;
+	struct exotic_scenario_result res;
+	int ret;
+
+	(void)state;
+	exotic_scenario_init(&s, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+			     EXOTIC_PATH_FAULT, EXOTIC_EV_NONE, 1);
+	wrap_reset();
+	wrap_fail("calloc", 0, ENOMEM);
+	ret = exotic_scenario_run_isolated(ctx, &s, &res, 30);
+	wrap_reset();
+	print_message("harness failure: %s; detail: %s\n", exotic_strerror(ret), res.detail);
+	assert_true(ret < 0);
+	assert_int_equal(res.skipped, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_isolated_harness_failure),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

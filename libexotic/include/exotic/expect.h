@@ -189,8 +189,10 @@ struct exotic_scenario_result {
 /*
  * Run one scenario on dev (a fresh VM each time).  Returns 0 when the
  * scenario ran (whatever its outcome: see *res) or was skipped
- * (res->skipped, e.g. the driver has no carve-out), or a negative errno
- * when the harness itself failed (no KVM, out of memory).
+ * (res->skipped: the driver has no carve-out, -ENODEV/-EOPNOTSUPP, or the
+ * combination needs unsafe_driver_bugs, -EPERM), or a negative errno when
+ * the harness itself failed (no KVM, a VM, vCPU or memslot not created, a
+ * region not allocated for want of memory or under the byte cap).
  */
 EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
 				      const struct exotic_scenario *s,
@@ -202,7 +204,10 @@ EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
  * by an oops) is reported instead of taking the caller with it: if the
  * child does not finish within timeout_s seconds it is killed and the
  * result is EXOTIC_OUT_HANG (detail and kmsg say what is known); the same
- * if it dies.  Everything the child allocated goes with it.
+ * if it dies.  Everything the child allocated goes with it.  When the
+ * harness fails in the child (no device, a VM, vCPU, memslot or region it
+ * cannot create) the child's negative errno is returned, with detail set:
+ * such a failure is never reported as a skipped scenario.
  */
 EXOTIC_EXPORT int exotic_scenario_run_isolated(struct exotic_ctx *ctx,
 					       const struct exotic_scenario *s,
