@@ -148,7 +148,7 @@ static void test_combo(void **state)
 	struct exotic_version v;
 	struct exotic_alloc a;
 	struct exotic_page *pages;
-	uint64_t *pfns, seed = (uint64_t)time(NULL) ^ c->kind << 8 ^ c->method;
+	uint64_t *pfns, seed = 0x64726976ULL ^ c->kind << 8 ^ c->method;	/* fixed: a failure replays */
 	uint32_t flags = c->flags;
 	uint8_t *map;
 	int fd;
@@ -157,8 +157,7 @@ static void test_combo(void **state)
 	assert_int_equal(ex_version(fd, &v), 0);
 	if (c->kind == EXOTIC_KIND_CARVEOUT && !(v.kinds & (1U << EXOTIC_KIND_CARVEOUT))) {
 		close(fd);
-		print_message("# no carve-out configured\n");
-		skip();
+		vm_env_need(0, "# no carve-out configured\n");
 	}
 	print_message("# %s seed %#" PRIx64 "\n", c->name, seed);
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "exotic_uapi.h"
+#include "vm_env.h"
 
 #define PG		4096UL
 #define HUGE		(2UL << 20)
@@ -53,9 +54,8 @@ static inline int dev_open(void)
 	do {								\
 		(fd) = dev_open();					\
 		if ((fd) < 0) {						\
-			print_message("# no /dev/exotic: %s\n",		\
-				      strerror(errno));			\
-			skip();						\
+			vm_env_need(0, "# no /dev/exotic: %s\n",	\
+				    strerror(errno));			\
 		}							\
 	} while (0)
 

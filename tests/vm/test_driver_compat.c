@@ -84,7 +84,7 @@ static void run_compat_region(uint32_t kind, uint32_t method, uint32_t order, si
 	assert_int_equal(ex_version(fd, &v), 0);
 	if (!(v.kinds & (1U << kind))) {
 		close(fd);
-		skip();
+		vm_env_need(0, "# the driver does not offer kind %u\n", kind);
 	}
 	low = low_copy("", 1);
 	la = (void *)low;

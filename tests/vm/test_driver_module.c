@@ -62,10 +62,7 @@ static int group_teardown(void **state)
 /* The module is ours to reload: loaded now, and modprobe knows it. */
 static void require_module(void)
 {
-	if (!loaded() || access("/dev/exotic", F_OK)) {
-		print_message("# exotic.ko not loaded\n");
-		skip();
-	}
+	vm_env_need(loaded() && !access("/dev/exotic", F_OK), "# exotic.ko not loaded\n");
 }
 
 static long meminfo(const char *key)
@@ -416,10 +413,7 @@ static void test_zone_device(void **state)
 
 	(void)state;
 	require_module();
-	if (!getenv("EXOTIC_CARVEOUT_BASE")) {
-		print_message("# no carve-out configured\n");
-		skip();
-	}
+	vm_env_need(getenv("EXOTIC_CARVEOUT_BASE"), "# no carve-out configured\n");
 	assert_int_equal(unload(), 0);
 	assert_int_equal(load("carveout_zone_device=1"), 0);
 	/* the kernel now has a device zone spanning the carve-out */

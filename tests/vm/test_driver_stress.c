@@ -221,7 +221,7 @@ static void test_storm(void **state)
 	const char *seed_env = getenv("EXOTIC_STRESS_SEED");
 	unsigned int secs = secs_env ? (unsigned int)atoi(secs_env) : 8;
 	uint64_t seed = seed_env ? strtoull(seed_env, NULL, 0) :
-			(uint64_t)time(NULL) * 2654435761ULL;
+			0x5745ULL * 2654435761ULL;	/* fixed: a failure replays */
 	struct sigaction sa = { .sa_handler = t_handler };
 	pthread_t t[THREADS];
 	struct exotic_version v;

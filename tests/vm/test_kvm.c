@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "exotic/exotic.h"
+#include "vm_env.h"
 
 #define MiB		(1ULL << 20)
 #define SLOT_GPA	(16 * MiB)
@@ -61,8 +62,7 @@ static int setup(void **state)
 
 static struct fixture *need_kvm(void **state)
 {
-	if (!*state)
-		skip();
+	vm_env_need(*state, "no usable /dev/kvm\n");
 	return *state;
 }
 

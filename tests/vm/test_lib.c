@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "exotic.h"
+#include "vm_env.h"
 
 #define PG	4096ULL
 #define MiB	(1ULL << 20)
@@ -122,10 +123,7 @@ static struct exotic_device *open_or_skip(void)
 	struct exotic_device *dev = NULL;
 	int r = exotic_device_open(ctx, &dev);
 
-	if (r == -ENOENT) {
-		fprintf(stderr, "# no exotic device: %s\n", exotic_strerror(r));
-		skip();
-	}
+	vm_env_need(r != -ENOENT, "# no exotic device: %s\n", exotic_strerror(r));
 	assert_int_equal(r, 0);
 	return dev;
 }
@@ -153,8 +151,7 @@ static void test_discovery(void **state)
 	struct stat st;
 
 	(void)state;
-	if (access("/sys/class/misc/exotic", F_OK) < 0)
-		skip();
+	vm_env_need(access("/sys/class/misc/exotic", F_OK) == 0, "# no /sys/class/misc/exotic\n");
 	assert_int_equal(exotic_device_find(ctx, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/dev/exotic");
 	assert_int_equal(stat(buf, &st), 0);
@@ -200,8 +197,7 @@ static void test_module_cycle(void **state)
 	char buf[PATH_MAX];
 
 	(void)state;
-	if (exotic_module_is_loaded(ctx, "exotic") != 1)
-		skip();
+	vm_env_need(exotic_module_is_loaded(ctx, "exotic") == 1, "# exotic.ko not loaded\n");
 	l.params = module_params();
 
 	/* An open file pins the module. */
@@ -244,8 +240,8 @@ static void test_module_by_path(void **state)
 	(void)state;
 	assert_int_equal(uname(&u), 0);
 	snprintf(path, sizeof(path), "/lib/modules/%s/extra/exotic.ko", u.release);
-	if (access(path, R_OK) < 0 || exotic_module_is_loaded(ctx, "exotic") != 1)
-		skip();
+	vm_env_need(access(path, R_OK) == 0 && exotic_module_is_loaded(ctx, "exotic") == 1,
+		    "# %s not installed or exotic.ko not loaded\n", path);
 	assert_int_equal(exotic_module_unload(ctx, "exotic"), 0);
 	/* A bad parameter value: refused by the module, nothing loaded. */
 	assert_int_equal(exotic_module_load(ctx, path, "carveout_base=banana"), -EINVAL);

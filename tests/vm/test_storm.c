@@ -39,6 +39,7 @@
 
 #include "exotic/exotic.h"
 #include "exotic/storm.h"
+#include "vm_env.h"
 
 #define PARAM_DIR	"/sys/module/exotic/parameters/"
 
@@ -114,10 +115,7 @@ static int restore_driver(void **state)
 
 #define SKIP_WITHOUT_DEVICE()						\
 	do {								\
-		if (!dev) {						\
-			print_message("# no exotic device or no KVM here\n"); \
-			skip();						\
-		}							\
+		vm_env_need(dev, "# no exotic device or no KVM here\n"); \
 	} while (0)
 
 static uint64_t mono_ms(void)
@@ -181,7 +179,7 @@ static void test_clean_storm(void **state)
 
 	(void)state;
 	SKIP_WITHOUT_DEVICE();
-	seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
+	seed = env ? strtoull(env, NULL, 0) : 0x5eedULL;	/* fixed: a failure replays */
 	base_config(&cfg, seed);
 	cfg.duration_ms = 5000;
 	print_message("# clean storm, seed 0x%" PRIx64 "\n", seed);
@@ -216,7 +214,7 @@ static void test_clean_storm_writers(void **state)
 
 	(void)state;
 	SKIP_WITHOUT_DEVICE();
-	base_config(&cfg, (uint64_t)time(NULL));
+	base_config(&cfg, 0x5eed2ULL);
 	cfg.writers = 1;
 	cfg.duration_ms = 4000;
 	memset(cfg.mix, 0, sizeof(cfg.mix));
@@ -298,7 +296,7 @@ static void test_replay(void **state)
 static void inject_config(struct exotic_storm_config *cfg, unsigned int kind,
 			  unsigned int method, unsigned int event)
 {
-	base_config(cfg, (uint64_t)time(NULL));
+	base_config(cfg, 0x5eed3ULL);
 	cfg->kinds = 1U << kind;
 	cfg->methods = 1U << method;
 	memset(cfg->mix, 0, sizeof(cfg->mix));
