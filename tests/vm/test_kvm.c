@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
 #include <linux/kvm.h>
 #include <cmocka.h>
 
@@ -482,25 +485,91 @@ static void test_exception_reported(void **state)
 	assert_true(exit.reason == KVM_EXIT_HLT || exit.ucall == EXOTIC_UCALL_DONE);
 }
 
-/* Two vCPUs run their own programs on their own halves. */
+/* A vCPU thread: runs its program, counting passes, until it ends. */
+struct vthread {
+	pthread_t thread;
+	struct exotic_vcpu *vcpu;
+	struct exotic_exit exit;
+	int ret;
+	int syncs;
+	int ended;
+};
+
+static void *vthread_fn(void *arg)
+{
+	struct vthread *t = arg;
+
+	for (;;) {
+		t->ret = exotic_vcpu_run(t->vcpu, &t->exit);
+		if (t->ret || t->exit.ucall != EXOTIC_UCALL_SYNC)
+			break;
+		__atomic_add_fetch(&t->syncs, 1, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&t->ended, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Two vCPUs run their own programs on their own halves, at the same time:
+ * each walks its half forever, and both must have finished two passes while
+ * neither has ended before the VM is told to stop.
+ */
 static void test_two_vcpus(void **state)
 {
 	struct fixture *f = need_kvm(state);
 	struct exotic_vcpu *v1;
-	struct exotic_guest_params p0 = { .gpa = SLOT_GPA, .len = MiB, .seed = 1 };
-	struct exotic_guest_params p1 = { .gpa = SLOT_GPA + MiB, .len = MiB, .seed = 2 };
-	struct exotic_exit exit;
+	struct exotic_guest_params p0 = { .gpa = SLOT_GPA, .len = MiB, .seed = 1,
+		.flags = EXOTIC_GUEST_FOREVER | EXOTIC_GUEST_SYNC_PASS };
+	struct exotic_guest_params p1 = { .gpa = SLOT_GPA + MiB, .len = MiB, .seed = 2,
+		.flags = EXOTIC_GUEST_FOREVER | EXOTIC_GUEST_SYNC_PASS };
+	struct vthread t[2] = { { 0 } };
+	struct timespec ts = { 0, 1000000 };
+	bool both = false;
+	char buf[256];
 
 	assert_int_equal(exotic_vcpu_new(f->vm, 0, &v1), -EEXIST);
 	assert_int_equal(exotic_vcpu_new(f->vm, 1, &v1), 0);
 	assert_int_equal(exotic_vcpu_get_id(v1), 1);
 	assert_ptr_equal(exotic_vcpu_get_vm(v1), f->vm);
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p0), 0);
-	assert_int_equal(exotic_guest_load(v1, EXOTIC_GUEST_WRITE, &p1), 0);
-	expect_done(v1, &exit);
-	expect_done(f->vcpu, &exit);
-	assert_int_equal(exotic_guest_verify(f->mem, SLOT_GPA, MiB, 0, 1, NULL), 256);
-	assert_int_equal(exotic_guest_verify(f->mem + MiB, SLOT_GPA + MiB, MiB, 0, 2, NULL), 256);
+	exotic_guest_fill(f->mem, SLOT_GPA, MiB, 0, 1);
+	exotic_guest_fill(f->mem + MiB, SLOT_GPA + MiB, MiB, 0, 2);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p0), 0);
+	assert_int_equal(exotic_guest_load(v1, EXOTIC_GUEST_WALK, &p1), 0);
+	t[0].vcpu = f->vcpu;
+	t[1].vcpu = v1;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i].thread, NULL, vthread_fn, &t[i]), 0);
+	/* generous: TCG on a loaded machine can stall a vCPU for a while */
+	for (int ms = 0; ms < 300000 && !both; ms++) {
+		if (__atomic_load_n(&t[0].ended, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&t[1].ended, __ATOMIC_ACQUIRE))
+			break;
+		both = __atomic_load_n(&t[0].syncs, __ATOMIC_ACQUIRE) >= 2 &&
+		       __atomic_load_n(&t[1].syncs, __ATOMIC_ACQUIRE) >= 2;
+		if (!both)
+			nanosleep(&ts, NULL);
+	}
+	/* both still running now, or the VM's stop is what ended them */
+	both = both && !__atomic_load_n(&t[0].ended, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&t[1].ended, __ATOMIC_ACQUIRE);
+	exotic_vm_set_stop(f->vm, true);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i].thread, NULL), 0);
+	print_message("vCPU 0: %d passes, vCPU 1: %d passes, both running at once: %s\n",
+		      t[0].syncs, t[1].syncs, both ? "yes" : "no");
+	for (int i = 0; i < 2; i++) {
+		if (t[i].ret)
+			fail_msg("vCPU %d: KVM_RUN: %s", i, exotic_strerror(t[i].ret));
+		if (t[i].exit.ucall != EXOTIC_UCALL_DONE)
+			fail_msg("vCPU %d: expected done, got %s", i,
+				 exotic_exit_describe(&t[i].exit, buf, sizeof(buf)));
+		assert_int_equal(t[i].exit.args[2], 0);	/* no detection */
+		assert_int_equal(t[i].exit.args[0] + t[i].exit.args[1],
+				 t[i].exit.args[3] * (MiB / 4096));
+	}
+	if (!both)
+		fail_msg("the two vCPUs never ran at the same time (passes %d and %d within 300 s)",
+			 t[0].syncs, t[1].syncs);
 	exotic_vcpu_unref(v1);
 }
 

@@ -283,6 +283,28 @@ static void test_replay(void **state)
 	}
 	/* the sequence mixes events: a constant would also replay */
 	assert_true(__builtin_popcount(types) >= 3);
+	/*
+	 * The logs above are the plan, which the PRNG alone decides.  A
+	 * replay is the same events done to the driver: both runs completed
+	 * every planned event, the same number of each kind, none failed.
+	 */
+	{
+		struct exotic_storm_stats s1, s2;
+		uint64_t done = 0;
+
+		exotic_storm_get_stats(first, &s1);
+		exotic_storm_get_stats(second, &s2);
+		for (unsigned int e = 0; e < EXOTIC_STORM_EV_MAX; e++) {
+			print_message("# %s: %" PRIu64 " / %" PRIu64 " done, %" PRIu64 " / %" PRIu64 " failed\n",
+				      exotic_storm_event_name(e), s1.events[e], s2.events[e],
+				      s1.event_errors[e], s2.event_errors[e]);
+			assert_int_equal(s1.events[e], s2.events[e]);
+			assert_int_equal(s1.event_errors[e], 0);
+			assert_int_equal(s2.event_errors[e], 0);
+			done += s1.events[e];
+		}
+		assert_int_equal(done, 2 * REPLAY_EVENTS);
+	}
 	assert_int_equal(exotic_storm_verdict(first), 0);
 	assert_int_equal(exotic_storm_verdict(second), 0);
 	exotic_storm_unref(first);
