@@ -83,6 +83,10 @@ static void test_find_absent(void **state)
 	char buf[64];
 
 	/* No exotic misc device on the build host: libudev says so. */
+	if (!access("/sys/class/misc/exotic", F_OK)) {
+		print_message("# this host has exotic.ko loaded: nothing absent to find\n");
+		skip();
+	}
 	assert_int_equal(exotic_device_find(f->ctx, buf, sizeof(buf)), -ENOENT);
 	assert_int_equal(wrap_calls("udev_enumerate_scan_devices"), 1);
 }
@@ -92,8 +96,10 @@ static void test_find_udev(void **state)
 	struct fixture *f = *state;
 	char buf[64], tiny[8];
 
-	if (!host_has_misc())
+	if (!host_has_misc()) {
+		print_message("# this host has no /sys/class/misc/" HOST_MISC " (needed to drive the real libudev path)\n");
 		skip();
+	}
 	fake_udev_sysname = HOST_MISC;
 	assert_int_equal(exotic_device_find(f->ctx, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/dev/" HOST_MISC);
@@ -193,8 +199,10 @@ static void test_wait_present(void **state)
 	struct fixture *f = *state;
 	char buf[64];
 
-	if (!host_has_misc())
+	if (!host_has_misc()) {
+		print_message("# this host has no /sys/class/misc/" HOST_MISC " (needed to drive the real libudev path)\n");
 		skip();
+	}
 	fake_udev_sysname = HOST_MISC;
 	assert_int_equal(exotic_device_wait(f->ctx, -1, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/dev/" HOST_MISC);
@@ -208,8 +216,10 @@ static void appears_later(struct fixture *f, const char *break_monitor)
 	struct timespec t0;
 	char buf[64];
 
-	if (!host_has_misc())
+	if (!host_has_misc()) {
+		print_message("# this host has no /sys/class/misc/" HOST_MISC " (needed to drive the real libudev path)\n");
 		skip();
+	}
 	fake_udev_sysname = HOST_MISC;
 	wrap_fail("access", 0, ENOENT);
 	wrap_fail("access", 0, ENOENT);
@@ -240,8 +250,10 @@ static void test_wait_udevd_source(void **state)
 
 	char buf[64];
 
-	if (!host_has_misc())
+	if (!host_has_misc()) {
+		print_message("# this host has no /sys/class/misc/" HOST_MISC " (needed to drive the real libudev path)\n");
 		skip();
+	}
 	/* With udevd, its events: they come after the rules set the mode. */
 	fakedev.udevd_running = true;
 	fake_udev_sysname = HOST_MISC;
@@ -525,8 +537,10 @@ static void test_module_by_name(void **state)
 	struct fixture *f = *state;
 	const char *params = "carveout_base=0x70000000 carveout_size=0x10000000";
 
-	if (!moddir)
+	if (!moddir) {
+		print_message("# no fake module tree: the host's depmod could not build one\n");
 		skip();
+	}
 	model("exotic");
 	assert_int_equal(exotic_module_is_loaded(f->ctx, "exotic"), 0);
 	assert_int_equal(exotic_module_load(f->ctx, "exotic", params), 0);
@@ -556,8 +570,10 @@ static void test_module_not_found(void **state)
 {
 	struct fixture *f = *state;
 
-	if (!moddir)
+	if (!moddir) {
+		print_message("# no fake module tree: the host's depmod could not build one\n");
 		skip();
+	}
 	model("exotic");
 	assert_int_equal(exotic_module_load(f->ctx, "no_such_module_xyz", NULL), -ENOENT);
 	assert_true(logcap_has(&f->cap, "depmod"));
@@ -577,8 +593,10 @@ static void test_module_load_errors(void **state)
 		{ EINVAL, "dmesg" },
 	};
 
-	if (!moddir)
+	if (!moddir) {
+		print_message("# no fake module tree: the host's depmod could not build one\n");
 		skip();
+	}
 	model("exotic");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		logcap_clear(&f->cap);
@@ -598,8 +616,10 @@ static void test_module_by_path(void **state)
 	struct fixture *f = *state;
 	char path[600];
 
-	if (!moddir)
+	if (!moddir) {
+		print_message("# no fake module tree: the host's depmod could not build one\n");
 		skip();
+	}
 	model("exotic");
 	snprintf(path, sizeof(path), "%s/extra/exotic.ko", moddir);
 	assert_int_equal(exotic_module_load(f->ctx, "/nonexistent/exotic.ko", NULL), -ENOENT);
