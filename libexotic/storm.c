@@ -481,6 +481,30 @@ static void vcpu_context(struct vcpu_thread *v, char *buf, size_t len)
 		 LOAD(v->cur_gpa), last);
 }
 
+/*
+ * An access to gpa failed while an event had the slot disturbed (deleted,
+ * revoked, unmapped, read-only for writers).  That is expected only while
+ * the event lasts: wait for it to end (events hold the slot's lock from
+ * start to end) and retry the same access, which is then judged afresh.
+ * Returns false if the slot is lost or the vCPUs stop.
+ */
+static bool retry_after_event(struct vcpu_thread *v, struct storm_slot *slot,
+			      uint64_t gpa, uint64_t *seq, uint64_t *wseq)
+{
+	pthread_mutex_lock(&slot->lock);
+	*seq = LOAD(slot->seq);
+	*wseq = LOAD(slot->wseq);
+	pthread_mutex_unlock(&slot->lock);
+	if (LOAD(slot->dead) || LOAD(v->storm->vcpus_stop))
+		return false;
+	STORE(v->cur_gpa, gpa);
+	if (load_program(v, slot, gpa)) {
+		vcpu_unexpected(v, slot, gpa, 0, "cannot reload the guest program");
+		return false;
+	}
+	return true;
+}
+
 /* Walk (or write) one slot once.  Returns false to pause briefly. */
 static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 {
@@ -522,14 +546,16 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 			if (ioctl(exotic_vcpu_get_fd(v->vcpu), KVM_GET_REGS, &regs))
 				memset(&regs, 0, sizeof(regs));
 			gpa = exit.access_gpa;
-			if (disturbed(v, slot, seq, wseq)) {
-				ADD(s->stats.expected_disturbed, 1);
-				ADD(slot->disturbed, 1);
-				return true;
-			}
 			if (gpa < slot->gpa || gpa >= slot->gpa + slot->len) {
 				vcpu_unexpected(v, slot, gpa, ret, "KVM_RUN EFAULT outside the slot walked");
 				return false;
+			}
+			if (disturbed(v, slot, seq, wseq)) {
+				ADD(s->stats.expected_disturbed, 1);
+				ADD(slot->disturbed, 1);
+				if (!retry_after_event(v, slot, gpa, &seq, &wseq))
+					return true;
+				continue;
 			}
 			off = gpa - slot->gpa;
 			tail = (off / 4096) & ((1ULL << slot->order) - 1);
@@ -629,11 +655,14 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 					exotic_exit_describe(&exit, buf, sizeof(buf)));
 			return false;
 		}
-		if (exit.reason == KVM_EXIT_MMIO && disturbed(v, slot, seq, wseq)) {
+		if (exit.reason == KVM_EXIT_MMIO && disturbed(v, slot, seq, wseq) &&
+		    exit.mmio_addr >= slot->gpa && exit.mmio_addr < slot->gpa + slot->len) {
 			/* the slot was deleted, or read-only for a writer */
 			ADD(s->stats.expected_disturbed, 1);
 			ADD(slot->disturbed, 1);
-			return true;
+			if (!retry_after_event(v, slot, exit.mmio_addr & ~(STRIDE - 1), &seq, &wseq))
+				return true;
+			continue;
 		}
 		if (exit.reason == KVM_EXIT_SHUTDOWN) {
 			char ctx[200], msg[sizeof(((struct exotic_storm_finding *)0)->what)];
