@@ -53,6 +53,7 @@ extern unsigned int exotic_max_order;
 extern unsigned int exotic_quarantine_ms;
 extern bool exotic_unsafe_driver_bugs;
 extern int exotic_inject_bug;
+extern int exotic_inject_alloc_fail;
 
 struct exotic_region;
 

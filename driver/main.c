@@ -92,6 +92,11 @@ module_param_cb(inject_bug, &exotic_inject_ops, NULL, 0644);
 MODULE_PARM_DESC(inject_bug,
 		 "Inject a driver bug for oracle tests: none (default), skip_zap_on_migrate, late_zap, extra_ref");
 
+int exotic_inject_alloc_fail;
+module_param_named(inject_alloc_fail, exotic_inject_alloc_fail, int, 0644);
+MODULE_PARM_DESC(inject_alloc_fail,
+		 "Make the Nth block allocation from now fail with ENOMEM, once (0: off), to test failure paths");
+
 struct exotic_dev exotic_dev;
 static struct vfsmount *exotic_mnt;
 

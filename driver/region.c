@@ -130,9 +130,26 @@ void exotic_uncharge(u64 bytes)
 	atomic64_sub(bytes, &exotic_dev.used_bytes);
 }
 
+/* inject_alloc_fail=N: count block allocations down, fail the Nth one */
+static bool exotic_alloc_should_fail(void)
+{
+	int n;
+
+	do {
+		n = READ_ONCE(exotic_inject_alloc_fail);
+		if (n <= 0)
+			return false;
+	} while (cmpxchg(&exotic_inject_alloc_fail, n, n - 1) != n);
+	return n == 1;
+}
+
 static int exotic_alloc_block(struct exotic_region *r, unsigned long *pfn)
 {
-	int ret = r->mem->alloc_block(r->order, pfn);
+	int ret;
+
+	if (exotic_alloc_should_fail())
+		return -ENOMEM;
+	ret = r->mem->alloc_block(r->order, pfn);
 
 	if (!ret && r->extra_ref)
 		get_page(pfn_to_page(*pfn));
