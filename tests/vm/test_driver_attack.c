@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest suite: attack the driver the way a hostile or merely unlucky process
+ * would, and check that it never hands a user memory it gave back.
+ *
+ *  - mmap racing every event: threads map the same region in a tight loop
+ *    while another migrates, invalidates, revokes and frees it; no mapping
+ *    may read the poison of an epoch already done, nor memory already freed.
+ *  - GUP through every kind x method the driver admits without the unsafe
+ *    flag (vmsplice() into a pipe), then revoke: refcounts stay right.
+ *  - ALLOC and MIGRATE failing partway (module parameter inject_alloc_fail)
+ *    give back every byte they charged.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/uio.h>
+
+#include "test_driver.h"
+
+static char saved_quarantine[32];
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (param_read("quarantine_ms", saved_quarantine, sizeof(saved_quarantine)))
+		saved_quarantine[0] = 0;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (saved_quarantine[0])
+		param_write("quarantine_ms", saved_quarantine);
+	param_write("inject_alloc_fail", "0");
+	return 0;
+}
+
+/* ------------------------------------------------ thread-safe probing */
+
+static __thread sigjmp_buf tls_env;
+static __thread volatile sig_atomic_t tls_armed;
+
+static void tls_handler(int sig)
+{
+	if (!tls_armed) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	siglongjmp(tls_env, sig);
+}
+
+/* Read w[0] and w[1]; returns 0 or the signal the access raised. */
+static __attribute__((noinline)) int tls_read2(volatile uint64_t *w,
+					       uint64_t *v0, uint64_t *v1)
+{
+	int sig;
+
+	tls_armed = 1;
+	sig = sigsetjmp(tls_env, 1);
+	if (!sig) {
+		*v0 = w[0];
+		*v1 = w[1];
+	}
+	tls_armed = 0;
+	return sig;
+}
+
+static void install_tls_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tls_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* ------------------------------------------------- mmap racing events */
+
+#define FILL_TAG	0xa77ac0de00000000ULL
+
+static uint64_t fill_word(uint32_t handle, unsigned long page)
+{
+	return FILL_TAG | ((uint64_t)handle << 20) | page;
+}
+
+struct mrace {
+	int fd;
+	uint32_t kind, method, order;
+	size_t len;
+	_Atomic uint32_t handle;	/* published region, 0: none */
+	_Atomic uint64_t done_epoch;	/* last event whose ioctl returned */
+	atomic_int stop;
+	atomic_ulong maps, enodev, reads, sigbus, poison_live;
+	atomic_ulong stale, garbage;
+	_Atomic uint64_t stale_epoch, garbage_word;
+};
+
+static void *mrace_mapper(void *arg)
+{
+	struct mrace *m = arg;
+	unsigned long npages = m->len / PG;
+
+	while (!atomic_load(&m->stop)) {
+		uint32_t h = atomic_load(&m->handle);
+		volatile uint64_t *p;
+		unsigned long i;
+
+		if (!h)
+			continue;
+		p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 m->fd, (off_t)((uint64_t)h << 32));
+		if (p == MAP_FAILED) {
+			atomic_fetch_add(&m->enodev, 1);
+			continue;
+		}
+		atomic_fetch_add(&m->maps, 1);
+		for (i = 0; i < npages; i += 1 + (i & 3)) {
+			volatile uint64_t *w = p + i * (PG / 8);
+			uint64_t v0 = 0, v1 = 0, done;
+
+			if (tls_read2(w, &v0, &v1)) {
+				atomic_fetch_add(&m->sigbus, 1);
+				break;
+			}
+			done = atomic_load(&m->done_epoch);
+			atomic_fetch_add(&m->reads, 1);
+			if (v0 == fill_word(h, i))
+				continue;
+			if (v0 == EXOTIC_POISON_MAGIC) {
+				if (v1 <= done) {
+					atomic_fetch_add(&m->stale, 1);
+					atomic_store(&m->stale_epoch, v1);
+				} else {
+					atomic_fetch_add(&m->poison_live, 1);
+				}
+				continue;
+			}
+			atomic_fetch_add(&m->garbage, 1);
+			atomic_store(&m->garbage_word, v0);
+		}
+		munmap((void *)p, m->len);
+	}
+	return NULL;
+}
+
+static void mrace_fill(struct mrace *m, uint32_t handle)
+{
+	unsigned long i;
+	uint64_t *p = ex_map(m->fd, (uint64_t)handle << 32, m->len,
+			     PROT_READ | PROT_WRITE);
+
+	assert_non_null(p);
+	for (i = 0; i < m->len / PG; i++)
+		p[i * (PG / 8)] = fill_word(handle, i);
+	munmap(p, m->len);
+}
+
+/* Check the live pages of a region: driver query and /proc/kpageflags. */
+static void check_live_pages(int fd, uint32_t handle, uint32_t kind,
+			     unsigned long npages)
+{
+	struct exotic_page *pg = calloc(npages, sizeof(*pg));
+	unsigned long i;
+
+	assert_non_null(pg);
+	assert_int_equal(ex_query(fd, handle, 0, 0, pg, npages), (long)npages);
+	for (i = 0; i < npages; i++) {
+		bool beyond = false;
+		uint64_t kf;
+
+		if (pg[i].flags & EXOTIC_PAGE_ANOMALY)
+			print_message("# page %lu pfn 0x%" PRIx64 ": refcount %d, expected %d\n",
+				      i, (uint64_t)pg[i].pfn, pg[i].refcount,
+				      pg[i].expected_refcount);
+		assert_false(pg[i].flags & EXOTIC_PAGE_ANOMALY);
+		if (kind == EXOTIC_KIND_CARVEOUT)
+			continue;
+		kf = kpageflags(pg[i].pfn, &beyond);
+		assert_false(beyond);
+		assert_false(kf & (1ULL << KPF_NOPAGE));
+		if (kind == EXOTIC_KIND_COMPOUND)
+			assert_true(kf & (1ULL << (pg[i].flags & EXOTIC_PAGE_BLOCK_TAIL ?
+						   KPF_COMPOUND_TAIL : KPF_COMPOUND_HEAD)));
+		if (kind == EXOTIC_KIND_RESERVED)
+			assert_true(kf & (1ULL << KPF_RESERVED));
+	}
+	free(pg);
+}
+
+struct mrace_case {
+	const char *name;
+	uint32_t kind, method, order;
+	size_t len;
+};
+
+static const struct mrace_case mrace_cases[] = {
+	{ "refcounted/remap", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, 0, 64 * PG },
+	{ "noncompound/remap", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP, 2, 64 * PG },
+	{ "reserved/fault", EXOTIC_KIND_RESERVED, EXOTIC_MAP_FAULT, 1, 64 * PG },
+	{ "compound/huge", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, 9, 2 * HUGE },
+	{ "noncompound/mixed", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_MIXED, 2, 64 * PG },
+	{ "compound/page", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 1, 64 * PG },
+	{ "carveout/remap", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_REMAP, 0, 64 * PG },
+};
+
+#define MRACE_MAPPERS	3
+#define MRACE_MS	2000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void test_mmap_race(void **state)
+{
+	const struct mrace_case *c = *state;
+	pthread_t t[MRACE_MAPPERS];
+	struct exotic_version v;
+	unsigned long events = 0, regions = 0, k;
+	struct mrace *m;
+	uint64_t base, end, epoch;
+	uint32_t last = 0;
+	int fd;
+
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(ex_version(fd, &v), 0);
+	if (c->kind == EXOTIC_KIND_CARVEOUT &&
+	    !(v.kinds & (1U << EXOTIC_KIND_CARVEOUT))) {
+		print_message("# no carve-out configured\n");
+		close(fd);
+		skip();
+	}
+	/* a short quarantine: freed pages get reused while the race runs */
+	assert_int_equal(param_write("quarantine_ms", "10"), 0);
+	base = wait_used_bytes(fd, 0, 10000);
+	install_tls_handler();
+
+	m = calloc(1, sizeof(*m));
+	assert_non_null(m);
+	m->fd = fd;
+	m->kind = c->kind;
+	m->method = c->method;
+	m->order = c->order;
+	m->len = c->len;
+	for (k = 0; k < MRACE_MAPPERS; k++)
+		assert_int_equal(pthread_create(&t[k], NULL, mrace_mapper, m), 0);
+
+	end = now_ms() + MRACE_MS;
+	while (now_ms() < end) {
+		struct exotic_alloc a;
+		unsigned long blocks = c->len / (PG << c->order);
+		int e;
+
+		assert_int_equal(ex_alloc(fd, c->kind, c->method, c->len,
+					  c->order, 0, &a), 0);
+		mrace_fill(m, a.handle);
+		atomic_store(&m->handle, a.handle);
+		regions++;
+		for (e = 0; e < 6; e++) {
+			uint64_t bsz = PG << c->order;
+			uint64_t first = (uint64_t)(rand() % blocks) * bsz;
+			unsigned long cmd = e & 1 ? EXOTIC_IOC_INVALIDATE :
+						    EXOTIC_IOC_MIGRATE;
+
+			assert_int_equal(ex_event(fd, cmd, a.handle, first, bsz,
+						  &epoch), 0);
+			atomic_store(&m->done_epoch, epoch);
+			events++;
+			sleep_ms(1);
+		}
+		if (regions % 3 == 0) {
+			/* the last region stays for the page check */
+			last = a.handle;
+			if (now_ms() >= end)
+				break;
+		}
+		if (regions & 1) {
+			assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle,
+						  0, 0, &epoch), 0);
+			atomic_store(&m->done_epoch, epoch);
+			events++;
+			sleep_ms(1);
+		}
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0,
+					  &epoch), 0);
+		atomic_store(&m->done_epoch, epoch);
+		events++;
+		last = 0;
+	}
+	atomic_store(&m->stop, 1);
+	for (k = 0; k < MRACE_MAPPERS; k++)
+		pthread_join(t[k], NULL);
+
+	print_message("# %s: %lu regions, %lu events, %lu maps (%lu refused), %lu reads, %lu SIGBUS, %lu poison of running events\n",
+		      c->name, regions, events, atomic_load(&m->maps),
+		      atomic_load(&m->enodev), atomic_load(&m->reads),
+		      atomic_load(&m->sigbus), atomic_load(&m->poison_live));
+	if (atomic_load(&m->stale))
+		print_message("# %s: %lu reads of poison of a finished epoch (last: epoch %" PRIu64 ")\n",
+			      c->name, atomic_load(&m->stale),
+			      atomic_load(&m->stale_epoch));
+	if (atomic_load(&m->garbage))
+		print_message("# %s: %lu reads of foreign data (last: 0x%016" PRIx64 ")\n",
+			      c->name, atomic_load(&m->garbage),
+			      atomic_load(&m->garbage_word));
+	assert_true(atomic_load(&m->maps) > 0);
+
+	if (last) {
+		struct exotic_region_info info;
+
+		check_live_pages(fd, last, c->kind, c->len / PG);
+		assert_int_equal(ex_info(fd, last, &info), 0);
+		assert_int_equal(info.refcount_anomalies, 0);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, last, 0, 0, NULL), 0);
+	}
+	assert_int_equal(atomic_load(&m->stale), 0);
+	assert_int_equal(atomic_load(&m->garbage), 0);
+	assert_int_equal(param_write("quarantine_ms", saved_quarantine), 0);
+	assert_int_equal(wait_used_bytes(fd, base, 10000), base);
+	free(m);
+	close(fd);
+}
+
+/* ----------------------------------------- GUP through admitted mappings */
+
+static const char *const kind_names[] = {
+	[EXOTIC_KIND_REFCOUNTED] = "refcounted",
+	[EXOTIC_KIND_COMPOUND] = "compound",
+	[EXOTIC_KIND_NONCOMPOUND] = "noncompound",
+	[EXOTIC_KIND_RESERVED] = "reserved",
+	[EXOTIC_KIND_CARVEOUT] = "carveout",
+};
+
+static const char *const method_names[] = {
+	[EXOTIC_MAP_REMAP] = "remap",
+	[EXOTIC_MAP_FAULT] = "fault",
+	[EXOTIC_MAP_HUGE] = "huge",
+	[EXOTIC_MAP_MIXED] = "mixed",
+	[EXOTIC_MAP_PAGE] = "page",
+};
+
+/* vmsplice() len bytes at p into a fresh pipe; returns bytes or -errno. */
+static long splice_in(int pfd[2], void *p, size_t len)
+{
+	struct iovec iov = { p, len };
+	long n;
+
+	assert_int_equal(pipe2(pfd, O_CLOEXEC | O_NONBLOCK), 0);
+	fcntl(pfd[1], F_SETPIPE_SZ, (int)len);
+	n = vmsplice(pfd[1], &iov, 1, 0);
+	return n < 0 ? -errno : n;
+}
+
+/* Read the pipe empty; returns the bytes read into out. */
+static size_t drain(int pfd[2], void *out, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len && (n = read(pfd[0], (char *)out + got, len - got)) > 0)
+		got += (size_t)n;
+	close(pfd[0]);
+	close(pfd[1]);
+	return got;
+}
+
+static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
+		    size_t len)
+{
+	struct exotic_region_info info;
+	struct exotic_alloc a;
+	size_t span = len < 16 * PG ? len : 16 * PG;
+	uint64_t base = wait_used_bytes(fd, 0, 10000);
+	int pfd[2], ret;
+	uint8_t *map, *buf;
+	long n;
+
+	ret = ex_alloc(fd, kind, method, len, order, 0, &a);
+	if (ret) {
+		print_message("# %s/%s order %u: refused without the unsafe flag (%s)\n",
+			      kind_names[kind], method_names[method], order,
+			      strerror(-ret));
+		assert_int_equal(ret, -EINVAL);
+		return;
+	}
+	map = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	fill(map, len, 99);
+	buf = malloc(span);
+	assert_non_null(buf);
+
+	/* 1. splice, drain, refcounts back to what the kind must have */
+	n = splice_in(pfd, map, span);
+	print_message("# %s/%s order %u: vmsplice %ld\n", kind_names[kind],
+		      method_names[method], order, n);
+	if (n > 0) {
+		assert_int_equal(drain(pfd, buf, span), (size_t)n);
+		assert_int_equal(verify(buf, (size_t)n, 99), -1);
+	} else {
+		assert_int_equal(n, -EFAULT);	/* PFN mappings: no GUP */
+		drain(pfd, buf, 0);
+	}
+	check_live_pages(fd, a.handle, kind, len / PG);
+
+	/* 2. splice, revoke with the pipe full, drain, quarantine ends */
+	n = splice_in(pfd, map, span);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, NULL), 0);
+	if (n > 0)
+		assert_int_equal(drain(pfd, buf, span), (size_t)n);
+	else
+		drain(pfd, buf, 0);
+	munmap(map, len);
+	assert_int_equal(wait_used_bytes(fd, base, 10000), base);
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	if (info.refcount_anomalies)
+		print_message("# %s/%s: %" PRIu64 " refcount anomalies\n",
+			      kind_names[kind], method_names[method],
+			      (uint64_t)info.refcount_anomalies);
+	assert_int_equal(info.refcount_anomalies, 0);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	free(buf);
+}
+
+/* Every kind x method admitted without the unsafe flag survives GUP. */
+static void test_gup_admitted(void **state)
+{
+	static const uint32_t orders[] = {
+		[EXOTIC_KIND_REFCOUNTED] = 0, [EXOTIC_KIND_COMPOUND] = 2,
+		[EXOTIC_KIND_NONCOMPOUND] = 2, [EXOTIC_KIND_RESERVED] = 2,
+		[EXOTIC_KIND_CARVEOUT] = 0,
+	};
+	struct exotic_version v;
+	uint32_t kind, method;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(ex_version(fd, &v), 0);
+	assert_int_equal(param_write("quarantine_ms", "200"), 0);
+	for (kind = 1; kind <= EXOTIC_KIND_MAX; kind++) {
+		if (!(v.kinds & (1U << kind))) {
+			print_message("# %s: not available\n", kind_names[kind]);
+			continue;
+		}
+		for (method = 1; method <= EXOTIC_MAP_MAX; method++) {
+			bool huge = method == EXOTIC_MAP_HUGE;
+
+			gup_one(fd, kind, method, huge ? 9 : orders[kind],
+				huge ? 2 * HUGE : 32 * PG);
+		}
+	}
+	assert_int_equal(param_write("quarantine_ms", saved_quarantine), 0);
+	close(fd);
+}
+
+/* ---------------------------------------- failures partway, uncharged */
+
+static bool have_param(const char *name)
+{
+	char buf[32];
+
+	return param_read(name, buf, sizeof(buf)) == 0;
+}
+
+static void test_alloc_fail_uncharge(void **state)
+{
+	static const struct { uint32_t kind, order; } kinds[] = {
+		{ EXOTIC_KIND_REFCOUNTED, 0 }, { EXOTIC_KIND_COMPOUND, 2 },
+		{ EXOTIC_KIND_NONCOMPOUND, 2 }, { EXOTIC_KIND_RESERVED, 1 },
+		{ EXOTIC_KIND_CARVEOUT, 0 },
+	};
+	static const char *const nth[] = { "1", "2", "5", "8" };
+	struct exotic_version v;
+	unsigned int k, i;
+	uint64_t base;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_true(have_param("inject_alloc_fail"));
+	assert_int_equal(ex_version(fd, &v), 0);
+	base = wait_used_bytes(fd, 0, 10000);
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		uint64_t len = 8 * (PG << kinds[k].order);
+
+		if (!(v.kinds & (1U << kinds[k].kind)))
+			continue;
+		for (i = 0; i < sizeof(nth) / sizeof(nth[0]); i++) {
+			struct exotic_version after;
+			char left[32];
+
+			assert_int_equal(param_write("inject_alloc_fail", nth[i]), 0);
+			assert_int_equal(ex_alloc(fd, kinds[k].kind, EXOTIC_MAP_FAULT,
+						  len, kinds[k].order, 0, NULL),
+					 -ENOMEM);
+			assert_int_equal(param_read("inject_alloc_fail", left,
+						    sizeof(left)), 0);
+			assert_string_equal(left, "0");
+			assert_int_equal(ex_version(fd, &after), 0);
+			if (after.used_bytes != base)
+				print_message("# %s, block %s of 8 fails: used_bytes %" PRIu64 ", expected %" PRIu64 "\n",
+					      kind_names[kinds[k].kind], nth[i],
+					      (uint64_t)after.used_bytes, base);
+			assert_int_equal(after.used_bytes, base);
+		}
+	}
+	close(fd);
+}
+
+static void test_migrate_fail_uncharge(void **state)
+{
+	static const char *const nth[] = { "1", "3", "4" };
+	struct exotic_region_info info;
+	struct exotic_version after;
+	struct exotic_alloc a;
+	uint64_t base, len = 4 * 4 * PG;
+	unsigned int i;
+	uint8_t *map;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_true(have_param("inject_alloc_fail"));
+	base = wait_used_bytes(fd, 0, 10000);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_MIXED,
+				  len, 2, 0, &a), 0);
+	map = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
+	assert_non_null(map);
+	fill(map, len, 5);
+	for (i = 0; i < sizeof(nth) / sizeof(nth[0]); i++) {
+		assert_int_equal(param_write("inject_alloc_fail", nth[i]), 0);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0,
+					  NULL), -ENOMEM);
+		assert_int_equal(ex_version(fd, &after), 0);
+		assert_int_equal(after.used_bytes, base + len);
+		assert_int_equal(verify(map, len, 5), -1);
+	}
+	assert_int_equal(ex_info(fd, a.handle, &info), 0);
+	assert_int_equal(info.migrations, 0);
+	munmap(map, len);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	assert_int_equal(wait_used_bytes(fd, base, 10000), base);
+	close(fd);
+}
+
+int main(void)
+{
+	size_t n = sizeof(mrace_cases) / sizeof(mrace_cases[0]), i, k = 0;
+	struct CMUnitTest *tests = calloc(n + 4, sizeof(*tests));
+	static char names[16][64];
+
+	if (!tests)
+		return 1;
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_alloc_fail_uncharge);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_migrate_fail_uncharge);
+	for (i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "mmap race %s",
+			 mrace_cases[i].name);
+		tests[k++] = (struct CMUnitTest){ names[i], test_mmap_race, NULL,
+						  NULL, (void *)&mrace_cases[i] };
+	}
+	/* last: on a driver that admits a fake THP it damages the kernel */
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_gup_admitted);
+	return _cmocka_run_group_tests("driver_attack", tests, k, group_setup,
+				       group_teardown);
+}
