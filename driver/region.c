@@ -156,7 +156,10 @@ static int exotic_alloc_block(struct exotic_region *r, unsigned long *pfn)
 	return ret;
 }
 
-/* Free blocks that were never visible to userspace. */
+/*
+ * Free blocks that were never visible to userspace.  The caller uncharges
+ * what it charged, whole: it charged before allocating the first block.
+ */
 static void exotic_free_fresh(struct exotic_region *r, unsigned long *pfns,
 			      unsigned long n)
 {
@@ -167,7 +170,6 @@ static void exotic_free_fresh(struct exotic_region *r, unsigned long *pfns,
 			put_page(pfn_to_page(pfns[i]));
 		r->mem->free_block(pfns[i], r->order);
 	}
-	exotic_uncharge((u64)n << (PAGE_SHIFT + r->order));
 }
 
 static void exotic_region_release(struct kref *kref)
@@ -281,9 +283,8 @@ out_free_array:
 	kvfree(r->block_pfn);
 out_free_region:
 	kfree(r);
-	mutex_unlock(&xf->lock);
-	return ret;
 out_uncharge:
+	/* all of it, whether no block, some or all were allocated */
 	exotic_uncharge(a->length);
 out_unlock:
 	mutex_unlock(&xf->lock);
@@ -344,7 +345,7 @@ static int exotic_region_migrate(struct exotic_region *r, u64 offset,
 		      exotic_alloc_block(r, &fresh[i]);
 		if (ret) {
 			exotic_free_fresh(r, fresh, i);
-			exotic_uncharge(length - ((u64)i << (PAGE_SHIFT + r->order)));
+			exotic_uncharge(length);
 			goto out;
 		}
 	}
