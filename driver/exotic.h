@@ -72,8 +72,6 @@ struct exotic_mem_ops {
 struct exotic_map_ops {
 	const char *name;
 	unsigned long vm_flags;
-	/* populate at mmap time (remap method), may be NULL */
-	int (*mmap)(struct exotic_region *r, struct vm_area_struct *vma);
 	const struct vm_operations_struct *vm_ops;
 	const struct vm_operations_struct *vm_ops_mkwrite;
 };
@@ -137,7 +135,7 @@ struct exotic_retired {
 	unsigned long deadline;		/* jiffies */
 	bool extra_ref;			/* inject_bug=extra_ref to repair */
 	bool hold;			/* freed only with the region */
-	struct inode *zap_inode;	/* inject_bug=late_zap: zap at the end */
+	struct inode *zap_inode;	/* whose mappings to zap before the free */
 };
 
 struct exotic_dev {
@@ -213,7 +211,7 @@ enum exotic_retire_how {
 void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 			 u64 offset, u64 epoch, enum exotic_retire_how how,
 			 struct inode *inode);
-void exotic_release_held(struct exotic_region *r, struct inode *inode);
+void exotic_release_held(struct exotic_region *r);
 bool exotic_poison_intact(const struct exotic_mem_ops *mem, unsigned long pfn,
 			  unsigned int order, unsigned long idx, u64 epoch);
 

@@ -79,10 +79,9 @@ void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 	e->extra_ref = r->extra_ref;
 	e->deadline = jiffies + msecs_to_jiffies(ms);
 	e->hold = how == EXOTIC_RETIRE_HOLD;
-	if (how == EXOTIC_RETIRE_LATE_ZAP) {
-		ihold(inode);
-		e->zap_inode = inode;
-	}
+	/* every block's range is zapped again before it is freed */
+	ihold(inode);
+	e->zap_inode = inode;
 
 	spin_lock(&exotic_dev.quarantine_lock);
 	list_add_tail(&e->dev_node, &exotic_dev.quarantine);
@@ -96,10 +95,10 @@ void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 }
 
 /*
- * The region's mappings are gone (inode NULL): free what a buggy migrate
- * held back.  With inode, they are not: zap each block before freeing it.
+ * Free what a buggy migrate held back (each block's range is zapped again
+ * before it is freed, exotic_retired_free()).
  */
-void exotic_release_held(struct exotic_region *r, struct inode *inode)
+void exotic_release_held(struct exotic_region *r)
 {
 	struct exotic_retired *e;
 	bool any = false;
@@ -108,10 +107,6 @@ void exotic_release_held(struct exotic_region *r, struct inode *inode)
 	list_for_each_entry(e, &r->retired, region_node) {
 		if (e->hold) {
 			e->hold = false;
-			if (inode && !e->zap_inode) {
-				ihold(inode);
-				e->zap_inode = inode;
-			}
 			any = true;
 		}
 	}
@@ -125,13 +120,16 @@ static void exotic_retired_free(struct exotic_retired *e)
 	struct exotic_region *r = e->region;
 	unsigned long n = 1UL << e->order;
 
-	if (e->zap_inode) {
-		/* inject_bug=late_zap: the stale mapping only goes now */
-		unmap_mapping_range(e->zap_inode->i_mapping,
-				    ((loff_t)r->pgoff << PAGE_SHIFT) + e->offset,
-				    PAGE_SIZE << e->order, 1);
-		iput(e->zap_inode);
-	}
+	/*
+	 * No PTE of the file's mappings may point at the block when it goes
+	 * back to the allocator, whatever missed it before (inject_bug=
+	 * late_zap on purpose): zap its range once more.  Where the range now
+	 * maps fresh blocks (after a migrate), those are simply faulted again.
+	 */
+	unmap_mapping_range(e->zap_inode->i_mapping,
+			    ((loff_t)r->pgoff << PAGE_SHIFT) + e->offset,
+			    PAGE_SIZE << e->order, 1);
+	iput(e->zap_inode);
 	exotic_check_block(r, e->pfn);
 	if (e->extra_ref)
 		put_page(pfn_to_page(e->pfn));

@@ -320,7 +320,7 @@ static void exotic_region_retire_all(struct exotic_region *r, u64 epoch)
 		r->block_pfn[i] = 0;
 	}
 	/* blocks a buggy migrate left mapped are unmapped now, or later */
-	exotic_release_held(r, late ? inode : NULL);
+	exotic_release_held(r);
 }
 
 static int exotic_region_migrate(struct exotic_region *r, u64 offset,
@@ -550,9 +550,10 @@ int exotic_region_mmap(struct exotic_file *xf, struct vm_area_struct *vma)
 	vma->vm_ops = (r->flags & EXOTIC_ALLOC_MKWRITE) ?
 		      r->map->vm_ops_mkwrite : r->map->vm_ops;
 	vma->vm_private_data = r;
-	ret = r->map->mmap ? r->map->mmap(r, vma) : 0;
-	if (ret)
-		goto out_unlock;
+	/*
+	 * Nothing is mapped here: the VMA is not in i_mmap yet, so an event
+	 * could not zap what we mapped (map_remap.c).  Faults fill it.
+	 */
 	up_read(&r->lock);
 	/* the VMA keeps the reference */
 	return 0;
