@@ -84,8 +84,11 @@ static int exotic_check_alloc(const struct exotic_alloc *a,
 			order = EXOTIC_HUGE_ORDER;
 		if (order < EXOTIC_HUGE_ORDER)
 			return -EINVAL;
-		/* GUP-fast would oops on it (compat.h): only to reproduce that */
-		if (EXOTIC_HUGE_NEEDS_STRUCT_PAGE && !mem->has_struct_page &&
+		/*
+		 * GUP-fast would take it for a THP (compat.h): only a real
+		 * folio survives that; the rest only to reproduce the bugs
+		 */
+		if (EXOTIC_HUGE_NEEDS_FOLIO && a->kind != EXOTIC_KIND_COMPOUND &&
 		    !(a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG))
 			return -EINVAL;
 	}

@@ -31,9 +31,9 @@ enum exotic_kind {
 
 /* How a region is mapped into userspace. */
 enum exotic_method {
-	EXOTIC_MAP_REMAP	= 1,	/* remap_pfn_range() at mmap, VM_PFNMAP|VM_IO */
+	EXOTIC_MAP_REMAP	= 1,	/* VM_PFNMAP|VM_IO, whole VMA filled at its first fault */
 	EXOTIC_MAP_FAULT	= 2,	/* vmf_insert_pfn() from ->fault, VM_PFNMAP|VM_IO */
-	EXOTIC_MAP_HUGE		= 3,	/* vmf_insert_pfn_pmd() from ->huge_fault (2 MiB) */
+	EXOTIC_MAP_HUGE		= 3,	/* vmf_insert_pfn_pmd(), 2 MiB; < 6.12: compound */
 	EXOTIC_MAP_MIXED	= 4,	/* vmf_insert_mixed() from ->fault, VM_MIXEDMAP */
 	EXOTIC_MAP_PAGE		= 5,	/* vm_insert_page(): refcounted kinds only */
 	EXOTIC_MAP_MAX		= 5,
@@ -51,9 +51,12 @@ enum exotic_method {
  *
  * EXOTIC_ALLOC_UNSAFE_DRIVER_BUG: permit a kind x method combination that is
  * unsafe by construction: vm_insert_page() on a refcount-0 tail page, and,
- * before Linux 6.12 (no special bit in a PMD, so GUP-fast takes a huge PFN
- * mapping for a THP and oopses on a PFN without struct page), the carve-out
- * mapped with EXOTIC_MAP_HUGE.  It exists to reproduce driver bugs and is
+ * before Linux 6.12, EXOTIC_MAP_HUGE of any kind but EXOTIC_KIND_COMPOUND.
+ * There a PMD has no special bit, so GUP-fast (vmsplice(), O_DIRECT, KVM)
+ * takes a huge PFN mapping for a THP: over a non-compound block (noncompound,
+ * reserved) all references land on the head page and the tails underflow,
+ * so pages a pipe still holds are freed; over PFNs without struct page
+ * (carveout) it oopses.  The flag exists to reproduce such bugs and is
  * refused with EPERM unless the module parameter unsafe_driver_bugs=1 is set.
  */
 #define EXOTIC_ALLOC_READONLY		(1U << 0)
