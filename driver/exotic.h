@@ -83,6 +83,7 @@ struct exotic_file {
 	unsigned int nr_regions;
 	struct inode *inode;		/* owns the address_space we zap */
 	struct address_space *mapping;
+	bool show_pfns;			/* opener had CAP_SYS_ADMIN */
 };
 
 struct exotic_region {
@@ -185,6 +186,7 @@ void exotic_vm_close(struct vm_area_struct *vma);
 
 /* regions */
 int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a);
+void exotic_taint_unsafe(const char *what);
 int exotic_region_event(struct exotic_file *xf, unsigned int cmd,
 			struct exotic_event *ev);
 struct exotic_region *exotic_region_get(struct exotic_file *xf, u32 handle);

@@ -225,6 +225,12 @@ int exotic_region_query(struct exotic_file *xf, struct exotic_query *q)
 		up_read(&r->lock);
 		if (ret || !n)
 			break;
+		if (!xf->show_pfns) {
+			unsigned long i;
+
+			for (i = 0; i < n; i++)
+				buf[i].pfn = 0;
+		}
 		if (copy_to_user(upages + done, buf, n * sizeof(*buf))) {
 			ret = -EFAULT;
 			break;

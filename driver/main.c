@@ -16,6 +16,7 @@
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
 #include <linux/slab.h>
+#include <linux/capability.h>
 #include <linux/string.h>
 
 #include "exotic.h"
@@ -74,6 +75,10 @@ static int exotic_inject_set(const char *val, const struct kernel_param *kp)
 
 	if (i < 0)
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (i != EXOTIC_INJECT_NONE)
+		exotic_taint_unsafe("inject_bug");
 	WRITE_ONCE(exotic_inject_bug, i);
 	return 0;
 }
@@ -99,6 +104,15 @@ MODULE_PARM_DESC(inject_alloc_fail,
 
 struct exotic_dev exotic_dev;
 static struct vfsmount *exotic_mnt;
+
+/* A deliberate driver bug is about to be possible: say so, once, and taint. */
+void exotic_taint_unsafe(const char *what)
+{
+	/* no "BUG:" in the text: the console oracle would take it for one */
+	pr_notice_once("deliberate driver bugs enabled (%s), tainting the kernel\n",
+		       what);
+	add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+}
 
 static int exotic_fs_init_fs_context(struct fs_context *fc)
 {
@@ -130,6 +144,8 @@ static int exotic_open(struct inode *inode, struct file *file)
 	xf->mapping = xf->inode->i_mapping;
 	mutex_init(&xf->lock);
 	xa_init_flags(&xf->regions, XA_FLAGS_ALLOC1);
+	/* PFNs are physical addresses: as /proc/PID/pagemap since 4.2 */
+	xf->show_pfns = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 	file->f_mapping = xf->mapping;
 	file->private_data = xf;
 	return nonseekable_open(inode, file);

@@ -7,6 +7,7 @@
  * region's rwsem for write across zap + retire, fault handlers hold it for
  * read across lookup + insert, so no fault maps a retired PFN.
  */
+#include <linux/capability.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
@@ -68,7 +69,7 @@ static int exotic_check_alloc(const struct exotic_alloc *a,
 	if (a->flags & ~EXOTIC_ALLOC_FLAGS_ALL)
 		return -EINVAL;
 	if ((a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG) &&
-	    !READ_ONCE(exotic_unsafe_driver_bugs))
+	    (!READ_ONCE(exotic_unsafe_driver_bugs) || !capable(CAP_SYS_ADMIN)))
 		return -EPERM;
 	if (a->kind == EXOTIC_KIND_CARVEOUT && !exotic_carveout_available())
 		return -ENODEV;
@@ -277,6 +278,8 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 	mutex_unlock(&exotic_dev.regions_lock);
 	mutex_unlock(&xf->lock);
 
+	if (a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
+		exotic_taint_unsafe("EXOTIC_ALLOC_UNSAFE_DRIVER_BUG");
 	a->order = order;
 	a->handle = handle;
 	a->mmap_offset = (u64)handle << EXOTIC_SLOT_SHIFT;
@@ -528,8 +531,12 @@ int exotic_region_mmap(struct exotic_file *xf, struct vm_area_struct *vma)
 	if (!r)
 		return -EINVAL;
 
+	/*
+	 * VM_MAYSHARE, not VM_SHARED: MAP_SHARED of a read-only fd loses
+	 * VM_SHARED (and VM_MAYWRITE) in do_mmap() and may map read-only.
+	 */
 	ret = -EINVAL;
-	if (!(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		goto out_put;
 	start = vma->vm_pgoff - r->pgoff;
 	if (start >= r->nr_pages || npages > r->nr_pages - start)

@@ -10,9 +10,14 @@
  *    flag (vmsplice() into a pipe), then revoke: refcounts stay right.
  *  - ALLOC and MIGRATE failing partway (module parameter inject_alloc_fail)
  *    give back every byte they charged.
+ *  - hardening: a read-only fd maps read-only; PFNs and the carve-out base
+ *    only for CAP_SYS_ADMIN openers; the unsafe flag and inject_bug need
+ *    CAP_SYS_ADMIN and taint the kernel.
  */
+#include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "test_driver.h"
@@ -551,10 +556,180 @@ static void test_migrate_fail_uncharge(void **state)
 	close(fd);
 }
 
+/* ------------------------------------------------------------ hardening */
+
+/* MAP_SHARED of a read-only fd (VM_MAYSHARE without VM_SHARED) maps read-only. */
+static void test_readonly_fd(void **state)
+{
+	struct exotic_alloc a;
+	volatile uint64_t *p;
+	int fd = open("/dev/exotic", O_RDONLY | O_CLOEXEC);
+
+	(void)state;
+	if (fd < 0) {
+		print_message("# no /dev/exotic: %s\n", strerror(errno));
+		skip();
+	}
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
+				  4 * PG, 0, 0, &a), 0);
+	p = ex_map(fd, a.mmap_offset, 4 * PG, PROT_READ);
+	assert_non_null(p);
+	assert_int_equal(p[0], 0);		/* fresh memory is zeroed */
+	assert_int_equal(p[3 * PG / 8], 0);
+	assert_int_equal(mprotect((void *)p, 4 * PG, PROT_READ | PROT_WRITE), -1);
+	assert_int_equal(errno, EACCES);
+	assert_int_equal(probe_access(p, true), SIGSEGV);
+	munmap((void *)p, 4 * PG);
+	assert_null(ex_map(fd, a.mmap_offset, 4 * PG, PROT_READ | PROT_WRITE));
+	assert_int_equal(errno, EACCES);
+	assert_true(mmap(NULL, 4 * PG, PROT_READ, MAP_PRIVATE, fd,
+			 (off_t)a.mmap_offset) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	close(fd);
+}
+
+/* Drop CAP_SYS_ADMIN from this process's effective and permitted sets. */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	d[CAP_SYS_ADMIN / 32].permitted &= ~(1U << (CAP_SYS_ADMIN % 32));
+	d[CAP_SYS_ADMIN / 32].inheritable &= ~(1U << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+#define CHILD_CHECK(cond, code)						\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "# child: %s failed\n", #cond);	\
+			_exit(code);					\
+		}							\
+	} while (0)
+
+/* Without CAP_SYS_ADMIN: no PFN, no carve-out base, no unsafe flag, no inject_bug. */
+static void unprivileged_child(bool carveout)
+{
+	struct exotic_page pg[8];
+	struct exotic_version v;
+	struct exotic_alloc a;
+	uint8_t *map;
+	int fd, i;
+
+	CHILD_CHECK(drop_sys_admin() == 0, 2);
+	fd = dev_open();
+	CHILD_CHECK(fd >= 0, 3);
+	CHILD_CHECK(ex_version(fd, &v) == 0, 4);
+	CHILD_CHECK(v.carveout_base == 0, 5);
+	CHILD_CHECK(!carveout || v.carveout_size != 0, 6);
+	CHILD_CHECK(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+			     8 * PG, 2, 0, &a) == 0, 7);
+	map = ex_map(fd, a.mmap_offset, 8 * PG, PROT_READ | PROT_WRITE);
+	CHILD_CHECK(map != NULL, 8);
+	fill(map, 8 * PG, 3);
+	CHILD_CHECK(ex_query(fd, a.handle, 0, 0, pg, 8) == 8, 9);
+	for (i = 0; i < 8; i++) {
+		CHILD_CHECK(pg[i].pfn == 0, 10);
+		CHILD_CHECK(pg[i].flags & EXOTIC_PAGE_HAS_STRUCT, 11);
+		CHILD_CHECK(pg[i].refcount == (i % 4 ? 0 : 1), 12);
+		CHILD_CHECK(pg[i].expected_refcount == pg[i].refcount, 13);
+	}
+	CHILD_CHECK(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, NULL) == 0, 14);
+	CHILD_CHECK(ex_query(fd, a.handle, EXOTIC_QUERY_RETIRED, 0, pg, 8) == 8, 15);
+	for (i = 0; i < 8; i++)
+		CHILD_CHECK(pg[i].pfn == 0, 16);
+	/* the unsafe flag, even with unsafe_driver_bugs=1 (set by the parent) */
+	CHILD_CHECK(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_PAGE,
+			     8 * PG, 1, EXOTIC_ALLOC_UNSAFE_DRIVER_BUG, NULL) == -EPERM, 17);
+	CHILD_CHECK(param_write("inject_bug", "extra_ref") == -EPERM, 18);
+	munmap(map, 8 * PG);
+	close(fd);
+	_exit(0);
+}
+
+static void test_unprivileged(void **state)
+{
+	struct exotic_page pg;
+	struct exotic_version v;
+	struct exotic_alloc a;
+	char saved[16], inj[32];
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(ex_version(fd, &v), 0);
+	/* the privileged opener sees them */
+	if (v.carveout_size)
+		assert_int_not_equal(v.carveout_base, 0);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
+				  PG, 0, 0, &a), 0);
+	assert_int_equal(ex_query(fd, a.handle, 0, 0, &pg, 1), 1);
+	assert_int_not_equal(pg.pfn, 0);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+
+	assert_int_equal(param_read("unsafe_driver_bugs", saved, sizeof(saved)), 0);
+	assert_int_equal(param_write("unsafe_driver_bugs", "1"), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid)
+		unprivileged_child(v.carveout_size != 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(param_write("unsafe_driver_bugs", saved), 0);
+	assert_int_equal(param_read("inject_bug", inj, sizeof(inj)), 0);
+	assert_string_equal(inj, "none");
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status))
+		print_message("# the unprivileged child failed check %d\n",
+			      WEXITSTATUS(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(fd);
+}
+
+static unsigned long tainted(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu", &t), 1);
+	fclose(f);
+	return t;
+}
+
+#define TAINT_USER_BIT	(1UL << 6)
+
+/* The unsafe flag taints the kernel (TAINT_USER); so does inject_bug. */
+static void test_unsafe_taints(void **state)
+{
+	struct exotic_alloc a;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	if (tainted() & TAINT_USER_BIT) {
+		print_message("# the kernel already has TAINT_USER (an earlier suite used the unsafe flag)\n");
+	} else {
+		assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+					  8 * PG, 2, 0, &a), 0);
+		assert_false(tainted() & TAINT_USER_BIT);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	}
+	assert_int_equal(ex_alloc_unsafe(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_PAGE,
+					 8 * PG, 1, 0, &a), 0);
+	assert_true(tainted() & TAINT_USER_BIT);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	size_t n = sizeof(mrace_cases) / sizeof(mrace_cases[0]), i, k = 0;
-	struct CMUnitTest *tests = calloc(n + 4, sizeof(*tests));
+	struct CMUnitTest *tests = calloc(n + 8, sizeof(*tests));
 	static char names[16][64];
 
 	if (!tests)
@@ -567,6 +742,9 @@ int main(void)
 		tests[k++] = (struct CMUnitTest){ names[i], test_mmap_race, NULL,
 						  NULL, (void *)&mrace_cases[i] };
 	}
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_readonly_fd);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_unprivileged);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_unsafe_taints);
 	/* last: on a driver that admits a fake THP it damages the kernel */
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_gup_admitted);
 	return _cmocka_run_group_tests("driver_attack", tests, k, group_setup,

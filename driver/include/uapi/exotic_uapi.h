@@ -57,7 +57,8 @@ enum exotic_method {
  * reserved) all references land on the head page and the tails underflow,
  * so pages a pipe still holds are freed; over PFNs without struct page
  * (carveout) it oopses.  The flag exists to reproduce such bugs and is
- * refused with EPERM unless the module parameter unsafe_driver_bugs=1 is set.
+ * refused with EPERM unless the module parameter unsafe_driver_bugs=1 is set
+ * and the caller has CAP_SYS_ADMIN; using it taints the kernel (TAINT_USER).
  */
 #define EXOTIC_ALLOC_READONLY		(1U << 0)
 #define EXOTIC_ALLOC_MKWRITE		(1U << 1)
@@ -89,7 +90,7 @@ struct exotic_version {
 	__u32 max_order;	/* out: largest allocation order accepted */
 	__u64 max_bytes;	/* out: per-device byte cap */
 	__u64 used_bytes;	/* out: bytes allocated by all files now */
-	__u64 carveout_base;	/* out: physical base of the carve-out, 0 if none */
+	__u64 carveout_base;	/* out: its physical base; 0: none, or no CAP_SYS_ADMIN */
 	__u64 carveout_size;	/* out: its size in bytes, 0 if none */
 	__u32 max_regions;	/* out: per-file region cap */
 	__u32 quarantine_ms;	/* out: how long retired pages are held */
@@ -166,7 +167,7 @@ struct exotic_region_info {
 #define EXOTIC_PAGE_POISON_OK	(1U << 8)	/* quarantined and poison intact */
 
 struct exotic_page {
-	__u64 pfn;
+	__u64 pfn;		/* 0 unless the file was opened with CAP_SYS_ADMIN */
 	__s32 refcount;		/* page_ref_count(), -1 without struct page */
 	__s32 mapcount;		/* page_mapcount(), -1 without struct page */
 	__s32 expected_refcount; /* what the driver expects, -1 if none */
