@@ -12,7 +12,10 @@
  *    give back every byte they charged.
  *  - hardening: a read-only fd maps read-only; PFNs and the carve-out base
  *    only for CAP_SYS_ADMIN openers; the unsafe flag and inject_bug need
- *    CAP_SYS_ADMIN and taint the kernel.
+ *    CAP_SYS_ADMIN and taint the kernel; a fault waiting for the region
+ *    lock dies with SIGKILL; a shorter quarantine_ms frees what is queued;
+ *    QUERY racing faults and munmap counts no anomaly; VMAs split, moved,
+ *    populated and inherited with MADV_DOFORK keep the region right.
  */
 #include <linux/capability.h>
 #include <pthread.h>
@@ -726,10 +729,320 @@ static void test_unsafe_taints(void **state)
 	close(fd);
 }
 
+struct mig {
+	int fd;
+	uint32_t handle;
+	int ret;
+};
+
+static void *migrate_thread(void *arg)
+{
+	struct mig *m = arg;
+
+	m->ret = ex_event(m->fd, EXOTIC_IOC_MIGRATE, m->handle, 0, 0, NULL);
+	return NULL;
+}
+
+/* A fault blocked behind a long event dies at once with SIGKILL. */
+static void test_fault_killable(void **state)
+{
+	const size_t len = 192UL << 20;
+	struct exotic_alloc a;
+	int fd, go[2], ready[2], status;
+	uint64_t t_kill, t_reaped, t_done;
+	volatile uint64_t *map;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+				  len, 9, 0, &a), 0);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		map = ex_map(fd, a.mmap_offset, len, PROT_READ);
+		if (!map)
+			_exit(2);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(3);
+		(void)map[len / 16];	/* blocks behind the migrate */
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	{
+		/* the migrate copies 192 MiB under the region lock, for seconds */
+		struct mig m = { fd, a.handle, 1 };
+		pthread_t t;
+
+		assert_int_equal(pthread_create(&t, NULL, migrate_thread, &m), 0);
+		sleep_ms(300);
+		assert_int_equal(write(go[1], "g", 1), 1);
+		sleep_ms(300);
+		t_kill = now_ms();
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		t_reaped = now_ms();
+		pthread_join(t, NULL);
+		t_done = now_ms();
+		assert_int_equal(m.ret, 0);
+	}
+	print_message("# child killed at +0 ms, reaped at +%" PRIu64 " ms, migrate done at +%" PRIu64 " ms\n",
+		      t_reaped - t_kill, t_done - t_kill);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
+	close(fd);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	if (t_done - t_kill < 200)
+		print_message("# the migrate was too quick to tell\n");
+	else
+		assert_true(t_reaped < t_done);
+}
+
+/* A shorter quarantine_ms applies to what is already quarantined. */
+static void test_quarantine_shortened(void **state)
+{
+	struct exotic_alloc a;
+	uint64_t base, t0;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	base = wait_used_bytes(fd, 0, 10000);
+	assert_int_equal(param_write("quarantine_ms", "60000"), 0);
+	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE,
+				  16 * PG, 2, 0, &a), 0);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	sleep_ms(300);
+	assert_int_equal(wait_used_bytes(fd, base, 0), base + 16 * PG);
+	t0 = now_ms();
+	assert_int_equal(param_write("quarantine_ms", "10"), 0);
+	assert_int_equal(wait_used_bytes(fd, base, 5000), base);
+	print_message("# freed %" PRIu64 " ms after quarantine_ms went to 10\n",
+		      now_ms() - t0);
+	assert_int_equal(param_write("quarantine_ms", saved_quarantine), 0);
+	close(fd);
+}
+
+struct qrace {
+	int fd;
+	uint32_t handle;
+	size_t len;
+	atomic_int stop;
+	atomic_ulong queries, maps;
+};
+
+static void *qrace_query(void *arg)
+{
+	struct qrace *q = arg;
+	struct exotic_page pg[64];
+
+	while (!atomic_load(&q->stop)) {
+		assert_true(ex_query(q->fd, q->handle, 0, 0, pg, q->len / PG) > 0);
+		atomic_fetch_add(&q->queries, 1);
+	}
+	return NULL;
+}
+
+static void *qrace_map(void *arg)
+{
+	struct qrace *q = arg;
+
+	while (!atomic_load(&q->stop)) {
+		volatile uint8_t *p = ex_map(q->fd, (uint64_t)q->handle << 32,
+					     q->len, PROT_READ | PROT_WRITE);
+		size_t i;
+
+		if (!p)
+			continue;
+		for (i = 0; i < q->len; i += PG)
+			p[i]++;
+		munmap((void *)p, q->len);
+		atomic_fetch_add(&q->maps, 1);
+	}
+	return NULL;
+}
+
+/* QUERY racing faults and munmap: no anomaly is counted for a correct driver. */
+static void test_query_race(void **state)
+{
+	static const struct { uint32_t kind, method, order; } c[] = {
+		{ EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 2 },
+		{ EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_PAGE, 0 },
+		{ EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_MIXED, 2 },
+	};
+	unsigned int k;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct exotic_region_info info;
+		struct qrace q = { .fd = fd, .len = 32 * PG };
+		struct exotic_alloc a;
+		pthread_t t[3];
+		int i;
+
+		assert_int_equal(ex_alloc(fd, c[k].kind, c[k].method, q.len,
+					  c[k].order, 0, &a), 0);
+		q.handle = a.handle;
+		assert_int_equal(pthread_create(&t[0], NULL, qrace_query, &q), 0);
+		assert_int_equal(pthread_create(&t[1], NULL, qrace_map, &q), 0);
+		assert_int_equal(pthread_create(&t[2], NULL, qrace_map, &q), 0);
+		sleep_ms(1500);
+		atomic_store(&q.stop, 1);
+		for (i = 0; i < 3; i++)
+			pthread_join(t[i], NULL);
+		assert_int_equal(ex_info(fd, a.handle, &info), 0);
+		print_message("# %s/%s: %lu queries, %lu map rounds, %" PRIu64 " anomalies counted\n",
+			      kind_names[c[k].kind], method_names[c[k].method],
+			      atomic_load(&q.queries), atomic_load(&q.maps),
+			      (uint64_t)info.refcount_anomalies);
+		assert_int_equal(info.refcount_anomalies, 0);
+		check_live_pages(fd, a.handle, c[k].kind, q.len / PG);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+	}
+	close(fd);
+}
+
+/* Split, moved and populated VMAs keep the region and its faults right. */
+static void test_vma_split_move(void **state)
+{
+	const uint32_t methods[] = { EXOTIC_MAP_REMAP, EXOTIC_MAP_FAULT,
+				     EXOTIC_MAP_MIXED, EXOTIC_MAP_PAGE };
+	unsigned int m;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	for (m = 0; m < 4; m++) {
+		const size_t len = 16 * PG;
+		struct exotic_region_info info;
+		struct exotic_alloc a;
+		uint8_t *p, *q, *moved;
+
+		assert_int_equal(ex_alloc(fd, EXOTIC_KIND_COMPOUND, methods[m],
+					  len, 1, 0, &a), 0);
+		/* MAP_POPULATE: allowed (PFN maps are skipped by the populate) */
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_POPULATE, fd, (off_t)a.mmap_offset);
+		assert_true(p != MAP_FAILED);
+		fill(p, len, 21 + m);
+		/* split: a hole in the middle, the middle read-only */
+		assert_int_equal(munmap(p + 4 * PG, 2 * PG), 0);
+		assert_int_equal(mprotect(p + 8 * PG, 2 * PG, PROT_READ), 0);
+		assert_int_equal(probe_access((volatile uint64_t *)(p + 8 * PG), true), SIGSEGV);
+		assert_int_equal(verify(p, 4 * PG, 21 + m), -1);
+		/* move the tail elsewhere */
+		q = mmap(NULL, 6 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert_true(q != MAP_FAILED);
+		moved = mremap(p + 10 * PG, 6 * PG, 6 * PG,
+			       MREMAP_MAYMOVE | MREMAP_FIXED, q);
+		assert_true(moved == q);
+		assert_int_equal(((uint64_t *)moved)[0], pattern(21 + m, 10 * PG));
+		/* events still reach every piece */
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, NULL), 0);
+		assert_int_equal(verify(p, 4 * PG, 21 + m), -1);
+		assert_int_equal(((uint64_t *)moved)[PG / 8], pattern(21 + m, 11 * PG));
+		/* the handle goes; the pieces keep the region until unmapped */
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+		assert_int_equal(probe_access((volatile uint64_t *)p, false), SIGBUS);
+		assert_int_equal(probe_access((volatile uint64_t *)moved, false), SIGBUS);
+		assert_int_equal(ex_info(fd, a.handle, &info), -ENOENT);
+		munmap(p, 4 * PG);
+		munmap(p + 6 * PG, 4 * PG);
+		munmap(moved, 6 * PG);
+	}
+	close(fd);
+}
+
+/*
+ * MADV_DOFORK: refused on VM_IO (remap, fault, huge); allowed on MIXED and
+ * PAGE, where the child's copy is zapped by events like the parent's.
+ */
+static void test_dofork(void **state)
+{
+	const uint32_t methods[] = { EXOTIC_MAP_REMAP, EXOTIC_MAP_FAULT,
+				     EXOTIC_MAP_HUGE, EXOTIC_MAP_MIXED,
+				     EXOTIC_MAP_PAGE };
+	unsigned int m;
+	uint64_t base;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	base = wait_used_bytes(fd, 0, 10000);
+	for (m = 0; m < 5; m++) {
+		bool huge = methods[m] == EXOTIC_MAP_HUGE;
+		size_t len = huge ? HUGE : 8 * PG;
+		struct exotic_region_info info;
+		int go[2], back[2], status;
+		struct exotic_alloc a;
+		uint8_t *p;
+		pid_t pid;
+		char c;
+
+		assert_int_equal(ex_alloc(fd, EXOTIC_KIND_COMPOUND, methods[m], len,
+					  huge ? 9 : 1, 0, &a), 0);
+		p = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
+		assert_non_null(p);
+		fill(p, len, 40 + m);
+		if (methods[m] != EXOTIC_MAP_MIXED && methods[m] != EXOTIC_MAP_PAGE) {
+			assert_int_equal(madvise(p, len, MADV_DOFORK), -1);
+			assert_int_equal(errno, EINVAL);
+			munmap(p, len);
+			assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+			continue;
+		}
+		assert_int_equal(madvise(p, len, MADV_DOFORK), 0);
+		assert_int_equal(pipe(go), 0);
+		assert_int_equal(pipe(back), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			if (verify(p, len, 40 + m) != -1)
+				_exit(2);
+			if (write(back[1], "1", 1) != 1 || read(go[0], &c, 1) != 1)
+				_exit(3);
+			/* after the migrate: the same data, refaulted */
+			if (verify(p, len, 40 + m) != -1)
+				_exit(4);
+			if (write(back[1], "2", 1) != 1 || read(go[0], &c, 1) != 1)
+				_exit(5);
+			/* after the revoke: SIGBUS */
+			_exit(probe_access((volatile uint64_t *)p, false) == SIGBUS ? 0 : 6);
+		}
+		assert_int_equal(read(back[0], &c, 1), 1);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, NULL), 0);
+		assert_int_equal(write(go[1], "g", 1), 1);
+		assert_int_equal(read(back[0], &c, 1), 1);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, NULL), 0);
+		assert_int_equal(write(go[1], "g", 1), 1);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+		munmap(p, len);
+		assert_int_equal(wait_used_bytes(fd, base, 10000), base);
+		assert_int_equal(ex_info(fd, a.handle, &info), 0);
+		assert_int_equal(info.refcount_anomalies, 0);
+		assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
+		close(go[0]);
+		close(go[1]);
+		close(back[0]);
+		close(back[1]);
+	}
+	close(fd);
+}
+
 int main(void)
 {
 	size_t n = sizeof(mrace_cases) / sizeof(mrace_cases[0]), i, k = 0;
-	struct CMUnitTest *tests = calloc(n + 8, sizeof(*tests));
+	struct CMUnitTest *tests = calloc(n + 16, sizeof(*tests));
 	static char names[16][64];
 
 	if (!tests)
@@ -745,6 +1058,11 @@ int main(void)
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_readonly_fd);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_unprivileged);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_unsafe_taints);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_fault_killable);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_quarantine_shortened);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_query_race);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_vma_split_move);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_dofork);
 	/* last: on a driver that admits a fake THP it damages the kernel */
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_gup_admitted);
 	return _cmocka_run_group_tests("driver_attack", tests, k, group_setup,
