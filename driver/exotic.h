@@ -195,8 +195,8 @@ void exotic_uncharge(u64 bytes);
 void exotic_region_release_all(struct exotic_file *xf);
 int exotic_region_mmap(struct exotic_file *xf, struct vm_area_struct *vma);
 unsigned long exotic_region_pfn(struct exotic_region *r, unsigned long page);
-bool exotic_region_fault_begin(struct exotic_region *r, pgoff_t pgoff,
-			       unsigned long *page);
+vm_fault_t exotic_region_fault_begin(struct exotic_region *r, pgoff_t pgoff,
+				     unsigned long *page);
 void exotic_region_count_faults(struct exotic_region *r, unsigned long n);
 void *exotic_pfn_map(const struct exotic_mem_ops *mem, unsigned long pfn);
 void exotic_pfn_unmap(const struct exotic_mem_ops *mem, void *vaddr);

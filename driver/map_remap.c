@@ -32,8 +32,9 @@ static vm_fault_t exotic_remap_fault(struct vm_fault *vmf)
 	unsigned long page, first, addr;
 	vm_fault_t ret;
 
-	if (!exotic_region_fault_begin(r, vmf->pgoff, &page))
-		return VM_FAULT_SIGBUS;
+	ret = exotic_region_fault_begin(r, vmf->pgoff, &page);
+	if (ret)
+		return ret;
 	/* the faulting page first: only its failure fails the fault */
 	ret = vmf_insert_pfn(vma, vmf->address, exotic_region_pfn(r, page));
 	trace_exotic_fault(r->handle, (u64)page << PAGE_SHIFT,
