@@ -133,7 +133,7 @@ struct exotic_retired {
 	unsigned int order;
 	u64 offset;			/* where it was in the region */
 	u64 epoch;
-	unsigned long deadline;		/* jiffies */
+	unsigned long retired_at;	/* jiffies; freed quarantine_ms later */
 	bool extra_ref;			/* inject_bug=extra_ref to repair */
 	bool hold;			/* freed only with the region */
 	struct inode *zap_inode;	/* whose mappings to zap before the free */
@@ -204,6 +204,7 @@ void exotic_pfn_unmap(const struct exotic_mem_ops *mem, void *vaddr);
 /* quarantine */
 void exotic_quarantine_init(void);
 void exotic_quarantine_exit(void);
+void exotic_quarantine_retune(void);
 enum exotic_retire_how {
 	EXOTIC_RETIRE_NORMAL,
 	EXOTIC_RETIRE_HOLD,	/* still mapped: freed after the region's zap */

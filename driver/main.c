@@ -52,9 +52,25 @@ module_param_named(max_order, exotic_max_order, uint, 0644);
 MODULE_PARM_DESC(max_order, "Largest block order accepted (default and limit MAX_ORDER - 1)");
 
 unsigned int exotic_quarantine_ms = 100;
-module_param_named(quarantine_ms, exotic_quarantine_ms, uint, 0644);
+
+static int exotic_quarantine_ms_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	int ret = param_set_uint(val, kp);
+
+	if (!ret)
+		exotic_quarantine_retune();
+	return ret;
+}
+
+static const struct kernel_param_ops exotic_quarantine_ms_ops = {
+	.set = exotic_quarantine_ms_set,
+	.get = param_get_uint,
+};
+module_param_cb(quarantine_ms, &exotic_quarantine_ms_ops,
+		&exotic_quarantine_ms, 0644);
 MODULE_PARM_DESC(quarantine_ms,
-		 "How long retired pages stay poisoned before they are freed (default 100 ms, at most 60000)");
+		 "How long retired pages stay poisoned before they are freed, queued ones included (default 100 ms, at most 60000)");
 
 bool exotic_unsafe_driver_bugs;
 module_param_named(unsafe_driver_bugs, exotic_unsafe_driver_bugs, bool, 0644);
