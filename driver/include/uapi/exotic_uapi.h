@@ -150,7 +150,7 @@ struct exotic_region_info {
 	__u64 zaps;		/* out: unmap_mapping_range() calls */
 	__u64 migrations;	/* out: migrate events */
 	__u64 epoch;		/* out: epoch of the last event on this region */
-	__u64 refcount_anomalies; /* out: pages seen with an unexpected refcount */
+	__u64 refcount_anomalies; /* out: pages found with a wrong refcount at their free */
 	__u64 quarantined;	/* out: retired pages of this region still held */
 	__u64 reserved[4];	/* out: zero */
 };
@@ -163,7 +163,7 @@ struct exotic_region_info {
 #define EXOTIC_PAGE_TAIL	(1U << 4)	/* PageTail() */
 #define EXOTIC_PAGE_BLOCK_TAIL	(1U << 5)	/* not the first page of its block */
 #define EXOTIC_PAGE_QUARANTINED	(1U << 6)	/* retired, held in quarantine */
-#define EXOTIC_PAGE_ANOMALY	(1U << 7)	/* refcount differs from expected */
+#define EXOTIC_PAGE_ANOMALY	(1U << 7)	/* refcount differs from expected now */
 #define EXOTIC_PAGE_POISON_OK	(1U << 8)	/* quarantined and poison intact */
 
 struct exotic_page {
