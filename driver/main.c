@@ -113,6 +113,19 @@ module_param_cb(inject_bug, &exotic_inject_ops, NULL, 0644);
 MODULE_PARM_DESC(inject_bug,
 		 "Inject a driver bug for oracle tests: none (default), skip_zap_on_migrate, late_zap, extra_ref");
 
+static unsigned int exotic_inject_load_fail;
+module_param_named(inject_load_fail, exotic_inject_load_fail, uint, 0444);
+MODULE_PARM_DESC(inject_load_fail,
+		 "Make module load fail at step N, to test its unwinding: 1 mount, 2 claim the carve-out, 3 its ZONE_DEVICE pages, 4 memremap, 5 and 6 its pool, 7 misc_register (0: off)");
+
+bool exotic_load_should_fail(unsigned int step)
+{
+	if (exotic_inject_load_fail != step)
+		return false;
+	pr_info("inject_load_fail=%u: failing this load\n", step);
+	return true;
+}
+
 int exotic_inject_alloc_fail;
 module_param_named(inject_alloc_fail, exotic_inject_alloc_fail, int, 0644);
 MODULE_PARM_DESC(inject_alloc_fail,
@@ -225,9 +238,12 @@ static int __init exotic_init(void)
 	INIT_LIST_HEAD(&exotic_dev.regions);
 	exotic_quarantine_init();
 
-	exotic_mnt = kern_mount(&exotic_fs_type);
-	if (IS_ERR(exotic_mnt))
-		return PTR_ERR(exotic_mnt);
+	exotic_mnt = exotic_load_should_fail(1) ? ERR_PTR(-ENOMEM) :
+		     kern_mount(&exotic_fs_type);
+	if (IS_ERR(exotic_mnt)) {
+		ret = PTR_ERR(exotic_mnt);
+		goto err_quarantine;
+	}
 
 	ret = exotic_carveout_init();
 	if (ret)
@@ -235,7 +251,7 @@ static int __init exotic_init(void)
 
 	exotic_debugfs_init();
 
-	ret = misc_register(&exotic_misc);
+	ret = exotic_load_should_fail(7) ? -ENOMEM : misc_register(&exotic_misc);
 	if (ret)
 		goto err_debugfs;
 	return 0;
@@ -245,6 +261,8 @@ err_debugfs:
 	exotic_carveout_exit();
 err_unmount:
 	kern_unmount(exotic_mnt);
+err_quarantine:
+	exotic_quarantine_exit();
 	return ret;
 }
 
