@@ -85,6 +85,7 @@ struct exotic_file {
 	struct inode *inode;		/* owns the address_space we zap */
 	struct address_space *mapping;
 	bool show_pfns;			/* opener had CAP_SYS_ADMIN */
+	int inject;			/* inject_bug when the file was opened */
 };
 
 struct exotic_region {
@@ -98,7 +99,8 @@ struct exotic_region {
 	u32 order;
 	u32 flags;
 	u32 state;			/* under lock */
-	bool extra_ref;			/* inject_bug=extra_ref at alloc */
+	int inject;			/* the file's inject_bug */
+	bool extra_ref;			/* inject_bug=extra_ref */
 	u64 length;
 	unsigned long nr_pages;
 	unsigned long nr_blocks;

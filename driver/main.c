@@ -111,7 +111,7 @@ static const struct kernel_param_ops exotic_inject_ops = {
 };
 module_param_cb(inject_bug, &exotic_inject_ops, NULL, 0644);
 MODULE_PARM_DESC(inject_bug,
-		 "Inject a driver bug for oracle tests: none (default), skip_zap_on_migrate, late_zap, extra_ref");
+		 "Inject a driver bug into the files opened from now on, for oracle tests: none (default), skip_zap_on_migrate, late_zap, extra_ref");
 
 static unsigned int exotic_inject_load_fail;
 module_param_named(inject_load_fail, exotic_inject_load_fail, uint, 0444);
@@ -175,6 +175,8 @@ static int exotic_open(struct inode *inode, struct file *file)
 	xa_init_flags(&xf->regions, XA_FLAGS_ALLOC1);
 	/* PFNs are physical addresses: as /proc/PID/pagemap since 4.2 */
 	xf->show_pfns = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+	/* a bug injected later does not change the files already open */
+	xf->inject = READ_ONCE(exotic_inject_bug);
 	file->f_mapping = xf->mapping;
 	file->private_data = xf;
 	return nonseekable_open(inode, file);

@@ -245,8 +245,9 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 	r->mem = exotic_mems[a->kind];
 	r->map = exotic_maps[a->method];
 	r->mapping = xf->mapping;
+	r->inject = xf->inject;
 	r->extra_ref = r->mem->has_struct_page &&
-		       READ_ONCE(exotic_inject_bug) == EXOTIC_INJECT_EXTRA_REF;
+		       r->inject == EXOTIC_INJECT_EXTRA_REF;
 	r->block_pfn = kvcalloc(r->nr_blocks, sizeof(*r->block_pfn),
 				GFP_KERNEL);
 	if (!r->block_pfn)
@@ -312,7 +313,7 @@ static void exotic_zap(struct exotic_region *r, u64 offset, u64 length)
  */
 static void exotic_region_retire_all(struct exotic_region *r, u64 epoch)
 {
-	bool late = READ_ONCE(exotic_inject_bug) == EXOTIC_INJECT_LATE_ZAP;
+	bool late = r->inject == EXOTIC_INJECT_LATE_ZAP;
 	struct inode *inode = r->mapping->host;
 	unsigned long i;
 
@@ -335,7 +336,7 @@ static int exotic_region_migrate(struct exotic_region *r, u64 offset,
 	unsigned long first = offset >> (PAGE_SHIFT + r->order);
 	unsigned long n = length >> (PAGE_SHIFT + r->order);
 	unsigned long per_block = 1UL << r->order;
-	int inject = READ_ONCE(exotic_inject_bug);
+	int inject = r->inject;
 	enum exotic_retire_how how = EXOTIC_RETIRE_NORMAL;
 	unsigned long *fresh, i, j;
 	int ret;
