@@ -20,6 +20,8 @@
 #include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
@@ -1039,6 +1041,123 @@ static void test_dofork(void **state)
 	close(fd);
 }
 
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static long long read_ll(const char *path)
+{
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+#define CG	"/sys/fs/cgroup"
+#define CG_T	CG "/exotic-test"
+
+/* Set up a memory cgroup with memory.max = max; false when the kernel has none. */
+static bool memcg_setup(const char *max)
+{
+	struct stat st;
+
+	if (stat(CG "/cgroup.controllers", &st)) {
+		mkdir(CG, 0755);
+		if (mount("none", CG, "cgroup2", 0, NULL) && errno != EBUSY)
+			return false;
+	}
+	if (write_str(CG "/cgroup.subtree_control", "+memory"))
+		return false;
+	if (mkdir(CG_T, 0755) && errno != EEXIST)
+		return false;
+	return write_str(CG_T "/memory.max", max) == 0;
+}
+
+/* Regions are charged to the allocating task's memory cgroup. */
+static void test_memcg_charge(void **state)
+{
+	int fd, status, up[2], down[2];
+	long long before, with, after;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	close(fd);
+	if (!memcg_setup("33554432")) {
+		print_message("# no cgroup2 memory controller here\n");
+		skip();
+	}
+	/* two pipes: child to parent (up) and back (down) */
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	before = read_ll(CG_T "/memory.current");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		char me[32];
+		struct exotic_alloc a;
+		int f;
+
+		snprintf(me, sizeof(me), "%d", getpid());
+		CHILD_CHECK(write_str(CG_T "/cgroup.procs", me) == 0, 2);
+		f = dev_open();
+		CHILD_CHECK(f >= 0, 3);
+		/* over memory.max: refused */
+		CHILD_CHECK(ex_alloc(f, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+				     64UL << 20, 9, 0, NULL) == -ENOMEM, 4);
+		/* within it: charged here */
+		CHILD_CHECK(ex_alloc(f, EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE,
+				     16UL << 20, 2, 0, &a) == 0, 5);
+		CHILD_CHECK(write(up[1], "a", 1) == 1, 6);
+		/* hold it until the parent has looked */
+		CHILD_CHECK(read(down[0], &c, 1) == 1, 7);
+		close(f);
+		_exit(0);
+	}
+	/* the child writes "a" once it holds 16 MiB (EOF if it died) */
+	close(up[1]);
+	close(down[0]);
+	if (read(up[0], &c, 1) == 1) {
+		with = read_ll(CG_T "/memory.current");
+		assert_int_equal(write(down[1], "b", 1), 1);
+	} else {
+		with = -1;
+	}
+	close(up[0]);
+	close(down[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	fd = dev_open();
+	assert_true(fd >= 0);
+	wait_used_bytes(fd, 0, 10000);
+	close(fd);
+	after = read_ll(CG_T "/memory.current");
+	print_message("# memory.current: %lld before, %lld with 16 MiB, %lld after\n",
+		      before, with, after);
+	rmdir(CG_T);
+	if (WIFSIGNALED(status))
+		print_message("# the child died of signal %d\n", WTERMSIG(status));
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status))
+		print_message("# the child failed check %d\n", WEXITSTATUS(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(with - before >= (16LL << 20));
+	assert_true(after < with - (15LL << 20));
+}
+
 int main(void)
 {
 	size_t n = sizeof(mrace_cases) / sizeof(mrace_cases[0]), i, k = 0;
@@ -1063,6 +1182,7 @@ int main(void)
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_query_race);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_vma_split_move);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_dofork);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_memcg_charge);
 	/* last: on a driver that admits a fake THP it damages the kernel */
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_gup_admitted);
 	return _cmocka_run_group_tests("driver_attack", tests, k, group_setup,
