@@ -58,15 +58,20 @@ static inline void exotic_vm_flags_clear(struct vm_area_struct *vma,
 
 /*
  * Before 6.12 a PMD has no "special" bit: GUP-fast (e.g. KVM's
- * hva_to_pfn_fast()) takes a huge PFN mapping for an ordinary huge page
- * and dereferences the struct page of its PFN.  Over PFNs without a
- * struct page that is an oops in try_grab_folio(), so a huge mapping of
- * the carve-out is unsafe by construction there.
+ * hva_to_pfn_fast(), vmsplice(), O_DIRECT) takes a huge PFN mapping for a
+ * THP.  gup_huge_pmd() grabs all the references of the range on the folio
+ * of the first page, and the callers drop them page by page.  That is only
+ * right for a real folio (the compound kind).  Over a non-compound block
+ * (noncompound, reserved) the order-0 head collects them all and the tails
+ * go to refcount -1, and the driver would free pages a pipe or an O_DIRECT
+ * still holds; over PFNs without a struct page (carve-out) it oopses in
+ * try_grab_folio().  So before 6.12 EXOTIC_MAP_HUGE is admitted for the
+ * compound kind only, the rest only to reproduce the bugs.
  */
 #if KERNEL_VERSION(6, 12, 0) > LINUX_VERSION_CODE
-#define EXOTIC_HUGE_NEEDS_STRUCT_PAGE	1
+#define EXOTIC_HUGE_NEEDS_FOLIO		1
 #else
-#define EXOTIC_HUGE_NEEDS_STRUCT_PAGE	0
+#define EXOTIC_HUGE_NEEDS_FOLIO		0
 #endif
 
 #endif /* _EXOTIC_COMPAT_H */

@@ -53,6 +53,8 @@ extern unsigned int exotic_max_order;
 extern unsigned int exotic_quarantine_ms;
 extern bool exotic_unsafe_driver_bugs;
 extern int exotic_inject_bug;
+extern int exotic_inject_alloc_fail;
+bool exotic_load_should_fail(unsigned int step);
 
 struct exotic_region;
 
@@ -71,8 +73,6 @@ struct exotic_mem_ops {
 struct exotic_map_ops {
 	const char *name;
 	unsigned long vm_flags;
-	/* populate at mmap time (remap method), may be NULL */
-	int (*mmap)(struct exotic_region *r, struct vm_area_struct *vma);
 	const struct vm_operations_struct *vm_ops;
 	const struct vm_operations_struct *vm_ops_mkwrite;
 };
@@ -84,6 +84,8 @@ struct exotic_file {
 	unsigned int nr_regions;
 	struct inode *inode;		/* owns the address_space we zap */
 	struct address_space *mapping;
+	bool show_pfns;			/* opener had CAP_SYS_ADMIN */
+	int inject;			/* inject_bug when the file was opened */
 };
 
 struct exotic_region {
@@ -97,7 +99,8 @@ struct exotic_region {
 	u32 order;
 	u32 flags;
 	u32 state;			/* under lock */
-	bool extra_ref;			/* inject_bug=extra_ref at alloc */
+	int inject;			/* the file's inject_bug */
+	bool extra_ref;			/* inject_bug=extra_ref */
 	u64 length;
 	unsigned long nr_pages;
 	unsigned long nr_blocks;
@@ -133,10 +136,10 @@ struct exotic_retired {
 	unsigned int order;
 	u64 offset;			/* where it was in the region */
 	u64 epoch;
-	unsigned long deadline;		/* jiffies */
+	unsigned long retired_at;	/* jiffies; freed quarantine_ms later */
 	bool extra_ref;			/* inject_bug=extra_ref to repair */
 	bool hold;			/* freed only with the region */
-	struct inode *zap_inode;	/* inject_bug=late_zap: zap at the end */
+	struct inode *zap_inode;	/* whose mappings to zap before the free */
 };
 
 struct exotic_dev {
@@ -186,6 +189,7 @@ void exotic_vm_close(struct vm_area_struct *vma);
 
 /* regions */
 int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a);
+void exotic_taint_unsafe(const char *what);
 int exotic_region_event(struct exotic_file *xf, unsigned int cmd,
 			struct exotic_event *ev);
 struct exotic_region *exotic_region_get(struct exotic_file *xf, u32 handle);
@@ -194,8 +198,8 @@ void exotic_uncharge(u64 bytes);
 void exotic_region_release_all(struct exotic_file *xf);
 int exotic_region_mmap(struct exotic_file *xf, struct vm_area_struct *vma);
 unsigned long exotic_region_pfn(struct exotic_region *r, unsigned long page);
-bool exotic_region_fault_begin(struct exotic_region *r, pgoff_t pgoff,
-			       unsigned long *page);
+vm_fault_t exotic_region_fault_begin(struct exotic_region *r, pgoff_t pgoff,
+				     unsigned long *page);
 void exotic_region_count_faults(struct exotic_region *r, unsigned long n);
 void *exotic_pfn_map(const struct exotic_mem_ops *mem, unsigned long pfn);
 void exotic_pfn_unmap(const struct exotic_mem_ops *mem, void *vaddr);
@@ -203,6 +207,7 @@ void exotic_pfn_unmap(const struct exotic_mem_ops *mem, void *vaddr);
 /* quarantine */
 void exotic_quarantine_init(void);
 void exotic_quarantine_exit(void);
+void exotic_quarantine_retune(void);
 enum exotic_retire_how {
 	EXOTIC_RETIRE_NORMAL,
 	EXOTIC_RETIRE_HOLD,	/* still mapped: freed after the region's zap */
@@ -212,7 +217,7 @@ enum exotic_retire_how {
 void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 			 u64 offset, u64 epoch, enum exotic_retire_how how,
 			 struct inode *inode);
-void exotic_release_held(struct exotic_region *r, struct inode *inode);
+void exotic_release_held(struct exotic_region *r);
 bool exotic_poison_intact(const struct exotic_mem_ops *mem, unsigned long pfn,
 			  unsigned int order, unsigned long idx, u64 epoch);
 

@@ -19,7 +19,7 @@ static bool exotic_all_zero(const u64 *v, size_t n)
 	return true;
 }
 
-static int exotic_ioc_version(void __user *uarg)
+static int exotic_ioc_version(struct exotic_file *xf, void __user *uarg)
 {
 	struct exotic_version v;
 
@@ -37,7 +37,8 @@ static int exotic_ioc_version(void __user *uarg)
 	v.max_bytes = READ_ONCE(exotic_max_bytes);
 	v.used_bytes = atomic64_read(&exotic_dev.used_bytes);
 	if (exotic_carveout_available()) {
-		v.carveout_base = exotic_carveout_base;
+		/* a physical address: CAP_SYS_ADMIN openers only */
+		v.carveout_base = xf->show_pfns ? exotic_carveout_base : 0;
 		v.carveout_size = exotic_carveout_size;
 	}
 	v.max_regions = min(READ_ONCE(exotic_max_regions), EXOTIC_MAX_HANDLE);
@@ -139,7 +140,7 @@ long exotic_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case EXOTIC_IOC_VERSION:
-		return exotic_ioc_version(uarg);
+		return exotic_ioc_version(xf, uarg);
 	case EXOTIC_IOC_ALLOC:
 		return exotic_ioc_alloc(xf, uarg);
 	case EXOTIC_IOC_FREE:

@@ -16,6 +16,7 @@
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
 #include <linux/slab.h>
+#include <linux/capability.h>
 #include <linux/string.h>
 
 #include "exotic.h"
@@ -51,9 +52,25 @@ module_param_named(max_order, exotic_max_order, uint, 0644);
 MODULE_PARM_DESC(max_order, "Largest block order accepted (default and limit MAX_ORDER - 1)");
 
 unsigned int exotic_quarantine_ms = 100;
-module_param_named(quarantine_ms, exotic_quarantine_ms, uint, 0644);
+
+static int exotic_quarantine_ms_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	int ret = param_set_uint(val, kp);
+
+	if (!ret)
+		exotic_quarantine_retune();
+	return ret;
+}
+
+static const struct kernel_param_ops exotic_quarantine_ms_ops = {
+	.set = exotic_quarantine_ms_set,
+	.get = param_get_uint,
+};
+module_param_cb(quarantine_ms, &exotic_quarantine_ms_ops,
+		&exotic_quarantine_ms, 0644);
 MODULE_PARM_DESC(quarantine_ms,
-		 "How long retired pages stay poisoned before they are freed (default 100 ms, at most 60000)");
+		 "How long retired pages stay poisoned before they are freed, queued ones included (default 100 ms, at most 60000)");
 
 bool exotic_unsafe_driver_bugs;
 module_param_named(unsafe_driver_bugs, exotic_unsafe_driver_bugs, bool, 0644);
@@ -74,6 +91,10 @@ static int exotic_inject_set(const char *val, const struct kernel_param *kp)
 
 	if (i < 0)
 		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (i != EXOTIC_INJECT_NONE)
+		exotic_taint_unsafe("inject_bug");
 	WRITE_ONCE(exotic_inject_bug, i);
 	return 0;
 }
@@ -90,10 +111,37 @@ static const struct kernel_param_ops exotic_inject_ops = {
 };
 module_param_cb(inject_bug, &exotic_inject_ops, NULL, 0644);
 MODULE_PARM_DESC(inject_bug,
-		 "Inject a driver bug for oracle tests: none (default), skip_zap_on_migrate, late_zap, extra_ref");
+		 "Inject a driver bug into the files opened from now on, for oracle tests: none (default), skip_zap_on_migrate, late_zap, extra_ref");
+
+static unsigned int exotic_inject_load_fail;
+module_param_named(inject_load_fail, exotic_inject_load_fail, uint, 0444);
+MODULE_PARM_DESC(inject_load_fail,
+		 "Make module load fail at step N, to test its unwinding: 1 mount, 2 claim the carve-out, 3 its ZONE_DEVICE pages, 4 memremap, 5 and 6 its pool, 7 misc_register (0: off)");
+
+bool exotic_load_should_fail(unsigned int step)
+{
+	if (exotic_inject_load_fail != step)
+		return false;
+	pr_info("inject_load_fail=%u: failing this load\n", step);
+	return true;
+}
+
+int exotic_inject_alloc_fail;
+module_param_named(inject_alloc_fail, exotic_inject_alloc_fail, int, 0644);
+MODULE_PARM_DESC(inject_alloc_fail,
+		 "Make the Nth block allocation from now fail with ENOMEM, once (0: off), to test failure paths");
 
 struct exotic_dev exotic_dev;
 static struct vfsmount *exotic_mnt;
+
+/* A deliberate driver bug is about to be possible: say so, once, and taint. */
+void exotic_taint_unsafe(const char *what)
+{
+	/* no "BUG:" in the text: the console oracle would take it for one */
+	pr_notice_once("deliberate driver bugs enabled (%s), tainting the kernel\n",
+		       what);
+	add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+}
 
 static int exotic_fs_init_fs_context(struct fs_context *fc)
 {
@@ -125,6 +173,10 @@ static int exotic_open(struct inode *inode, struct file *file)
 	xf->mapping = xf->inode->i_mapping;
 	mutex_init(&xf->lock);
 	xa_init_flags(&xf->regions, XA_FLAGS_ALLOC1);
+	/* PFNs are physical addresses: as /proc/PID/pagemap since 4.2 */
+	xf->show_pfns = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+	/* a bug injected later does not change the files already open */
+	xf->inject = READ_ONCE(exotic_inject_bug);
 	file->f_mapping = xf->mapping;
 	file->private_data = xf;
 	return nonseekable_open(inode, file);
@@ -188,9 +240,12 @@ static int __init exotic_init(void)
 	INIT_LIST_HEAD(&exotic_dev.regions);
 	exotic_quarantine_init();
 
-	exotic_mnt = kern_mount(&exotic_fs_type);
-	if (IS_ERR(exotic_mnt))
-		return PTR_ERR(exotic_mnt);
+	exotic_mnt = exotic_load_should_fail(1) ? ERR_PTR(-ENOMEM) :
+		     kern_mount(&exotic_fs_type);
+	if (IS_ERR(exotic_mnt)) {
+		ret = PTR_ERR(exotic_mnt);
+		goto err_quarantine;
+	}
 
 	ret = exotic_carveout_init();
 	if (ret)
@@ -198,7 +253,7 @@ static int __init exotic_init(void)
 
 	exotic_debugfs_init();
 
-	ret = misc_register(&exotic_misc);
+	ret = exotic_load_should_fail(7) ? -ENOMEM : misc_register(&exotic_misc);
 	if (ret)
 		goto err_debugfs;
 	return 0;
@@ -208,6 +263,8 @@ err_debugfs:
 	exotic_carveout_exit();
 err_unmount:
 	kern_unmount(exotic_mnt);
+err_quarantine:
+	exotic_quarantine_exit();
 	return ret;
 }
 

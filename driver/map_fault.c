@@ -23,19 +23,24 @@ void exotic_vm_close(struct vm_area_struct *vma)
 
 /*
  * Take the region lock for read and find the region page behind pgoff.
- * Returns false (lock dropped) when the region is gone or pgoff is outside.
+ * Returns 0 with the lock held, or what the fault handler must return:
+ * VM_FAULT_SIGBUS when the region is gone or pgoff is outside, and
+ * VM_FAULT_NOPAGE when a fatal signal ended the wait (an event may hold the
+ * lock for seconds): nothing is mapped, the task dies on its way out, and a
+ * GUP caller sees the signal and gives up.
  */
-bool exotic_region_fault_begin(struct exotic_region *r, pgoff_t pgoff,
-			       unsigned long *page)
+vm_fault_t exotic_region_fault_begin(struct exotic_region *r, pgoff_t pgoff,
+				     unsigned long *page)
 {
-	down_read(&r->lock);
+	if (down_read_killable(&r->lock))
+		return VM_FAULT_NOPAGE;
 	if (r->state != EXOTIC_STATE_LIVE || pgoff < r->pgoff ||
 	    pgoff - r->pgoff >= r->nr_pages) {
 		up_read(&r->lock);
-		return false;
+		return VM_FAULT_SIGBUS;
 	}
 	*page = pgoff - r->pgoff;
-	return true;
+	return 0;
 }
 
 void exotic_region_count_faults(struct exotic_region *r, unsigned long n)
@@ -51,8 +56,9 @@ vm_fault_t exotic_fault_pte(struct vm_fault *vmf)
 	vm_fault_t ret;
 	int err;
 
-	if (!exotic_region_fault_begin(r, vmf->pgoff, &page))
-		return VM_FAULT_SIGBUS;
+	ret = exotic_region_fault_begin(r, vmf->pgoff, &page);
+	if (ret)
+		return ret;
 	pfn = exotic_region_pfn(r, page);
 
 	switch (r->method) {
@@ -83,9 +89,11 @@ vm_fault_t exotic_pfn_mkwrite(struct vm_fault *vmf)
 {
 	struct exotic_region *r = vmf->vma->vm_private_data;
 	unsigned long page;
+	vm_fault_t ret;
 
-	if (!exotic_region_fault_begin(r, vmf->pgoff, &page))
-		return VM_FAULT_SIGBUS;
+	ret = exotic_region_fault_begin(r, vmf->pgoff, &page);
+	if (ret)
+		return ret;
 	up_read(&r->lock);
 	return 0;
 }

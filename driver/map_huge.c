@@ -27,8 +27,9 @@ static vm_fault_t exotic_huge_fault(struct vm_fault *vmf,
 
 	/* look up the page at the start of the PMD */
 	pgoff = vmf->pgoff - ((vmf->address - haddr) >> PAGE_SHIFT);
-	if (!exotic_region_fault_begin(r, pgoff, &page))
-		return VM_FAULT_SIGBUS;
+	ret = exotic_region_fault_begin(r, pgoff, &page);
+	if (ret)
+		return ret;
 	ret = VM_FAULT_FALLBACK;
 	if (!IS_ALIGNED(page, 1UL << EXOTIC_HUGE_ORDER) ||
 	    r->nr_pages - page < (1UL << EXOTIC_HUGE_ORDER))

@@ -37,6 +37,8 @@ static int exotic_carveout_zone_device(u64 base, u64 size)
 		pr_err("carveout_zone_device=1 needs a 2 MiB aligned carve-out\n");
 		return -EINVAL;
 	}
+	if (exotic_load_should_fail(3))
+		return -ENOMEM;
 	memset(&exotic_pgmap, 0, sizeof(exotic_pgmap));
 	exotic_pgmap.type = MEMORY_DEVICE_GENERIC;
 	exotic_pgmap.range.start = base;
@@ -95,7 +97,8 @@ int exotic_carveout_init(void)
 		       base, size, size, base);
 		return -EINVAL;
 	}
-	exotic_dev.carveout_res = request_mem_region(base, size,
+	exotic_dev.carveout_res = exotic_load_should_fail(2) ? NULL :
+				  request_mem_region(base, size,
 						     "exotic carve-out");
 	if (!exotic_dev.carveout_res) {
 		pr_err("carve-out %#llx+%#llx is busy\n", base, size);
@@ -106,17 +109,20 @@ int exotic_carveout_init(void)
 		if (ret)
 			goto err_release;
 	}
-	exotic_dev.carveout_vaddr = memremap(base, size, MEMREMAP_WB);
+	exotic_dev.carveout_vaddr = exotic_load_should_fail(4) ? NULL :
+				    memremap(base, size, MEMREMAP_WB);
 	if (!exotic_dev.carveout_vaddr) {
 		ret = -ENOMEM;
 		goto err_pages;
 	}
-	pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	pool = exotic_load_should_fail(5) ? NULL :
+	       gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (!pool) {
 		ret = -ENOMEM;
 		goto err_unmap;
 	}
-	ret = gen_pool_add(pool, base, size, NUMA_NO_NODE);
+	ret = exotic_load_should_fail(6) ? -ENOMEM :
+	      gen_pool_add(pool, base, size, NUMA_NO_NODE);
 	if (ret)
 		goto err_pool;
 

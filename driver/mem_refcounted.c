@@ -7,9 +7,15 @@
 
 #include "exotic.h"
 
+/*
+ * __GFP_ACCOUNT: the pages are charged to the memory cgroup of the task
+ * that allocates them (ALLOC, or MIGRATE for the fresh copy), like
+ * io_uring's rings, and uncharged when the head page is freed.  A charge
+ * over memory.max fails the allocation with ENOMEM.
+ */
 gfp_t exotic_gfp(unsigned int order)
 {
-	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
+	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN;
 
 	if (order)
 		gfp |= __GFP_RETRY_MAYFAIL;

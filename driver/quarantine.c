@@ -10,6 +10,8 @@
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -45,6 +47,26 @@ bool exotic_poison_intact(const struct exotic_mem_ops *mem, unsigned long pfn,
 	return ok;
 }
 
+static bool exotic_quarantine_ready;	/* under kernel_param_lock() */
+
+/* How long a block stays: quarantine_ms now, for queued blocks as well. */
+static unsigned long exotic_quarantine_jiffies(void)
+{
+	return msecs_to_jiffies(min(READ_ONCE(exotic_quarantine_ms),
+				    EXOTIC_QUARANTINE_MAX_MS));
+}
+
+/*
+ * quarantine_ms changed (called under kernel_param_lock()): deadlines are
+ * computed from it when the worker runs, so run it now to apply the new
+ * value to what is queued.
+ */
+void exotic_quarantine_retune(void)
+{
+	if (exotic_quarantine_ready)
+		mod_delayed_work(system_wq, &exotic_dev.quarantine_work, 0);
+}
+
 /* Run the worker within delay; an earlier pending run is kept. */
 static void exotic_quarantine_kick(unsigned long delay)
 {
@@ -55,8 +77,6 @@ void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 			 u64 offset, u64 epoch, enum exotic_retire_how how,
 			 struct inode *inode)
 {
-	unsigned int ms = min(READ_ONCE(exotic_quarantine_ms),
-			      EXOTIC_QUARANTINE_MAX_MS);
 	unsigned long i, n = 1UL << r->order;
 	struct exotic_retired *e;
 
@@ -77,12 +97,11 @@ void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 	e->offset = offset;
 	e->epoch = epoch;
 	e->extra_ref = r->extra_ref;
-	e->deadline = jiffies + msecs_to_jiffies(ms);
+	e->retired_at = jiffies;
 	e->hold = how == EXOTIC_RETIRE_HOLD;
-	if (how == EXOTIC_RETIRE_LATE_ZAP) {
-		ihold(inode);
-		e->zap_inode = inode;
-	}
+	/* every block's range is zapped again before it is freed */
+	ihold(inode);
+	e->zap_inode = inode;
 
 	spin_lock(&exotic_dev.quarantine_lock);
 	list_add_tail(&e->dev_node, &exotic_dev.quarantine);
@@ -92,14 +111,14 @@ void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 	atomic64_add(n, &r->quarantined);
 
 	if (!e->hold)
-		exotic_quarantine_kick(msecs_to_jiffies(ms));
+		exotic_quarantine_kick(exotic_quarantine_jiffies());
 }
 
 /*
- * The region's mappings are gone (inode NULL): free what a buggy migrate
- * held back.  With inode, they are not: zap each block before freeing it.
+ * Free what a buggy migrate held back (each block's range is zapped again
+ * before it is freed, exotic_retired_free()).
  */
-void exotic_release_held(struct exotic_region *r, struct inode *inode)
+void exotic_release_held(struct exotic_region *r)
 {
 	struct exotic_retired *e;
 	bool any = false;
@@ -108,10 +127,6 @@ void exotic_release_held(struct exotic_region *r, struct inode *inode)
 	list_for_each_entry(e, &r->retired, region_node) {
 		if (e->hold) {
 			e->hold = false;
-			if (inode && !e->zap_inode) {
-				ihold(inode);
-				e->zap_inode = inode;
-			}
 			any = true;
 		}
 	}
@@ -125,13 +140,16 @@ static void exotic_retired_free(struct exotic_retired *e)
 	struct exotic_region *r = e->region;
 	unsigned long n = 1UL << e->order;
 
-	if (e->zap_inode) {
-		/* inject_bug=late_zap: the stale mapping only goes now */
-		unmap_mapping_range(e->zap_inode->i_mapping,
-				    ((loff_t)r->pgoff << PAGE_SHIFT) + e->offset,
-				    PAGE_SIZE << e->order, 1);
-		iput(e->zap_inode);
-	}
+	/*
+	 * No PTE of the file's mappings may point at the block when it goes
+	 * back to the allocator, whatever missed it before (inject_bug=
+	 * late_zap on purpose): zap its range once more.  Where the range now
+	 * maps fresh blocks (after a migrate), those are simply faulted again.
+	 */
+	unmap_mapping_range(e->zap_inode->i_mapping,
+			    ((loff_t)r->pgoff << PAGE_SHIFT) + e->offset,
+			    PAGE_SIZE << e->order, 1);
+	iput(e->zap_inode);
 	exotic_check_block(r, e->pfn);
 	if (e->extra_ref)
 		put_page(pfn_to_page(e->pfn));
@@ -145,17 +163,19 @@ static void exotic_retired_free(struct exotic_retired *e)
 /* Take expired (or, with all, every) entries off the lists. */
 static unsigned long exotic_quarantine_collect(struct list_head *out, bool all)
 {
-	unsigned long next = 0, now = jiffies;
+	unsigned long next = 0, now = jiffies, hold = exotic_quarantine_jiffies();
 	struct exotic_retired *e, *tmp;
 	bool pending = false;
 
 	spin_lock(&exotic_dev.quarantine_lock);
 	list_for_each_entry_safe(e, tmp, &exotic_dev.quarantine, dev_node) {
+		unsigned long deadline = e->retired_at + hold;
+
 		if (!all && e->hold)
 			continue;
-		if (!all && time_before(now, e->deadline)) {
-			if (!pending || time_before(e->deadline, next))
-				next = e->deadline;
+		if (!all && time_before(now, deadline)) {
+			if (!pending || time_before(deadline, next))
+				next = deadline;
 			pending = true;
 			continue;
 		}
@@ -190,6 +210,9 @@ void exotic_quarantine_init(void)
 	INIT_LIST_HEAD(&exotic_dev.quarantine);
 	INIT_DELAYED_WORK(&exotic_dev.quarantine_work,
 			  exotic_quarantine_worker);
+	kernel_param_lock(THIS_MODULE);
+	exotic_quarantine_ready = true;
+	kernel_param_unlock(THIS_MODULE);
 }
 
 void exotic_quarantine_exit(void)
@@ -197,6 +220,9 @@ void exotic_quarantine_exit(void)
 	struct exotic_retired *e, *tmp;
 	LIST_HEAD(all);
 
+	kernel_param_lock(THIS_MODULE);
+	exotic_quarantine_ready = false;
+	kernel_param_unlock(THIS_MODULE);
 	cancel_delayed_work_sync(&exotic_dev.quarantine_work);
 	exotic_quarantine_collect(&all, true);
 	list_for_each_entry_safe(e, tmp, &all, dev_node) {

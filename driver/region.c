@@ -7,6 +7,7 @@
  * region's rwsem for write across zap + retire, fault handlers hold it for
  * read across lookup + insert, so no fault maps a retired PFN.
  */
+#include <linux/capability.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
@@ -68,7 +69,7 @@ static int exotic_check_alloc(const struct exotic_alloc *a,
 	if (a->flags & ~EXOTIC_ALLOC_FLAGS_ALL)
 		return -EINVAL;
 	if ((a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG) &&
-	    !READ_ONCE(exotic_unsafe_driver_bugs))
+	    (!READ_ONCE(exotic_unsafe_driver_bugs) || !capable(CAP_SYS_ADMIN)))
 		return -EPERM;
 	if (a->kind == EXOTIC_KIND_CARVEOUT && !exotic_carveout_available())
 		return -ENODEV;
@@ -84,8 +85,11 @@ static int exotic_check_alloc(const struct exotic_alloc *a,
 			order = EXOTIC_HUGE_ORDER;
 		if (order < EXOTIC_HUGE_ORDER)
 			return -EINVAL;
-		/* GUP-fast would oops on it (compat.h): only to reproduce that */
-		if (EXOTIC_HUGE_NEEDS_STRUCT_PAGE && !mem->has_struct_page &&
+		/*
+		 * GUP-fast would take it for a THP (compat.h): only a real
+		 * folio survives that; the rest only to reproduce the bugs
+		 */
+		if (EXOTIC_HUGE_NEEDS_FOLIO && a->kind != EXOTIC_KIND_COMPOUND &&
 		    !(a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG))
 			return -EINVAL;
 	}
@@ -130,16 +134,36 @@ void exotic_uncharge(u64 bytes)
 	atomic64_sub(bytes, &exotic_dev.used_bytes);
 }
 
+/* inject_alloc_fail=N: count block allocations down, fail the Nth one */
+static bool exotic_alloc_should_fail(void)
+{
+	int n;
+
+	do {
+		n = READ_ONCE(exotic_inject_alloc_fail);
+		if (n <= 0)
+			return false;
+	} while (cmpxchg(&exotic_inject_alloc_fail, n, n - 1) != n);
+	return n == 1;
+}
+
 static int exotic_alloc_block(struct exotic_region *r, unsigned long *pfn)
 {
-	int ret = r->mem->alloc_block(r->order, pfn);
+	int ret;
+
+	if (exotic_alloc_should_fail())
+		return -ENOMEM;
+	ret = r->mem->alloc_block(r->order, pfn);
 
 	if (!ret && r->extra_ref)
 		get_page(pfn_to_page(*pfn));
 	return ret;
 }
 
-/* Free blocks that were never visible to userspace. */
+/*
+ * Free blocks that were never visible to userspace.  The caller uncharges
+ * what it charged, whole: it charged before allocating the first block.
+ */
 static void exotic_free_fresh(struct exotic_region *r, unsigned long *pfns,
 			      unsigned long n)
 {
@@ -150,7 +174,6 @@ static void exotic_free_fresh(struct exotic_region *r, unsigned long *pfns,
 			put_page(pfn_to_page(pfns[i]));
 		r->mem->free_block(pfns[i], r->order);
 	}
-	exotic_uncharge((u64)n << (PAGE_SHIFT + r->order));
 }
 
 static void exotic_region_release(struct kref *kref)
@@ -222,8 +245,9 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 	r->mem = exotic_mems[a->kind];
 	r->map = exotic_maps[a->method];
 	r->mapping = xf->mapping;
+	r->inject = xf->inject;
 	r->extra_ref = r->mem->has_struct_page &&
-		       READ_ONCE(exotic_inject_bug) == EXOTIC_INJECT_EXTRA_REF;
+		       r->inject == EXOTIC_INJECT_EXTRA_REF;
 	r->block_pfn = kvcalloc(r->nr_blocks, sizeof(*r->block_pfn),
 				GFP_KERNEL);
 	if (!r->block_pfn)
@@ -255,6 +279,8 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 	mutex_unlock(&exotic_dev.regions_lock);
 	mutex_unlock(&xf->lock);
 
+	if (a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
+		exotic_taint_unsafe("EXOTIC_ALLOC_UNSAFE_DRIVER_BUG");
 	a->order = order;
 	a->handle = handle;
 	a->mmap_offset = (u64)handle << EXOTIC_SLOT_SHIFT;
@@ -264,9 +290,8 @@ out_free_array:
 	kvfree(r->block_pfn);
 out_free_region:
 	kfree(r);
-	mutex_unlock(&xf->lock);
-	return ret;
 out_uncharge:
+	/* all of it, whether no block, some or all were allocated */
 	exotic_uncharge(a->length);
 out_unlock:
 	mutex_unlock(&xf->lock);
@@ -288,7 +313,7 @@ static void exotic_zap(struct exotic_region *r, u64 offset, u64 length)
  */
 static void exotic_region_retire_all(struct exotic_region *r, u64 epoch)
 {
-	bool late = READ_ONCE(exotic_inject_bug) == EXOTIC_INJECT_LATE_ZAP;
+	bool late = r->inject == EXOTIC_INJECT_LATE_ZAP;
 	struct inode *inode = r->mapping->host;
 	unsigned long i;
 
@@ -302,7 +327,7 @@ static void exotic_region_retire_all(struct exotic_region *r, u64 epoch)
 		r->block_pfn[i] = 0;
 	}
 	/* blocks a buggy migrate left mapped are unmapped now, or later */
-	exotic_release_held(r, late ? inode : NULL);
+	exotic_release_held(r);
 }
 
 static int exotic_region_migrate(struct exotic_region *r, u64 offset,
@@ -311,7 +336,7 @@ static int exotic_region_migrate(struct exotic_region *r, u64 offset,
 	unsigned long first = offset >> (PAGE_SHIFT + r->order);
 	unsigned long n = length >> (PAGE_SHIFT + r->order);
 	unsigned long per_block = 1UL << r->order;
-	int inject = READ_ONCE(exotic_inject_bug);
+	int inject = r->inject;
 	enum exotic_retire_how how = EXOTIC_RETIRE_NORMAL;
 	unsigned long *fresh, i, j;
 	int ret;
@@ -327,7 +352,7 @@ static int exotic_region_migrate(struct exotic_region *r, u64 offset,
 		      exotic_alloc_block(r, &fresh[i]);
 		if (ret) {
 			exotic_free_fresh(r, fresh, i);
-			exotic_uncharge(length - ((u64)i << (PAGE_SHIFT + r->order)));
+			exotic_uncharge(length);
 			goto out;
 		}
 	}
@@ -507,8 +532,12 @@ int exotic_region_mmap(struct exotic_file *xf, struct vm_area_struct *vma)
 	if (!r)
 		return -EINVAL;
 
+	/*
+	 * VM_MAYSHARE, not VM_SHARED: MAP_SHARED of a read-only fd loses
+	 * VM_SHARED (and VM_MAYWRITE) in do_mmap() and may map read-only.
+	 */
 	ret = -EINVAL;
-	if (!(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		goto out_put;
 	start = vma->vm_pgoff - r->pgoff;
 	if (start >= r->nr_pages || npages > r->nr_pages - start)
@@ -532,9 +561,10 @@ int exotic_region_mmap(struct exotic_file *xf, struct vm_area_struct *vma)
 	vma->vm_ops = (r->flags & EXOTIC_ALLOC_MKWRITE) ?
 		      r->map->vm_ops_mkwrite : r->map->vm_ops;
 	vma->vm_private_data = r;
-	ret = r->map->mmap ? r->map->mmap(r, vma) : 0;
-	if (ret)
-		goto out_unlock;
+	/*
+	 * Nothing is mapped here: the VMA is not in i_mmap yet, so an event
+	 * could not zap what we mapped (map_remap.c).  Faults fill it.
+	 */
 	up_read(&r->lock);
 	/* the VMA keeps the reference */
 	return 0;

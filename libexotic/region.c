@@ -266,9 +266,9 @@ static void explain_alloc_error(struct exotic_ctx *ctx,
 			   k, m, len);
 		break;
 	case -EINVAL:
-		if (p->kind == EXOTIC_KIND_CARVEOUT && p->method == EXOTIC_MAP_HUGE &&
+		if (p->kind != EXOTIC_KIND_COMPOUND && p->method == EXOTIC_MAP_HUGE &&
 		    !(p->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)) {
-			exotic_err(ctx, "alloc %s/%s refused: before Linux 6.12 GUP-fast oopses on a huge mapping of PFNs without struct page; only with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG (and unsafe_driver_bugs=1)\n",
+			exotic_err(ctx, "alloc %s/%s refused: before Linux 6.12 GUP-fast takes a huge PFN mapping for a THP, which only a compound (folio) block survives; only with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG (and unsafe_driver_bugs=1)\n",
 				   k, m);
 			break;
 		}

@@ -148,6 +148,21 @@ struct exotic_storm {
 };
 
 /* A reference nobody drops: a stuck vCPU thread still uses the storm. */
+/*
+ * Before 6.12 a huge PFN mapping of anything but a folio is unsafe by
+ * construction (GUP-fast takes it for a THP): the driver refuses it
+ * without EXOTIC_ALLOC_UNSAFE_DRIVER_BUG (driver/compat.h).
+ */
+static bool huge_needs_folio(void)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return true;
+	return ma < 6 || (ma == 6 && mi < 12);
+}
+
 static void exotic_storm_ref_leak(struct exotic_storm *s)
 {
 	exotic_refcount_get(&s->refcount);
@@ -1311,6 +1326,11 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 		note_skip(s, kind, method, "KVM leaks page references on it (known bug: --known-bugs runs it)");
 		return 0;
 	}
+	if (method == EXOTIC_MAP_HUGE && kind != EXOTIC_KIND_COMPOUND &&
+	    huge_needs_folio() && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
+		note_skip(s, kind, method, "before 6.12 GUP-fast takes it for a THP and the tails' refcounts underflow (the driver refuses it without the unsafe flag; --known-bugs runs it)");
+		return 0;
+	}
 	if (order && tail == EXOTIC_STORM_OUT_WARN && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS))
 		/* order-0 blocks have no tail page to trip the known WARN */
 		order = 0;
@@ -1325,7 +1345,9 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	slot->expect_head = head;
 	slot->expect_tail = tail;
 	/* the driver only hands out what oopses the kernel when told to */
-	if (head == EXOTIC_STORM_OUT_CRASH || tail == EXOTIC_STORM_OUT_CRASH)
+	if (head == EXOTIC_STORM_OUT_CRASH || tail == EXOTIC_STORM_OUT_CRASH ||
+	    (method == EXOTIC_MAP_HUGE && kind != EXOTIC_KIND_COMPOUND &&
+	     huge_needs_folio()))
 		slot->alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
 	ret = new_region(s, slot, &r);
 	if (ret == -EPERM && slot->alloc_flags) {

@@ -2,7 +2,8 @@
 # tests/install-check.sh: `make install` into a temporary DESTDIR, then
 # check the result as a user of the installed tree would:
 #  - the files are where they should be (library, links, headers with the
-#    uapi header, pkg-config file, DKMS tree with dkms.conf, udev rule);
+#    uapi header, pkg-config file, DKMS tree with dkms.conf, udev rule, which
+#    gives the node 0660 group kvm and no uaccess);
 #  - libexotic.so.1 exports every EXOTIC_EXPORT function of the installed
 #    headers and nothing that is not exotic_*;
 #  - an outside program built with `pkg-config --cflags --libs libexotic`
@@ -58,6 +59,18 @@ check_files() {
 	fi
 }
 ok "installed files, links, SONAME, DKMS tree" check_files
+
+# the node is for the kvm group only: 0660, group kvm, no uaccess (it is
+# not /dev/kvm; what it hands out is host memory)
+check_udev() {
+	local rule=$dest/lib/udev/rules.d/70-exotic.rules
+	grep -v '^#' "$rule" | grep -q 'KERNEL=="exotic".*MODE="0660".*GROUP="kvm"' ||
+		{ echo "no MODE=0660 GROUP=kvm rule for exotic"; return 1; }
+	if grep -v '^#' "$rule" | grep -q uaccess; then
+		echo "the rule tags the node uaccess"; return 1
+	fi
+}
+ok "udev rule: 0660 group kvm, no uaccess" check_udev
 
 check_exports() {
 	local declared exported missing extra

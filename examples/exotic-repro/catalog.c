@@ -97,6 +97,12 @@ const struct repro repro_catalog[] = {
 	.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_HUGE,
 	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
 	.order = 9, .length = MiB(2),
+	/*
+	 * the driver refuses a huge mapping of a non-folio before 6.12 (a
+	 * multi-page GUP-fast underflows the tails); KVM pins one page at a
+	 * time, which is harmless, so this runs with the flag
+	 */
+	.alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
 },
 {
 	.name = "huge-pfnmap-gup-fast",

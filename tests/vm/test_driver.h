@@ -354,13 +354,15 @@ static inline bool kernel_older_than(unsigned int major, unsigned int minor)
 /*
  * Does the driver admit kind x method only with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG?
  * Before 6.12 a PMD has no special bit: GUP-fast takes a huge PFN mapping
- * for a THP and oopses on a PFN without struct page, so the carve-out mapped
- * huge is unsafe by construction.  CPU access through it is fine; the
- * suites never pin it (no KVM, O_DIRECT or vmsplice on such a mapping).
+ * for a THP, which only a real folio (the compound kind) survives: over a
+ * non-compound block the tails' refcounts underflow, over a PFN without
+ * struct page it oopses.  So huge mappings of every other kind are unsafe
+ * by construction.  CPU access through them is fine; the suites never pin
+ * them (no KVM, O_DIRECT or vmsplice on such a mapping).
  */
 static inline bool needs_unsafe(uint32_t kind, uint32_t method)
 {
-	return kind == EXOTIC_KIND_CARVEOUT && method == EXOTIC_MAP_HUGE &&
+	return kind != EXOTIC_KIND_COMPOUND && method == EXOTIC_MAP_HUGE &&
 	       kernel_older_than(6, 12);
 }
 

@@ -375,6 +375,51 @@ static void test_bad_carveout(void **state)
 					   strtoull(getenv("EXOTIC_CARVEOUT_BASE"), NULL, 0), PG));
 }
 
+static bool debugfs_dir_exists(void)
+{
+	struct stat st;
+
+	return stat("/sys/kernel/debug/exotic", &st) == 0;
+}
+
+/*
+ * Module load failing at each step after the parameter checks
+ * (inject_load_fail=N) leaves nothing behind: no module, no claimed
+ * carve-out, no debugfs directory, and the next load works.
+ */
+static void test_load_failures(void **state)
+{
+	bool carveout = getenv("EXOTIC_CARVEOUT_BASE") != NULL;
+	unsigned int step;
+	char extra[96];
+
+	(void)state;
+	require_module();
+	assert_int_equal(unload(), 0);
+	for (step = 1; step <= 7; step++) {
+		bool needs_carveout = step >= 2 && step <= 6;
+
+		if (needs_carveout && !carveout)
+			continue;
+		snprintf(extra, sizeof(extra), "%sinject_load_fail=%u 2>/dev/null",
+			 step == 3 ? "carveout_zone_device=1 " : "", step);
+		if (load(extra) == 0) {
+			print_message("# step %u: the load did not fail\n", step);
+			fail();
+		}
+		assert_false(loaded());
+		assert_false(debugfs_dir_exists());
+		if (carveout)
+			assert_false(iomem_contains("exotic carve-out",
+						    strtoull(getenv("EXOTIC_CARVEOUT_BASE"), NULL, 0), PG));
+		/* and a load right after works, and unloads */
+		assert_int_equal(load(NULL), 0);
+		assert_true(loaded());
+		assert_int_equal(unload(), 0);
+	}
+	assert_int_equal(load(NULL), 0);
+}
+
 /* Pages of the zone named zone in /proc/zoneinfo ("spanned"), 0 if none. */
 static long zone_spanned(const char *zone)
 {
@@ -488,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_unload_with_quarantine),
 		cmocka_unit_test(test_no_carveout),
 		cmocka_unit_test(test_bad_carveout),
+		cmocka_unit_test(test_load_failures),
 		cmocka_unit_test(test_zone_device),
 		cmocka_unit_test(test_reload_loop),
 	};

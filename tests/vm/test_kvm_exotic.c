@@ -23,8 +23,8 @@
  * kvm_vcpu_map() must refuse the non-refcounted ones unless that
  * parameter is set.  The remaining cells are printed, one line each, for
  * the expectation tables.  EXOTIC_TEST_FILTER (a cmocka name pattern) selects cells.
- * The driver refuses the cells that would crash the kernel itself (carve-out
- * x huge before 6.12), which is asserted; EXOTIC_TEST_UNSAFE=1 runs them
+ * The driver refuses the cells that would damage the kernel itself (huge of
+ * anything but compound before 6.12), which is asserted; EXOTIC_TEST_UNSAFE=1 runs them
  * anyway, with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG and unsafe_driver_bugs=1, to
  * reproduce the oops.
  */
@@ -135,7 +135,9 @@ static bool refused_by_design(unsigned int kind, unsigned int method)
  * this suite: before 6.12 there is no special bit for huge PFN mappings, so
  * GUP-fast (which KVM tries first, patched or not) takes a
  * vmf_insert_pfn_pmd() mapping for a THP and looks up the struct page of
- * the PFN; carve-out PFNs have none (Oops in try_grab_folio()).  The driver
+ * the PFN; carve-out PFNs have none (Oops in try_grab_folio()), and a
+ * non-compound block (noncompound, reserved) is no folio: the head takes
+ * every reference and the tails underflow when they are dropped.  The driver
  * refuses them with EINVAL unless EXOTIC_ALLOC_UNSAFE_DRIVER_BUG is given
  * (with unsafe_driver_bugs=1).
  */
@@ -144,11 +146,14 @@ static const char *unsafe_here(unsigned int kind, unsigned int method)
 	struct utsname u;
 	unsigned int major = 0, minor = 0;
 
-	if (method != EXOTIC_MAP_HUGE || kind != EXOTIC_KIND_CARVEOUT)
+	if (method != EXOTIC_MAP_HUGE || kind == EXOTIC_KIND_COMPOUND ||
+	    kind == EXOTIC_KIND_REFCOUNTED)
 		return NULL;
 	if (!uname(&u) && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
 	    (major > 6 || (major == 6 && minor >= 12)))
 		return NULL;
+	if (kind != EXOTIC_KIND_CARVEOUT)
+		return "GUP-fast takes the huge PFN mapping of a non-compound block for a THP: the tails' refcounts underflow";
 	return "GUP-fast takes the huge PFN mapping for a THP: Oops in try_grab_folio()";
 }
 

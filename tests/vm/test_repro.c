@@ -7,6 +7,7 @@
  * whole run): scripts/matrix runs each of them in a boot of its own.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "exotic/exotic.h"
@@ -29,6 +31,19 @@ static struct exotic_device *dev;
 static struct exotic_expect *table;
 /* one VM for the whole suite, so KVM stays enabled (see exotic-matrix) */
 static struct exotic_vm *keep;
+
+static int set_unsafe(const char *val)
+{
+	int fd = open("/sys/module/exotic/parameters/unsafe_driver_bugs",
+		      O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
 
 static int group_setup(void **state)
 {
@@ -64,6 +79,7 @@ static void test_one(void **state)
 	const struct exotic_expect_entry *x;
 	struct exotic_scenario s;
 	struct exotic_scenario_result res;
+	int ret;
 
 	vm_env_need(table, "no exotic device or no usable /dev/kvm\n");
 	x = exotic_expect_lookup_repro(table, r->name);
@@ -81,7 +97,13 @@ static void test_one(void **state)
 	s.alloc_flags = r->alloc_flags;
 	s.flags = r->scn_flags;
 	s.prot = r->prot;
-	assert_int_equal(exotic_scenario_run_isolated(ctx, &s, &res, 120), 0);
+	/* a harmless use of an unsafe combination: allow it for this run */
+	if (r->alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
+		assert_int_equal(set_unsafe("1"), 0);
+	ret = exotic_scenario_run_isolated(ctx, &s, &res, 120);
+	if (r->alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
+		assert_int_equal(set_unsafe("0"), 0);
+	assert_int_equal(ret, 0);
 	assert_false(res.skipped);
 	print_message("%s: %s/%s: %s\n", r->name, exotic_outcome_name(res.before),
 		      exotic_outcome_name(res.after), res.detail);

@@ -361,22 +361,35 @@ static void expect_detection(struct exotic_storm *storm, uint32_t property,
 	}
 }
 
+/* A device file opened with inject_bug=what (then set back to none). */
+static struct exotic_device *open_injected(const char *what)
+{
+	struct exotic_device *d = NULL;
+
+	assert_int_equal(param_write("inject_bug", what), 0);
+	assert_int_equal(exotic_device_open(ctx, &d), 0);
+	assert_int_equal(param_write("inject_bug", "none"), 0);
+	return d;
+}
+
 static void test_inject_skip_zap(void **state)
 {
 	struct exotic_storm_config cfg;
 	struct exotic_storm *storm = NULL;
+	struct exotic_device *bugged;
 	uint64_t t0 = mono_ms();
 
 	(void)state;
 	SKIP_WITHOUT_DEVICE();
 	inject_config(&cfg, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
 		      EXOTIC_STORM_EV_MIGRATE);
-	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), 0);
-	assert_int_equal(param_write("inject_bug", "skip_zap_on_migrate"), 0);
+	/* inject_bug applies to the files opened after it is set */
+	bugged = open_injected("skip_zap_on_migrate");
+	assert_int_equal(exotic_storm_new(bugged, &cfg, &storm), 0);
 	assert_int_equal(exotic_storm_run(storm), 0);
-	assert_int_equal(param_write("inject_bug", "none"), 0);
 	expect_detection(storm, EXOTIC_STORM_PROP_STALE, t0, cfg.duration_ms);
 	exotic_storm_unref(storm);
+	exotic_device_unref(bugged);
 }
 
 static sigjmp_buf sigbus_jmp;
@@ -392,7 +405,7 @@ static void on_sigbus(int sig)
  * oracle test needs), or only of migrated blocks?  Revoke a mapped page and
  * read it: poison means the zap was deferred, SIGBUS that it was not.
  */
-static int late_zap_covers_revoke(void)
+static int late_zap_covers_revoke(struct exotic_device *d)
 {
 	struct exotic_region_params p = { .kind = EXOTIC_KIND_REFCOUNTED,
 					  .method = EXOTIC_MAP_FAULT, .length = 4096 };
@@ -401,7 +414,7 @@ static int late_zap_covers_revoke(void)
 	volatile uint64_t *w;
 	volatile int covered = 0;
 
-	if (exotic_region_new(dev, &p, &r))
+	if (exotic_region_new(d, &p, &r))
 		return -1;
 	w = exotic_region_addr(r);
 	w[0] = 1;
@@ -421,6 +434,7 @@ static void test_inject_late_zap(void **state)
 {
 	struct exotic_storm_config cfg;
 	struct exotic_storm *storm = NULL;
+	struct exotic_device *bugged;
 	uint64_t t0;
 	int covered;
 
@@ -428,46 +442,46 @@ static void test_inject_late_zap(void **state)
 	SKIP_WITHOUT_DEVICE();
 	/* a second of quarantine: the stale translation lives that long */
 	assert_int_equal(param_write("quarantine_ms", "1000"), 0);
-	assert_int_equal(param_write("inject_bug", "late_zap"), 0);
-	covered = late_zap_covers_revoke();
-	assert_int_equal(param_write("inject_bug", "none"), 0);
+	bugged = open_injected("late_zap");
+	covered = late_zap_covers_revoke(bugged);
 	assert_true(covered >= 0);
 	if (!covered) {
 		print_message("# the driver's inject_bug=late_zap defers the zap of migrated blocks only;\n"
 			      "# the use-after-free oracle test needs it on revoke (retire_all) too\n");
+		exotic_device_unref(bugged);
 		skip();
 	}
 	inject_config(&cfg, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
 		      EXOTIC_STORM_EV_REPLACE);
 	cfg.settle_ms = 5000;
 	t0 = mono_ms();
-	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), 0);
-	assert_int_equal(param_write("inject_bug", "late_zap"), 0);
+	assert_int_equal(exotic_storm_new(bugged, &cfg, &storm), 0);
 	assert_int_equal(exotic_storm_run(storm), 0);
-	assert_int_equal(param_write("inject_bug", "none"), 0);
 	expect_detection(storm, EXOTIC_STORM_PROP_USE_AFTER_FREE, t0, cfg.duration_ms);
 	exotic_storm_unref(storm);
+	exotic_device_unref(bugged);
 }
 
 static void test_inject_extra_ref(void **state)
 {
 	struct exotic_storm_config cfg;
 	struct exotic_storm *storm = NULL;
+	struct exotic_device *bugged;
 	uint64_t t0 = mono_ms();
 
 	(void)state;
 	SKIP_WITHOUT_DEVICE();
-	/* regions take the extra reference when they are allocated */
+	/* regions of the bugged file take the extra reference */
 	inject_config(&cfg, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
 		      EXOTIC_STORM_EV_INVALIDATE);
 	cfg.duration_ms = 3000;
-	assert_int_equal(param_write("inject_bug", "extra_ref"), 0);
-	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), 0);
-	assert_int_equal(param_write("inject_bug", "none"), 0);
+	bugged = open_injected("extra_ref");
+	assert_int_equal(exotic_storm_new(bugged, &cfg, &storm), 0);
 	assert_int_equal(exotic_storm_run(storm), 0);
 	expect_detection(storm, EXOTIC_STORM_PROP_REFCOUNT, t0,
 			 cfg.duration_ms + cfg.settle_ms);
 	exotic_storm_unref(storm);
+	exotic_device_unref(bugged);
 }
 
 /* Bad configurations are refused before anything is set up. */

@@ -31,9 +31,9 @@ enum exotic_kind {
 
 /* How a region is mapped into userspace. */
 enum exotic_method {
-	EXOTIC_MAP_REMAP	= 1,	/* remap_pfn_range() at mmap, VM_PFNMAP|VM_IO */
+	EXOTIC_MAP_REMAP	= 1,	/* VM_PFNMAP|VM_IO, whole VMA filled at its first fault */
 	EXOTIC_MAP_FAULT	= 2,	/* vmf_insert_pfn() from ->fault, VM_PFNMAP|VM_IO */
-	EXOTIC_MAP_HUGE		= 3,	/* vmf_insert_pfn_pmd() from ->huge_fault (2 MiB) */
+	EXOTIC_MAP_HUGE		= 3,	/* vmf_insert_pfn_pmd(), 2 MiB; < 6.12: compound */
 	EXOTIC_MAP_MIXED	= 4,	/* vmf_insert_mixed() from ->fault, VM_MIXEDMAP */
 	EXOTIC_MAP_PAGE		= 5,	/* vm_insert_page(): refcounted kinds only */
 	EXOTIC_MAP_MAX		= 5,
@@ -51,10 +51,14 @@ enum exotic_method {
  *
  * EXOTIC_ALLOC_UNSAFE_DRIVER_BUG: permit a kind x method combination that is
  * unsafe by construction: vm_insert_page() on a refcount-0 tail page, and,
- * before Linux 6.12 (no special bit in a PMD, so GUP-fast takes a huge PFN
- * mapping for a THP and oopses on a PFN without struct page), the carve-out
- * mapped with EXOTIC_MAP_HUGE.  It exists to reproduce driver bugs and is
- * refused with EPERM unless the module parameter unsafe_driver_bugs=1 is set.
+ * before Linux 6.12, EXOTIC_MAP_HUGE of any kind but EXOTIC_KIND_COMPOUND.
+ * There a PMD has no special bit, so GUP-fast (vmsplice(), O_DIRECT, KVM)
+ * takes a huge PFN mapping for a THP: over a non-compound block (noncompound,
+ * reserved) all references land on the head page and the tails underflow,
+ * so pages a pipe still holds are freed; over PFNs without struct page
+ * (carveout) it oopses.  The flag exists to reproduce such bugs and is
+ * refused with EPERM unless the module parameter unsafe_driver_bugs=1 is set
+ * and the caller has CAP_SYS_ADMIN; using it taints the kernel (TAINT_USER).
  */
 #define EXOTIC_ALLOC_READONLY		(1U << 0)
 #define EXOTIC_ALLOC_MKWRITE		(1U << 1)
@@ -86,7 +90,7 @@ struct exotic_version {
 	__u32 max_order;	/* out: largest allocation order accepted */
 	__u64 max_bytes;	/* out: per-device byte cap */
 	__u64 used_bytes;	/* out: bytes allocated by all files now */
-	__u64 carveout_base;	/* out: physical base of the carve-out, 0 if none */
+	__u64 carveout_base;	/* out: its physical base; 0: none, or no CAP_SYS_ADMIN */
 	__u64 carveout_size;	/* out: its size in bytes, 0 if none */
 	__u32 max_regions;	/* out: per-file region cap */
 	__u32 quarantine_ms;	/* out: how long retired pages are held */
@@ -146,7 +150,7 @@ struct exotic_region_info {
 	__u64 zaps;		/* out: unmap_mapping_range() calls */
 	__u64 migrations;	/* out: migrate events */
 	__u64 epoch;		/* out: epoch of the last event on this region */
-	__u64 refcount_anomalies; /* out: pages seen with an unexpected refcount */
+	__u64 refcount_anomalies; /* out: pages found with a wrong refcount at their free */
 	__u64 quarantined;	/* out: retired pages of this region still held */
 	__u64 reserved[4];	/* out: zero */
 };
@@ -159,11 +163,11 @@ struct exotic_region_info {
 #define EXOTIC_PAGE_TAIL	(1U << 4)	/* PageTail() */
 #define EXOTIC_PAGE_BLOCK_TAIL	(1U << 5)	/* not the first page of its block */
 #define EXOTIC_PAGE_QUARANTINED	(1U << 6)	/* retired, held in quarantine */
-#define EXOTIC_PAGE_ANOMALY	(1U << 7)	/* refcount differs from expected */
+#define EXOTIC_PAGE_ANOMALY	(1U << 7)	/* refcount differs from expected now */
 #define EXOTIC_PAGE_POISON_OK	(1U << 8)	/* quarantined and poison intact */
 
 struct exotic_page {
-	__u64 pfn;
+	__u64 pfn;		/* 0 unless the file was opened with CAP_SYS_ADMIN */
 	__s32 refcount;		/* page_ref_count(), -1 without struct page */
 	__s32 mapcount;		/* page_mapcount(), -1 without struct page */
 	__s32 expected_refcount; /* what the driver expects, -1 if none */
