@@ -147,7 +147,6 @@ struct exotic_storm {
 	unsigned int npoison_reported;
 };
 
-/* A reference nobody drops: a stuck vCPU thread still uses the storm. */
 /*
  * Before 6.12 a huge PFN mapping of anything but a folio is unsafe by
  * construction (GUP-fast takes it for a THP): the driver refuses it
@@ -155,14 +154,10 @@ struct exotic_storm {
  */
 static bool huge_needs_folio(void)
 {
-	struct utsname u;
-	int ma = 0, mi = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
-		return true;
-	return ma < 6 || (ma == 6 && mi < 12);
+	return !storm_kernel_at_least(6, 12);
 }
 
+/* A reference nobody drops: a stuck vCPU thread still uses the storm. */
 static void exotic_storm_ref_leak(struct exotic_storm *s)
 {
 	exotic_refcount_get(&s->refcount);

@@ -77,4 +77,7 @@ bool storm_zap_covered(const struct storm_zap *ring, uint64_t seq0,
  */
 bool storm_pfnmap_race(const char *profile, unsigned int method);
 
+/* Is the running kernel at least major.minor?  False if uname() fails. */
+bool storm_kernel_at_least(int major, int minor);
+
 #endif /* EXOTIC_STORM_INTERNAL_H */

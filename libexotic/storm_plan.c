@@ -315,7 +315,7 @@ bool storm_pfnmap_race(const char *profile, unsigned int method)
 	       method == EXOTIC_MAP_HUGE;
 }
 
-static bool kernel_at_least(int major, int minor)
+bool storm_kernel_at_least(int major, int minor)
 {
 	struct utsname u;
 	int ma = 0, mi = 0;
@@ -336,7 +336,7 @@ EXOTIC_EXPORT const char *exotic_storm_profile_detect(void)
 		return "patched";
 	if (env && !strncmp(env, "upstream", 8))
 		return "upstream";
-	if (kernel_at_least(6, 13))
+	if (storm_kernel_at_least(6, 13))
 		return "upstream";
 	if (!access("/sys/module/kvm/parameters/allow_unsafe_mappings", F_OK))
 		return "patched";

@@ -242,11 +242,10 @@ static void test_mmap_race(void **state)
 	DEV_OPEN_OR_SKIP(fd);
 	assert_int_equal(ex_version(fd, &v), 0);
 	if (c->kind == EXOTIC_KIND_CARVEOUT &&
-	    !(v.kinds & (1U << EXOTIC_KIND_CARVEOUT))) {
-		print_message("# no carve-out configured\n");
+	    !(v.kinds & (1U << EXOTIC_KIND_CARVEOUT)))
 		close(fd);
-		skip();
-	}
+	vm_env_need(c->kind != EXOTIC_KIND_CARVEOUT ||
+		    (v.kinds & (1U << EXOTIC_KIND_CARVEOUT)), "# no carve-out configured\n");
 	/* a short quarantine: freed pages get reused while the race runs */
 	assert_int_equal(param_write("quarantine_ms", "10"), 0);
 	base = wait_used_bytes(fd, 0, 10000);
@@ -571,10 +570,7 @@ static void test_readonly_fd(void **state)
 	int fd = open("/dev/exotic", O_RDONLY | O_CLOEXEC);
 
 	(void)state;
-	if (fd < 0) {
-		print_message("# no /dev/exotic: %s\n", strerror(errno));
-		skip();
-	}
+	vm_env_need(fd >= 0, "# no /dev/exotic: %s\n", strerror(errno));
 	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
 				  4 * PG, 0, 0, &a), 0);
 	p = ex_map(fd, a.mmap_offset, 4 * PG, PROT_READ);
