@@ -54,6 +54,7 @@ extern unsigned int exotic_quarantine_ms;
 extern bool exotic_unsafe_driver_bugs;
 extern int exotic_inject_bug;
 extern int exotic_inject_alloc_fail;
+extern int exotic_race_zap_faults;
 bool exotic_load_should_fail(unsigned int step);
 
 struct exotic_region;

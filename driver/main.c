@@ -131,6 +131,11 @@ module_param_named(inject_alloc_fail, exotic_inject_alloc_fail, int, 0644);
 MODULE_PARM_DESC(inject_alloc_fail,
 		 "Make the Nth block allocation from now fail with ENOMEM, once (0: off), to test failure paths");
 
+int exotic_race_zap_faults;
+module_param_named(race_zap_faults, exotic_race_zap_faults, int, 0644);
+MODULE_PARM_DESC(race_zap_faults,
+		 "The next N faults of fault-method mappings zap the PTE they inserted before returning, as a racing invalidation would (0: off)");
+
 struct exotic_dev exotic_dev;
 static struct vfsmount *exotic_mnt;
 

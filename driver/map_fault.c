@@ -48,6 +48,26 @@ void exotic_region_count_faults(struct exotic_region *r, unsigned long n)
 	atomic64_add(n, &r->faults);
 }
 
+/*
+ * race_zap_faults=N: count faults of EXOTIC_MAP_FAULT mappings down; each
+ * of the next N zaps the PTE it inserted, after the region lock is
+ * dropped, as an invalidation landing right after the fault would.  A CPU
+ * access faults again; KVM's hva_to_pfn_remapped(), which looks the PTE up
+ * again after fixup_user_fault() returned, finds none: its race with
+ * invalidations, made deterministic.
+ */
+static bool exotic_race_zap_due(void)
+{
+	int n;
+
+	do {
+		n = READ_ONCE(exotic_race_zap_faults);
+		if (n <= 0)
+			return false;
+	} while (cmpxchg(&exotic_race_zap_faults, n, n - 1) != n);
+	return true;
+}
+
 vm_fault_t exotic_fault_pte(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -81,6 +101,10 @@ vm_fault_t exotic_fault_pte(struct vm_fault *vmf)
 			   vmf->flags & FAULT_FLAG_WRITE,
 			   (__force unsigned int)ret);
 	up_read(&r->lock);
+	if (ret == VM_FAULT_NOPAGE && r->method == EXOTIC_MAP_FAULT &&
+	    exotic_race_zap_due())
+		unmap_mapping_range(vma->vm_file->f_mapping,
+				    (loff_t)vmf->pgoff << PAGE_SHIFT, PAGE_SIZE, 1);
 	return ret;
 }
 
