@@ -338,6 +338,22 @@ static inline int param_write(const char *name, const char *val)
 	return n < 0 ? -errno : 0;
 }
 
+/* quarantine_ms as a suite found it: saved by its group setup, put back by
+ * its group teardown and by the tests that shorten it */
+static char saved_quarantine[32] __attribute__((unused));
+
+static inline void quarantine_save(void)
+{
+	if (param_read("quarantine_ms", saved_quarantine, sizeof(saved_quarantine)))
+		saved_quarantine[0] = 0;
+}
+
+static inline void quarantine_restore(void)
+{
+	if (saved_quarantine[0])
+		param_write("quarantine_ms", saved_quarantine);
+}
+
 /* ------------------------------------------------ unsafe combinations */
 
 /* Is the running kernel older than major.minor? */

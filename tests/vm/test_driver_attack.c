@@ -25,23 +25,20 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
+#include "exotic/region.h"
 #include "test_driver.h"
-
-static char saved_quarantine[32];
 
 static int group_setup(void **state)
 {
 	(void)state;
-	if (param_read("quarantine_ms", saved_quarantine, sizeof(saved_quarantine)))
-		saved_quarantine[0] = 0;
+	quarantine_save();
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (saved_quarantine[0])
-		param_write("quarantine_ms", saved_quarantine);
+	quarantine_restore();
 	param_write("inject_alloc_fail", "0");
 	return 0;
 }
@@ -339,21 +336,6 @@ static void test_mmap_race(void **state)
 
 /* ----------------------------------------- GUP through admitted mappings */
 
-static const char *const kind_names[] = {
-	[EXOTIC_KIND_REFCOUNTED] = "refcounted",
-	[EXOTIC_KIND_COMPOUND] = "compound",
-	[EXOTIC_KIND_NONCOMPOUND] = "noncompound",
-	[EXOTIC_KIND_RESERVED] = "reserved",
-	[EXOTIC_KIND_CARVEOUT] = "carveout",
-};
-
-static const char *const method_names[] = {
-	[EXOTIC_MAP_REMAP] = "remap",
-	[EXOTIC_MAP_FAULT] = "fault",
-	[EXOTIC_MAP_HUGE] = "huge",
-	[EXOTIC_MAP_MIXED] = "mixed",
-	[EXOTIC_MAP_PAGE] = "page",
-};
 
 /* vmsplice() len bytes at p into a fresh pipe; returns bytes or -errno. */
 static long splice_in(int pfd[2], void *p, size_t len)
@@ -394,7 +376,7 @@ static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 	ret = ex_alloc(fd, kind, method, len, order, 0, &a);
 	if (ret) {
 		print_message("# %s/%s order %u: refused without the unsafe flag (%s)\n",
-			      kind_names[kind], method_names[method], order,
+			      exotic_kind_name(kind), exotic_method_name(method), order,
 			      strerror(-ret));
 		assert_int_equal(ret, -EINVAL);
 		return;
@@ -407,8 +389,8 @@ static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 
 	/* 1. splice, drain, refcounts back to what the kind must have */
 	n = splice_in(pfd, map, span);
-	print_message("# %s/%s order %u: vmsplice %ld\n", kind_names[kind],
-		      method_names[method], order, n);
+	print_message("# %s/%s order %u: vmsplice %ld\n", exotic_kind_name(kind),
+		      exotic_method_name(method), order, n);
 	if (n > 0) {
 		assert_int_equal(drain(pfd, buf, span), (size_t)n);
 		assert_int_equal(verify(buf, (size_t)n, 99), -1);
@@ -431,7 +413,7 @@ static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 	assert_int_equal(ex_info(fd, a.handle, &info), 0);
 	if (info.refcount_anomalies)
 		print_message("# %s/%s: %" PRIu64 " refcount anomalies\n",
-			      kind_names[kind], method_names[method],
+			      exotic_kind_name(kind), exotic_method_name(method),
 			      (uint64_t)info.refcount_anomalies);
 	assert_int_equal(info.refcount_anomalies, 0);
 	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
@@ -456,7 +438,7 @@ static void test_gup_admitted(void **state)
 	assert_int_equal(param_write("quarantine_ms", "200"), 0);
 	for (kind = 1; kind <= EXOTIC_KIND_MAX; kind++) {
 		if (!(v.kinds & (1U << kind))) {
-			print_message("# %s: not available\n", kind_names[kind]);
+			print_message("# %s: not available\n", exotic_kind_name(kind));
 			continue;
 		}
 		for (method = 1; method <= EXOTIC_MAP_MAX; method++) {
@@ -516,7 +498,7 @@ static void test_alloc_fail_uncharge(void **state)
 			assert_int_equal(ex_version(fd, &after), 0);
 			if (after.used_bytes != base)
 				print_message("# %s, block %s of 8 fails: used_bytes %" PRIu64 ", expected %" PRIu64 "\n",
-					      kind_names[kinds[k].kind], nth[i],
+					      exotic_kind_name(kinds[k].kind), nth[i],
 					      (uint64_t)after.used_bytes, base);
 			assert_int_equal(after.used_bytes, base);
 		}
@@ -898,7 +880,7 @@ static void test_query_race(void **state)
 			pthread_join(t[i], NULL);
 		assert_int_equal(ex_info(fd, a.handle, &info), 0);
 		print_message("# %s/%s: %lu queries, %lu map rounds, %" PRIu64 " anomalies counted\n",
-			      kind_names[c[k].kind], method_names[c[k].method],
+			      exotic_kind_name(c[k].kind), exotic_method_name(c[k].method),
 			      atomic_load(&q.queries), atomic_load(&q.maps),
 			      (uint64_t)info.refcount_anomalies);
 		assert_int_equal(info.refcount_anomalies, 0);

@@ -9,21 +9,17 @@
 
 #include "test_driver.h"
 
-static char saved_quarantine[32];
-
 static int group_setup(void **state)
 {
 	(void)state;
-	if (param_read("quarantine_ms", saved_quarantine, sizeof(saved_quarantine)))
-		saved_quarantine[0] = 0;
+	quarantine_save();
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (saved_quarantine[0])
-		param_write("quarantine_ms", saved_quarantine);
+	quarantine_restore();
 	param_write("inject_bug", "none");
 	return 0;
 }
