@@ -55,6 +55,23 @@ extern bool exotic_unsafe_driver_bugs;
 extern int exotic_inject_bug;
 extern int exotic_inject_alloc_fail;
 extern int exotic_race_zap_faults;
+
+/*
+ * For the counting-down test parameters: take one from *n if it is
+ * positive; returns the value it had (0: nothing left).
+ */
+static inline int exotic_count_down(int *n)
+{
+	int old;
+
+	do {
+		old = READ_ONCE(*n);
+		if (old <= 0)
+			return 0;
+	} while (cmpxchg(n, old, old - 1) != old);
+	return old;
+}
+
 bool exotic_load_should_fail(unsigned int step);
 
 struct exotic_region;

@@ -58,14 +58,7 @@ void exotic_region_count_faults(struct exotic_region *r, unsigned long n)
  */
 static bool exotic_race_zap_due(void)
 {
-	int n;
-
-	do {
-		n = READ_ONCE(exotic_race_zap_faults);
-		if (n <= 0)
-			return false;
-	} while (cmpxchg(&exotic_race_zap_faults, n, n - 1) != n);
-	return true;
+	return exotic_count_down(&exotic_race_zap_faults) > 0;
 }
 
 vm_fault_t exotic_fault_pte(struct vm_fault *vmf)

@@ -137,14 +137,7 @@ void exotic_uncharge(u64 bytes)
 /* inject_alloc_fail=N: count block allocations down, fail the Nth one */
 static bool exotic_alloc_should_fail(void)
 {
-	int n;
-
-	do {
-		n = READ_ONCE(exotic_inject_alloc_fail);
-		if (n <= 0)
-			return false;
-	} while (cmpxchg(&exotic_inject_alloc_fail, n, n - 1) != n);
-	return n == 1;
+	return exotic_count_down(&exotic_inject_alloc_fail) == 1;
 }
 
 static int exotic_alloc_block(struct exotic_region *r, unsigned long *pfn)
