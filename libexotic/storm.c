@@ -1132,6 +1132,17 @@ static void drain_graves(struct exotic_storm *s, bool all)
 				    exotic_kind_name(info.kind), exotic_method_name(info.method),
 				    s->cfg.seed);
 		}
+		if (info.quarantined) {
+			/* only the final drain gets here: the wait for it is over */
+			struct exotic_storm_finding u = { .property = EXOTIC_STORM_UNEXPECTED,
+							  .vcpu = -1, .event = ~0U,
+							  .handle = exotic_region_handle(g.region) };
+
+			add_finding(s, &s->slots[g.slot], &u,
+				    "region %u (%s/%s) was still in quarantine %u ms after the storm: its free-time refcount check never ran",
+				    u.handle, exotic_kind_name(info.kind),
+				    exotic_method_name(info.method), s->cfg.settle_ms);
+		}
 		exotic_region_unref(g.region);
 		pthread_mutex_lock(&s->lock);
 	}
