@@ -48,6 +48,7 @@ extern unsigned long long exotic_carveout_base;
 extern unsigned long long exotic_carveout_size;
 extern bool exotic_carveout_zone_device_param;
 extern unsigned long long exotic_max_bytes;
+extern unsigned long long exotic_max_file_bytes;
 extern unsigned int exotic_max_regions;
 extern unsigned int exotic_max_order;
 extern unsigned int exotic_quarantine_ms;
@@ -102,6 +103,7 @@ struct exotic_file {
 	unsigned int nr_regions;
 	struct inode *inode;		/* owns the address_space we zap */
 	struct address_space *mapping;
+	atomic64_t live_bytes;		/* its live regions, max_file_bytes */
 	bool show_pfns;			/* opener had CAP_SYS_ADMIN */
 	int inject;			/* inject_bug when the file was opened */
 };
@@ -213,6 +215,7 @@ int exotic_region_event(struct exotic_file *xf, unsigned int cmd,
 struct exotic_region *exotic_region_get(struct exotic_file *xf, u32 handle);
 void exotic_region_put(struct exotic_region *r);
 void exotic_uncharge(u64 bytes);
+u64 exotic_file_max_bytes(void);
 void exotic_region_release_all(struct exotic_file *xf);
 int exotic_region_mmap(struct exotic_file *xf, struct vm_area_struct *vma);
 unsigned long exotic_region_pfn(struct exotic_region *r, unsigned long page);

@@ -44,6 +44,8 @@ static int exotic_ioc_version(struct exotic_file *xf, void __user *uarg)
 	v.max_regions = min(READ_ONCE(exotic_max_regions), EXOTIC_MAX_HANDLE);
 	v.quarantine_ms = READ_ONCE(exotic_quarantine_ms);
 	v.epoch = atomic64_read(&exotic_dev.epoch);
+	v.file_max_bytes = exotic_file_max_bytes();
+	v.file_used_bytes = atomic64_read(&xf->live_bytes);
 	if (copy_to_user(uarg, &v, sizeof(v)))
 		return -EFAULT;
 	return 0;

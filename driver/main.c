@@ -38,10 +38,15 @@ module_param_named(carveout_zone_device, exotic_carveout_zone_device_param,
 MODULE_PARM_DESC(carveout_zone_device,
 		 "Give the carve-out ZONE_DEVICE struct pages (memremap_pages, MEMORY_DEVICE_GENERIC) (default off)");
 
-unsigned long long exotic_max_bytes = 512ULL << 20;
+unsigned long long exotic_max_bytes;
 module_param_named(max_bytes, exotic_max_bytes, ullong, 0644);
 MODULE_PARM_DESC(max_bytes,
-		 "Bytes all files together may hold, quarantine included (default 512 MiB)");
+		 "Bytes all files together may hold, quarantine included (default 0: a quarter of RAM at load)");
+
+unsigned long long exotic_max_file_bytes;
+module_param_named(max_file_bytes, exotic_max_file_bytes, ullong, 0644);
+MODULE_PARM_DESC(max_file_bytes,
+		 "Bytes of live regions one open file may hold (default 0: half of max_bytes)");
 
 unsigned int exotic_max_regions = 64;
 module_param_named(max_regions, exotic_max_regions, uint, 0644);
@@ -239,6 +244,8 @@ static int __init exotic_init(void)
 	int ret;
 
 	exotic_check_layout();
+	if (!exotic_max_bytes)
+		exotic_max_bytes = (u64)totalram_pages() << PAGE_SHIFT >> 2;
 	atomic64_set(&exotic_dev.epoch, 0);
 	atomic64_set(&exotic_dev.used_bytes, 0);
 	mutex_init(&exotic_dev.regions_lock);

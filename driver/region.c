@@ -118,12 +118,40 @@ static int exotic_check_alloc(const struct exotic_alloc *a,
 	return 0;
 }
 
-static int exotic_charge(u64 bytes)
+u64 exotic_file_max_bytes(void)
 {
-	u64 max = READ_ONCE(exotic_max_bytes);
+	u64 max = READ_ONCE(exotic_max_file_bytes);
 
-	if (atomic64_add_return(bytes, &exotic_dev.used_bytes) > max) {
+	return max ? max : READ_ONCE(exotic_max_bytes) / 2;
+}
+
+/*
+ * Two caps.  max_bytes bounds the device: live regions, migrated-from
+ * blocks and everything in quarantine, until the pages are back in the
+ * buddy allocator.  max_file_bytes bounds one file's live regions, so that
+ * a single opener cannot take the whole device from the others; its bytes
+ * are given back when the region is retired (FREE, REVOKE or close), even
+ * though the device keeps them charged through the quarantine.
+ */
+static int exotic_charge_device(u64 bytes)
+{
+	if (atomic64_add_return(bytes, &exotic_dev.used_bytes) >
+	    READ_ONCE(exotic_max_bytes)) {
 		atomic64_sub(bytes, &exotic_dev.used_bytes);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static int exotic_charge(struct exotic_file *xf, u64 bytes)
+{
+	if (atomic64_add_return(bytes, &xf->live_bytes) >
+	    exotic_file_max_bytes()) {
+		atomic64_sub(bytes, &xf->live_bytes);
+		return -ENOSPC;
+	}
+	if (exotic_charge_device(bytes)) {
+		atomic64_sub(bytes, &xf->live_bytes);
 		return -ENOSPC;
 	}
 	return 0;
@@ -216,7 +244,7 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	ret = exotic_charge(a->length);
+	ret = exotic_charge(xf, a->length);
 	if (ret)
 		goto out_unlock;
 
@@ -286,6 +314,7 @@ out_free_region:
 out_uncharge:
 	/* all of it, whether no block, some or all were allocated */
 	exotic_uncharge(a->length);
+	atomic64_sub(a->length, &xf->live_bytes);
 out_unlock:
 	mutex_unlock(&xf->lock);
 	return ret;
@@ -304,7 +333,8 @@ static void exotic_zap(struct exotic_region *r, u64 offset, u64 length)
  * Zap everything and retire all blocks.  Called with r->lock held.  With
  * inject_bug=late_zap the zap waits for the end of each block's quarantine.
  */
-static void exotic_region_retire_all(struct exotic_region *r, u64 epoch)
+static void exotic_region_retire_all(struct exotic_file *xf,
+				     struct exotic_region *r, u64 epoch)
 {
 	bool late = r->inject == EXOTIC_INJECT_LATE_ZAP;
 	struct inode *inode = r->mapping->host;
@@ -321,6 +351,7 @@ static void exotic_region_retire_all(struct exotic_region *r, u64 epoch)
 	}
 	/* blocks a buggy migrate left mapped are unmapped now, or later */
 	exotic_release_held(r);
+	atomic64_sub(r->length, &xf->live_bytes);
 }
 
 static int exotic_region_migrate(struct exotic_region *r, u64 offset,
@@ -337,7 +368,7 @@ static int exotic_region_migrate(struct exotic_region *r, u64 offset,
 	fresh = kvcalloc(n, sizeof(*fresh), GFP_KERNEL);
 	if (!fresh)
 		return -ENOMEM;
-	ret = exotic_charge(length);
+	ret = exotic_charge_device(length);
 	if (ret)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -457,7 +488,7 @@ int exotic_region_event(struct exotic_file *xf, unsigned int cmd,
 	switch (cmd) {
 	case EXOTIC_IOC_FREE:
 		if (r->state == EXOTIC_STATE_LIVE)
-			exotic_region_retire_all(r, epoch);
+			exotic_region_retire_all(xf, r, epoch);
 		r->state = EXOTIC_STATE_FREED;
 		xa_erase(&xf->regions, r->handle);
 		xf->nr_regions--;
@@ -466,7 +497,7 @@ int exotic_region_event(struct exotic_file *xf, unsigned int cmd,
 		exotic_region_put(r);
 		break;
 	case EXOTIC_IOC_REVOKE:
-		exotic_region_retire_all(r, epoch);
+		exotic_region_retire_all(xf, r, epoch);
 		r->state = EXOTIC_STATE_REVOKED;
 		trace_exotic_revoke(r->handle, epoch, false);
 		break;
@@ -501,7 +532,7 @@ void exotic_region_release_all(struct exotic_file *xf)
 
 		down_write(&r->lock);
 		if (r->state == EXOTIC_STATE_LIVE)
-			exotic_region_retire_all(r, epoch);
+			exotic_region_retire_all(xf, r, epoch);
 		r->state = EXOTIC_STATE_FREED;
 		r->epoch = epoch;
 		up_write(&r->lock);

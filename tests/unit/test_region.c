@@ -711,7 +711,9 @@ static void test_uapi_layout(void **state)
 	AT(exotic_version, max_bytes, 16);
 	AT(exotic_version, max_regions, 48);
 	AT(exotic_version, epoch, 56);
-	AT(exotic_version, reserved, 64);
+	AT(exotic_version, file_max_bytes, 64);
+	AT(exotic_version, file_used_bytes, 72);
+	AT(exotic_version, reserved, 80);
 	assert_int_equal(sizeof(struct exotic_alloc), 72);
 	AT(exotic_alloc, length, 8);
 	AT(exotic_alloc, order, 16);

@@ -1136,6 +1136,94 @@ static void test_memcg_charge(void **state)
 	assert_true(after < with - (15LL << 20));
 }
 
+static uint64_t mem_total_bytes(void)
+{
+	char line[128];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	assert_true(kb > 0);
+	return (uint64_t)kb << 10;
+}
+
+/*
+ * One opener cannot take the device from the others: the default caps are
+ * a quarter of RAM for the device and half of that for one file's live
+ * regions, and what one file cannot have is still there for another.
+ */
+static void test_file_cap(void **state)
+{
+	struct exotic_version va, vb;
+	uint64_t got = 0, chunk = 8ULL << 20;
+	char saved[32];
+	int a, b, ret;
+	uint32_t first = 0;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(a);
+	b = dev_open();
+	assert_true(b >= 0);
+	assert_int_equal(param_read("max_file_bytes", saved, sizeof(saved)), 0);
+	assert_string_equal(saved, "0");
+	assert_int_equal(ex_version(a, &va), 0);
+	if (!strstr(getenv("EXOTIC_MODULE_PARAMS") ? getenv("EXOTIC_MODULE_PARAMS") : "",
+		    "max_bytes="))
+		/* totalram_pages() is MemTotal, at load and now */
+		assert_int_equal(va.max_bytes, mem_total_bytes() / 4);
+	assert_int_equal(va.file_max_bytes, va.max_bytes / 2);
+	assert_int_equal(va.file_used_bytes, 0);
+	wait_used_bytes(a, 0, 10000);
+
+	/* file a takes all it can */
+	for (;;) {
+		struct exotic_alloc al;
+
+		ret = ex_alloc(a, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
+			       chunk, 0, 0, &al);
+		if (ret)
+			break;
+		if (!first)
+			first = al.handle;
+		got += chunk;
+	}
+	assert_int_equal(ret, -ENOSPC);
+	assert_int_equal(ex_version(a, &va), 0);
+	print_message("# file a holds %llu MiB of a %llu MiB file cap, device %llu of %llu MiB\n",
+		      (unsigned long long)got >> 20,
+		      (unsigned long long)va.file_max_bytes >> 20,
+		      (unsigned long long)va.used_bytes >> 20,
+		      (unsigned long long)va.max_bytes >> 20);
+	assert_int_equal(va.file_used_bytes, got);
+	assert_true(got <= va.file_max_bytes);
+	assert_true(got + chunk > va.file_max_bytes);
+
+	/* file b still gets what the device has left, up to its own cap */
+	assert_int_equal(ex_version(b, &vb), 0);
+	assert_int_equal(vb.file_used_bytes, 0);
+	assert_int_equal(ex_alloc(b, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
+				  chunk, 0, 0, NULL), 0);
+	assert_int_equal(ex_version(b, &vb), 0);
+	assert_int_equal(vb.file_used_bytes, chunk);
+
+	/* a FREE gives the file its bytes back at once, quarantine or not */
+	assert_int_equal(ex_event(a, EXOTIC_IOC_FREE, first, 0, 0, NULL), 0);
+	assert_int_equal(ex_version(a, &va), 0);
+	assert_int_equal(va.file_used_bytes, got - chunk);
+	assert_int_equal(ex_alloc(a, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
+				  chunk, 0, 0, NULL), 0);
+	close(a);
+	close(b);
+	a = dev_open();
+	assert_true(a >= 0);
+	assert_int_equal(wait_used_bytes(a, 0, 10000), 0);
+	close(a);
+}
+
 int main(void)
 {
 	size_t n = sizeof(mrace_cases) / sizeof(mrace_cases[0]), i, k = 0;
@@ -1161,6 +1249,7 @@ int main(void)
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_vma_split_move);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_dofork);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_memcg_charge);
+	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_file_cap);
 	/* last: on a driver that admits a fake THP it damages the kernel */
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_gup_admitted);
 	return _cmocka_run_group_tests("driver_attack", tests, k, group_setup,

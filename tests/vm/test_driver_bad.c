@@ -210,14 +210,39 @@ static int b_cap_bytes(int fd)
 	char saved[32], cap[32];
 	int ret;
 
+	int fits;
+
 	assert_int_equal(param_read("max_bytes", saved, sizeof(saved)), 0);
 	assert_int_equal(ex_version(fd, &v), 0);
 	snprintf(cap, sizeof(cap), "%llu", (unsigned long long)v.used_bytes + (1ULL << 20));
+	/* the per-file cap is not the one under test: as high as the device's */
+	assert_int_equal(param_write("max_file_bytes", cap), 0);
 	assert_int_equal(param_write("max_bytes", cap), 0);
 	ret = ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 2ULL << 20, 0, 0, NULL);
 	/* what fits still works */
-	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 1ULL << 20, 0, 0, NULL), 0);
+	fits = ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 1ULL << 20, 0, 0, NULL);
+	/* restored before any assertion, so that a failure here stays here */
 	assert_int_equal(param_write("max_bytes", saved), 0);
+	assert_int_equal(param_write("max_file_bytes", "0"), 0);
+	assert_int_equal(fits, 0);
+	return ret;
+}
+
+/* file cap: a region that does not fit what this file has left */
+static int b_cap_file_bytes(int fd)
+{
+	struct exotic_version v;
+	char cap[32];
+	int ret, fits;
+
+	assert_int_equal(ex_version(fd, &v), 0);
+	snprintf(cap, sizeof(cap), "%llu",
+		 (unsigned long long)v.file_used_bytes + (1ULL << 20));
+	assert_int_equal(param_write("max_file_bytes", cap), 0);
+	ret = ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 2ULL << 20, 0, 0, NULL);
+	fits = ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 1ULL << 20, 0, 0, NULL);
+	assert_int_equal(param_write("max_file_bytes", "0"), 0);
+	assert_int_equal(fits, 0);
 	return ret;
 }
 
@@ -567,6 +592,7 @@ static const struct bad bads[] = {
 	{ "alloc bad pointer", b_alloc_efault, -EFAULT },
 	{ "version bad pointer", b_version_efault, -EFAULT },
 	{ "byte cap exceeded", b_cap_bytes, -ENOSPC },
+	{ "file byte cap exceeded", b_cap_file_bytes, -ENOSPC },
 	{ "region cap exceeded", b_cap_regions, -ENOSPC },
 	{ "event unknown handle", b_event_unknown_handle, -ENOENT },
 	{ "event handle 0", b_event_handle0, -ENOENT },

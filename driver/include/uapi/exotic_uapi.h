@@ -95,7 +95,9 @@ struct exotic_version {
 	__u32 max_regions;	/* out: per-file region cap */
 	__u32 quarantine_ms;	/* out: how long retired pages are held */
 	__u64 epoch;		/* out: last event epoch issued by the device */
-	__u64 reserved[4];	/* out: zero */
+	__u64 file_max_bytes;	/* out: per-file cap on live regions' bytes */
+	__u64 file_used_bytes;	/* out: bytes of this file's live regions */
+	__u64 reserved[2];	/* out: zero */
 };
 
 /* EXOTIC_IOC_ALLOC */
