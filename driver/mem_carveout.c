@@ -21,6 +21,10 @@
 #include <linux/overflow.h>
 #include <linux/string.h>
 
+#ifdef CONFIG_X86
+#include <asm/e820/api.h>
+#endif
+
 #include "exotic.h"
 
 static struct dev_pagemap exotic_pgmap;
@@ -65,6 +69,55 @@ void *exotic_carveout_vaddr(unsigned long pfn)
 	       (PFN_PHYS(pfn) - exotic_carveout_base);
 }
 
+struct exotic_carveout_walk {
+	u64 start, last;
+	bool inside;
+};
+
+static int exotic_carveout_in_res(struct resource *res, void *arg)
+{
+	struct exotic_carveout_walk *w = arg;
+
+	/* res is clipped to the range searched: covering it means equal */
+	if (res->start <= w->start && res->end >= w->last)
+		w->inside = true;
+	return 0;
+}
+
+/*
+ * The carve-out must lie inside one memmap=SIZE$ADDR range.  The kernel
+ * cannot name where a "Reserved" resource came from, so two facts stand in
+ * for it: one "Reserved" resource covers the whole range (a walk of the
+ * resource tree; region_intersects() also passes a range that spans two
+ * resources or a hole between them), and, on x86, the firmware's own e820
+ * table, which memmap= does not change, calls all of it RAM (which refuses
+ * a BIOS ROM or an HT hole the firmware reserved).  On other architectures
+ * only the first holds.
+ */
+static bool exotic_carveout_is_memmap(u64 base, u64 size)
+{
+	struct exotic_carveout_walk w = {
+		.start = base, .last = base + size - 1,
+	};
+#ifdef CONFIG_X86
+	static const enum e820_type not_ram[] = {
+		E820_TYPE_RESERVED, E820_TYPE_ACPI, E820_TYPE_NVS,
+		E820_TYPE_UNUSABLE, E820_TYPE_PMEM, E820_TYPE_PRAM,
+		E820_TYPE_SOFT_RESERVED,
+	};
+	unsigned int i;
+
+	if (!e820__mapped_raw_any(base, base + size, E820_TYPE_RAM))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(not_ram); i++)
+		if (e820__mapped_raw_any(base, base + size, not_ram[i]))
+			return false;
+#endif
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, w.start,
+			    w.last, &w, exotic_carveout_in_res);
+	return w.inside;
+}
+
 int exotic_carveout_init(void)
 {
 	u64 base = exotic_carveout_base, size = exotic_carveout_size, end;
@@ -95,6 +148,11 @@ int exotic_carveout_init(void)
 			      IORES_DESC_RESERVED) != REGION_INTERSECTS) {
 		pr_err("carve-out %#llx+%#llx is not (only) a reserved range: boot with memmap=%#llx$%#llx\n",
 		       base, size, size, base);
+		return -EINVAL;
+	}
+	if (!exotic_carveout_is_memmap(base, size)) {
+		pr_err("carve-out %#llx+%#llx is not inside one memmap= range of firmware RAM (reserved by the firmware, or spanning two ranges)\n",
+		       base, size);
 		return -EINVAL;
 	}
 	exotic_dev.carveout_res = exotic_load_should_fail(2) ? NULL :

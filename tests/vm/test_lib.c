@@ -39,7 +39,7 @@ static const char *module_params(void)
 {
 	const char *p = getenv("EXOTIC_MODULE_PARAMS");
 
-	return p && *p ? p : "carveout_base=0x70000000 carveout_size=0x10000000";
+	return p && *p ? p : "carveout_base=0x60000000 carveout_size=0x10000000";
 }
 
 /* The value of name=... in the module parameters, or dflt. */
@@ -54,7 +54,7 @@ static uint64_t module_param_u64(const char *name, uint64_t dflt)
 	return dflt;
 }
 
-#define CARVE_BASE module_param_u64("carveout_base", 0x70000000)
+#define CARVE_BASE module_param_u64("carveout_base", 0x60000000)
 #define CARVE_SIZE module_param_u64("carveout_size", 0x10000000)
 
 static bool unsafe_driver_bugs(void)

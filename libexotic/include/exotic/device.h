@@ -77,7 +77,7 @@ EXOTIC_EXPORT int exotic_device_has_method(struct exotic_device *dev,
 /*
  * Load a module with libkmod.  name_or_path is a module name or alias
  * (resolved through modules.dep, dependencies loaded first) or, when it
- * contains a '/', a .ko file.  params ("carveout_base=0x70000000 ...") may
+ * contains a '/', a .ko file.  params ("carveout_base=0x60000000 ...") may
  * be NULL.  Returns 0, -EEXIST if the module is already loaded, -ENOENT
  * if it cannot be found, -EPERM without CAP_SYS_MODULE, or another errno
  * from the kernel (see the log for its dmesg hint).
