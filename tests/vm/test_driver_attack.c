@@ -18,6 +18,7 @@
  *    populated and inherited with MADV_DOFORK keep the region right.
  */
 #include <linux/capability.h>
+#include <linux/io_uring.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mount.h>
@@ -362,6 +363,63 @@ static size_t drain(int pfd[2], void *out, size_t len)
 	return got;
 }
 
+/*
+ * O_DIRECT I/O between the mapping and a RAM disk: the block layer takes
+ * the pages with GUP for the length of the request.  Writes span bytes of
+ * the mapping to the disk, clears the mapping, reads them back into it.
+ * Returns 0, or -errno from the first request that fails (EFAULT where no
+ * struct page stands behind the PTEs).
+ */
+static int direct_io(int disk, uint8_t *map, size_t span, uint8_t seed)
+{
+	ssize_t n = pwrite(disk, map, span, 0);
+
+	if (n < 0)
+		return -errno;
+	assert_int_equal((size_t)n, span);
+	memset(map, 0, span);
+	n = pread(disk, map, span, 0);
+	if (n < 0)
+		return -errno;
+	assert_int_equal((size_t)n, span);
+	assert_int_equal(verify(map, span, seed), -1);
+	return 0;
+}
+
+/* A RAM disk opened with O_DIRECT, or -1 if brd cannot be loaded here. */
+static int ram_disk(void)
+{
+	static bool loaded;
+
+	if (!loaded && system("modprobe brd rd_nr=1 rd_size=4096 2>/dev/null") == 0)
+		loaded = true;
+	return open("/dev/ram0", O_RDWR | O_DIRECT | O_CLOEXEC);
+}
+
+/* An io_uring instance, for its long-term pins (fixed buffers). */
+static int uring(void)
+{
+	struct io_uring_params p;
+
+	memset(&p, 0, sizeof(p));
+	return (int)syscall(__NR_io_uring_setup, 4, &p);
+}
+
+/* Register [p, p+len) as a fixed buffer: pin_user_pages(FOLL_LONGTERM). */
+static int uring_pin(int ring, void *p, size_t len)
+{
+	struct iovec iov = { p, len };
+
+	return syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		       &iov, 1) ? -errno : 0;
+}
+
+static int uring_unpin(int ring)
+{
+	return syscall(__NR_io_uring_register, ring, IORING_UNREGISTER_BUFFERS,
+		       NULL, 0) ? -errno : 0;
+}
+
 static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 		    size_t len)
 {
@@ -369,7 +427,7 @@ static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 	struct exotic_alloc a;
 	size_t span = len < 16 * PG ? len : 16 * PG;
 	uint64_t base = wait_used_bytes(fd, 0, 10000);
-	int pfd[2], ret;
+	int pfd[2], ret, disk, ring, pinned;
 	uint8_t *map, *buf;
 	long n;
 
@@ -401,7 +459,47 @@ static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 	}
 	check_live_pages(fd, a.handle, kind, len / PG);
 
-	/* 2. splice, revoke with the pipe full, drain, quarantine ends */
+	/* 2. O_DIRECT out of the mapping and back into it */
+	disk = ram_disk();
+	assert_true(disk >= 0);
+	ret = direct_io(disk, map, span, 99);
+	close(disk);
+	print_message("# %s/%s order %u: O_DIRECT %d\n", exotic_kind_name(kind),
+		      exotic_method_name(method), order, ret);
+	/*
+	 * GUP either takes the pages or refuses the PTEs, as for vmsplice:
+	 * EFAULT for VM_IO/VM_PFNMAP, EEXIST for a special PTE (6.1's
+	 * follow_page_pte() on vm_normal_page() == NULL)
+	 */
+	assert_true(ret == 0 || ret == -EFAULT || ret == -EEXIST);
+	/* what vmsplice could take, O_DIRECT can, and the reverse */
+	assert_int_equal(ret == 0, n > 0);
+	check_live_pages(fd, a.handle, kind, len / PG);
+
+	/*
+	 * 3. a long-term pin (io_uring fixed buffer) across a revoke and the
+	 * end of the quarantine: the pinned pages outlive the region, and
+	 * the unpin frees them without a bad page state or a leak
+	 */
+	ring = uring();
+	assert_true(ring >= 0);
+	pinned = uring_pin(ring, map, span);
+	print_message("# %s/%s order %u: io_uring fixed buffer %d\n",
+		      exotic_kind_name(kind), exotic_method_name(method), order,
+		      pinned);
+	/*
+	 * FOLL_LONGTERM refuses VM_IO/VM_PFNMAP (EFAULT) and special PTEs
+	 * (EEXIST); 6.1's io_uring also refuses any file-backed mapping that
+	 * is not shmem or hugetlbfs (io_sqe_buffer_register(): EOPNOTSUPP),
+	 * so there the pin below is never taken
+	 */
+	assert_true(pinned == 0 || pinned == -EFAULT || pinned == -EEXIST ||
+		    pinned == -EOPNOTSUPP);
+	if (method == EXOTIC_MAP_REMAP || method == EXOTIC_MAP_FAULT ||
+	    method == EXOTIC_MAP_HUGE)
+		assert_int_equal(pinned, -EFAULT);
+
+	/* 4. splice, revoke with the pipe full and the pin held, drain */
 	n = splice_in(pfd, map, span);
 	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, NULL), 0);
 	if (n > 0)
@@ -410,6 +508,9 @@ static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 		drain(pfd, buf, 0);
 	munmap(map, len);
 	assert_int_equal(wait_used_bytes(fd, base, 10000), base);
+	if (!pinned)
+		assert_int_equal(uring_unpin(ring), 0);
+	close(ring);
 	assert_int_equal(ex_info(fd, a.handle, &info), 0);
 	if (info.refcount_anomalies)
 		print_message("# %s/%s: %" PRIu64 " refcount anomalies\n",
