@@ -741,15 +741,24 @@ static void disturb(uint64_t *seq)
 	__atomic_add_fetch(seq, 1, __ATOMIC_ACQ_REL);
 }
 
-/* Keep a revoked region until its quarantine ended (oracle thread). */
+static void grave_check(struct exotic_storm *s, struct grave g, bool waited);
+
+/*
+ * Keep a revoked region until its quarantine ended, for the driver's
+ * free-time check (drain_graves()).  The graveyard is bounded (its regions
+ * count against the file's region cap): when it is full, the oldest grave
+ * is waited for here, up to the settle time, and checked, not dropped.
+ */
 static void bury(struct exotic_storm *s, struct storm_slot *slot,
 		 struct exotic_region *r, uint64_t anomalies_before)
 {
-	struct exotic_region *evict = NULL;
+	struct grave oldest = { 0 };
+	bool full;
 
 	pthread_mutex_lock(&s->lock);
-	if (s->ngraves == GRAVE_MAX) {
-		evict = s->graves[0].region;
+	full = s->ngraves == GRAVE_MAX;
+	if (full) {
+		oldest = s->graves[0];
 		memmove(&s->graves[0], &s->graves[1],
 			sizeof(s->graves[0]) * (GRAVE_MAX - 1));
 		s->ngraves--;
@@ -757,7 +766,16 @@ static void bury(struct exotic_storm *s, struct storm_slot *slot,
 	s->graves[s->ngraves++] = (struct grave){ .region = r,
 		.anomalies_before = anomalies_before, .slot = slot->index };
 	pthread_mutex_unlock(&s->lock);
-	exotic_region_unref(evict);
+	if (full) {
+		struct exotic_region_info info = { 0 };
+		uint64_t t0 = now_ms(&s->start);
+
+		ADD(s->stats.grave_waits, 1);
+		while (!exotic_region_info(oldest.region, &info) && info.quarantined &&
+		       now_ms(&s->start) - t0 < s->cfg.settle_ms)
+			sleep_us(5000);
+		grave_check(s, oldest, true);
+	}
 }
 
 /* Put a fresh region behind slot (memslot replaced).  slot->lock held. */
@@ -1104,6 +1122,43 @@ static void check_poison(struct exotic_storm *s, struct storm_slot *slot)
 	pthread_mutex_unlock(&slot->lock);
 }
 
+/*
+ * The driver's free-time check of one revoked region: the pages it found
+ * with a wrong refcount when the quarantine ended.  waited: the wait for
+ * its quarantine is over, and one still running is a finding.  Consumes
+ * the grave's reference.
+ */
+static void grave_check(struct exotic_storm *s, struct grave g, bool waited)
+{
+	struct exotic_region_info info = { 0 };
+	struct exotic_storm_finding f = { .property = EXOTIC_STORM_PROP_REFCOUNT,
+					  .vcpu = -1, .event = ~0U,
+					  .handle = exotic_region_handle(g.region) };
+	int ret = exotic_region_info(g.region, &info);
+
+	if (ret) {
+		f.property = EXOTIC_STORM_UNEXPECTED;
+		f.err = ret;
+		add_finding(s, &s->slots[g.slot], &f,
+			    "region %u: INFO failed after its revoke: %s",
+			    f.handle, strerror(-ret));
+	} else if (info.quarantined && waited) {
+		f.property = EXOTIC_STORM_UNEXPECTED;
+		add_finding(s, &s->slots[g.slot], &f,
+			    "region %u (%s/%s) was still in quarantine %u ms after the storm: its free-time refcount check never ran",
+			    f.handle, exotic_kind_name(info.kind),
+			    exotic_method_name(info.method), s->cfg.settle_ms);
+	} else if (info.refcount_anomalies > g.anomalies_before) {
+		add_finding(s, &s->slots[g.slot], &f,
+			    "the driver found %" PRIu64 " page(s) with a wrong refcount when it freed region %u (%s/%s) seed 0x%" PRIx64,
+			    (uint64_t)(info.refcount_anomalies - g.anomalies_before), f.handle,
+			    exotic_kind_name(info.kind), exotic_method_name(info.method),
+			    s->cfg.seed);
+	}
+	ADD(s->stats.graves_checked, 1);
+	exotic_region_unref(g.region);
+}
+
 /* Revoked regions whose quarantine ended: the driver's free-time checks. */
 static void drain_graves(struct exotic_storm *s, bool all)
 {
@@ -1113,10 +1168,8 @@ static void drain_graves(struct exotic_storm *s, bool all)
 	while (i < s->ngraves) {
 		struct grave g = s->graves[i];
 		struct exotic_region_info info = { 0 };
-		struct exotic_storm_finding f = { .property = EXOTIC_STORM_PROP_REFCOUNT,
-						  .vcpu = -1, .event = ~0U };
 
-		if (exotic_region_info(g.region, &info) || (info.quarantined && !all)) {
+		if (!all && !exotic_region_info(g.region, &info) && info.quarantined) {
 			i++;
 			continue;
 		}
@@ -1124,26 +1177,7 @@ static void drain_graves(struct exotic_storm *s, bool all)
 			sizeof(s->graves[0]) * (s->ngraves - i - 1));
 		s->ngraves--;
 		pthread_mutex_unlock(&s->lock);
-		if (!info.quarantined && info.refcount_anomalies > g.anomalies_before) {
-			f.handle = exotic_region_handle(g.region);
-			add_finding(s, &s->slots[g.slot], &f,
-				    "the driver found %" PRIu64 " page(s) with a wrong refcount when it freed region %u (%s/%s) seed 0x%" PRIx64,
-				    (uint64_t)(info.refcount_anomalies - g.anomalies_before), f.handle,
-				    exotic_kind_name(info.kind), exotic_method_name(info.method),
-				    s->cfg.seed);
-		}
-		if (info.quarantined) {
-			/* only the final drain gets here: the wait for it is over */
-			struct exotic_storm_finding u = { .property = EXOTIC_STORM_UNEXPECTED,
-							  .vcpu = -1, .event = ~0U,
-							  .handle = exotic_region_handle(g.region) };
-
-			add_finding(s, &s->slots[g.slot], &u,
-				    "region %u (%s/%s) was still in quarantine %u ms after the storm: its free-time refcount check never ran",
-				    u.handle, exotic_kind_name(info.kind),
-				    exotic_method_name(info.method), s->cfg.settle_ms);
-		}
-		exotic_region_unref(g.region);
+		grave_check(s, g, all);
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -127,6 +127,8 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 			" (hva_to_pfn_remapped(); each retried and mapped)\n", st.known_race_efault);
 	fprintf(out, "   driver           faults %" PRIu64 ", zaps %" PRIu64 " (current regions); refcount checks %" PRIu64 " pages; done_epoch %" PRIu64 "\n",
 		st.faults, st.zaps, st.pages_checked, r.published);
+	fprintf(out, "   revoked regions  %" PRIu64 " free-time checks read (%" PRIu64 " waited for with the graveyard full)\n",
+		st.graves_checked, st.grave_waits);
 
 	fprintf(out, "\n   %-22s %-5s %-13s %12s %11s %9s %5s %6s %6s\n", "kind/method", "order",
 		"expect h/t", "accesses", "efault", "disturbed", "race", "found", "unexp");
@@ -266,9 +268,10 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 	fprintf(out, "}, \"faults\": {\"expected_efault_refused\": %" PRIu64
 		", \"expected_while_disturbed\": %" PRIu64 ", \"driver_faults\": %" PRIu64
 		", \"driver_zaps\": %" PRIu64 ", \"known_race_efault\": %" PRIu64
-		"}, \"pages_checked\": %" PRIu64,
+		"}, \"pages_checked\": %" PRIu64 ", \"graves_checked\": %" PRIu64
+		", \"grave_waits\": %" PRIu64,
 		st.expected_efault, st.expected_disturbed, st.faults, st.zaps,
-		st.known_race_efault, st.pages_checked);
+		st.known_race_efault, st.pages_checked, st.graves_checked, st.grave_waits);
 	fprintf(out, ", \"detections\": {");
 	for (unsigned int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
 		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", exotic_storm_property_name(i),

@@ -484,6 +484,40 @@ static void test_inject_extra_ref(void **state)
 	exotic_device_unref(bugged);
 }
 
+/*
+ * More revoked regions than the graveyard holds wait in quarantine at
+ * once: every one of them still has its free-time refcount check read
+ * (none dropped unchecked), and the storm is clean.
+ */
+static void test_graveyard_full(void **state)
+{
+	struct exotic_storm_config cfg;
+	struct exotic_storm *storm = NULL;
+	struct exotic_storm_stats st;
+
+	(void)state;
+	SKIP_WITHOUT_DEVICE();
+	/* 600 ms of quarantine, replaces as fast as they come */
+	assert_int_equal(param_write("quarantine_ms", "600"), 0);
+	inject_config(&cfg, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
+		      EXOTIC_STORM_EV_REPLACE);
+	cfg.duration_ms = 4000;
+	cfg.gap_us = 0;
+	cfg.hold_us = 0;
+	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), 0);
+	assert_int_equal(exotic_storm_run(storm), 0);
+	exotic_storm_get_stats(storm, &st);
+	print_message("# %" PRIu64 " replaces, %" PRIu64 " free-time checks read, %" PRIu64
+		      " waited for with the graveyard full\n",
+		      st.events[EXOTIC_STORM_EV_REPLACE], st.graves_checked, st.grave_waits);
+	print_findings(storm, 3);
+	assert_true(st.grave_waits > 0);
+	assert_int_equal(st.graves_checked, st.events[EXOTIC_STORM_EV_REPLACE]);
+	assert_int_equal(st.unexpected, 0);
+	assert_int_equal(exotic_storm_verdict(storm), 0);
+	exotic_storm_unref(storm);
+}
+
 /* Bad configurations are refused before anything is set up. */
 static void test_bad_config(void **state)
 {
@@ -527,6 +561,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_inject_skip_zap, restore_driver),
 		cmocka_unit_test_teardown(test_inject_late_zap, restore_driver),
 		cmocka_unit_test_teardown(test_inject_extra_ref, restore_driver),
+		cmocka_unit_test_teardown(test_graveyard_full, restore_driver),
 	};
 
 	return cmocka_run_group_tests_name("storm", tests, group_setup, group_teardown);

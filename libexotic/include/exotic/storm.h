@@ -133,6 +133,10 @@ struct exotic_storm_stats {
 	uint64_t detections[EXOTIC_STORM_PROP_MAX];
 	uint64_t unexpected;
 	uint64_t slots;			/* memslots in the storm */
+	uint64_t graves_checked;	/* revoked regions whose free-time
+					 * refcount check was read */
+	uint64_t grave_waits;		/* of those, waited for because the
+					 * graveyard was full */
 };
 
 /* One detection or unexpected outcome. */
