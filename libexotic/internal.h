@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 #include "exotic/exotic.h"
@@ -59,6 +60,13 @@ int exotic_log_priority_parse(const char *s);
 #define exotic_warn(ctx, ...)	exotic_log_cond(ctx, LOG_WARNING, __VA_ARGS__)
 #define exotic_info(ctx, ...)	exotic_log_cond(ctx, LOG_INFO, __VA_ARGS__)
 #define exotic_dbg(ctx, ...)	exotic_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+
+/* Write /sys/module/MODULE/parameters/NAME; 0 or a negative errno. */
+int exotic_module_param_write(struct exotic_ctx *ctx, const char *module,
+			      const char *name, const char *value);
+/* Read it into buf (the trailing newline removed). */
+int exotic_module_param_read(struct exotic_ctx *ctx, const char *module,
+			     const char *name, char *buf, size_t size);
 
 static inline int exotic_neg_errno(void)
 {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Module load and unload through libkmod. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <libkmod.h>
 
@@ -239,4 +242,70 @@ EXOTIC_EXPORT int exotic_module_is_loaded(struct exotic_ctx *ctx,
 	r = module_is_loaded(ctx, name);
 	pthread_mutex_unlock(&ctx->lock);
 	return r;
+}
+
+/* ------------------------------------------------------------ parameters */
+
+static int param_path(char *path, size_t size, const char *module,
+		      const char *name)
+{
+	if (!module || !name || !*module || !*name || strchr(module, '/') ||
+	    strchr(name, '/'))
+		return -EINVAL;
+	if ((size_t)snprintf(path, size, "/sys/module/%s/parameters/%s", module,
+			     name) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int exotic_module_param_write(struct exotic_ctx *ctx, const char *module,
+			      const char *name, const char *value)
+{
+	char path[256];
+	size_t len;
+	ssize_t n;
+	int fd, ret = param_path(path, sizeof(path), module, name);
+
+	if (ret)
+		return ret;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = exotic_neg_errno();
+		exotic_err(ctx, "%s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	len = strlen(value);
+	n = write(fd, value, len);
+	ret = n < 0 ? exotic_neg_errno() : (size_t)n == len ? 0 : -EIO;
+	close(fd);
+	if (ret)
+		exotic_err(ctx, "%s: writing '%s': %s\n", path, value, strerror(-ret));
+	return ret;
+}
+
+int exotic_module_param_read(struct exotic_ctx *ctx, const char *module,
+			     const char *name, char *buf, size_t size)
+{
+	char path[256];
+	ssize_t n;
+	int fd, ret = param_path(path, sizeof(path), module, name);
+
+	if (ret)
+		return ret;
+	if (!buf || size < 2)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = exotic_neg_errno();
+		exotic_dbg(ctx, "%s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	n = read(fd, buf, size - 1);
+	ret = n < 0 ? exotic_neg_errno() : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
 }

@@ -453,6 +453,36 @@ static int apply_event(struct run *r)
 	return exotic_vm_publish_epoch(r->vm, epoch);
 }
 
+/*
+ * EXOTIC_SCN_LOOKUP_RACE: nothing mapped (the host's fill faulted the
+ * PTEs in), and the driver's next fault zaps the PTE it inserts.
+ */
+static int lookup_race_arm(struct run *r)
+{
+	int ret = exotic_region_invalidate(r->region, 0, 0, NULL);
+
+	if (!ret)
+		ret = exotic_module_param_write(r->ctx, "exotic", "race_zap_faults", "1");
+	if (ret)
+		detail(r, "cannot stage the lookup race: %s", exotic_strerror(ret));
+	return ret;
+}
+
+/* The staged fault must have run: else the access proved nothing. */
+static int lookup_race_disarm(struct run *r)
+{
+	char left[32];
+	int ret = exotic_module_param_read(r->ctx, "exotic", "race_zap_faults",
+					   left, sizeof(left));
+
+	if (!ret && strcmp(left, "0")) {
+		detail(r, "; the staged race never ran (race_zap_faults still %s)", left);
+		ret = -EPROTO;
+	}
+	exotic_module_param_write(r->ctx, "exotic", "race_zap_faults", "0");
+	return ret;
+}
+
 static void pick_probes(struct run *r)
 {
 	uint64_t cand[MAX_PROBES] = { r->npages - 1, 1, 0 };
@@ -485,6 +515,10 @@ EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
 	memset(res, 0, sizeof(*res));
 	if (!exotic_kind_name(s->kind) || !exotic_method_name(s->method) ||
 	    !exotic_path_name(s->path) || !exotic_ev_name(s->event))
+		return -EINVAL;
+	/* the driver stages the race in its fault method, for a vCPU fault */
+	if ((s->flags & EXOTIC_SCN_LOOKUP_RACE) &&
+	    (s->method != EXOTIC_MAP_FAULT || s->path != EXOTIC_PATH_FAULT))
 		return -EINVAL;
 	r.ctx = exotic_device_get_ctx(dev);
 	pick_geometry(s, &res->order, &res->length);
@@ -553,7 +587,17 @@ EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
 	if (ret)
 		goto out;
 
+	if (s->flags & EXOTIC_SCN_LOOKUP_RACE) {
+		ret = lookup_race_arm(&r);
+		if (ret)
+			goto out;
+	}
 	res->before = judge(&r, access_all(&r, "before"));
+	if (s->flags & EXOTIC_SCN_LOOKUP_RACE) {
+		ret = lookup_race_disarm(&r);
+		if (ret)
+			goto out;
+	}
 	if (apply_event(&r))
 		goto done;
 	res->after = judge(&r, access_all(&r, "after"));

@@ -78,12 +78,13 @@ static bool dangerous(const struct exotic_expect_entry *e)
 
 static void scenario_str(const struct repro *r, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s order %u, %llu bytes, %s, path %s, event %s%s%s",
+	snprintf(buf, len, "%s order %u, %llu bytes, %s, path %s, event %s%s%s%s",
 		 exotic_kind_name(r->kind), r->order, (unsigned long long)r->length,
 		 exotic_method_name(r->method), exotic_path_name(r->path),
 		 exotic_ev_name(r->event),
 		 r->alloc_flags & EXOTIC_ALLOC_READONLY ? ", read-only" : "",
-		 r->scn_flags & EXOTIC_SCN_GUEST_WRITE ? ", guest writes" : "");
+		 r->scn_flags & EXOTIC_SCN_GUEST_WRITE ? ", guest writes" : "",
+		 r->scn_flags & EXOTIC_SCN_LOOKUP_RACE ? ", lookup race staged" : "");
 }
 
 static void json_repro_head(const struct repro *r, bool first)

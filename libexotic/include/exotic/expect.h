@@ -149,6 +149,13 @@ EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe,
 
 /* exotic_scenario.flags */
 #define EXOTIC_SCN_GUEST_WRITE	(1U << 0)	/* fault path: the guest writes, the host checks */
+/*
+ * fault method, fault path: stage KVM's VM_PFNMAP lookup race for the
+ * first access.  The region's PTEs are zapped, then the driver's
+ * race_zap_faults=1 makes its next fault zap the PTE it inserted, so that
+ * hva_to_pfn_remapped()'s second lookup finds none (root, in the test VM).
+ */
+#define EXOTIC_SCN_LOOKUP_RACE	(1U << 1)
 #define EXOTIC_SCN_SLOT_GPA	0x40000000ULL	/* where the region's memslot goes */
 
 struct exotic_scenario {
