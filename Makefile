@@ -156,6 +156,10 @@ vm-shell: all
 storm:
 	$(Q)scripts/storm
 
+# exotic-fuzz against the driver in the test VM (FUZZ_DURATION, 300 s).
+fuzz:
+	$(Q)scripts/fuzz
+
 # The conformance matrix and the reproducers on every available profile.
 matrix:
 	$(Q)scripts/matrix
@@ -179,9 +183,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 

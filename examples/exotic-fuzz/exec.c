@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * exotic-fuzz's ops, executed: each resolves its slots against the shared
+ * tables of files, regions and mappings, makes its call, and judges the
+ * error it got (result()).  The fuzzer's own accesses to the mappings are
+ * guarded: SIGBUS and SIGSEGV there are answers, not crashes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exotic/exotic.h"
+#include "fuzz.h"
+
+#define PG	4096ULL
+
+#ifndef MADV_COLD
+#define MADV_COLD		20
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT		21
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23
+#endif
+
+static const int advices[] = {
+	MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK, MADV_WILLNEED, MADV_NORMAL,
+	MADV_SEQUENTIAL, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ,
+	MADV_POPULATE_WRITE,
+};
+
+/* quarantine_ms values: long enough for any access in flight to end */
+static const char *const quarantines[] = { "50", "100", "300" };
+
+_Static_assert(sizeof(advices) / sizeof(advices[0]) == FUZZ_ADVICES, "advices");
+_Static_assert(sizeof(quarantines) / sizeof(quarantines[0]) == FUZZ_QUARANTINES,
+	       "quarantines");
+
+static const unsigned long event_cmds[] = {
+	EXOTIC_IOC_FREE, EXOTIC_IOC_REVOKE, EXOTIC_IOC_INVALIDATE,
+	EXOTIC_IOC_MIGRATE,
+};
+
+/* ------------------------------------------------------------ signals */
+
+static __thread sigjmp_buf touch_jmp;
+static __thread volatile sig_atomic_t in_touch;
+
+static void on_fault(int sig)
+{
+	if (in_touch)
+		siglongjmp(touch_jmp, sig);
+	/* a fault outside our guarded accesses: a real crash */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void fuzz_signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = on_fault };
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NODEFER;
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ------------------------------------------------------------ execution */
+
+void fuzz_finding(struct fuzz *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&f->lock);
+	if (!f->findings++) {
+		va_start(ap, fmt);
+		vsnprintf(f->finding, sizeof(f->finding), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+/*
+ * The errors a hostile caller may get: the driver's documented ones, and
+ * what the kernel's own syscalls answer for stale fds, gone mappings and
+ * bad pointers.  Anything else is a finding.
+ */
+static bool errno_allowed(int e)
+{
+	switch (e) {
+	case EINVAL: case ENOTTY: case ENOMEM: case ENOSPC: case ENOENT:
+	case ENODEV: case EACCES: case EPERM: case EFAULT: case EINTR:
+	case EBADF: case EAGAIN: case EBUSY: case EEXIST: case EOVERFLOW:
+	case ENFILE: case EMFILE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void result(struct fuzz *f, const struct fuzz_op *op, long ret)
+{
+	char buf[128];
+	int e = errno;
+
+	__atomic_add_fetch(&f->stats.ops[op->type], 1, __ATOMIC_RELAXED);
+	if (ret >= 0)
+		return;
+	if (errno_allowed(e)) {
+		__atomic_add_fetch(&f->stats.errors[op->type], 1, __ATOMIC_RELAXED);
+		return;
+	}
+	fuzz_op_format(op, buf, sizeof(buf));
+	fuzz_finding(f, "op '%s' failed with %s (%d), not an error this call may give",
+		     buf, strerror(e), e);
+}
+
+static int fd_of(struct fuzz *f, unsigned int slot)
+{
+	int fd;
+
+	pthread_mutex_lock(&f->lock);
+	fd = f->fds[slot];
+	pthread_mutex_unlock(&f->lock);
+	return fd;
+}
+
+/*
+ * The region in the op's slot, or in the next used slot after it (an op
+ * that finds nothing tests little); false if there is none.
+ */
+static bool region_of(struct fuzz *f, unsigned int slot, struct fuzz_region *r,
+		      int *fd)
+{
+	bool used = false;
+
+	pthread_mutex_lock(&f->lock);
+	for (unsigned int i = 0; i < FUZZ_REGIONS && !used; i++) {
+		*r = f->regs[(slot + i) % FUZZ_REGIONS];
+		*fd = r->used ? f->fds[r->fd_slot] : -1;
+		used = r->used && *fd >= 0;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return used;
+}
+
+/* The same for mappings; *slot is set to the slot found. */
+static bool map_of(struct fuzz *f, unsigned int *slot, struct fuzz_map *m)
+{
+	bool used = false;
+
+	pthread_mutex_lock(&f->lock);
+	for (unsigned int i = 0; i < FUZZ_MAPS && !used; i++) {
+		*m = f->maps[(*slot + i) % FUZZ_MAPS];
+		used = m->used;
+		if (used)
+			*slot = (*slot + i) % FUZZ_MAPS;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return used;
+}
+
+/* A sub-range [off, off + len) of npages pages, from the op's x and y. */
+static void sub_range(uint64_t npages, uint64_t x, uint64_t y, uint64_t *off,
+		      uint64_t *len)
+{
+	*off = npages ? x % npages : 0;
+	*len = y ? y : npages - *off;
+	if (*off + *len > npages)
+		*len = npages - *off;
+}
+
+static void op_open(struct fuzz *f, const struct fuzz_op *op)
+{
+	int fd, old = -1;
+
+	/* an open file is replaced (its regions freed) only now and then */
+	if (fd_of(f, op->fd) >= 0 && !op->b)
+		return;
+	fd = open(f->dev_path, (op->a ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+
+	result(f, op, fd);
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&f->lock);
+	old = f->fds[op->fd];
+	f->fds[op->fd] = fd;
+	/* the regions of the file it replaces are gone with it */
+	for (unsigned int i = 0; i < FUZZ_REGIONS; i++)
+		if (f->regs[i].used && f->regs[i].fd_slot == op->fd)
+			f->regs[i].used = false;
+	pthread_mutex_unlock(&f->lock);
+	if (old >= 0)
+		close(old);
+}
+
+static void op_close(struct fuzz *f, const struct fuzz_op *op)
+{
+	int fd;
+
+	pthread_mutex_lock(&f->lock);
+	fd = f->fds[op->fd];
+	f->fds[op->fd] = -1;
+	for (unsigned int i = 0; i < FUZZ_REGIONS; i++)
+		if (f->regs[i].used && f->regs[i].fd_slot == op->fd)
+			f->regs[i].used = false;
+	pthread_mutex_unlock(&f->lock);
+	if (fd >= 0)
+		result(f, op, close(fd));
+}
+
+static void op_alloc(struct fuzz *f, const struct fuzz_op *op)
+{
+	uint64_t block = PG << (op->c < 32 ? op->c : 0);
+	struct exotic_alloc a = {
+		.kind = op->a, .method = op->b, .order = op->c,
+		.length = op->x * block,
+	};
+	int fd = fd_of(f, op->fd);
+	long ret;
+
+	if (op->b == EXOTIC_MAP_HUGE && a.length < (2ULL << 20))
+		a.length = op->x << 21;
+	switch (op->y & 0xf) {
+	case 1: a.flags = (uint32_t)(op->y >> 8); break;
+	case 3: a.pad = (uint32_t)(op->y >> 8) | 1; break;
+	case 5: a.reserved[(op->y >> 4) & 3] = op->y | 1; break;
+	case 7: a.length += (op->y >> 8) % PG + 1; break;
+	case 9: a.length = op->y; break;
+	case 11: a.flags = EXOTIC_ALLOC_READONLY; break;
+	case 13: a.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG; break;
+	default: break;
+	}
+	ret = ioctl(fd, EXOTIC_IOC_ALLOC, &a);
+	result(f, op, ret);
+	if (ret < 0)
+		return;
+	pthread_mutex_lock(&f->lock);
+	/* a region in the slot before is only forgotten: its file frees it */
+	f->regs[op->reg] = (struct fuzz_region){
+		.used = true, .fd_slot = op->fd, .handle = a.handle,
+		.offset = a.mmap_offset, .length = a.length, .order = a.order,
+		.unsafe = a.flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
+	};
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void op_event(struct fuzz *f, const struct fuzz_op *op)
+{
+	struct exotic_event ev = { .flags = op->c };
+	unsigned long cmd = event_cmds[op->a % 4];
+	struct fuzz_region r;
+	uint64_t off, len, block;
+	int fd;
+
+	if (!region_of(f, op->reg, &r, &fd)) {
+		/* no region: a handle nobody has */
+		ev.handle = (uint32_t)op->x;
+		result(f, op, ioctl(fd_of(f, op->fd), cmd, &ev));
+		return;
+	}
+	ev.handle = r.handle;
+	block = PG << r.order;
+	if (cmd == EXOTIC_IOC_FREE || cmd == EXOTIC_IOC_REVOKE) {
+		if (op->b) {
+			ev.offset = op->x * PG;
+			ev.length = op->y * PG;
+		}
+	} else if (op->b) {
+		ev.offset = op->x * PG;
+		ev.length = op->y * PG;
+	} else {
+		uint64_t unit = cmd == EXOTIC_IOC_MIGRATE ? block : PG;
+
+		sub_range(r.length / unit, op->x, op->y, &off, &len);
+		ev.offset = off * unit;
+		ev.length = len * unit;
+	}
+	result(f, op, ioctl(fd, cmd, &ev));
+	if (cmd == EXOTIC_IOC_FREE && !ev.offset && !ev.length && !ev.flags) {
+		pthread_mutex_lock(&f->lock);
+		if (f->regs[op->reg].used && f->regs[op->reg].handle == r.handle &&
+		    f->regs[op->reg].fd_slot == r.fd_slot)
+			f->regs[op->reg].used = false;
+		pthread_mutex_unlock(&f->lock);
+	}
+}
+
+static void op_info(struct fuzz *f, const struct fuzz_op *op)
+{
+	struct exotic_region_info info = { 0 };
+	struct fuzz_region r;
+	int fd;
+
+	if (!region_of(f, op->reg, &r, &fd))
+		fd = fd_of(f, op->fd);
+	info.handle = r.used ? r.handle : op->reg;
+	result(f, op, ioctl(fd, EXOTIC_IOC_INFO, &info));
+}
+
+static void op_query(struct fuzz *f, const struct fuzz_op *op)
+{
+	struct exotic_query q = { .flags = op->a, .count = op->y };
+	struct exotic_page *pages = NULL;
+	struct fuzz_region r;
+	int fd;
+
+	if (!region_of(f, op->reg, &r, &fd))
+		fd = fd_of(f, op->fd);
+	q.handle = r.used ? r.handle : op->reg;
+	q.offset = r.used && !(op->a & EXOTIC_QUERY_RETIRED) ?
+		   (op->x % (r.length / PG + 1)) * PG : op->x;
+	if (op->b) {
+		q.pages = 16;		/* a pointer into page 0 */
+	} else if (q.count) {
+		pages = calloc(q.count, sizeof(*pages));
+		if (!pages)
+			return;
+		q.pages = (uintptr_t)pages;
+	}
+	result(f, op, ioctl(fd, EXOTIC_IOC_QUERY, &q));
+	free(pages);
+}
+
+static const int prots[] = { PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE, PROT_WRITE };
+
+static void op_mmap(struct fuzz *f, const struct fuzz_op *op)
+{
+	struct fuzz_region r;
+	uint64_t off, len;
+	void *p;
+	int fd;
+
+	if (!region_of(f, op->reg, &r, &fd))
+		return;
+	/* c: one page past the region's end (refused) */
+	sub_range(r.length / PG + (op->c ? 1 : 0), op->x, op->y, &off, &len);
+	if (!len)
+		len = 1;
+	p = mmap(NULL, len * PG, prots[op->a % 4], op->b ? MAP_PRIVATE : MAP_SHARED,
+		 fd, (off_t)(r.offset + off * PG));
+	result(f, op, p == MAP_FAILED ? -1 : 0);
+	if (p == MAP_FAILED)
+		return;
+	pthread_mutex_lock(&f->lock);
+	for (unsigned int i = 0; i < FUZZ_MAPS; i++) {
+		struct fuzz_map *m = &f->maps[(op->map + i) % FUZZ_MAPS];
+
+		if (!m->used) {
+			*m = (struct fuzz_map){ .used = true, .addr = p, .len = len * PG };
+			p = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (p)		/* the table is full */
+		munmap(p, len * PG);
+}
+
+static void op_munmap(struct fuzz *f, const struct fuzz_op *op)
+{
+	unsigned int slot = op->map;
+	struct fuzz_map m;
+	uint64_t off, len;
+	void *p;
+
+	pthread_rwlock_wrlock(&f->maps_lock);
+	if (!map_of(f, &slot, &m))
+		goto out;
+	sub_range(m.len / PG, op->x, op->y, &off, &len);
+	if (!op->y || len == m.len / PG) {
+		pthread_mutex_lock(&f->lock);
+		f->maps[slot].used = false;
+		pthread_mutex_unlock(&f->lock);
+		result(f, op, munmap(m.addr, m.len));
+		goto out;
+	}
+	/*
+	 * A hole: the driver's VMA splits and loses its middle, as with
+	 * munmap(); an anonymous PROT_NONE mapping keeps the addresses ours,
+	 * so the span stays in the table (touches of the hole take SIGSEGV).
+	 */
+	p = mmap(m.addr + off * PG, len * PG, PROT_NONE,
+		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	result(f, op, p == MAP_FAILED ? -1 : 0);
+out:
+	pthread_rwlock_unlock(&f->maps_lock);
+}
+
+static void op_mprotect(struct fuzz *f, const struct fuzz_op *op)
+{
+	unsigned int slot = op->map;
+	struct fuzz_map m;
+	uint64_t off, len;
+
+	pthread_rwlock_rdlock(&f->maps_lock);
+	if (map_of(f, &slot, &m)) {
+		sub_range(m.len / PG, op->x, op->y, &off, &len);
+		result(f, op, mprotect(m.addr + off * PG, len * PG, prots[op->a % 4]));
+	}
+	pthread_rwlock_unlock(&f->maps_lock);
+}
+
+static void op_mremap(struct fuzz *f, const struct fuzz_op *op)
+{
+	unsigned int slot = op->map;
+	struct fuzz_map m;
+	uint64_t nlen;
+	void *p;
+
+	pthread_rwlock_wrlock(&f->maps_lock);
+	if (!map_of(f, &slot, &m))
+		goto out;
+	nlen = op->a == 1 ? m.len + PG : op->a == 2 && m.len > PG ? m.len - PG : m.len;
+	p = mremap(m.addr, m.len, nlen, op->a == 0 ? MREMAP_MAYMOVE : 0);
+	result(f, op, p == MAP_FAILED ? -1 : 0);
+	if (p != MAP_FAILED) {
+		pthread_mutex_lock(&f->lock);
+		f->maps[slot].addr = p;
+		f->maps[slot].len = nlen;
+		pthread_mutex_unlock(&f->lock);
+	}
+out:
+	pthread_rwlock_unlock(&f->maps_lock);
+}
+
+static void op_madvise(struct fuzz *f, const struct fuzz_op *op)
+{
+	unsigned int slot = op->map;
+	struct fuzz_map m;
+	uint64_t off, len;
+
+	pthread_rwlock_rdlock(&f->maps_lock);
+	if (map_of(f, &slot, &m)) {
+		sub_range(m.len / PG, op->x, op->y, &off, &len);
+		result(f, op, madvise(m.addr + off * PG, len * PG,
+				      advices[op->a % (sizeof(advices) / sizeof(advices[0]))]));
+	}
+	pthread_rwlock_unlock(&f->maps_lock);
+}
+
+/* Read (and write) a word of each page; SIGBUS/SIGSEGV are answers too. */
+static unsigned int touch(uint8_t *addr, uint64_t len, uint64_t x, uint64_t y,
+			  bool write)
+{
+	volatile uint64_t *w;
+	uint64_t off, n;
+	/* live across siglongjmp() */
+	volatile unsigned int sigs = 0;
+	volatile uint64_t i;
+
+	sub_range(len / PG, x, y, &off, &n);
+	for (i = off; i < off + n; i++) {
+		w = (volatile uint64_t *)(addr + i * PG + ((i * 72) & (PG - 8)));
+		if (sigsetjmp(touch_jmp, 1)) {
+			in_touch = 0;
+			sigs++;
+			continue;
+		}
+		in_touch = 1;
+		if (write)
+			*w = *w + 1;
+		else
+			(void)*w;
+		in_touch = 0;
+	}
+	return sigs;
+}
+
+static void op_touch(struct fuzz *f, const struct fuzz_op *op)
+{
+	unsigned int slot = op->map;
+	struct fuzz_map m;
+	unsigned int sigs;
+
+	pthread_rwlock_rdlock(&f->maps_lock);
+	if (map_of(f, &slot, &m)) {
+		sigs = touch(m.addr, m.len, op->x, op->y, op->a);
+		__atomic_add_fetch(&f->stats.signals, sigs, __ATOMIC_RELAXED);
+		result(f, op, 0);
+	}
+	pthread_rwlock_unlock(&f->maps_lock);
+}
+
+static void op_fork(struct fuzz *f, const struct fuzz_op *op)
+{
+	unsigned int slot = op->map;
+	struct fuzz_map m;
+	int status;
+	pid_t pid;
+
+	pthread_rwlock_rdlock(&f->maps_lock);
+	if (!map_of(f, &slot, &m)) {
+		pthread_rwlock_unlock(&f->maps_lock);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		pthread_rwlock_unlock(&f->maps_lock);
+		result(f, op, -1);
+		return;
+	}
+	if (!pid) {
+		/* VM_DONTCOPY mappings are gone here: SIGSEGV, caught */
+		touch(m.addr, m.len, op->x, 4, true);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	pthread_rwlock_unlock(&f->maps_lock);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fuzz_finding(f, "a forked child touching a mapping died (status %#x)", status);
+	result(f, op, 0);
+}
+
+static void op_gup(struct fuzz *f, const struct fuzz_op *op)
+{
+	unsigned int slot = op->map;
+	struct fuzz_map m;
+	uint64_t off, len;
+	struct iovec local, remote;
+	uint8_t *buf;
+	long ret;
+
+	pthread_rwlock_rdlock(&f->maps_lock);
+	if (!map_of(f, &slot, &m))
+		goto out;
+	sub_range(m.len / PG, op->x, op->y, &off, &len);
+	buf = malloc(len * PG);
+	if (!buf)
+		goto out;
+	remote = (struct iovec){ m.addr + off * PG, len * PG };
+	local = (struct iovec){ buf, len * PG };
+	if (op->a == 0) {
+		int p[2];
+
+		if (pipe2(p, O_NONBLOCK | O_CLOEXEC)) {
+			free(buf);
+			goto out;
+		}
+		ret = vmsplice(p[1], &remote, 1, 0);
+		result(f, op, ret);
+		while (ret > 0 && read(p[0], buf, len * PG) > 0)
+			;
+		close(p[0]);
+		close(p[1]);
+	} else {
+		if (op->a == 2)
+			memset(buf, 0x5a, len * PG);
+		ret = op->a == 1 ? process_vm_readv(getpid(), &local, 1, &remote, 1, 0) :
+				   process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+		result(f, op, ret);
+	}
+	free(buf);
+out:
+	pthread_rwlock_unlock(&f->maps_lock);
+}
+
+static void op_param(struct fuzz *f, const struct fuzz_op *op)
+{
+	const char *v = quarantines[op->a % (sizeof(quarantines) / sizeof(quarantines[0]))];
+	int fd;
+	long ret;
+
+	if (!f->root)
+		return;
+	fd = open("/sys/module/exotic/parameters/quarantine_ms", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ret = write(fd, v, strlen(v));
+	close(fd);
+	result(f, op, ret);
+}
+
+static void op_version(struct fuzz *f, const struct fuzz_op *op)
+{
+	struct exotic_version v;
+
+	result(f, op, ioctl(fd_of(f, op->fd), EXOTIC_IOC_VERSION, op->a ? (void *)16 : &v));
+}
+
+static void op_badioctl(struct fuzz *f, const struct fuzz_op *op)
+{
+	uint64_t junk[16] = { 0 };
+	unsigned long cmd = op->a;
+
+	/* our magic with a random number and size, or anything at all */
+	if (op->a & 1)
+		cmd = _IOC(_IOC_DIR(op->a), EXOTIC_IOC_MAGIC, _IOC_NR(op->a) % 16,
+			   _IOC_SIZE(op->a) % sizeof(junk));
+	result(f, op, ioctl(fd_of(f, op->fd), cmd, junk));
+}
+
+void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op)
+{
+	switch (op->type) {
+	case OP_OPEN: op_open(f, op); break;
+	case OP_CLOSE: op_close(f, op); break;
+	case OP_VERSION: op_version(f, op); break;
+	case OP_ALLOC: op_alloc(f, op); break;
+	case OP_EVENT: op_event(f, op); break;
+	case OP_INFO: op_info(f, op); break;
+	case OP_QUERY: op_query(f, op); break;
+	case OP_MMAP: op_mmap(f, op); break;
+	case OP_MUNMAP: op_munmap(f, op); break;
+	case OP_MPROTECT: op_mprotect(f, op); break;
+	case OP_MREMAP: op_mremap(f, op); break;
+	case OP_MADVISE: op_madvise(f, op); break;
+	case OP_TOUCH: op_touch(f, op); break;
+	case OP_FORK: op_fork(f, op); break;
+	case OP_GUP: op_gup(f, op); break;
+	case OP_PARAM: op_param(f, op); break;
+	case OP_BADIOCTL: op_badioctl(f, op); break;
+	default: break;
+	}
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * exotic-fuzz: what a hostile process does to /dev/exotic, at random.
+ *
+ * An op is generated from the PRNG alone (ops.c: fuzz_op_next()), naming
+ * the objects it works on by table slot, not by value: the stream of ops
+ * is a function of the seed, can be written out, read back and replayed,
+ * and a sub-sequence of it is still a valid stream (the minimizer relies
+ * on it).  Executing an op (ops.c: fuzz_op_run()) resolves the slots
+ * against the tables of open files, regions and mappings, which threads
+ * share and race on, as processes sharing a device do.
+ */
+#ifndef EXOTIC_FUZZ_H
+#define EXOTIC_FUZZ_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FUZZ_FDS	4
+#define FUZZ_ADVICES	10	/* madvise() advices an op picks from */
+#define FUZZ_QUARANTINES 3	/* quarantine_ms values an op picks from */
+#define FUZZ_REGIONS	16
+#define FUZZ_MAPS	32
+
+enum fuzz_op_type {
+	OP_OPEN,	/* open /dev/exotic into fd slot (a: read-only, b: replace) */
+	OP_CLOSE,	/* close fd slot */
+	OP_VERSION,	/* VERSION (a: a bad pointer) */
+	OP_ALLOC,	/* a kind, b method, c order, x blocks, y junk */
+	OP_EVENT,	/* a cmd, x offset, y length (pages), b junk */
+	OP_INFO,	/* INFO of a region */
+	OP_QUERY,	/* a flags, x offset, y count, b bad pointer */
+	OP_MMAP,	/* a prot, b private, c overrun, x page offset, y pages */
+	OP_MUNMAP,	/* x page offset, y pages (0: all) */
+	OP_MPROTECT,	/* a prot, x, y */
+	OP_MREMAP,	/* a 0 move, 1 grow, 2 shrink */
+	OP_MADVISE,	/* a advice index, x, y */
+	OP_TOUCH,	/* a write, x first page, y pages */
+	OP_FORK,	/* a child that touches a mapping and exits */
+	OP_GUP,		/* a 0 vmsplice, 1 process_vm_readv, 2 _writev */
+	OP_PARAM,	/* a index into the quarantine_ms values */
+	OP_BADIOCTL,	/* a random command number */
+	OP_MAX,
+};
+
+struct fuzz_op {
+	uint8_t type;
+	uint8_t fd;	/* fd slot */
+	uint8_t reg;	/* region slot */
+	uint8_t map;	/* mapping slot */
+	uint32_t a, b, c;
+	uint64_t x, y;
+};
+
+struct fuzz_region {
+	bool used;
+	int fd_slot;
+	uint32_t handle;
+	uint64_t offset;	/* mmap offset */
+	uint64_t length;
+	uint32_t order;
+	bool unsafe;		/* allocated with a flag that licenses anomalies */
+};
+
+struct fuzz_map {
+	bool used;
+	uint8_t *addr;
+	uint64_t len;
+};
+
+struct fuzz_stats {
+	uint64_t ops[OP_MAX];
+	uint64_t errors[OP_MAX];	/* calls that failed with an allowed errno */
+	uint64_t signals;		/* SIGBUS/SIGSEGV taken by touches */
+};
+
+struct fuzz {
+	pthread_mutex_t lock;		/* the tables below */
+	/*
+	 * Held for reading by every op that uses a mapping's addresses,
+	 * for writing by those that unmap or move one: an address the table
+	 * gave out is never reused by another mmap (malloc's included)
+	 * while an op still uses it.  The races under test, the driver's
+	 * events against faults, all run concurrently under it.
+	 */
+	pthread_rwlock_t maps_lock;
+	int fds[FUZZ_FDS];
+	struct fuzz_region regs[FUZZ_REGIONS];
+	struct fuzz_map maps[FUZZ_MAPS];
+	const char *dev_path;
+	bool root;			/* may write module parameters */
+	struct fuzz_stats stats;	/* atomics */
+	/* the first finding; later ones are counted */
+	char finding[512];
+	uint64_t findings;
+};
+
+/* xorshift64*, one per thread; never 0. */
+static inline uint64_t fuzz_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+const char *fuzz_op_name(unsigned int type);
+void fuzz_op_next(uint64_t *prng, struct fuzz_op *op);
+/* Execute op; a finding is recorded in f (fuzz_finding()). */
+void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op);
+void fuzz_op_format(const struct fuzz_op *op, char *buf, size_t len);
+/* 0, or -EINVAL if line is not an op fuzz_op_format() wrote. */
+int fuzz_op_parse(const char *line, struct fuzz_op *op);
+
+__attribute__((format(printf, 2, 3)))
+void fuzz_finding(struct fuzz *f, const char *fmt, ...);
+
+/* Per thread: SIGBUS/SIGSEGV handling around the fuzzer's own accesses. */
+void fuzz_signals_init(void);
+
+#endif /* EXOTIC_FUZZ_H */

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest suite: exotic-fuzz, run as its users run it.  A clean driver
+ * survives a seeded run with every oracle quiet; a driver with a bug
+ * injected fails it; the op stream of a seed is the same every time, and
+ * a failing stream minimizes to a shorter one that still fails.
+ */
+#include <sys/wait.h>
+
+#include "test_driver.h"
+
+#define OUT	"/tmp/fuzz.out"
+
+/* Run a shell command; its exit status, its output in OUT. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " > " OUT " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	status = system(cmd);
+	assert_true(status != -1 && WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* Does OUT contain s?  Prints its last lines either way. */
+static bool out_has(const char *s)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen(OUT, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "exotic-fuzz:", 12))
+			print_message("# %s", line);
+		found |= strstr(line, s) != NULL;
+	}
+	fclose(f);
+	return found;
+}
+
+static long file_lines(const char *path)
+{
+	char line[256];
+	long n = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += line[0] != '#';
+	fclose(f);
+	return n;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return 0;
+}
+
+static int restore(void **state)
+{
+	(void)state;
+	param_write("inject_bug", "none");
+	return 0;
+}
+
+/* Two threads for 20 s: every oracle quiet. */
+static void test_clean_run(void **state)
+{
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	close(fd);
+	assert_int_equal(sh("exotic-fuzz -t 20 -j 2 -s 0x5eed"), 0);
+	assert_true(out_has("exotic-fuzz: clean"));
+	assert_true(out_has("touch "));
+}
+
+/* inject_bug=extra_ref: the free-time check sees the extra reference. */
+static void test_finds_injected_bug(void **state)
+{
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	close(fd);
+	assert_int_equal(param_write("inject_bug", "extra_ref"), 0);
+	assert_int_equal(sh("exotic-fuzz -t 5 -j 2 -s 0x5eed"), 1);
+	assert_true(out_has("with a wrong refcount"));
+}
+
+/* A seed is a stream of ops: recorded twice, the same bytes. */
+static void test_seed_is_a_stream(void **state)
+{
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	close(fd);
+	assert_int_equal(sh("exotic-fuzz -j 1 -n 500 -t 0 -s 0x1234 --record /tmp/a.ops"), 0);
+	assert_int_equal(sh("exotic-fuzz -j 1 -n 500 -t 0 -s 0x1234 --record /tmp/b.ops"), 0);
+	assert_int_equal(sh("cmp /tmp/a.ops /tmp/b.ops"), 0);
+	assert_int_equal(file_lines("/tmp/a.ops"), 500);
+	assert_int_equal(sh("exotic-fuzz --replay /tmp/a.ops"), 0);
+	assert_true(out_has("500 ops"));
+	/* a file that is not ops is refused with its line */
+	assert_int_equal(sh("echo 'alloc 1 2' > /tmp/bad.ops; exotic-fuzz --replay /tmp/bad.ops"), 2);
+	assert_true(out_has("bad.ops:1: not an op"));
+}
+
+/* A failing stream shrinks to one that is shorter and still fails. */
+static void test_minimize(void **state)
+{
+	long before, after;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	close(fd);
+	assert_int_equal(param_write("inject_bug", "extra_ref"), 0);
+	assert_int_equal(sh("exotic-fuzz -j 1 -n 300 -t 0 -s 0x77 --record /tmp/m.ops"), 1);
+	before = file_lines("/tmp/m.ops");
+	assert_int_equal(sh("exotic-fuzz --minimize /tmp/m.ops"), 1);
+	assert_true(out_has("still fail"));
+	after = file_lines("/tmp/m.ops.min");
+	print_message("# %ld ops minimized to %ld\n", before, after);
+	assert_true(after > 0 && after < before);
+	assert_int_equal(sh("exotic-fuzz --replay /tmp/m.ops.min"), 1);
+	assert_true(out_has("with a wrong refcount"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_clean_run, restore),
+		cmocka_unit_test_teardown(test_finds_injected_bug, restore),
+		cmocka_unit_test_teardown(test_seed_is_a_stream, restore),
+		cmocka_unit_test_teardown(test_minimize, restore),
+	};
+
+	return cmocka_run_group_tests_name("fuzz", tests, setup, NULL);
+}
