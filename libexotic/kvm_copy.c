@@ -5,7 +5,7 @@
  * when it emulates; string port I/O is always emulated, so a guest
  * REP OUTSL from exotic memory makes KVM copy that memory out to us in
  * KVM_EXIT_IO exits (guest/copy_probe.S).  This is the third access path of
- * DESIGN §6: no SPTE, no gfn_to_pfn(), just a user access through the VMA.
+ * docs/design.md §6: no SPTE, no gfn_to_pfn(), just a user access through the VMA.
  */
 #include <linux/kvm.h>
 #include <stdio.h>

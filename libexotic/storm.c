@@ -1344,7 +1344,7 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 		order = 9;
 	if (kind == EXOTIC_KIND_COMPOUND && !order)
 		order = 1;
-	/* what the driver refuses by construction (DESIGN §3) */
+	/* what the driver refuses by construction (docs/design.md §3) */
 	if (method == EXOTIC_MAP_PAGE && kind != EXOTIC_KIND_REFCOUNTED &&
 	    kind != EXOTIC_KIND_COMPOUND) {
 		note_skip(s, kind, method, "vm_insert_page() needs refcounted pages (the driver refuses it)");

@@ -108,7 +108,7 @@ const struct repro repro_catalog[] = {
 	.name = "huge-pfnmap-gup-fast",
 	.title = "huge PFN mapping of memory without struct page: 6.1 gup-fast (hva_to_pfn_fast()) takes the PMD for a THP and oopses on pmd_page()",
 	.source = "P. Xu, \"mm/gup: detect huge pfnmap entries in gup-fast\" in \"mm/KVM: huge pfnmap support\" (6.12); "
-		  "BUGS.md #12 (huge PFNMAP vs page-table walkers)",
+		  "the 6.1 source of gup_huge_pmd() (mm/gup.c), which has no pmd_special() check",
 	.kernels = "before 6.12, with any driver that vmf_insert_pfn_pmd()s non-devmap PFNs (needs exotic.unsafe_driver_bugs=1)",
 	.kind = EXOTIC_KIND_CARVEOUT, .method = EXOTIC_MAP_HUGE,
 	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,

@@ -206,7 +206,7 @@ static void test_walk_mismatch_asserts(void **state)
 	assert_non_null(strstr(buf, "assert at"));
 }
 
-/* DESIGN §5: poison of epoch k is in flight until done_epoch >= k. */
+/* docs/design.md §5: poison of epoch k is in flight until done_epoch >= k. */
 static void test_walk_poison_epochs(void **state)
 {
 	struct fixture *f = need_kvm(state);

@@ -13,7 +13,7 @@
  * reach kvm_vcpu_map().
  *
  * On stock 6.1 (detected: no kvm.allow_unsafe_mappings parameter) the
- * outcomes its source makes certain are asserted as well (see DESIGN §6):
+ * outcomes its source makes certain are asserted as well (see docs/design.md §6):
  * hva_to_pfn_remapped() takes a reference with get_page_unless_zero(), so
  * refcounted, reserved (order 0: refcount 1 but PageReserved, so no
  * reference is taken) and carve-out PFNs map and a refcount-0 tail page
@@ -118,7 +118,7 @@ static unsigned int order_for(unsigned int kind, unsigned int method)
 	return kind == EXOTIC_KIND_COMPOUND || kind == EXOTIC_KIND_NONCOMPOUND ? 2 : 0;
 }
 
-/* The driver refuses these on purpose (DESIGN §3): huge needs 2 MiB blocks,
+/* The driver refuses these on purpose (docs/design.md §3): huge needs 2 MiB blocks,
  * which refcounted (order 0) never has; page needs struct pages and a
  * non-zero refcount. */
 static bool refused_by_design(unsigned int kind, unsigned int method)
@@ -308,7 +308,7 @@ static const char *outcome(int ret)
 }
 
 /*
- * What stock 6.1 must do with the walk, from its source (DESIGN §6):
+ * What stock 6.1 must do with the walk, from its source (docs/design.md §6):
  * 1 maps, 0 KVM_RUN fails with EFAULT, -1 not asserted.
  *  - VM_MIXEDMAP VMAs (mixed, and page, which the driver also marks
  *    VM_MIXEDMAP): page goes through GUP with a real refcounted page; mixed

@@ -146,7 +146,7 @@ static const struct exotic_expect_entry *expected(uint32_t kind, uint32_t method
 }
 
 /*
- * DESIGN §6: the refcount-0 tail of a non-compound block through the vCPU
+ * docs/design.md §6: the refcount-0 tail of a non-compound block through the vCPU
  * fault path.  Stock: get_page_unless_zero() fails on the tail, EFAULT,
  * while the head (refcount 1) maps; the patched and upstream profiles map
  * both.  Checked page by page, beyond the table's one outcome per cell.

@@ -37,7 +37,7 @@ extern "C" {
 
 struct exotic_device;
 
-/* KVM access paths (DESIGN §6). */
+/* KVM access paths (docs/design.md §6). */
 enum exotic_path {
 	EXOTIC_PATH_FAULT = 1,	/* vCPU page fault: kvm_faultin_pfn(), mmu-notifier guarded */
 	EXOTIC_PATH_VMRUN = 2,	/* kvm_vcpu_map() through a nested VMRUN, unguarded */

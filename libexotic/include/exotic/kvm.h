@@ -15,7 +15,7 @@
  * range with 2 MiB pages) except [EXOTIC_VM_SYSTEM_GPA,
  * EXOTIC_VM_SYSTEM_GPA + EXOTIC_VM_SYSTEM_SIZE), which holds the library's
  * own memslot: page tables, GDT, IDT, guest code, stacks, ucall areas and
- * the control page where the host publishes done_epoch (DESIGN §5).
+ * the control page where the host publishes done_epoch (docs/design.md §5).
  *
  * Threads: one thread per vCPU may run it while others publish epochs,
  * move or delete slots; slot changes are serialised inside the VM.
@@ -111,7 +111,7 @@ EXOTIC_EXPORT int exotic_vm_gpa_to_hva(struct exotic_vm *vm, uint64_t gpa,
 				       size_t len, void **hva);
 
 /*
- * DESIGN §5 done_epoch protocol: publish the epoch of the last event
+ * docs/design.md §5 done_epoch protocol: publish the epoch of the last event
  * whose ioctl returned.  The walk program reads it before each access;
  * poison of an epoch <= the value it read is a detection.  Release
  * ordered; the value only grows (a smaller epoch is -EINVAL).
@@ -280,7 +280,7 @@ EXOTIC_EXPORT uint64_t exotic_guest_checksum(const void *hva, size_t len,
 					     size_t stride);
 
 /*
- * KVM's copy path (DESIGN §6): the guest sends [gpa, gpa + len) to
+ * KVM's copy path (docs/design.md §6): the guest sends [gpa, gpa + len) to
  * EXOTIC_COPY_PORT with REP OUTSL.  KVM emulates string port I/O and reads
  * the source with kvm_vcpu_read_guest(), i.e. copy_from_user() on the
  * memslot's host mapping, never through an SPTE.  The bytes KVM sent are

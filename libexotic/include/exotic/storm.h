@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Storm layer: invalidation storms with oracles (DESIGN §5).
+ * Storm layer: invalidation storms with oracles (docs/design.md §5).
  *
  * A storm builds one VM with one memslot per kind x method (each backed by
  * an exotic region filled with the guest programs' stamps), runs vCPU
