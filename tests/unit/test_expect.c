@@ -189,7 +189,7 @@ static void test_tables_invariants(void **state)
 	}
 }
 
-/* the facts the stock table must state (docs/design.md §6, the tests) */
+/* the facts the stock table must state (docs/design.md §6) */
 static void test_stock_key_rows(void **state)
 {
 	struct exotic_expect *t = builtin("stock-6.1");
