@@ -6,8 +6,58 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
-#include "storm_report.h"
+#include "storm_engine.h"
+
+/* A snapshot of what the report prints, its counters read once each. */
+struct storm_report {
+	const char *profile;
+	const char *kernel;
+	const char *skipped;
+	uint64_t seed;
+	unsigned int nslots;
+	unsigned int nevents;
+	const struct exotic_storm_config *cfg;
+	bool kmsg;
+	uint64_t published;
+};
+
+struct storm_report_slot {
+	uint32_t kind, method, order;
+	int expect_head, expect_tail;
+	uint64_t accesses, efault_tail, disturbed, detections, unexpected;
+	uint64_t races;
+};
+
+static void storm_report_info(struct exotic_storm *s, struct storm_report *r)
+{
+	r->profile = s->profile;
+	r->kernel = s->kernel;
+	r->skipped = s->skipped;
+	r->seed = s->cfg.seed;
+	r->nslots = s->nslots;
+	r->nevents = s->nevents;
+	r->cfg = &s->cfg;
+	r->kmsg = s->kmsg != NULL;
+	r->published = s->published;
+}
+
+static int storm_report_slot(struct exotic_storm *s, unsigned int i,
+			     struct storm_report_slot *out)
+{
+	struct storm_slot *slot;
+
+	if (i >= s->nslots)
+		return -ENOENT;
+	slot = &s->slots[i];
+	*out = (struct storm_report_slot){
+		.kind = slot->kind, .method = slot->method, .order = slot->order,
+		.expect_head = slot->expect_head, .expect_tail = slot->expect_tail,
+		.accesses = LOAD(slot->accesses), .efault_tail = LOAD(slot->efault_tail),
+		.disturbed = LOAD(slot->disturbed), .detections = LOAD(slot->detections),
+		.unexpected = LOAD(slot->unexpected), .races = LOAD(slot->races),
+	};
+	return 0;
+}
 
 static const char *exit_name(unsigned int reason)
 {

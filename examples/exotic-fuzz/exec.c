@@ -401,7 +401,9 @@ out:
 	pthread_rwlock_unlock(&f->maps_lock);
 }
 
-static void op_mprotect(struct fuzz *f, const struct fuzz_op *op)
+/* mprotect() or madvise() of a sub-range of a mapping: same shape. */
+static void op_on_range(struct fuzz *f, const struct fuzz_op *op,
+			int (*call)(void *, size_t, int), int arg)
 {
 	unsigned int slot = op->map;
 	struct fuzz_map m;
@@ -410,7 +412,7 @@ static void op_mprotect(struct fuzz *f, const struct fuzz_op *op)
 	pthread_rwlock_rdlock(&f->maps_lock);
 	if (map_of(f, &slot, &m)) {
 		sub_range(m.len / PG, op->x, op->y, &off, &len);
-		result(f, op, mprotect(m.addr + off * PG, len * PG, prots[op->a % 4]));
+		result(f, op, call(m.addr + off * PG, len * PG, arg));
 	}
 	pthread_rwlock_unlock(&f->maps_lock);
 }
@@ -435,21 +437,6 @@ static void op_mremap(struct fuzz *f, const struct fuzz_op *op)
 		pthread_mutex_unlock(&f->lock);
 	}
 out:
-	pthread_rwlock_unlock(&f->maps_lock);
-}
-
-static void op_madvise(struct fuzz *f, const struct fuzz_op *op)
-{
-	unsigned int slot = op->map;
-	struct fuzz_map m;
-	uint64_t off, len;
-
-	pthread_rwlock_rdlock(&f->maps_lock);
-	if (map_of(f, &slot, &m)) {
-		sub_range(m.len / PG, op->x, op->y, &off, &len);
-		result(f, op, madvise(m.addr + off * PG, len * PG,
-				      advices[op->a % (sizeof(advices) / sizeof(advices[0]))]));
-	}
 	pthread_rwlock_unlock(&f->maps_lock);
 }
 
@@ -617,9 +604,9 @@ void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op)
 	case OP_QUERY: op_query(f, op); break;
 	case OP_MMAP: op_mmap(f, op); break;
 	case OP_MUNMAP: op_munmap(f, op); break;
-	case OP_MPROTECT: op_mprotect(f, op); break;
+	case OP_MPROTECT: op_on_range(f, op, mprotect, prots[op->a % 4]); break;
 	case OP_MREMAP: op_mremap(f, op); break;
-	case OP_MADVISE: op_madvise(f, op); break;
+	case OP_MADVISE: op_on_range(f, op, madvise, advices[op->a % FUZZ_ADVICES]); break;
 	case OP_TOUCH: op_touch(f, op); break;
 	case OP_FORK: op_fork(f, op); break;
 	case OP_GUP: op_gup(f, op); break;

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The storm's event threads: each draws events from the plan
+ * (storm_plan.c) and applies them to a slot under the slot's lock:
+ * invalidate, migrate, replace (revoke and re-allocate), delete and re-add
+ * the memslot, unmap and re-map, mprotect.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "storm_engine.h"
+
+static int fill_region(struct exotic_storm *s, struct storm_slot *slot,
+		       struct exotic_region *r)
+{
+	void *hva = exotic_region_addr(r);
+
+	if (!hva)
+		return -EINVAL;
+	exotic_guest_fill(hva, slot->gpa, slot->len, STRIDE, s->cfg.seed);
+	return 0;
+}
+
+int storm_new_region(struct exotic_storm *s, struct storm_slot *slot,
+		      struct exotic_region **r)
+{
+	struct exotic_region_params p = {
+		.kind = slot->kind, .method = slot->method, .length = slot->len,
+		.order = slot->order, .flags = slot->alloc_flags,
+	};
+	int ret = exotic_region_new(s->dev, &p, r);
+
+	if (ret)
+		return ret;
+	ret = fill_region(s, slot, *r);
+	if (ret)
+		*r = exotic_region_unref(*r);
+	return ret;
+}
+
+/* Odd while an event has the slot disturbed, even otherwise; a vCPU that
+ * saw it move excuses its failure. */
+static void disturb(uint64_t *seq)
+{
+	__atomic_add_fetch(seq, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * Keep a revoked region until its quarantine ended, for the driver's
+ * free-time check (storm_drain_graves()).  The graveyard is bounded (its regions
+ * count against the file's region cap): when it is full, the oldest grave
+ * is waited for here, up to the settle time, and checked, not dropped.
+ */
+static void bury(struct exotic_storm *s, struct storm_slot *slot,
+		 struct exotic_region *r, uint64_t anomalies_before)
+{
+	struct grave oldest = { 0 };
+	bool full;
+
+	pthread_mutex_lock(&s->lock);
+	full = s->ngraves == GRAVE_MAX;
+	if (full) {
+		oldest = s->graves[0];
+		memmove(&s->graves[0], &s->graves[1],
+			sizeof(s->graves[0]) * (GRAVE_MAX - 1));
+		s->ngraves--;
+	}
+	s->graves[s->ngraves++] = (struct grave){ .region = r,
+		.anomalies_before = anomalies_before, .slot = slot->index };
+	pthread_mutex_unlock(&s->lock);
+	if (full) {
+		struct exotic_region_info info = { 0 };
+		uint64_t t0 = now_ms(&s->start);
+
+		ADD(s->stats.grave_waits, 1);
+		while (!exotic_region_info(oldest.region, &info) && info.quarantined &&
+		       now_ms(&s->start) - t0 < s->cfg.settle_ms)
+			sleep_us(5000);
+		storm_grave_check(s, oldest, true);
+	}
+}
+
+/* Put a fresh region behind slot (memslot replaced).  slot->lock held. */
+static int replace_region(struct exotic_storm *s, struct storm_slot *slot,
+			  struct exotic_region **fresh)
+{
+	int ret = storm_new_region(s, slot, fresh);
+
+	if (ret)
+		return ret;
+	ret = exotic_vm_delete_slot(s->vm, slot->index);
+	if (!ret)
+		ret = exotic_vm_add_region_slot(s->vm, slot->index, slot->gpa,
+						*fresh, 0);
+	if (ret)
+		*fresh = exotic_region_unref(*fresh);
+	return ret;
+}
+
+/* Revoke, re-allocate, replace the memslot.  Called with slot->lock. */
+static int ev_replace(struct exotic_storm *s, struct event_thread *t,
+		      struct storm_slot *slot,
+		      const struct exotic_storm_event_rec *ev)
+{
+	struct exotic_region *old = slot->region, *fresh = NULL;
+	struct exotic_region_info info = { 0 };
+	uint64_t epoch = 0;
+	int ret;
+
+	exotic_region_info(old, &info);
+	disturb(&slot->seq);
+	storm_epoch_begin(s, t);
+	ret = exotic_region_revoke(old, &epoch);
+	storm_epoch_end(s, t, ret ? 0 : epoch, ev, exotic_region_handle(old));
+	if (ret)
+		goto out;
+	sleep_us(ev->hold_us);
+	/* The slot must not stay revoked: memory held in quarantine comes
+	 * back within quarantine_ms, so retry for a while. */
+	for (int tries = 0; tries < 100; tries++) {
+		ret = replace_region(s, slot, &fresh);
+		if (ret != -ENOMEM && ret != -ENOSPC)
+			break;
+		sleep_us(20000);
+	}
+	if (ret) {
+		struct exotic_storm_finding f = {
+			.property = EXOTIC_STORM_UNEXPECTED, .vcpu = -1,
+			.event = ev->type, .err = ret,
+		};
+
+		STORE(slot->dead, 1);
+		storm_add_finding(s, slot, &f, "slot %u lost: cannot put a new region behind it: %s",
+			    slot->index, strerror(-ret));
+		ret = 0;
+		goto out;
+	}
+	slot->region = fresh;
+	STORE(slot->handle, exotic_region_handle(fresh));
+	bury(s, slot, old, info.refcount_anomalies);
+out:
+	disturb(&slot->seq);
+	return ret;
+}
+
+static int ev_slot(struct exotic_storm *s, struct storm_slot *slot,
+		   const struct exotic_storm_event_rec *ev)
+{
+	int ret;
+
+	disturb(&slot->seq);
+	ret = exotic_vm_delete_slot(s->vm, slot->index);
+	if (!ret) {
+		sleep_us(ev->hold_us);
+		ret = exotic_vm_add_region_slot(s->vm, slot->index, slot->gpa,
+						slot->region, 0);
+		if (ret)
+			STORE(slot->dead, 1);
+	}
+	disturb(&slot->seq);
+	return ret;
+}
+
+static int ev_remap(struct exotic_storm *s, struct storm_slot *slot,
+		    const struct exotic_storm_event_rec *ev)
+{
+	void *hva = exotic_region_addr(slot->region), *p;
+	int prot = exotic_region_prot(slot->region);
+	int ret = 0;
+
+	if (!prot)
+		prot = PROT_READ | PROT_WRITE;
+	disturb(&slot->seq);
+	/* an inaccessible placeholder, so nobody else gets the range */
+	p = mmap(hva, slot->len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		ret = exotic_neg_errno();
+		goto out;
+	}
+	sleep_us(ev->hold_us);
+	p = mmap(hva, slot->len, prot, MAP_SHARED | MAP_FIXED,
+		 exotic_device_get_fd(s->dev),
+		 (off_t)exotic_region_mmap_offset(slot->region));
+	if (p == MAP_FAILED) {
+		ret = exotic_neg_errno();
+		STORE(slot->dead, 1);
+	}
+out:
+	disturb(&slot->seq);
+	return ret;
+}
+
+static int ev_mprotect(struct exotic_storm *s, struct storm_slot *slot,
+		       const struct exotic_storm_event_rec *ev)
+{
+	void *hva = exotic_region_addr(slot->region);
+	int ret;
+
+	(void)s;
+	disturb(&slot->wseq);
+	ret = mprotect(hva, slot->len, PROT_READ) ? exotic_neg_errno() : 0;
+	if (!ret) {
+		sleep_us(ev->hold_us);
+		ret = mprotect(hva, slot->len, PROT_READ | PROT_WRITE) ?
+		      exotic_neg_errno() : 0;
+	}
+	disturb(&slot->wseq);
+	return ret;
+}
+
+static int do_event(struct exotic_storm *s, struct event_thread *t,
+		    const struct exotic_storm_event_rec *ev)
+{
+	struct storm_slot *slot = &s->slots[ev->slot];
+	uint64_t epoch = 0;
+	int ret;
+
+	pthread_mutex_lock(&slot->lock);
+	if (LOAD(slot->dead)) {
+		pthread_mutex_unlock(&slot->lock);
+		return 0;
+	}
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->last_event, sizeof(s->last_event),
+		 "%s slot %u (%s/%s) +0x%" PRIx64 "/0x%" PRIx64,
+		 exotic_storm_event_name(ev->type), slot->index,
+		 exotic_kind_name(slot->kind), exotic_method_name(slot->method),
+		 ev->offset, ev->length);
+	pthread_mutex_unlock(&s->lock);
+	switch (ev->type) {
+	case EXOTIC_STORM_EV_INVALIDATE:
+	case EXOTIC_STORM_EV_MIGRATE:
+		STORE(slot->zseq, storm_zap_begin(slot->zaps, slot->zseq,
+						  ev->offset, ev->length));
+		storm_epoch_begin(s, t);
+		ret = ev->type == EXOTIC_STORM_EV_MIGRATE ?
+		      exotic_region_migrate(slot->region, ev->offset, ev->length, &epoch) :
+		      exotic_region_invalidate(slot->region, ev->offset, ev->length, &epoch);
+		storm_epoch_end(s, t, ret ? 0 : epoch, ev, LOAD(slot->handle));
+		STORE(slot->zseq, slot->zseq + 1);
+		break;
+	case EXOTIC_STORM_EV_REPLACE:
+		ret = ev_replace(s, t, slot, ev);
+		break;
+	case EXOTIC_STORM_EV_SLOT:
+		ret = ev_slot(s, slot, ev);
+		break;
+	case EXOTIC_STORM_EV_REMAP:
+		ret = ev_remap(s, slot, ev);
+		break;
+	default:
+		ret = ev_mprotect(s, slot, ev);
+		break;
+	}
+	pthread_mutex_unlock(&slot->lock);
+	if (!ret) {
+		ADD(s->stats.events[ev->type], 1);
+	} else if (ret == -ENOMEM || ret == -ENOSPC) {
+		/* the driver declined for lack of memory: not a finding */
+		ADD(s->stats.event_errors[ev->type], 1);
+	} else {
+		struct exotic_storm_finding f = {
+			.property = EXOTIC_STORM_UNEXPECTED, .vcpu = -1,
+			.offset = ev->offset, .event = ev->type, .err = ret,
+		};
+
+		ADD(s->stats.event_errors[ev->type], 1);
+		storm_add_finding(s, slot, &f, "event %s on slot %u +0x%" PRIx64 "/0x%" PRIx64 " failed: %s",
+			    exotic_storm_event_name(ev->type), slot->index,
+			    ev->offset, ev->length, strerror(-ret));
+	}
+	return ret;
+}
+
+void *storm_event_main(void *arg)
+{
+	struct event_thread *t = arg;
+	struct exotic_storm *s = t->storm;
+	struct exotic_storm_event_rec ev;
+
+	while (!stopping(s) && (!t->bound || t->count < t->bound)) {
+		if (storm_plan_next(&t->prng, &s->plan, &ev))
+			break;
+		t->hash = storm_hash_event(t->hash, &ev);
+		if (t->log && t->nlog < s->cfg.log_events)
+			t->log[t->nlog++] = ev;
+		do_event(s, t, &ev);
+		ADD(t->count, 1);
+		sleep_us(ev.gap_us);
+	}
+	return NULL;
+}

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The storm's vCPUs: each runs the walk program over the slots, checks
+ * every stamp, and judges each failure: expected on the profile, while an
+ * event disturbed the slot (retried once the event is over), KVM's lookup
+ * race, or unexpected.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "storm_engine.h"
+
+static int load_program(struct vcpu_thread *v, struct storm_slot *slot,
+			uint64_t from)
+{
+	struct exotic_guest_params p = {
+		.gpa = from,
+		.len = slot->gpa + slot->len - from,
+		.stride = STRIDE,
+		.seed = v->storm->cfg.seed,
+		.passes = 1,
+	};
+
+	return exotic_guest_load(v->vcpu, v->writer ? EXOTIC_GUEST_WRITE :
+				 EXOTIC_GUEST_WALK, &p);
+}
+
+static void vcpu_unexpected(struct vcpu_thread *v, struct storm_slot *slot,
+			    uint64_t gpa, int err, const char *what)
+{
+	struct exotic_storm_finding f = {
+		.property = EXOTIC_STORM_UNEXPECTED, .vcpu = (int32_t)v->index,
+		.offset = slot && gpa >= slot->gpa ? gpa - slot->gpa : gpa,
+		.event = ~0U, .err = err,
+	};
+
+	storm_add_finding(v->storm, slot, &f, "vcpu %u: %s at gpa 0x%" PRIx64 "%s%s%s",
+		    v->index, what, gpa, slot ? " (" : "",
+		    slot ? exotic_kind_name(slot->kind) : "",
+		    slot ? ")" : "");
+}
+
+static void vcpu_poison(struct vcpu_thread *v, struct storm_slot *slot,
+			const struct exotic_exit *exit)
+{
+	struct exotic_storm *s = v->storm;
+	uint64_t gpa = exit->args[0], epoch = exit->args[1];
+	struct exotic_storm_finding f = {
+		.vcpu = (int32_t)v->index, .epoch = epoch,
+		.done_epoch = exit->args[2],
+	};
+	uint32_t handle = 0;
+
+	f.property = storm_poison_property(s, epoch, &f.event, &handle);
+	f.offset = slot ? gpa - slot->gpa : 0;
+	f.handle = handle;
+	if (handle)
+		f.pfn = storm_retired_pfn(s, handle, f.offset, epoch);
+	storm_add_finding(s, slot, &f,
+		    "vcpu %u read poison of epoch %" PRIu64 " (%s, done %" PRIu64
+		    ") at region %u offset 0x%" PRIx64 " pfn 0x%" PRIx64 " (%s/%s) seed 0x%" PRIx64,
+		    v->index, epoch,
+		    f.event == ~0U ? "free" : exotic_storm_event_name(f.event),
+		    f.done_epoch, f.handle, f.offset, f.pfn,
+		    slot ? exotic_kind_name(slot->kind) : "?",
+		    slot ? exotic_method_name(slot->method) : "?", s->cfg.seed);
+}
+
+/* Was slot disturbed since (seq, wseq) were read? */
+bool storm_disturbed(struct vcpu_thread *v, struct storm_slot *slot,
+		      uint64_t seq, uint64_t wseq)
+{
+	uint64_t now = LOAD(slot->seq);
+
+	if (now != seq || (now & 1))
+		return true;
+	if (v->writer) {
+		now = LOAD(slot->wseq);
+		if (now != wseq || (now & 1))
+			return true;
+	}
+	return false;
+}
+
+/* Did an invalidation of slot overlap an access to off that began when
+ * zseq was seq0?  Waits for an event in flight on the slot to end. */
+static bool zap_covered(struct storm_slot *slot, uint64_t seq0, uint64_t off)
+{
+	bool covered;
+
+	pthread_mutex_lock(&slot->lock);
+	covered = storm_zap_covered(slot->zaps, seq0, LOAD(slot->zseq), off);
+	pthread_mutex_unlock(&slot->lock);
+	return covered;
+}
+
+/*
+ * Who the kit holds responsible for what its guest programs cannot cause
+ * (a triple fault, a vCPU that never returns): their page tables, IDT,
+ * GDT and stacks live in anonymous memory no event touches.
+ */
+const char *storm_platform_suspect(void)
+{
+	const char *vm = getenv("EXOTIC_TEST_VM");
+
+	if (vm && strstr(vm, "tcg") && !strstr(vm, "thread=single"))
+		return "suspect: QEMU's multi-threaded TCG emulation of nested paging (docs/test-vm.md)";
+	if (vm && strstr(vm, "tcg"))
+		return "suspect: KVM, or QEMU's TCG emulation of SVM";
+	return "suspect: KVM or the CPU";
+}
+
+/* What vCPU v was doing, for a report: "walking slot 3 (carveout/fault)
+ * from gpa 0x...; last event: ..." */
+void storm_vcpu_context(struct vcpu_thread *v, char *buf, size_t len)
+{
+	struct exotic_storm *s = v->storm;
+	uint32_t i = LOAD(v->cur_slot);
+	char last[96];
+
+	pthread_mutex_lock(&s->lock);
+	snprintf(last, sizeof(last), "%s", s->last_event[0] ? s->last_event : "none");
+	pthread_mutex_unlock(&s->lock);
+	if (i >= s->nslots) {
+		snprintf(buf, len, "between passes; last event: %s", last);
+		return;
+	}
+	snprintf(buf, len, "%s slot %u (%s/%s) from gpa 0x%" PRIx64 "; last event: %s",
+		 v->writer ? "writing" : "walking", i,
+		 exotic_kind_name(s->slots[i].kind), exotic_method_name(s->slots[i].method),
+		 LOAD(v->cur_gpa), last);
+}
+
+/*
+ * An access to gpa failed while an event had the slot disturbed (deleted,
+ * revoked, unmapped, read-only for writers).  That is expected only while
+ * the event lasts: wait for it to end (events hold the slot's lock from
+ * start to end) and retry the same access, which is then judged afresh.
+ * Returns false if the slot is lost or the vCPUs stop.
+ */
+static bool retry_after_event(struct vcpu_thread *v, struct storm_slot *slot,
+			      uint64_t gpa, uint64_t *seq, uint64_t *wseq)
+{
+	pthread_mutex_lock(&slot->lock);
+	*seq = LOAD(slot->seq);
+	*wseq = LOAD(slot->wseq);
+	pthread_mutex_unlock(&slot->lock);
+	if (LOAD(slot->dead) || LOAD(v->storm->vcpus_stop))
+		return false;
+	STORE(v->cur_gpa, gpa);
+	if (load_program(v, slot, gpa)) {
+		vcpu_unexpected(v, slot, gpa, 0, "cannot reload the guest program");
+		return false;
+	}
+	return true;
+}
+
+/* Walk (or write) one slot once.  Returns false to pause briefly. */
+static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
+{
+	struct exotic_storm *s = v->storm;
+	uint64_t seq = LOAD(slot->seq), wseq = LOAD(slot->wseq), next, zseq;
+	unsigned int refused = 0, races = 0;
+	struct exotic_exit exit;
+	struct kvm_regs regs;
+	char buf[160];
+	int ret;
+
+	if ((seq & 1) || (v->writer && (wseq & 1)) || LOAD(slot->dead))
+		return false;
+	STORE(v->cur_slot, slot->index);
+	STORE(v->cur_gpa, slot->gpa);
+	ret = load_program(v, slot, slot->gpa);
+	if (ret) {
+		vcpu_unexpected(v, slot, slot->gpa, ret, "cannot load the guest program");
+		return false;
+	}
+	while (!LOAD(s->vcpus_stop)) {
+		zseq = LOAD(slot->zseq);
+		ret = exotic_vcpu_run(v->vcpu, &exit);
+		ADD(s->stats.runs, 1);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0) {
+			uint64_t gpa, off;
+			bool tail;
+			int expect;
+
+			if (-ret < EXOTIC_STORM_MAX_ERRNO)
+				ADD(s->stats.run_errors[-ret], 1);
+			if (ret != -EFAULT) {
+				vcpu_unexpected(v, slot, 0, ret, strerror(-ret));
+				return false;
+			}
+			/* what the program had done so far: ok, in flight, found */
+			if (ioctl(exotic_vcpu_get_fd(v->vcpu), KVM_GET_REGS, &regs))
+				memset(&regs, 0, sizeof(regs));
+			gpa = exit.access_gpa;
+			if (gpa < slot->gpa || gpa >= slot->gpa + slot->len) {
+				vcpu_unexpected(v, slot, gpa, ret, "KVM_RUN EFAULT outside the slot walked");
+				return false;
+			}
+			if (storm_disturbed(v, slot, seq, wseq)) {
+				ADD(s->stats.expected_disturbed, 1);
+				ADD(slot->disturbed, 1);
+				if (!retry_after_event(v, slot, gpa, &seq, &wseq))
+					return true;
+				continue;
+			}
+			off = gpa - slot->gpa;
+			tail = (off / 4096) & ((1ULL << slot->order) - 1);
+			expect = tail ? slot->expect_tail : slot->expect_head;
+			if (expect != EXOTIC_STORM_OUT_EFAULT && expect != EXOTIC_STORM_OUT_ANY &&
+			    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_STORM_OUT_LEAK) &&
+			    storm_pfnmap_race(s->profile, slot->method) &&
+			    zap_covered(slot, zseq, off)) {
+				/*
+				 * KVM's lookup race (storm_plan.c): a known
+				 * bug, counted; the page must map when the
+				 * access is retried after the invalidation.
+				 */
+				ADD(s->stats.known_race_efault, 1);
+				ADD(slot->races, 1);
+				ADD(s->stats.accesses, regs.r11 + (v->writer ? 0 : regs.r12 + regs.r13));
+				ADD(slot->accesses, regs.r11);
+				races = regs.r11 ? 1 : races + 1;
+				if (races > RACE_RETRIES) {
+					snprintf(buf, sizeof(buf),
+						 "KVM_RUN EFAULT %u times in a row on a %s page the %s profile maps (%s/%s), each during an invalidation of it",
+						 races, tail ? "tail" : "head", s->profile,
+						 exotic_kind_name(slot->kind),
+						 exotic_method_name(slot->method));
+					vcpu_unexpected(v, slot, gpa, ret, buf);
+					return false;
+				}
+				STORE(v->cur_gpa, gpa);
+				ret = load_program(v, slot, gpa);
+				if (ret) {
+					vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
+					return false;
+				}
+				continue;
+			}
+			if (expect != EXOTIC_STORM_OUT_EFAULT && expect != EXOTIC_STORM_OUT_ANY &&
+			    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_STORM_OUT_LEAK)) {
+				snprintf(buf, sizeof(buf),
+					 "KVM_RUN EFAULT on a %s page the %s profile maps (%s/%s order %u)",
+					 tail ? "tail" : "head", s->profile,
+					 exotic_kind_name(slot->kind),
+					 exotic_method_name(slot->method), slot->order);
+				vcpu_unexpected(v, slot, gpa, ret, buf);
+				return false;
+			}
+			ADD(s->stats.expected_efault, 1);
+			ADD(slot->efault_tail, 1);
+			ADD(s->stats.accesses, regs.r11 + (v->writer ? 0 : regs.r12 + regs.r13));
+			ADD(slot->accesses, regs.r11);
+			/*
+			 * Go on after the refused word.  KVM refuses the same
+			 * pages every time, so probe one tail per block and
+			 * stop the pass after a run of refusals: the vCPU's
+			 * time is worth more on memory that maps.
+			 */
+			refused = regs.r11 ? 1 : refused + 1;
+			if (refused >= REFUSED_RUN)
+				return true;
+			next = gpa + STRIDE;
+			if (tail)
+				next = slot->gpa + ((off / slot->block) + 1) * slot->block;
+			if (next >= slot->gpa + slot->len)
+				return true;
+			STORE(v->cur_gpa, next);
+			ret = load_program(v, slot, next);
+			if (ret) {
+				vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
+				return false;
+			}
+			continue;
+		}
+		if (exit.reason < EXOTIC_STORM_MAX_EXIT)
+			ADD(s->stats.exits[exit.reason], 1);
+		switch (exit.ucall) {
+		case EXOTIC_UCALL_DONE: {
+			uint64_t n = exit.args[0] + (v->writer ? 0 : exit.args[1] + exit.args[2]);
+
+			ADD(s->stats.accesses, n);
+			ADD(slot->accesses, exit.args[0]);
+			if (!v->writer)
+				ADD(s->stats.inflight_poison, exit.args[1]);
+			return true;
+		}
+		case EXOTIC_UCALL_SYNC:
+			continue;
+		case EXOTIC_UCALL_POISON:
+			vcpu_poison(v, slot, &exit);
+			continue;
+		case EXOTIC_UCALL_ASSERT:
+			vcpu_unexpected(v, slot, exit.args[0], 0,
+					exotic_exit_describe(&exit, buf, sizeof(buf)));
+			return false;
+		case EXOTIC_UCALL_NONE:
+			break;
+		default:
+			vcpu_unexpected(v, slot, exit.args[2], 0,
+					exotic_exit_describe(&exit, buf, sizeof(buf)));
+			return false;
+		}
+		if (exit.reason == KVM_EXIT_MMIO && storm_disturbed(v, slot, seq, wseq) &&
+		    exit.mmio_addr >= slot->gpa && exit.mmio_addr < slot->gpa + slot->len) {
+			/* the slot was deleted, or read-only for a writer */
+			ADD(s->stats.expected_disturbed, 1);
+			ADD(slot->disturbed, 1);
+			if (!retry_after_event(v, slot, exit.mmio_addr & ~(STRIDE - 1), &seq, &wseq))
+				return true;
+			continue;
+		}
+		if (exit.reason == KVM_EXIT_SHUTDOWN) {
+			char ctx[200], msg[sizeof(((struct exotic_storm_finding *)0)->what)];
+
+			storm_vcpu_context(v, ctx, sizeof(ctx));
+			snprintf(msg, sizeof(msg), "triple fault (exit shutdown) %s; %s",
+				 ctx, storm_platform_suspect());
+			vcpu_unexpected(v, slot, LOAD(v->cur_gpa), 0, msg);
+			return false;
+		}
+		vcpu_unexpected(v, slot, exit.mmio_addr, 0,
+				exotic_exit_describe(&exit, buf, sizeof(buf)));
+		return false;
+	}
+	return true;
+}
+
+void *storm_vcpu_main(void *arg)
+{
+	struct vcpu_thread *v = arg;
+	struct exotic_storm *s = v->storm;
+	unsigned int i = v->index * s->nslots / (s->cfg.vcpus ? s->cfg.vcpus : 1);
+
+	while (!LOAD(s->vcpus_stop)) {
+		if (!vcpu_pass(v, &s->slots[i % s->nslots]))
+			sleep_us(200);
+		i++;
+	}
+	return NULL;
+}
