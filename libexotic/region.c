@@ -282,20 +282,6 @@ static void explain_alloc_error(struct exotic_ctx *ctx,
 	}
 }
 
-/* The driver may pick a larger block (carve-out mapped huge): ask it. */
-static void update_order(struct exotic_region *r)
-{
-	struct exotic_region_info info;
-
-	memset(&info, 0, sizeof(info));
-	info.handle = r->handle;
-	if (exotic_ioctl(r->fd, EXOTIC_IOC_INFO, &info) == 0)
-		r->order = info.order;
-	else
-		exotic_dbg(r->ctx, "no info on new region %u: assuming order %u\n",
-			   r->handle, r->order);
-}
-
 static int region_free(struct exotic_region *r)
 {
 	struct exotic_event ev = { .handle = r->handle };
@@ -347,11 +333,11 @@ EXOTIC_EXPORT int exotic_region_new(struct exotic_device *dev,
 	r->handle = a.handle;
 	r->kind = params->kind;
 	r->method = params->method;
-	r->order = params->order;
+	/* the driver may pick a larger block (the carve-out mapped huge) */
+	r->order = a.order;
 	r->flags = params->flags;
 	r->length = params->length;
 	r->mmap_offset = a.mmap_offset;
-	update_order(r);
 	r->prot = params->prot ? params->prot :
 		  (params->flags & EXOTIC_ALLOC_READONLY) ? PROT_READ :
 		  PROT_READ | PROT_WRITE;

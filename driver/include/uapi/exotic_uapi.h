@@ -105,7 +105,8 @@ struct exotic_alloc {
 	__u32 kind;		/* in: enum exotic_kind */
 	__u32 method;		/* in: enum exotic_method */
 	__u64 length;		/* in: bytes, a multiple of the block size */
-	__u32 order;		/* in: block order for compound, noncompound, reserved */
+	__u32 order;		/* in: block order for compound, noncompound, reserved;
+			 * out: the order used (the driver may pick a larger one) */
 	__u32 flags;		/* in: EXOTIC_ALLOC_* */
 	__u32 handle;		/* out: region handle, unique within the file */
 	__u32 pad;		/* must be zero */
