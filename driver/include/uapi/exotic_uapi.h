@@ -100,13 +100,16 @@ struct exotic_version {
 	__u64 reserved[2];	/* out: zero */
 };
 
-/* EXOTIC_IOC_ALLOC */
+/*
+ * EXOTIC_IOC_ALLOC.  order is the block order asked for (compound,
+ * noncompound, reserved); the driver writes back the one it used, which
+ * may be larger (the carve-out mapped huge takes 2 MiB blocks).
+ */
 struct exotic_alloc {
 	__u32 kind;		/* in: enum exotic_kind */
 	__u32 method;		/* in: enum exotic_method */
 	__u64 length;		/* in: bytes, a multiple of the block size */
-	__u32 order;		/* in: block order for compound, noncompound, reserved;
-			 * out: the order used (the driver may pick a larger one) */
+	__u32 order;		/* in/out: block order asked for / used */
 	__u32 flags;		/* in: EXOTIC_ALLOC_* */
 	__u32 handle;		/* out: region handle, unique within the file */
 	__u32 pad;		/* must be zero */
