@@ -58,6 +58,9 @@ $(BUILD)/obj/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(V_CC)$(CC) $(INC) -fPIC -MMD -MP -c -o $@ $<
 
+# the expectation tables are .incbin'ed into the library
+$(BUILD)/obj/libexotic/expect_data.o: $(wildcard expect/*.tsv)
+
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@

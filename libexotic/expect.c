@@ -109,34 +109,6 @@ EXOTIC_EXPORT void exotic_expect_free(struct exotic_expect *t)
 	free(t);
 }
 
-/*
- * The built-in tables are assembled into the library with .incbin and
- * also #included inside ".if 0" so that the compiler's dependency output
- * names them; a comment line that the C preprocessor would take for a
- * directive would break that, so it is refused here.
- */
-static bool cpp_directive(const char *line)
-{
-	static const char *const words[] = {
-		"if", "ifdef", "ifndef", "elif", "else", "endif", "define",
-		"undef", "include", "include_next", "error", "warning", "pragma",
-		"line", "import", "ident", "sccs", "assert", "unassert", NULL,
-	};
-	const char *p = line + 1;
-	size_t n;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	for (n = 0; isalpha((unsigned char)p[n]) || p[n] == '_'; n++)
-		;
-	if (!n)
-		return isdigit((unsigned char)*p);	/* "# 12": a line marker */
-	for (int i = 0; words[i]; i++)
-		if (strlen(words[i]) == n && !strncmp(p, words[i], n))
-			return true;
-	return false;
-}
-
 static int split(char *line, char **f, int max)
 {
 	int n = 0;
@@ -284,12 +256,8 @@ EXOTIC_EXPORT int exotic_expect_parse(struct exotic_ctx *ctx, const char *name,
 			p[strlen(p) - 1] = '\0';
 		if (!*p)
 			continue;
-		if (*p == '#') {
-			if (cpp_directive(p))
-				BAD("%s:%u: a comment must not read as a C preprocessor directive (the build #includes the table): '%s'\n",
-				    name, ln, p);
+		if (*p == '#')
 			continue;
-		}
 		ret = parse_line(ctx, name, ln, p, t);
 		if (ret)
 			goto out;

@@ -2,10 +2,8 @@
 /*
  * The expectation tables (expect/PROFILE.tsv), built into the library so
  * that exotic-matrix and exotic-repro find them anywhere, e.g. in the test
- * VM.  .incbin is relative to the top of the tree, where make runs.  Each
- * table is also #included inside ".if 0": gas skips the text, but the
- * compiler's -MMD output then lists the table, so editing it rebuilds this
- * object (expect.c refuses comments that would read as directives).
+ * VM.  .incbin is relative to the top of the tree, where make runs; the
+ * Makefile makes this object depend on expect/*.tsv.
  */
 .macro TABLE sym, file
 	.globl	\sym
@@ -23,12 +21,5 @@
 	TABLE	exotic_expect_patched_6_1, "expect/patched-6.1.tsv"
 	TABLE	exotic_expect_patched_6_1_unsafe, "expect/patched-6.1-unsafe.tsv"
 	TABLE	exotic_expect_upstream_6_13, "expect/upstream-6.13.tsv"
-
-	.if 0
-#include "../expect/stock-6.1.tsv"
-#include "../expect/patched-6.1.tsv"
-#include "../expect/patched-6.1-unsafe.tsv"
-#include "../expect/upstream-6.13.tsv"
-	.endif
 
 	.section .note.GNU-stack, "", @progbits
