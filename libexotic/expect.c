@@ -4,7 +4,6 @@
  * (expect_data.S) and kernel profile detection.  See exotic/expect.h and
  * docs/matrix-schema.md for the format.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
