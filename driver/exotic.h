@@ -23,13 +23,13 @@
 
 /*
  * Each region owns a 4 GiB window of the file's offset space, selected by
- * its handle: mmap_offset = handle << EXOTIC_SLOT_SHIFT.  With handles below
+ * its handle: mmap_offset = handle << EXOTIC_WINDOW_SHIFT.  With handles below
  * 4096 every offset fits the 32-bit page offset of mmap2().
  */
-#define EXOTIC_SLOT_SHIFT	32
-#define EXOTIC_SLOT_PGSHIFT	(EXOTIC_SLOT_SHIFT - PAGE_SHIFT)
+#define EXOTIC_WINDOW_SHIFT	32
+#define EXOTIC_WINDOW_PGSHIFT	(EXOTIC_WINDOW_SHIFT - PAGE_SHIFT)
 #define EXOTIC_MAX_HANDLE	4095U
-#define EXOTIC_MAX_LENGTH	BIT_ULL(EXOTIC_SLOT_SHIFT)
+#define EXOTIC_MAX_LENGTH	BIT_ULL(EXOTIC_WINDOW_SHIFT)
 #define EXOTIC_HUGE_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 
 /* Region states beyond the uapi ones: freed regions only live on in VMAs. */

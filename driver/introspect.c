@@ -27,7 +27,7 @@ int exotic_region_info(struct exotic_file *xf, struct exotic_region_info *info)
 	info->flags = r->flags;
 	info->state = r->state;
 	info->length = r->length;
-	info->mmap_offset = (u64)r->handle << EXOTIC_SLOT_SHIFT;
+	info->mmap_offset = (u64)r->handle << EXOTIC_WINDOW_SHIFT;
 	info->nr_pfns = r->state == EXOTIC_STATE_LIVE ? r->nr_pages : 0;
 	info->faults = atomic64_read(&r->faults);
 	info->zaps = atomic64_read(&r->zaps);

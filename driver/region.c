@@ -293,7 +293,7 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 	}
 	xf->nr_regions++;
 	r->handle = handle;
-	r->pgoff = (pgoff_t)handle << EXOTIC_SLOT_PGSHIFT;
+	r->pgoff = (pgoff_t)handle << EXOTIC_WINDOW_PGSHIFT;
 	r->state = EXOTIC_STATE_LIVE;
 	mutex_lock(&exotic_dev.regions_lock);
 	list_add_tail(&r->dev_node, &exotic_dev.regions);
@@ -304,7 +304,7 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 		exotic_taint_unsafe("EXOTIC_ALLOC_UNSAFE_DRIVER_BUG");
 	a->order = order;
 	a->handle = handle;
-	a->mmap_offset = (u64)handle << EXOTIC_SLOT_SHIFT;
+	a->mmap_offset = (u64)handle << EXOTIC_WINDOW_SHIFT;
 	return 0;
 
 out_free_array:
@@ -545,7 +545,7 @@ void exotic_region_release_all(struct exotic_file *xf)
 
 int exotic_region_mmap(struct exotic_file *xf, struct vm_area_struct *vma)
 {
-	unsigned long handle = vma->vm_pgoff >> EXOTIC_SLOT_PGSHIFT;
+	unsigned long handle = vma->vm_pgoff >> EXOTIC_WINDOW_PGSHIFT;
 	unsigned long start, npages = vma_pages(vma);
 	struct exotic_region *r;
 	int ret;

@@ -19,7 +19,7 @@
 /* ------------------------------------------------------------ names */
 
 static const char *const path_names[] = {
-	[EXOTIC_PATH_FAULT] = "fault",
+	[EXOTIC_PATH_NPF] = "npf",
 	[EXOTIC_PATH_VMRUN] = "vmrun",
 	[EXOTIC_PATH_COPY] = "copy",
 };
@@ -66,6 +66,9 @@ EXOTIC_EXPORT const char *exotic_path_name(unsigned int path)
 
 EXOTIC_EXPORT int exotic_path_from_name(const char *name)
 {
+	/* "fault", its name before 0.2, read "npf" (the method has it) */
+	if (name && !strcmp(name, "fault"))
+		return EXOTIC_PATH_NPF;
 	return name_index(path_names, 1, EXOTIC_PATH_MAX, name);
 }
 
@@ -190,7 +193,7 @@ static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
 			BAD("%s:%u: unknown method '%s'\n", name, ln, f[1]);
 		e.method = v;
 		if ((v = exotic_path_from_name(f[2])) < 0)
-			BAD("%s:%u: unknown path '%s' (fault, vmrun, copy)\n", name, ln, f[2]);
+			BAD("%s:%u: unknown path '%s' (npf, vmrun, copy)\n", name, ln, f[2]);
 		e.path = v;
 		if ((v = exotic_ev_from_name(f[3])) < 0)
 			BAD("%s:%u: unknown event '%s' (none, invalidate, migrate, revoke)\n",

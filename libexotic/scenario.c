@@ -396,7 +396,7 @@ static uint32_t access_all(struct run *r, const char *phase)
 
 		detail(r, " p%llu ", (unsigned long long)r->probe[i]);
 		switch (r->s->path) {
-		case EXOTIC_PATH_FAULT:
+		case EXOTIC_PATH_NPF:
 			t = (r->s->flags & EXOTIC_SCN_GUEST_WRITE) ?
 			    fault_write(r, i) : fault_read(r, i);
 			break;
@@ -518,7 +518,7 @@ EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
 		return -EINVAL;
 	/* the driver stages the race in its fault method, for a vCPU fault */
 	if ((s->flags & EXOTIC_SCN_LOOKUP_RACE) &&
-	    (s->method != EXOTIC_MAP_FAULT || s->path != EXOTIC_PATH_FAULT))
+	    (s->method != EXOTIC_MAP_FAULT || s->path != EXOTIC_PATH_NPF))
 		return -EINVAL;
 	r.ctx = exotic_device_get_ctx(dev);
 	pick_geometry(s, &res->order, &res->length);

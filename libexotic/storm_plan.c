@@ -175,7 +175,7 @@ EXOTIC_EXPORT const char *exotic_storm_property_name(unsigned int property)
 }
 
 static const char *const outcome_names[] = {
-	[EXOTIC_STORM_OUT_MAP] = "map",
+	[EXOTIC_STORM_OUT_MAP] = "mapped",
 	[EXOTIC_STORM_OUT_EFAULT] = "efault",
 	[EXOTIC_STORM_OUT_WARN] = "warn",
 	[EXOTIC_STORM_OUT_ANY] = "any",

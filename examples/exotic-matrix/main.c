@@ -34,7 +34,7 @@ static void usage(FILE *f)
 "                   stock-6.1, patched-6.1, patched-6.1-unsafe, upstream-6.13\n"
 "  --expect FILE    read the table from FILE instead of the built-in one\n"
 "  --only K=V[,V]   run only cells with kind, method, path or event V\n"
-"                   (repeatable; e.g. --only kind=noncompound --only path=fault)\n"
+"                   (repeatable; e.g. --only kind=noncompound --only path=npf)\n"
 "  --json           one JSON document (docs/matrix-schema.md) instead of a table\n"
 "  --list           print the cells and their expectations, run nothing\n"
 "  --markdown       after the table, a kind x method by path grid in Markdown\n"

@@ -22,7 +22,7 @@ const struct repro repro_catalog[] = {
 		  "(the same EFAULT through hva_to_pfn_remapped() on dma-buf blobs)",
 	.kernels = "5.13 .. 6.12 on x86 (since the CVE-2021-22543 fix); fixed upstream in 6.13",
 	.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_FAULT,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_NONE,
 	.order = 1, .length = 2 * PG,
 },
 {
@@ -32,7 +32,7 @@ const struct repro repro_catalog[] = {
 		  "https://lkml.iu.edu/hypermail/linux/kernel/2106.3/00664.html (merged as \"KVM: do not allow mapping valid but non-reference-counted pages\")",
 	.kernels = "before 5.13 (and stable backports); 6.1 has the fix",
 	.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_REMAP,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_REVOKE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_REVOKE,
 	.order = 2, .length = 4 * PG,
 },
 {
@@ -42,7 +42,7 @@ const struct repro repro_catalog[] = {
 		  "https://github.com/libkrun/libkrun/pull/803 describes today's KVM_PFN_ERR_RO_FAULT path",
 	.kernels = "before 5.12; 6.1 checks pte_write() in hva_to_pfn_remapped()",
 	.kind = EXOTIC_KIND_REFCOUNTED, .method = EXOTIC_MAP_REMAP,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_NONE,
 	.length = 2 * PG, .alloc_flags = EXOTIC_ALLOC_READONLY,
 	.scn_flags = EXOTIC_SCN_GUEST_WRITE, .prot = PROT_READ,
 },
@@ -53,7 +53,7 @@ const struct repro repro_catalog[] = {
 		  "kvm_pfn_to_refcounted_page() in 6.1 virt/kvm/kvm_main.c",
 	.kernels = "reports against 5.x .. 6.0; 6.1 skips PageReserved pages",
 	.kind = EXOTIC_KIND_RESERVED, .method = EXOTIC_MAP_REMAP,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_INVALIDATE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_INVALIDATE,
 	.length = 4 * PG,
 },
 {
@@ -64,7 +64,7 @@ const struct repro repro_catalog[] = {
 		  "https://lists.linaro.org/archives/list/linux-kselftest-mirror@lists.linaro.org/message/IRPZPWMHIWZSK4GKIXKEIA4SEY7TZW2T",
 	.kernels = "6.1 (stock); fixed by kernel-patches/6.1 0009 and upstream >= 6.13",
 	.kind = EXOTIC_KIND_RESERVED, .method = EXOTIC_MAP_PAGE,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_NONE,
 	.length = 2 * PG,
 },
 {
@@ -75,7 +75,7 @@ const struct repro repro_catalog[] = {
 		  "\"KVM: x86: Fix recording of guest steal time / preempted status\" (2021, unguarded IOMEM mapping)",
 	.kernels = "guarded fault path: none known; unguarded users before 5.17",
 	.kind = EXOTIC_KIND_REFCOUNTED, .method = EXOTIC_MAP_FAULT,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_MIGRATE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_MIGRATE,
 	.length = 8 * PG,
 },
 {
@@ -95,7 +95,7 @@ const struct repro repro_catalog[] = {
 		  "http://git.monstr.eu/?a=commit&h=152d7bd80dca5ce77ec2d7313149a2ab990e808e&p=linux-2.6-microblaze.git",
 	.kernels = "before 6.12",
 	.kind = EXOTIC_KIND_NONCOMPOUND, .method = EXOTIC_MAP_HUGE,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_NONE,
 	.order = 9, .length = MiB(2),
 	/*
 	 * the driver refuses a huge mapping of a non-folio before 6.12 (a
@@ -111,7 +111,7 @@ const struct repro repro_catalog[] = {
 		  "the 6.1 source of gup_huge_pmd() (mm/gup.c), which has no pmd_special() check",
 	.kernels = "before 6.12, with any driver that vmf_insert_pfn_pmd()s non-devmap PFNs (needs exotic.unsafe_driver_bugs=1)",
 	.kind = EXOTIC_KIND_CARVEOUT, .method = EXOTIC_MAP_HUGE,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_NONE,
 	.order = 9, .length = MiB(2),
 	/* the driver refuses it before 6.12 unless told to reproduce this */
 	.alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
@@ -123,7 +123,7 @@ const struct repro repro_catalog[] = {
 		  "\"KVM: Stop grabbing references to PFNMAP'd pages\" (6.13)",
 	.kernels = "6.0 .. 6.12",
 	.kind = EXOTIC_KIND_RESERVED, .method = EXOTIC_MAP_REMAP,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_NONE,
 	.order = 1, .length = 2 * PG,
 },
 {
@@ -153,7 +153,7 @@ const struct repro repro_catalog[] = {
 		  "overlapped the lookup); the structure is unchanged in 7.x's hva_to_pfn_remapped() (virt/kvm/kvm_main.c)",
 	.kernels = "6.1 and later, x86 (staged here with the driver's race_zap_faults=1)",
 	.kind = EXOTIC_KIND_REFCOUNTED, .method = EXOTIC_MAP_FAULT,
-	.path = EXOTIC_PATH_FAULT, .event = EXOTIC_EV_NONE,
+	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_NONE,
 	.length = 4 * PG, .scn_flags = EXOTIC_SCN_LOOKUP_RACE,
 },
 };

@@ -197,14 +197,14 @@ static void test_stock_key_rows(void **state)
 
 	(void)state;
 	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
-				 EXOTIC_PATH_FAULT, EXOTIC_EV_NONE);
+				 EXOTIC_PATH_NPF, EXOTIC_EV_NONE);
 	assert_int_equal(x->before, EXOTIC_OUT_EFAULT);
 	assert_non_null(strstr(x->reason, "kvm_try_get_pfn()"));
 	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP,
 				 EXOTIC_PATH_VMRUN, EXOTIC_EV_NONE);
 	assert_int_equal(x->before, EXOTIC_OUT_GP);
 	x = exotic_expect_lookup(t, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
-				 EXOTIC_PATH_FAULT, EXOTIC_EV_REVOKE);
+				 EXOTIC_PATH_NPF, EXOTIC_EV_REVOKE);
 	assert_int_equal(x->before, EXOTIC_OUT_MAPPED);
 	assert_int_equal(x->after, EXOTIC_OUT_EFAULT);
 	x = exotic_expect_lookup_repro(t, "reserved-refcount0-warn");
@@ -213,7 +213,7 @@ static void test_stock_key_rows(void **state)
 
 	t = builtin("patched-6.1");
 	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
-				 EXOTIC_PATH_FAULT, EXOTIC_EV_NONE);
+				 EXOTIC_PATH_NPF, EXOTIC_EV_NONE);
 	assert_int_equal(x->before, EXOTIC_OUT_MAPPED);
 	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP,
 				 EXOTIC_PATH_VMRUN, EXOTIC_EV_NONE);
@@ -348,7 +348,7 @@ static void test_isolated_harness_failure(void **state)
 
 	(void)state;
 	exotic_scenario_init(&s, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
-			     EXOTIC_PATH_FAULT, EXOTIC_EV_NONE, 1);
+			     EXOTIC_PATH_NPF, EXOTIC_EV_NONE, 1);
 	wrap_reset();
 	wrap_fail("calloc", 0, ENOMEM);
 	ret = exotic_scenario_run_isolated(ctx, &s, &res, 30);

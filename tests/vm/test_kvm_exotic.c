@@ -423,7 +423,7 @@ static void test_combo(void **state)
 	if (table && f->c->method != EXOTIC_MAP_HUGE) {
 		const struct exotic_expect_entry *x =
 			exotic_expect_lookup(table, f->c->kind, f->c->method,
-					     EXOTIC_PATH_FAULT, EXOTIC_EV_NONE);
+					     EXOTIC_PATH_NPF, EXOTIC_EV_NONE);
 
 		assert_non_null(x);
 		switch (x->before) {
@@ -679,7 +679,7 @@ static void test_walk_during_migrations(void **state)
 
 	prepare(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT);
 	x = table ? exotic_expect_lookup(table, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
-					 EXOTIC_PATH_FAULT, EXOTIC_EV_MIGRATE) : NULL;
+					 EXOTIC_PATH_NPF, EXOTIC_EV_MIGRATE) : NULL;
 	assert_non_null(x);
 	/* the table says the page maps after a migration; only the lookup
 	 * race in hva_to_pfn_remapped() may fail it for a moment */

@@ -157,9 +157,9 @@ static void test_tail_page_fault(void **state)
 	struct exotic_scenario_result r;
 
 	(void)state;
-	x = expected(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_PATH_FAULT,
+	x = expected(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_PATH_NPF,
 		     EXOTIC_EV_NONE);
-	run_cell(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_PATH_FAULT,
+	run_cell(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_PATH_NPF,
 		 EXOTIC_EV_NONE, &r);
 	print_message("%s: %s\n", profile, r.detail);
 	assert_int_equal(r.before, x->before);

@@ -21,7 +21,7 @@
  *   kind	method	path	event	before	after	reason
  *
  * kind/method names are exotic_kind_name()/exotic_method_name()'s; paths
- * "fault", "vmrun", "copy"; events "none", "invalidate", "migrate",
+ * "npf" ("fault" is read as "npf"), "vmrun", "copy"; events "none", "invalidate", "migrate",
  * "revoke"; outcomes exotic_outcome_name()'s, "-" for "not run".
  * Reproducers use the same files with the kind column "repro:NAME" and
  * "-" in method, path and event.
@@ -39,7 +39,8 @@ struct exotic_device;
 
 /* KVM access paths (docs/design.md §6). */
 enum exotic_path {
-	EXOTIC_PATH_FAULT = 1,	/* vCPU page fault: kvm_faultin_pfn(), mmu-notifier guarded */
+	EXOTIC_PATH_NPF = 1,	/* vCPU nested page fault (NPT/EPT): kvm_faultin_pfn(),
+				 * mmu-notifier guarded */
 	EXOTIC_PATH_VMRUN = 2,	/* kvm_vcpu_map() through a nested VMRUN, unguarded */
 	EXOTIC_PATH_COPY = 3,	/* kvm_vcpu_read_guest(): emulated string I/O */
 	EXOTIC_PATH_MAX = 3,

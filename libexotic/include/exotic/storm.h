@@ -252,7 +252,8 @@ enum exotic_storm_outcome {
 };
 EXOTIC_EXPORT int exotic_storm_expect(const char *profile, unsigned int kind,
 				unsigned int method, bool block_tail);
-/* "map", "efault", "warn", "any", "crash", "leak"; NULL if unknown. */
+/* "mapped", "efault", "warn", "any", "crash", "leak" (the matrix's
+ * outcome names where they mean the same); NULL if unknown. */
 EXOTIC_EXPORT const char *exotic_storm_outcome_name(int outcome);
 /*
  * The running kernel's profile: $EXOTIC_PROFILE if set, else "patched" if
