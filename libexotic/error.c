@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* exotic_strerror(): what a negative errno from libexotic means, and the fix. */
+/*
+ * exotic_strerror(): what a negative errno from libexotic means.  One errno
+ * comes from several calls, so a message names the calls it is about where
+ * the fix depends on them; the call sites log the specific cause.
+ */
 #include <limits.h>
 #include <string.h>
 
@@ -15,7 +19,7 @@ EXOTIC_EXPORT const char *exotic_strerror(int err)
 	case 0:
 		return "success";
 	case -ENOENT:
-		return "exotic device or module not found (module not loaded?): run modprobe exotic or exotic_module_load()";
+		return "not found: no such device node, module, region handle or memslot (from exotic_device_open(): is the module loaded? modprobe exotic or exotic_module_load())";
 	case -ENODEV:
 		return "no such device: the region was revoked, the carve-out is not configured (memmap= and carveout_base/size), or the driver is not loaded (modprobe exotic, kvm_amd or kvm_intel)";
 	case -EACCES:
@@ -29,7 +33,7 @@ EXOTIC_EXPORT const char *exotic_strerror(int err)
 	case -EOPNOTSUPP:
 		return "not supported by the loaded driver: check exotic_device_version() kinds/methods (carveout needs memmap= and carveout_base/size)";
 	case -ENOSPC:
-		return "driver limit reached: free regions or raise the exotic module's max_bytes/max_regions parameters";
+		return "a limit was reached: from the driver, free regions or raise the exotic module's max_bytes, max_file_bytes or max_regions; from KVM, too many memslots";
 	case -ENOMEM:
 		return "out of memory: reduce the region size or order";
 	case -EINVAL:

@@ -183,6 +183,10 @@ static void test_strerror(void **state)
 	assert_non_null(strstr(exotic_strerror(-EPROTO), "ABI"));
 	assert_non_null(strstr(exotic_strerror(-EACCES), "udev rule"));
 	assert_non_null(strstr(exotic_strerror(-ENOSPC), "max_bytes"));
+	assert_non_null(strstr(exotic_strerror(-ENOSPC), "max_file_bytes"));
+	/* one errno, several calls: the message says which one a fix is for */
+	assert_non_null(strstr(exotic_strerror(-ENOENT), "from exotic_device_open()"));
+	assert_non_null(strstr(exotic_strerror(-ENOENT), "memslot"));
 	assert_non_null(strstr(exotic_strerror(-EOPNOTSUPP), "carveout"));
 	assert_non_null(strstr(exotic_strerror(-ETIMEDOUT), "timed out"));
 	assert_non_null(strstr(exotic_strerror(-EBUSY), "in use"));

@@ -82,9 +82,11 @@ EXOTIC_EXPORT int exotic_get_log_priority(const struct exotic_ctx *ctx);
 EXOTIC_EXPORT void exotic_set_log_priority(struct exotic_ctx *ctx, int priority);
 
 /*
- * A one-line message for a negative errno returned by libexotic, naming the
- * fix where there is one (e.g. -ENOENT from exotic_device_open(): "module
- * not loaded: run modprobe exotic or exotic_module_load()").  Falls back to
+ * A one-line message for a negative errno returned by libexotic: what it
+ * means, and the fix where there is one, naming the calls a fix is about
+ * when the same errno comes from several (-ENOENT is a missing module
+ * from exotic_device_open(), a stale handle or slot elsewhere).  The
+ * library logs the specific cause at the call that failed.  Falls back to
  * strerror().  Never returns NULL.
  */
 EXOTIC_EXPORT const char *exotic_strerror(int err);
