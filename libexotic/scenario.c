@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pageref.h"
 #include "exotic/expect.h"
 
 #define PG		4096ULL
@@ -157,22 +158,9 @@ static int kmsg_check(struct run *r)
 	return found;
 }
 
-static uint64_t excess_of(const struct exotic_page *pg, int n)
-{
-	uint64_t sum = 0;
-
-	for (int j = 0; j < n; j++) {
-		if (pg[j].refcount < 0 || pg[j].expected_refcount < 0)
-			continue;
-		sum += (uint64_t)(pg[j].refcount > pg[j].expected_refcount ?
-				  pg[j].refcount - pg[j].expected_refcount :
-				  pg[j].expected_refcount - pg[j].refcount);
-	}
-	return sum;
-}
-
 /*
- * How far the backing pages' refcounts are from what the driver expects,
+ * How far the backing pages' refcounts are from what they must be
+ * (pageref.h, the kit's rule, not the driver's expected_refcount),
  * summed over the live pages and the retired ones still in quarantine.
  * A leaked or stolen reference shows as an increase between two checks,
  * so each access is charged only with what happened during it.
@@ -189,13 +177,15 @@ static uint64_t refcount_excess(struct run *r)
 		n = exotic_region_query(r->region, i * PG, pages, 64);
 		if (n <= 0)
 			break;
-		sum += excess_of(pages, n);
+		sum += pageref_excess(r->s->kind, r->s->method, r->res->order,
+				      pages, (size_t)n);
 	}
 	for (uint64_t i = 0;; i += (uint64_t)n) {
 		n = exotic_region_query_retired(r->region, i, pages, 64);
 		if (n <= 0)
 			break;
-		sum += excess_of(pages, n);
+		sum += pageref_excess(r->s->kind, r->s->method, r->res->order,
+				      pages, (size_t)n);
 	}
 	return sum;
 }

@@ -43,10 +43,6 @@ int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
 uint64_t storm_hash_event(uint64_t hash, const struct exotic_storm_event_rec *ev);
 #define STORM_HASH_INIT	0xcbf29ce484222325ULL
 
-/* The refcount a page of kind must have with no mapping (block_tail: not
- * the first page of its block); -1 without struct page. */
-int storm_base_refcount(unsigned int kind, bool block_tail);
-
 /*
  * The invalidations of one slot, for telling KVM's lookup race from a real
  * failure.  zseq counts their starts and ends (odd while one is in flight);

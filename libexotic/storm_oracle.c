@@ -17,30 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pageref.h"
 #include "storm_engine.h"
-
-/* The refcount a page must have now, independently of the driver. */
-static int expected_refcount(const struct storm_slot *slot,
-			     const struct exotic_page *pages, size_t i,
-			     size_t n)
-{
-	bool tail = pages[i].flags & EXOTIC_PAGE_BLOCK_TAIL;
-	int e = storm_base_refcount(slot->kind, tail);
-
-	if (e < 0)
-		return e;
-	/* vm_insert_page(): one reference per PTE, on the head of a folio */
-	if (slot->method == EXOTIC_MAP_PAGE) {
-		if (slot->kind == EXOTIC_KIND_COMPOUND) {
-			if (!tail)
-				for (size_t j = i; j < n && j < i + (1ULL << slot->order); j++)
-					e += pages[j].mapcount > 0 ? pages[j].mapcount : 0;
-		} else {
-			e += pages[i].mapcount > 0 ? pages[i].mapcount : 0;
-		}
-	}
-	return e;
-}
 
 /*
  * Check every page of slot's region.  final: nothing runs any more, so an
@@ -55,7 +33,7 @@ void storm_check_refcounts(struct exotic_storm *s, struct storm_slot *slot,
 	uint32_t handle;
 	int n;
 
-	if (storm_base_refcount(slot->kind, false) < 0 || LOAD(slot->dead))
+	if (pageref_base(slot->kind, false) < 0 || LOAD(slot->dead))
 		return;
 	pages = calloc(npages, sizeof(*pages));
 	if (!pages)
@@ -74,9 +52,10 @@ void storm_check_refcounts(struct exotic_storm *s, struct storm_slot *slot,
 	}
 	ADD(s->stats.pages_checked, (uint64_t)n);
 	for (int i = 0; i < n; i++) {
-		int e = expected_refcount(slot, pages, (size_t)i, (size_t)n);
-		bool bad = e >= 0 && (pages[i].refcount != e ||
-				      (pages[i].flags & EXOTIC_PAGE_ANOMALY));
+		int e = pageref_expected(slot->kind, slot->method, slot->order,
+					 pages, (size_t)i, (size_t)n);
+		/* the kit's rule decides; the driver's opinion is reported */
+		bool bad = e >= 0 && pages[i].refcount != e;
 		struct exotic_storm_finding f;
 
 		if (!bad) {

@@ -122,21 +122,6 @@ uint64_t storm_hash_event(uint64_t h, const struct exotic_storm_event_rec *ev)
 	return fnv(h, ev->length);
 }
 
-int storm_base_refcount(unsigned int kind, bool block_tail)
-{
-	switch (kind) {
-	case EXOTIC_KIND_REFCOUNTED:
-		return 1;
-	case EXOTIC_KIND_COMPOUND:
-	case EXOTIC_KIND_NONCOMPOUND:
-	case EXOTIC_KIND_RESERVED:
-		/* only the first page of a block holds the reference */
-		return block_tail ? 0 : 1;
-	default:
-		return -1;
-	}
-}
-
 /* ------------------------------------------------------ expectations */
 
 static const char *const event_names[EXOTIC_STORM_EV_MAX] = {

@@ -192,17 +192,6 @@ static void test_plan_replay(void **state)
 	assert_int_not_equal(ha, hc);
 }
 
-static void test_base_refcount(void **state)
-{
-	(void)state;
-	assert_int_equal(storm_base_refcount(EXOTIC_KIND_REFCOUNTED, false), 1);
-	assert_int_equal(storm_base_refcount(EXOTIC_KIND_NONCOMPOUND, false), 1);
-	assert_int_equal(storm_base_refcount(EXOTIC_KIND_NONCOMPOUND, true), 0);
-	assert_int_equal(storm_base_refcount(EXOTIC_KIND_COMPOUND, true), 0);
-	assert_int_equal(storm_base_refcount(EXOTIC_KIND_RESERVED, true), 0);
-	assert_int_equal(storm_base_refcount(EXOTIC_KIND_CARVEOUT, false), -1);
-}
-
 /* ----------------------------------------------------- expectations */
 
 /* An EFAULT is the lookup race only if an invalidation that had not ended
@@ -548,7 +537,6 @@ int main(void)
 		cmocka_unit_test(test_plan_ranges),
 		cmocka_unit_test(test_plan_mix),
 		cmocka_unit_test(test_plan_replay),
-		cmocka_unit_test(test_base_refcount),
 		cmocka_unit_test(test_zap_window),
 		cmocka_unit_test(test_pfnmap_race),
 		cmocka_unit_test(test_expect_table),
