@@ -165,7 +165,7 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	}
 	if (method == EXOTIC_MAP_HUGE && kind != EXOTIC_KIND_COMPOUND &&
 	    huge_needs_folio() && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
-		note_skip(s, kind, method, "before 6.12 GUP-fast takes it for a THP and the tails' refcounts underflow (the driver refuses it without the unsafe flag; --known-bugs runs it)");
+		note_skip(s, kind, method, "before 6.12 GUP-fast takes it for a THP and the tails' refcounts underflow (the driver refuses it without the unsafe flag, --known-bugs runs it)");
 		return 0;
 	}
 	if (order && tail == EXOTIC_STORM_OUT_WARN && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS))
