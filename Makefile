@@ -5,6 +5,8 @@
 #   make storm      the main job: a storm in the test VM, with its report
 #   make check      deps + build + host unit tests + guest suites (one summary line)
 #   make matrix     the conformance matrix and reproducers, per kernel profile
+#   make driver-all  exotic.ko for 6.1 and every fetched kernel set
+#   make kernels    fetch the kernel sets of kernels/lock.tsv (scripts/kernels)
 #   make kvm-patched  KVM modules with kernel-patches/ applied
 #   make kvm-selftests  KVM's selftests subset on stock and patched
 #   make vm-shell   a shell in the test VM
@@ -125,16 +127,38 @@ $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_COMMON) $(LIB_A)
 tests: $(UNIT_TESTS) $(VM_TESTS)
 
 # ----------------------------------------------------------------- driver
+# KSET=SET builds against another kernel set of scripts/kernels (fetched
+# into $(BUILD)/kernels/SET.mk) into $(BUILD)/driver-SET; driver-all builds
+# for the pinned 6.1 and every fetched set.
 DRIVER_SRC := $(wildcard driver/*.c driver/*.h driver/include/uapi/*.h) driver/Kbuild driver/Makefile
-DRIVER_KO  := $(BUILD)/driver/exotic.ko
+ifneq ($(KSET),)
+KSET_MK    := $(BUILD)/kernels/$(KSET).mk
+ifeq ($(wildcard $(KSET_MK)),)
+$(error kernel set $(KSET) not fetched: run scripts/kernels fetch $(KSET))
+endif
+include $(KSET_MK)
+DRIVER_DIR := $(BUILD)/driver-$(KSET)
+DRIVER_KDIR := $(KSET_KDIR)
+DRIVER_DEP := $(KSET_MK)
+else
+DRIVER_DIR := $(BUILD)/driver
+DRIVER_KDIR := $(KDIR)
+DRIVER_DEP := $(wildcard $(PIN))
+endif
+DRIVER_KO  := $(DRIVER_DIR)/exotic.ko
+KSETS      := $(patsubst $(BUILD)/kernels/%.mk,%,$(wildcard $(BUILD)/kernels/*.mk))
 
-$(DRIVER_KO): $(DRIVER_SRC) $(wildcard $(PIN))
-	@test -n "$(KDIR)" || { echo "no kernel to build against: run make deps or pass KDIR=" >&2; exit 1; }
-	@mkdir -p $(BUILD)/driver
-	$(Q)cp -a driver/. $(BUILD)/driver/
-	$(Q)$(MAKE) -s -C $(KDIR) M=$(abspath $(BUILD)/driver) KCFLAGS=-Werror modules $(if $(C),C=$(C))
+$(DRIVER_KO): $(DRIVER_SRC) $(DRIVER_DEP)
+	@test -n "$(DRIVER_KDIR)" || { echo "no kernel to build against: run make deps or pass KDIR=" >&2; exit 1; }
+	@mkdir -p $(DRIVER_DIR)
+	$(Q)cp -a driver/. $(DRIVER_DIR)/
+	$(Q)$(MAKE) -s -C $(DRIVER_KDIR) M=$(abspath $(DRIVER_DIR)) KCFLAGS=-Werror \
+		$(KSET_MAKE_ARGS) modules $(if $(C),C=$(C))
 
 driver: $(DRIVER_KO)
+
+driver-all: driver
+	$(Q)$(foreach s,$(KSETS),$(MAKE) --no-print-directory driver KSET=$(s) &&) true
 
 # ------------------------------------------------------------- top level
 all: lib examples tools tests driver
@@ -142,6 +166,10 @@ all: lib examples tools tests driver
 
 deps:
 	$(Q)scripts/deps
+
+# The other kernel sets (kernels/lock.tsv): download, verify, unpack.
+kernels:
+	$(Q)scripts/kernels fetch
 
 check:
 	$(Q)scripts/check
@@ -186,9 +214,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-all kernels deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-all kernels deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 

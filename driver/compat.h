@@ -6,7 +6,84 @@
 #define _EXOTIC_COMPAT_H
 
 #include <linux/mm.h>
+#include <linux/mmzone.h>
 #include <linux/version.h>
+#include <linux/workqueue.h>
+#if KERNEL_VERSION(6, 17, 0) > LINUX_VERSION_CODE
+#include <linux/pfn_t.h>
+#endif
+
+/*
+ * The largest order the page allocator hands out.  6.4 made MAX_ORDER
+ * inclusive ("mm, treewide: redefine MAX_ORDER sanely": 11 became 10, the
+ * same largest order), 6.8 renamed it MAX_PAGE_ORDER ("mm, treewide:
+ * rename MAX_ORDER to MAX_PAGE_ORDER").
+ */
+#if KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE
+#define EXOTIC_MAX_PAGE_ORDER	MAX_PAGE_ORDER
+#elif KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
+#define EXOTIC_MAX_PAGE_ORDER	MAX_ORDER
+#else
+#define EXOTIC_MAX_PAGE_ORDER	(MAX_ORDER - 1)
+#endif
+
+/*
+ * 6.12 took no_llseek out ("[tree-wide] finally take no_llseek out"); since
+ * 6.0 ("fs: clear or set FMODE_LSEEK based on llseek function") a NULL
+ * ->llseek means the same: lseek() fails with -ESPIPE.
+ */
+#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
+#define EXOTIC_NO_LLSEEK	NULL
+#else
+#define EXOTIC_NO_LLSEEK	no_llseek
+#endif
+
+/*
+ * 6.17 removed pfn_t ("mm: remove callers of pfn_t functionality"):
+ * vmf_insert_mixed() and vmf_insert_pfn_pmd() take a plain PFN.  The
+ * driver never set a pfn_t flag, so both forms insert the same entry.
+ */
+#if KERNEL_VERSION(6, 17, 0) <= LINUX_VERSION_CODE
+#define EXOTIC_PFN_ARG(pfn)	(pfn)
+#else
+#define EXOTIC_PFN_ARG(pfn)	pfn_to_pfn_t(pfn)
+#endif
+
+/*
+ * page_mapcount() is gone from <linux/mm.h> by 6.12 (its precise form
+ * moved to mm/internal.h as folio_precise_page_mapcount()).  The same
+ * count: the page's own PTE mappings, plus the PMD mappings of its folio;
+ * 0 for a page whose _mapcount holds a page type.  This needs the per-page
+ * mapcount (CONFIG_PAGE_MAPCOUNT, the default; Debian's 7.x has it).
+ */
+#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
+static inline int exotic_page_mapcount(struct page *page)
+{
+	int mapcount = atomic_read(&page->_mapcount) + 1;
+
+	if (page_mapcount_is_type(mapcount))
+		mapcount = 0;
+	if (PageCompound(page))
+		mapcount += folio_entire_mapcount(page_folio(page));
+	return mapcount;
+}
+#else
+static inline int exotic_page_mapcount(struct page *page)
+{
+	return page_mapcount(page);
+}
+#endif
+
+/*
+ * 6.17 added system_percpu_wq as the new name of system_wq, which 7.x
+ * marks for removal ("workqueue: Add system_percpu_wq and system_dfl_wq").
+ * Same per-CPU queue, so the same behaviour.
+ */
+#if KERNEL_VERSION(6, 17, 0) <= LINUX_VERSION_CODE
+#define EXOTIC_WQ	system_percpu_wq
+#else
+#define EXOTIC_WQ	system_wq
+#endif
 
 /* 6.3 made vm_flags read-only behind vm_flags_set()/vm_flags_clear(). */
 #if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE

@@ -54,9 +54,9 @@ static int exotic_expected(struct exotic_region *r, unsigned long pfn,
 		if (r->kind == EXOTIC_KIND_COMPOUND) {
 			if (!idx)
 				for (i = 0; i < (1UL << r->order); i++)
-					expected += page_mapcount(pfn_to_page(pfn + i));
+					expected += exotic_page_mapcount(pfn_to_page(pfn + i));
 		} else {
-			expected += page_mapcount(pfn_to_page(pfn + idx));
+			expected += exotic_page_mapcount(pfn_to_page(pfn + idx));
 		}
 	}
 	return expected;
@@ -82,7 +82,7 @@ static void exotic_fill_page(struct exotic_region *r, struct exotic_page *p,
 	page = pfn_to_page(pfn);
 	p->flags |= EXOTIC_PAGE_HAS_STRUCT;
 	p->refcount = page_ref_count(page);
-	p->mapcount = page_mapcount(page);
+	p->mapcount = exotic_page_mapcount(page);
 	if (PageReserved(page))
 		p->flags |= EXOTIC_PAGE_RESERVED;
 	if (PageCompound(page))
@@ -118,7 +118,7 @@ void exotic_check_block(struct exotic_region *r, unsigned long pfn)
 		struct page *page = pfn_to_page(pfn + i);
 
 		if (page_ref_count(page) != exotic_expected(r, pfn, i, false) ||
-		    page_mapcount(page))
+		    exotic_page_mapcount(page))
 			atomic64_inc(&r->anomalies);
 	}
 }

@@ -33,7 +33,7 @@ static int exotic_ioc_version(struct exotic_file *xf, void __user *uarg)
 		    BIT(EXOTIC_MAP_HUGE) | BIT(EXOTIC_MAP_MIXED) |
 		    BIT(EXOTIC_MAP_PAGE);
 	v.max_order = min_t(unsigned int, READ_ONCE(exotic_max_order),
-			    MAX_ORDER - 1);
+			    EXOTIC_MAX_PAGE_ORDER);
 	v.max_bytes = READ_ONCE(exotic_max_bytes);
 	v.used_bytes = atomic64_read(&exotic_dev.used_bytes);
 	if (exotic_carveout_available()) {

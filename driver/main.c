@@ -52,9 +52,9 @@ unsigned int exotic_max_regions = 64;
 module_param_named(max_regions, exotic_max_regions, uint, 0644);
 MODULE_PARM_DESC(max_regions, "Regions per open file (default 64, at most 4095)");
 
-unsigned int exotic_max_order = MAX_ORDER - 1;
+unsigned int exotic_max_order = EXOTIC_MAX_PAGE_ORDER;
 module_param_named(max_order, exotic_max_order, uint, 0644);
-MODULE_PARM_DESC(max_order, "Largest block order accepted (default and limit MAX_ORDER - 1)");
+MODULE_PARM_DESC(max_order, "Largest block order accepted (default and limit: the page allocator's largest, 10 on x86)");
 
 unsigned int exotic_quarantine_ms = 100;
 
@@ -217,7 +217,7 @@ static const struct file_operations exotic_fops = {
 	.unlocked_ioctl = exotic_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.get_unmapped_area = thp_get_unmapped_area,
-	.llseek = no_llseek,
+	.llseek = EXOTIC_NO_LLSEEK,
 };
 
 static struct miscdevice exotic_misc = {

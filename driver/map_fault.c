@@ -4,7 +4,6 @@
  * methods: look the page up under the region lock, insert it, count it.
  */
 #include <linux/mm.h>
-#include <linux/pfn_t.h>
 
 #include "exotic.h"
 #include "exotic_trace.h"
@@ -82,7 +81,7 @@ vm_fault_t exotic_fault_pte(struct vm_fault *vmf)
 		break;
 	case EXOTIC_MAP_MIXED:
 		ret = vmf_insert_mixed(vma, vmf->address,
-				       pfn_to_pfn_t(pfn));
+				       EXOTIC_PFN_ARG(pfn));
 		break;
 	default:
 		ret = vmf_insert_pfn(vma, vmf->address, pfn);

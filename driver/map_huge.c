@@ -5,7 +5,6 @@
  * to single PTEs.
  */
 #include <linux/mm.h>
-#include <linux/pfn_t.h>
 
 #include "exotic.h"
 #include "exotic_trace.h"
@@ -38,7 +37,7 @@ static vm_fault_t exotic_huge_fault(struct vm_fault *vmf,
 	if (!IS_ALIGNED(pfn, 1UL << EXOTIC_HUGE_ORDER))
 		goto out;
 
-	ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn),
+	ret = vmf_insert_pfn_pmd(vmf, EXOTIC_PFN_ARG(pfn),
 				 vmf->flags & FAULT_FLAG_WRITE);
 	if (ret == VM_FAULT_NOPAGE)
 		exotic_region_count_faults(r, 1);

@@ -64,13 +64,13 @@ static unsigned long exotic_quarantine_jiffies(void)
 void exotic_quarantine_retune(void)
 {
 	if (exotic_quarantine_ready)
-		mod_delayed_work(system_wq, &exotic_dev.quarantine_work, 0);
+		mod_delayed_work(EXOTIC_WQ, &exotic_dev.quarantine_work, 0);
 }
 
 /* Run the worker within delay; an earlier pending run is kept. */
 static void exotic_quarantine_kick(unsigned long delay)
 {
-	queue_delayed_work(system_wq, &exotic_dev.quarantine_work, delay);
+	queue_delayed_work(EXOTIC_WQ, &exotic_dev.quarantine_work, delay);
 }
 
 void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
@@ -132,7 +132,7 @@ void exotic_release_held(struct exotic_region *r)
 	}
 	spin_unlock(&exotic_dev.quarantine_lock);
 	if (any)
-		mod_delayed_work(system_wq, &exotic_dev.quarantine_work, 0);
+		mod_delayed_work(EXOTIC_WQ, &exotic_dev.quarantine_work, 0);
 }
 
 static void exotic_retired_free(struct exotic_retired *e)

@@ -57,7 +57,7 @@ static int exotic_check_alloc(const struct exotic_alloc *a,
 			      unsigned int *orderp)
 {
 	unsigned int max_order = min_t(unsigned int, READ_ONCE(exotic_max_order),
-				       MAX_ORDER - 1);
+				       EXOTIC_MAX_PAGE_ORDER);
 	const struct exotic_mem_ops *mem;
 	unsigned int order = a->order;
 	u64 block;
