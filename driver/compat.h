@@ -151,4 +151,19 @@ static inline void exotic_vm_flags_clear(struct vm_area_struct *vma,
 #define EXOTIC_HUGE_NEEDS_FOLIO		0
 #endif
 
+/*
+ * The firmware's own e820 table (e820__mapped_raw_any()) tells a memmap=
+ * range, which it calls RAM, from memory the firmware reserved.  Linux
+ * 6.12 exports it to every module; 7.3 only to kvm, kvm-amd and
+ * kvm-intel (Module.symvers of Debian's 7.3.4: "module:kvm,kvm-amd,
+ * kvm-intel"), and 6.19 is the first release that could have made it so
+ * (its export-to-modules macros): from there the carve-out check has the
+ * resource tree only.
+ */
+#if defined(CONFIG_X86) && KERNEL_VERSION(6, 19, 0) > LINUX_VERSION_CODE
+#define EXOTIC_HAVE_FIRMWARE_E820	1
+#else
+#define EXOTIC_HAVE_FIRMWARE_E820	0
+#endif
+
 #endif /* _EXOTIC_COMPAT_H */

@@ -21,11 +21,11 @@
 #include <linux/overflow.h>
 #include <linux/string.h>
 
-#ifdef CONFIG_X86
+#include "exotic.h"
+
+#if EXOTIC_HAVE_FIRMWARE_E820
 #include <asm/e820/api.h>
 #endif
-
-#include "exotic.h"
 
 static struct dev_pagemap exotic_pgmap;
 
@@ -91,15 +91,16 @@ static int exotic_carveout_in_res(struct resource *res, void *arg)
  * resource tree; region_intersects() also passes a range that spans two
  * resources or a hole between them), and, on x86, the firmware's own e820
  * table, which memmap= does not change, calls all of it RAM (which refuses
- * a BIOS ROM or an HT hole the firmware reserved).  On other architectures
- * only the first holds.
+ * a BIOS ROM or an HT hole the firmware reserved).  Where the kernel does
+ * not export that table to modules (other architectures, x86 from 6.19 on:
+ * compat.h) only the first holds.
  */
 static bool exotic_carveout_is_memmap(u64 base, u64 size)
 {
 	struct exotic_carveout_walk w = {
 		.start = base, .last = base + size - 1,
 	};
-#ifdef CONFIG_X86
+#if EXOTIC_HAVE_FIRMWARE_E820
 	static const enum e820_type not_ram[] = {
 		E820_TYPE_RESERVED, E820_TYPE_ACPI, E820_TYPE_NVS,
 		E820_TYPE_UNUSABLE, E820_TYPE_PMEM, E820_TYPE_PRAM,
