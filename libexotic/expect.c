@@ -317,7 +317,10 @@ extern const char exotic_expect_stock_6_1[], exotic_expect_stock_6_1_end[];
 extern const char exotic_expect_patched_6_1[], exotic_expect_patched_6_1_end[];
 extern const char exotic_expect_patched_6_1_unsafe[],
 	exotic_expect_patched_6_1_unsafe_end[];
-extern const char exotic_expect_upstream_6_13[], exotic_expect_upstream_6_13_end[];
+extern const char exotic_expect_lts_6_12[], exotic_expect_lts_6_12_end[];
+extern const char exotic_expect_upstream_7_3[], exotic_expect_upstream_7_3_end[];
+extern const char exotic_expect_upstream_7_3_unsafe[],
+	exotic_expect_upstream_7_3_unsafe_end[];
 
 static const struct {
 	const char *profile;
@@ -327,7 +330,10 @@ static const struct {
 	{ "patched-6.1", exotic_expect_patched_6_1, exotic_expect_patched_6_1_end },
 	{ "patched-6.1-unsafe", exotic_expect_patched_6_1_unsafe,
 	  exotic_expect_patched_6_1_unsafe_end },
-	{ "upstream-6.13", exotic_expect_upstream_6_13, exotic_expect_upstream_6_13_end },
+	{ "lts-6.12", exotic_expect_lts_6_12, exotic_expect_lts_6_12_end },
+	{ "upstream-7.3", exotic_expect_upstream_7_3, exotic_expect_upstream_7_3_end },
+	{ "upstream-7.3-unsafe", exotic_expect_upstream_7_3_unsafe,
+	  exotic_expect_upstream_7_3_unsafe_end },
 };
 
 #define N_BUILTIN (sizeof(builtin) / sizeof(builtin[0]))
@@ -335,7 +341,8 @@ static const struct {
 EXOTIC_EXPORT const char *const *exotic_expect_profiles(void)
 {
 	static const char *const names[N_BUILTIN + 1] = {
-		"stock-6.1", "patched-6.1", "patched-6.1-unsafe", "upstream-6.13", NULL,
+		"stock-6.1", "patched-6.1", "patched-6.1-unsafe", "lts-6.12",
+		"upstream-7.3", "upstream-7.3-unsafe", NULL,
 	};
 
 	return names;
@@ -368,7 +375,7 @@ EXOTIC_EXPORT int exotic_expect_builtin(struct exotic_ctx *ctx,
 	*table = NULL;
 	text = exotic_expect_builtin_text(profile, &len);
 	if (!text) {
-		exotic_err(ctx, "no built-in expectation table for profile '%s' (stock-6.1, patched-6.1, patched-6.1-unsafe, upstream-6.13)\n",
+		exotic_err(ctx, "no built-in expectation table for profile '%s' (stock-6.1, patched-6.1, patched-6.1-unsafe, lts-6.12, upstream-7.3, upstream-7.3-unsafe)\n",
 			   profile ? profile : "(null)");
 		return -ENOENT;
 	}
@@ -452,20 +459,31 @@ EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe,
 			snprintf(buf, sizeof(buf), "kernel %s, kvm.allow_unsafe_mappings=%s: KVM built from kernel-patches/6.1",
 				 release, unsafe ? "Y" : "N");
 		}
+	} else if (major == 6 && minor >= 2 && minor <= 12) {
+		/* measured on 6.12.95; between 6.1 and 6.12 the nearest */
+		if (unsafe >= 0) {
+			snprintf(buf, sizeof(buf), "kernel %s with kvm.allow_unsafe_mappings: no table for a patched %u.%u KVM",
+				 release, major, minor);
+		} else {
+			name = "lts-6.12";
+			snprintf(buf, sizeof(buf), "kernel %s, Debian-like KVM: %s",
+				 release, minor == 12 ? "6.12 LTS" :
+				 "extrapolated from the 6.12 LTS table, the nearest measured");
+		}
 	} else if ((major == 6 && minor >= 13) || major > 6) {
-		if (unsafe > 0)
-			snprintf(buf, sizeof(buf), "kernel %s with kvm.allow_unsafe_mappings=Y: no table for that setting",
+		bool exact = major == 7 && minor == 3;
+
+		if (unsafe < 0) {
+			snprintf(buf, sizeof(buf), "kernel %s without kvm.allow_unsafe_mappings: not the upstream >= 6.13 KVM the tables describe",
 				 release);
-		else if (unsafe < 0)
-			snprintf(buf, sizeof(buf), "kernel %s without kvm.allow_unsafe_mappings: not the upstream >= 6.13 KVM the table describes",
-				 release);
-		else {
-			name = "upstream-6.13";
-			snprintf(buf, sizeof(buf), "kernel %s, kvm.allow_unsafe_mappings=N: upstream >= 6.13",
-				 release);
+		} else {
+			name = unsafe ? "upstream-7.3-unsafe" : "upstream-7.3";
+			snprintf(buf, sizeof(buf), "kernel %s, kvm.allow_unsafe_mappings=%s: %s",
+				 release, unsafe ? "Y" : "N", exact ? "upstream 7.3" :
+				 "extrapolated from the upstream 7.3 table, the nearest measured");
 		}
 	} else {
-		snprintf(buf, sizeof(buf), "kernel %s: no expectation table for 6.2 .. 6.12", release);
+		snprintf(buf, sizeof(buf), "kernel %s: no expectation table for it", release);
 	}
 	if (why && why_size)
 		snprintf(why, why_size, "%s", buf);

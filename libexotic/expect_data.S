@@ -20,6 +20,8 @@
 	TABLE	exotic_expect_stock_6_1, "expect/stock-6.1.tsv"
 	TABLE	exotic_expect_patched_6_1, "expect/patched-6.1.tsv"
 	TABLE	exotic_expect_patched_6_1_unsafe, "expect/patched-6.1-unsafe.tsv"
-	TABLE	exotic_expect_upstream_6_13, "expect/upstream-6.13.tsv"
+	TABLE	exotic_expect_lts_6_12, "expect/lts-6.12.tsv"
+	TABLE	exotic_expect_upstream_7_3, "expect/upstream-7.3.tsv"
+	TABLE	exotic_expect_upstream_7_3_unsafe, "expect/upstream-7.3-unsafe.tsv"
 
 	.section .note.GNU-stack, "", @progbits

@@ -31,7 +31,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: exotic-matrix [options]\n"
 "  --profile NAME   expectation table to judge against (default: detected):\n"
-"                   stock-6.1, patched-6.1, patched-6.1-unsafe, upstream-6.13\n"
+"                   stock-6.1, patched-6.1, patched-6.1-unsafe, lts-6.12,\n"
+"                   upstream-7.3, upstream-7.3-unsafe\n"
 "  --expect FILE    read the table from FILE instead of the built-in one\n"
 "  --only K=V[,V]   run only cells with kind, method, path or event V\n"
 "                   (repeatable; e.g. --only kind=noncompound --only path=npf)\n"

@@ -5,8 +5,10 @@
  * expected outcome per kernel profile is data, in the expectation tables
  * (expect/PROFILE.tsv, "repro:NAME" rows), not here.
  */
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 
 #include "repro.h"
 
@@ -100,9 +102,9 @@ const struct repro repro_catalog[] = {
 	/*
 	 * the driver refuses a huge mapping of a non-folio before 6.12 (a
 	 * multi-page GUP-fast underflows the tails); KVM pins one page at a
-	 * time, which is harmless, so this runs with the flag
+	 * time, which is harmless, so this runs with the flag there
 	 */
-	.alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
+	.alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG, .unsafe_before = 0x060c,
 },
 {
 	.name = "huge-pfnmap-gup-fast",
@@ -114,7 +116,7 @@ const struct repro repro_catalog[] = {
 	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_NONE,
 	.order = 9, .length = MiB(2),
 	/* the driver refuses it before 6.12 unless told to reproduce this */
-	.alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
+	.alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG, .unsafe_before = 0x060c,
 },
 {
 	.name = "reserved-refcount0-warn",
@@ -166,4 +168,16 @@ const struct repro *repro_find(const char *name)
 		if (!strcmp(repro_catalog[i].name, name))
 			return &repro_catalog[i];
 	return NULL;
+}
+
+uint32_t repro_alloc_flags(const struct repro *r)
+{
+	unsigned int major = 0, minor = 0;
+	struct utsname u;
+
+	if (!r->unsafe_before || uname(&u) ||
+	    sscanf(u.release, "%u.%u", &major, &minor) != 2 ||
+	    (major << 8 | minor) < r->unsafe_before)
+		return r->alloc_flags;
+	return r->alloc_flags & ~EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
 }

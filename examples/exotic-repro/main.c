@@ -380,7 +380,7 @@ int main(int argc, char **argv)
 			s.default_order = 0;
 			s.order = r->order;
 			s.length = r->length;
-			s.alloc_flags = r->alloc_flags;
+			s.alloc_flags = repro_alloc_flags(r);
 			s.flags = r->scn_flags;
 			s.prot = r->prot;
 			ret = exotic_scenario_run_isolated(ctx, &s, &res, timeout_s);

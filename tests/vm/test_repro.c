@@ -94,14 +94,14 @@ static void test_one(void **state)
 	s.default_order = 0;
 	s.order = r->order;
 	s.length = r->length;
-	s.alloc_flags = r->alloc_flags;
+	s.alloc_flags = repro_alloc_flags(r);
 	s.flags = r->scn_flags;
 	s.prot = r->prot;
 	/* a harmless use of an unsafe combination: allow it for this run */
-	if (r->alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
+	if (s.alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
 		assert_int_equal(set_unsafe("1"), 0);
 	ret = exotic_scenario_run_isolated(ctx, &s, &res, 120);
-	if (r->alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
+	if (s.alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
 		assert_int_equal(set_unsafe("0"), 0);
 	assert_int_equal(ret, 0);
 	assert_false(res.skipped);

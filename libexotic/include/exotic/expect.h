@@ -132,10 +132,12 @@ exotic_expect_lookup_repro(const struct exotic_expect *table, const char *name);
 
 /*
  * Which profile the running kernel is: "stock-6.1", "patched-6.1",
- * "patched-6.1-unsafe" or "upstream-6.13", from uname's release and KVM's
- * module parameters (kvm.allow_unsafe_mappings exists only where KVM can map
- * non-refcounted memory: our patches and upstream >= 6.13; its value selects
- * the -unsafe variant).  why (may be NULL) gets a one-line explanation.
+ * "patched-6.1-unsafe", "lts-6.12", "upstream-7.3" or "upstream-7.3-unsafe",
+ * from uname's release and KVM's module parameters (kvm.allow_unsafe_mappings
+ * exists only where KVM can map non-refcounted memory: our patches and
+ * upstream >= 6.13; its value selects the -unsafe variant).  A kernel
+ * between measured ones gets the nearest table, and why says it is
+ * extrapolated.  why (may be NULL) gets a one-line explanation.
  * Returns 0, or -ENOENT when no table fits this kernel (why says so).
  */
 EXOTIC_EXPORT int exotic_expect_detect(struct exotic_ctx *ctx, char *profile,

@@ -29,7 +29,8 @@ static inline bool vm_env_in_test_vm(void)
 /*
  * The expectation table the booted profile must be detected as:
  * stock -> stock-6.1; patched -> patched-6.1, or patched-6.1-unsafe when
- * kvm.allow_unsafe_mappings=1 was given (unsafe: 1).  NULL if unknown.
+ * kvm.allow_unsafe_mappings=1 was given (unsafe: 1); lts-6.12 -> lts-6.12;
+ * upstream, upstream-unsafe -> upstream-7.3(-unsafe).  NULL if unknown.
  */
 static inline const char *vm_env_table(int unsafe)
 {
@@ -41,6 +42,10 @@ static inline const char *vm_env_table(int unsafe)
 		return "stock-6.1";
 	if (!strcmp(p, "patched"))
 		return unsafe == 1 ? "patched-6.1-unsafe" : "patched-6.1";
+	if (!strcmp(p, "lts-6.12"))
+		return "lts-6.12";
+	if (!strcmp(p, "upstream") || !strcmp(p, "upstream-unsafe"))
+		return unsafe == 1 ? "upstream-7.3-unsafe" : "upstream-7.3";
 	return NULL;
 }
 
