@@ -516,7 +516,19 @@ static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 		print_message("# %s/%s: %" PRIu64 " refcount anomalies\n",
 			      exotic_kind_name(kind), exotic_method_name(method),
 			      (uint64_t)info.refcount_anomalies);
-	assert_int_equal(info.refcount_anomalies, 0);
+	/*
+	 * A long-term pin held past the end of the quarantine is a reference
+	 * the driver must see when it frees the block (7.3 grants io_uring
+	 * the pin; the pages then live until the unpin, and the console
+	 * oracle watches that free): at least one page, at most the pinned
+	 * ones.  Without such a pin every refcount is right.
+	 */
+	if (!pinned) {
+		assert_true(info.refcount_anomalies > 0);
+		assert_true(info.refcount_anomalies <= span / PG);
+	} else {
+		assert_int_equal(info.refcount_anomalies, 0);
+	}
 	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
 	free(buf);
 }
