@@ -163,7 +163,7 @@ static int huge_carveout(int fd, uint32_t order, const char *param)
 
 	if (!needs_unsafe(EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE)) {
 		close(fd);
-		print_message("# the carve-out may be mapped huge on this kernel\n");
+		print_message("the carve-out may be mapped huge on this kernel (6.12 and later): nothing to refuse\n");
 		skip();
 	}
 	a.kind = EXOTIC_KIND_CARVEOUT;
