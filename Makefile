@@ -6,6 +6,7 @@
 #   make check      deps + build + host unit tests + guest suites (one summary line)
 #   make matrix     the conformance matrix and reproducers, per kernel profile
 #   make kvm-patched  KVM modules with kernel-patches/ applied
+#   make kernel-debug  the debug kernel (KASAN, lockdep, kmemleak...); make driver-debug
 #   make kvm-selftests  KVM's selftests subset on stock and patched
 #   make vm-shell   a shell in the test VM
 #   make help       every target
@@ -133,6 +134,24 @@ $(DRIVER_KO): $(DRIVER_SRC) $(wildcard $(PIN))
 
 driver: $(DRIVER_KO)
 
+# exotic.ko for the debug kernel profile (scripts/kernel-debug build writes
+# $(DEBUG_MK); it is not included, so that its EXOTIC_* do not replace the pin's).
+DEBUG_MK        := $(BUILD)/kernels/debug.mk
+DEBUG_KDIR       = $(shell sed -n 's/^EXOTIC_KDIR=//p' $(DEBUG_MK) 2>/dev/null)
+DRIVER_DEBUG_KO := $(BUILD)/driver-debug/exotic.ko
+
+$(DRIVER_DEBUG_KO): $(DRIVER_SRC) $(wildcard $(DEBUG_MK))
+	@test -n "$(DEBUG_KDIR)" || { echo "no debug kernel: run make kernel-debug" >&2; exit 1; }
+	@mkdir -p $(BUILD)/driver-debug
+	$(Q)cp -a driver/. $(BUILD)/driver-debug/
+	$(Q)$(MAKE) -s -C $(DEBUG_KDIR) M=$(abspath $(BUILD)/driver-debug) KCFLAGS=-Werror modules $(if $(C),C=$(C))
+
+driver-debug: $(DRIVER_DEBUG_KO)
+
+# The debug kernel profile: KASAN, KFENCE, lockdep, kmemleak... (kernels/).
+kernel-debug:
+	$(Q)scripts/kernel-debug build
+
 # ------------------------------------------------------------- top level
 all: lib examples tools tests driver
 .DEFAULT_GOAL := all
@@ -179,9 +198,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-debug kernel-debug deps check check-unit check-vm vm-shell storm matrix kvm-patched kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver deps check check-unit check-vm vm-shell storm matrix kvm-patched kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-debug kernel-debug deps check check-unit check-vm vm-shell storm matrix kvm-patched kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 
