@@ -41,6 +41,8 @@ static const struct pattern patterns[] = {
 	{ EXOTIC_KMSG_KASAN, "KASAN:" },
 	{ EXOTIC_KMSG_KASAN, "UBSAN:" },
 	{ EXOTIC_KMSG_KASAN, "KFENCE:" },
+	/* a KASAN report on a slab or page object dumps its page */
+	{ EXOTIC_KMSG_KASAN, "page dumped because: kasan:" },
 	{ EXOTIC_KMSG_BAD_PAGE, "Bad page state" },
 	{ EXOTIC_KMSG_BAD_PAGE, "Bad page map" },
 	{ EXOTIC_KMSG_BAD_PAGE, "Bad rss-counter" },

@@ -57,6 +57,7 @@ static void test_classify_lines(void **state)
 		{ "BUG: KASAN: slab-out-of-bounds in exotic_ioctl+0x88/0x5c0 [exotic]", EXOTIC_KMSG_KASAN },
 		{ "Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar", EXOTIC_KMSG_CLEAN },
 		{ "KASAN: use-after-free", EXOTIC_KMSG_KASAN },
+		{ "page dumped because: kasan: bad access detected", EXOTIC_KMSG_KASAN },
 	};
 
 	(void)state;
@@ -237,6 +238,26 @@ static void test_console_lock_order(void **state)
 	expect_finding("console-lockorder.log", "lockdep", "HARDIRQ-unsafe lock order detected");
 }
 
+static void test_console_debug_kernel(void **state)
+{
+	char out[16384];
+
+	(void)state;
+	/*
+	 * Recorded on the debug kernel (vm-run --profile debug): a module
+	 * that reads past a kmalloc(100) and leaks it.  KASAN's report and
+	 * its page dump, the leak logged by kmemleak.verbose=1 and the scan's
+	 * summary (only in the final dmesg dump): four findings, although
+	 * the command said 0.
+	 */
+	assert_int_equal(judge("console-debug-kernel.log", out, sizeof(out)), 125);
+	assert_non_null(strstr(out, "  kasan: BUG: KASAN: slab-out-of-bounds in leakdemo_init"));
+	assert_non_null(strstr(out, "  kasan: page dumped because: kasan: bad access detected"));
+	assert_non_null(strstr(out, "  leak: kmemleak: unreferenced object 0xff11000007c03300 (size 128):"));
+	assert_non_null(strstr(out, "  leak: kmemleak: 1 new suspected memory leaks"));
+	assert_non_null(strstr(out, "4 findings;"));
+}
+
 static void test_console_dead(void **state)
 {
 	char out[4096];
@@ -284,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_console_kfence),
 		cmocka_unit_test(test_console_vm_bug),
 		cmocka_unit_test(test_console_lock_order),
+		cmocka_unit_test(test_console_debug_kernel),
 		cmocka_unit_test(test_console_dead),
 		cmocka_unit_test(test_console_duplicates_once),
 		cmocka_unit_test(test_console_exit_status),
