@@ -8,6 +8,7 @@
 #   make driver-all  exotic.ko for 6.1 and every fetched kernel set
 #   make kernels    fetch the kernel sets of kernels/lock.tsv (scripts/kernels)
 #   make kvm-patched  KVM modules with kernel-patches/ applied
+#   make kernel-debug  the debug kernel (KASAN, lockdep, kmemleak...); make driver-debug
 #   make kvm-selftests  KVM's selftests subset on stock and patched
 #   make vm-shell   a shell in the test VM
 #   make help       every target
@@ -146,7 +147,8 @@ DRIVER_KDIR := $(KDIR)
 DRIVER_DEP := $(wildcard $(PIN))
 endif
 DRIVER_KO  := $(DRIVER_DIR)/exotic.ko
-KSETS      := $(patsubst $(BUILD)/kernels/%.mk,%,$(wildcard $(BUILD)/kernels/*.mk))
+# (debug.mk describes the debug kernel, scripts/kernel-debug: not a set)
+KSETS      := $(filter-out debug,$(patsubst $(BUILD)/kernels/%.mk,%,$(wildcard $(BUILD)/kernels/*.mk)))
 
 $(DRIVER_KO): $(DRIVER_SRC) $(DRIVER_DEP)
 	@test -n "$(DRIVER_KDIR)" || { echo "no kernel to build against: run make deps or pass KDIR=" >&2; exit 1; }
@@ -159,6 +161,24 @@ driver: $(DRIVER_KO)
 
 driver-all: driver
 	$(Q)$(foreach s,$(KSETS),$(MAKE) --no-print-directory driver KSET=$(s) &&) true
+
+# exotic.ko for the debug kernel profile (scripts/kernel-debug build writes
+# $(DEBUG_MK); it is not included, so that its EXOTIC_* do not replace the pin's).
+DEBUG_MK        := $(BUILD)/kernels/debug.mk
+DEBUG_KDIR       = $(shell sed -n 's/^EXOTIC_KDIR=//p' $(DEBUG_MK) 2>/dev/null)
+DRIVER_DEBUG_KO := $(BUILD)/driver-debug/exotic.ko
+
+$(DRIVER_DEBUG_KO): $(DRIVER_SRC) $(wildcard $(DEBUG_MK))
+	@test -n "$(DEBUG_KDIR)" || { echo "no debug kernel: run make kernel-debug" >&2; exit 1; }
+	@mkdir -p $(BUILD)/driver-debug
+	$(Q)cp -a driver/. $(BUILD)/driver-debug/
+	$(Q)$(MAKE) -s -C $(DEBUG_KDIR) M=$(abspath $(BUILD)/driver-debug) KCFLAGS=-Werror modules $(if $(C),C=$(C))
+
+driver-debug: $(DRIVER_DEBUG_KO)
+
+# The debug kernel profile: KASAN, KFENCE, lockdep, kmemleak... (kernels/).
+kernel-debug:
+	$(Q)scripts/kernel-debug build
 
 # ------------------------------------------------------------- top level
 all: lib examples tools tests driver
@@ -214,9 +234,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver driver-all kernels deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver driver-all kernels deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 

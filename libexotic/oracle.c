@@ -13,6 +13,9 @@ struct pattern {
 
 /* Order matters: the first match wins (see exotic_kmsg_classify()). */
 static const struct pattern patterns[] = {
+	/* kmemleak.verbose=1 logs each leak; the summary line in any case */
+	{ EXOTIC_KMSG_LEAK, "kmemleak: unreferenced object" },
+	{ EXOTIC_KMSG_LEAK, "new suspected memory leak" },
 	{ EXOTIC_KMSG_LOCKDEP, "possible circular locking dependency" },
 	{ EXOTIC_KMSG_LOCKDEP, "possible recursive locking detected" },
 	{ EXOTIC_KMSG_LOCKDEP, "inconsistent lock state" },
@@ -22,6 +25,13 @@ static const struct pattern patterns[] = {
 	{ EXOTIC_KMSG_LOCKDEP, "lock held when returning to user space" },
 	{ EXOTIC_KMSG_LOCKDEP, "suspicious RCU usage" },
 	{ EXOTIC_KMSG_LOCKDEP, "INFO: trying to register non-static key" },
+	{ EXOTIC_KMSG_LOCKDEP, "lock order detected" },	/* HARDIRQ-safe -> HARDIRQ-unsafe */
+	{ EXOTIC_KMSG_LOCKDEP, "bad contention detected" },
+	{ EXOTIC_KMSG_LOCKDEP, "Nested lock was not taken" },
+	{ EXOTIC_KMSG_LOCKDEP, "still has locks held" },
+	{ EXOTIC_KMSG_LOCKDEP, "chain_key collision" },
+	{ EXOTIC_KMSG_LOCKDEP, "Invalid wait context" },
+	{ EXOTIC_KMSG_LOCKDEP, "DEBUG_LOCKS_WARN_ON(" },
 	{ EXOTIC_KMSG_HUNG, "blocked for more than" },
 	{ EXOTIC_KMSG_HUNG, "rcu_sched self-detected stall" },
 	{ EXOTIC_KMSG_HUNG, "rcu_preempt self-detected stall" },
@@ -31,10 +41,13 @@ static const struct pattern patterns[] = {
 	{ EXOTIC_KMSG_KASAN, "KASAN:" },
 	{ EXOTIC_KMSG_KASAN, "UBSAN:" },
 	{ EXOTIC_KMSG_KASAN, "KFENCE:" },
+	/* a KASAN report on a slab or page object dumps its page */
+	{ EXOTIC_KMSG_KASAN, "page dumped because: kasan:" },
 	{ EXOTIC_KMSG_BAD_PAGE, "Bad page state" },
 	{ EXOTIC_KMSG_BAD_PAGE, "Bad page map" },
 	{ EXOTIC_KMSG_BAD_PAGE, "Bad rss-counter" },
 	{ EXOTIC_KMSG_BAD_PAGE, "page dumped because" },
+	{ EXOTIC_KMSG_BAD_PAGE, "VM_BUG_ON" },
 	{ EXOTIC_KMSG_REFCOUNT, "refcount_t:" },
 	{ EXOTIC_KMSG_GPF, "general protection fault" },
 	{ EXOTIC_KMSG_GPF, "Oops:" },
@@ -59,6 +72,7 @@ static const char *const class_names[] = {
 	[EXOTIC_KMSG_LOCKDEP] = "lockdep",
 	[EXOTIC_KMSG_HUNG] = "hung",
 	[EXOTIC_KMSG_PANIC] = "panic",
+	[EXOTIC_KMSG_LEAK] = "leak",
 };
 
 EXOTIC_EXPORT int exotic_kmsg_classify(const char *text)

@@ -37,6 +37,27 @@ static void test_classify_lines(void **state)
 		{ "INFO: task exotic-storm:300 blocked for more than 120 seconds.", EXOTIC_KMSG_HUNG },
 		{ "watchdog: BUG: soft lockup - CPU#1 stuck for 22s!", EXOTIC_KMSG_HUNG },
 		{ "Kernel panic - not syncing: Fatal exception", EXOTIC_KMSG_PANIC },
+		/* the debug kernel profile's sanitizers (kernels/debug-6.1.config) */
+		{ "kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)", EXOTIC_KMSG_LEAK },
+		{ "kmemleak: unreferenced object 0xffff888006f3c800 (size 128):", EXOTIC_KMSG_LEAK },
+		{ "kmemleak: Kernel memory leak detector initialized (mem pool available: 15679)", EXOTIC_KMSG_CLEAN },
+		{ "kmemleak: Automatic memory scanning thread ended", EXOTIC_KMSG_CLEAN },
+		{ "BUG: KFENCE: use-after-free read in exotic_region_put+0x3c/0x120 [exotic]", EXOTIC_KMSG_KASAN },
+		{ "BUG: KFENCE: out-of-bounds write in exotic_ioctl+0x88/0x5c0 [exotic]", EXOTIC_KMSG_KASAN },
+		{ "kfence: initialized - using 2097152 bytes for 255 objects", EXOTIC_KMSG_CLEAN },
+		{ "page dumped because: VM_BUG_ON_PAGE(page_ref_count(page) == 0)", EXOTIC_KMSG_BAD_PAGE },
+		{ "page dumped because: VM_BUG_ON_FOLIO(!folio_test_locked(folio))", EXOTIC_KMSG_BAD_PAGE },
+		{ "WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected", EXOTIC_KMSG_LOCKDEP },
+		{ "WARNING: bad unlock balance detected!", EXOTIC_KMSG_LOCKDEP },
+		{ "WARNING: test_driver/230 still has locks held!", EXOTIC_KMSG_LOCKDEP },
+		{ "WARNING: Nested lock was not taken", EXOTIC_KMSG_LOCKDEP },
+		{ "WARNING: suspicious RCU usage", EXOTIC_KMSG_LOCKDEP },
+		{ "DEBUG_LOCKS_WARN_ON(1)", EXOTIC_KMSG_LOCKDEP },
+		{ "BUG: sleeping function called from invalid context at mm/gup.c:1163", EXOTIC_KMSG_BUG },
+		{ "BUG: KASAN: slab-out-of-bounds in exotic_ioctl+0x88/0x5c0 [exotic]", EXOTIC_KMSG_KASAN },
+		{ "Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar", EXOTIC_KMSG_CLEAN },
+		{ "KASAN: use-after-free", EXOTIC_KMSG_KASAN },
+		{ "page dumped because: kasan: bad access detected", EXOTIC_KMSG_KASAN },
 	};
 
 	(void)state;
@@ -57,6 +78,7 @@ static void test_class_names(void **state)
 	for (int c = 0; c <= EXOTIC_KMSG_CLASS_MAX; c++)
 		assert_non_null(exotic_kmsg_class_name(c));
 	assert_string_equal(exotic_kmsg_class_name(EXOTIC_KMSG_LOCKDEP), "lockdep");
+	assert_string_equal(exotic_kmsg_class_name(EXOTIC_KMSG_LEAK), "leak");
 	assert_null(exotic_kmsg_class_name(-1));
 	assert_null(exotic_kmsg_class_name(EXOTIC_KMSG_CLASS_MAX + 1));
 }
@@ -176,6 +198,66 @@ static void test_console_hung(void **state)
 	expect_finding("console-hung.log", "hung", "blocked for more than");
 }
 
+static void test_console_kmemleak(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	/*
+	 * The debug profile's guest scans at the end and prints the report
+	 * (program output, not judged); the kernel's own lines fail the run
+	 * although the command said 0.
+	 */
+	expect_finding("console-kmemleak.log", "leak", "1 new suspected memory leaks");
+	judge("console-kmemleak.log", out, sizeof(out));
+	assert_non_null(strstr(out, "  leak: kmemleak: unreferenced object 0xffff888006f3c800"));
+	assert_non_null(strstr(out, "exotic_region_new"));
+	assert_non_null(strstr(out, "2 findings;"));
+}
+
+static void test_console_kfence(void **state)
+{
+	(void)state;
+	expect_finding("console-kfence.log", "kasan", "KFENCE: use-after-free read in exotic_region_put");
+}
+
+static void test_console_vm_bug(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	/* DEBUG_VM: the page dump names the VM_BUG_ON, then the BUG itself */
+	expect_finding("console-vmbug.log", "bad-page", "VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
+	judge("console-vmbug.log", out, sizeof(out));
+	assert_non_null(strstr(out, "  bug: kernel BUG at include/linux/mm.h"));
+}
+
+static void test_console_lock_order(void **state)
+{
+	(void)state;
+	expect_finding("console-lockorder.log", "lockdep", "HARDIRQ-unsafe lock order detected");
+}
+
+static void test_console_debug_kernel(void **state)
+{
+	char out[16384];
+
+	(void)state;
+	/*
+	 * Recorded on the debug kernel (vm-run --profile debug): a module
+	 * that reads past a kmalloc(100) and leaks it.  KASAN's report and
+	 * its page dump, the leak logged by kmemleak.verbose=1 and the scan's
+	 * summary (only in the final dmesg dump): four findings, although
+	 * the command said 0.
+	 */
+	assert_int_equal(judge("console-debug-kernel.log", out, sizeof(out)), 125);
+	assert_non_null(strstr(out, "  kasan: BUG: KASAN: slab-out-of-bounds in leakdemo_init"));
+	assert_non_null(strstr(out, "  kasan: page dumped because: kasan: bad access detected"));
+	assert_non_null(strstr(out, "  leak: kmemleak: unreferenced object 0xff11000007c03300 (size 128):"));
+	assert_non_null(strstr(out, "  leak: kmemleak: 1 new suspected memory leaks"));
+	assert_non_null(strstr(out, "4 findings;"));
+}
+
 static void test_console_dead(void **state)
 {
 	char out[4096];
@@ -219,6 +301,11 @@ int main(void)
 		cmocka_unit_test(test_console_refcount),
 		cmocka_unit_test(test_console_gpf_mid_line),
 		cmocka_unit_test(test_console_hung),
+		cmocka_unit_test(test_console_kmemleak),
+		cmocka_unit_test(test_console_kfence),
+		cmocka_unit_test(test_console_vm_bug),
+		cmocka_unit_test(test_console_lock_order),
+		cmocka_unit_test(test_console_debug_kernel),
 		cmocka_unit_test(test_console_dead),
 		cmocka_unit_test(test_console_duplicates_once),
 		cmocka_unit_test(test_console_exit_status),

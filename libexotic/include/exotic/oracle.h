@@ -4,8 +4,8 @@
  *
  * The console oracle (as syzkaller has it): a kernel log line that reports
  * a bug, a warning, a sanitizer finding, a bad page, a refcount_t saturation,
- * a general protection fault, a lockdep splat or a hang fails the run that
- * was going on when it was printed.
+ * a general protection fault, a lockdep splat, a hang or a kmemleak report
+ * fails the run that was going on when it was printed.
  */
 #ifndef EXOTIC_ORACLE_H
 #define EXOTIC_ORACLE_H
@@ -21,26 +21,27 @@ enum exotic_kmsg_class {
 	EXOTIC_KMSG_BUG,		/* "BUG:", "kernel BUG at" */
 	EXOTIC_KMSG_WARNING,		/* "WARNING:" (WARN_ON and friends) */
 	EXOTIC_KMSG_KASAN,		/* "KASAN:", "UBSAN:", "KFENCE:" */
-	EXOTIC_KMSG_BAD_PAGE,		/* "Bad page state", "Bad page map", "page dumped because" */
+	EXOTIC_KMSG_BAD_PAGE,		/* "Bad page state", "Bad page map", "page dumped because", "VM_BUG_ON" */
 	EXOTIC_KMSG_REFCOUNT,		/* "refcount_t:" */
 	EXOTIC_KMSG_GPF,		/* "general protection fault", "Oops:" */
 	EXOTIC_KMSG_LOCKDEP,		/* circular/recursive locking, inconsistent lock state, ... */
 	EXOTIC_KMSG_HUNG,		/* hung task, RCU stall, soft/hard lockup */
 	EXOTIC_KMSG_PANIC,		/* "Kernel panic" */
-	EXOTIC_KMSG_CLASS_MAX = EXOTIC_KMSG_PANIC,
+	EXOTIC_KMSG_LEAK,		/* kmemleak: "unreferenced object", "suspected memory leaks" */
+	EXOTIC_KMSG_CLASS_MAX = EXOTIC_KMSG_LEAK,
 };
 
 /*
  * Classify the text of one kernel log message (without the "[ 1.234] "
  * timestamp or the "/dev/kmsg" "prio,seq,ts,flags;" prefix: see
  * exotic_kmsg_text()).  Returns an enum exotic_kmsg_class; the first match
- * in the order lockdep, hung, KASAN, bad page, refcount, GPF, panic, BUG,
- * WARNING wins, so a lockdep splat ("WARNING: possible circular locking
+ * in the order leak, lockdep, hung, KASAN, bad page, refcount, GPF, panic,
+ * BUG, WARNING wins, so a lockdep splat ("WARNING: possible circular locking
  * dependency detected") is reported as lockdep.  NULL is clean.
  */
 EXOTIC_EXPORT int exotic_kmsg_classify(const char *text);
 
-/* "bug", "warning", "kasan", "bad-page", ...; "clean"; NULL when out of range. */
+/* "bug", "warning", "kasan", "bad-page", ..., "leak"; "clean"; NULL when out of range. */
 EXOTIC_EXPORT const char *exotic_kmsg_class_name(int cls);
 
 /*
