@@ -63,6 +63,8 @@ $(BUILD)/obj/%.o: %.S
 
 # the expectation tables are .incbin'ed into the library
 $(BUILD)/obj/libexotic/expect_data.o: $(wildcard expect/*.tsv)
+# and so is the profile registry
+$(BUILD)/obj/libexotic/profile_data.o: kernels/profiles.tsv
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

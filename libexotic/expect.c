@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Expectation tables: parsing, lookup, the built-in tables
- * (expect_data.S) and kernel profile detection.  See exotic/expect.h and
+ * (expect_data.S) and the table of the detected profile (profile.c).  See exotic/expect.h and
  * docs/matrix-schema.md for the format.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "exotic/expect.h"
+#include "exotic/profile.h"
+#include "exotic/storm.h"
 
 /* ------------------------------------------------------------ names */
 
@@ -94,12 +96,22 @@ EXOTIC_EXPORT int exotic_outcome_from_name(const char *name)
 
 /* ------------------------------------------------------------ tables */
 
+/* A storm row: the vCPU fault path on a block's head and tail pages. */
+struct storm_row {
+	uint32_t kind, method;
+	int head, tail;		/* enum exotic_storm_outcome */
+	const char *reason;
+	unsigned int line;
+};
+
 struct exotic_expect {
 	char *text;		/* our copy, cut into fields in place */
 	char *profile;
 	char *describe;
 	size_t n, cap;
 	struct exotic_expect_entry *e;
+	size_t nstorm;
+	struct storm_row storm[EXOTIC_KIND_MAX * EXOTIC_MAP_MAX];
 };
 
 EXOTIC_EXPORT void exotic_expect_free(struct exotic_expect *t)
@@ -153,6 +165,44 @@ static bool same_key(const struct exotic_expect_entry *a,
 
 #define BAD(...) do { exotic_err(ctx, __VA_ARGS__); ret = -EINVAL; goto out; } while (0)
 
+static bool good_reason(const char *reason)
+{
+	return strlen(reason) >= 10 && strchr(reason, '(');
+}
+
+/* storm:KIND METHOD - - HEAD TAIL reason, in the storm's outcome names */
+static int parse_storm_row(struct exotic_ctx *ctx, const char *name, unsigned int ln,
+			   char **f, struct exotic_expect *t)
+{
+	struct storm_row r = { .line = ln };
+	int v, ret = 0;
+
+	if ((v = exotic_kind_from_name(f[0] + 6)) < 0)
+		BAD("%s:%u: unknown kind '%s'\n", name, ln, f[0] + 6);
+	r.kind = v;
+	if ((v = exotic_method_from_name(f[1])) < 0)
+		BAD("%s:%u: unknown method '%s'\n", name, ln, f[1]);
+	r.method = v;
+	if (strcmp(f[2], "-") || strcmp(f[3], "-"))
+		BAD("%s:%u: storm rows have '-' in path and event\n", name, ln);
+	r.head = exotic_storm_outcome_from_name(f[4]);
+	r.tail = exotic_storm_outcome_from_name(f[5]);
+	if (r.head < 0 || r.tail < 0)
+		BAD("%s:%u: unknown storm outcome '%s' (mapped, efault, warn, any, crash, leak)\n",
+		    name, ln, r.head < 0 ? f[4] : f[5]);
+	if (!good_reason(f[6]))
+		BAD("%s:%u: the reason must be a sentence naming the kernel function responsible, e.g. 'kvm_try_get_pfn(): ...'\n",
+		    name, ln);
+	r.reason = f[6];
+	for (size_t i = 0; i < t->nstorm; i++)
+		if (t->storm[i].kind == r.kind && t->storm[i].method == r.method)
+			BAD("%s:%u: duplicate storm row (first on line %u)\n", name, ln,
+			    t->storm[i].line);
+	t->storm[t->nstorm++] = r;
+out:
+	return ret;
+}
+
 static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
 		      char *line, struct exotic_expect *t)
 {
@@ -177,6 +227,8 @@ static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
 	if (n != 7)
 		BAD("%s:%u: %d tab-separated columns, expected 7: kind method path event before after reason\n",
 		    name, ln, n > 7 ? 8 : n);
+	if (!strncmp(f[0], "storm:", 6))
+		return parse_storm_row(ctx, name, ln, f, t);
 	if (!strncmp(f[0], "repro:", 6)) {
 		e.repro = f[0] + 6;
 		if (!*e.repro)
@@ -209,7 +261,7 @@ static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
 	if (e.before == EXOTIC_OUT_NOT_RUN)
 		BAD("%s:%u: the first access always runs: '-' is for 'after' only\n",
 		    name, ln);
-	if (strlen(f[6]) < 10 || !strchr(f[6], '('))
+	if (!good_reason(f[6]))
 		BAD("%s:%u: the reason must be a sentence naming the kernel function responsible, e.g. 'kvm_try_get_pfn(): ...'\n",
 		    name, ln);
 	e.reason = f[6];
@@ -390,6 +442,28 @@ EXOTIC_EXPORT int exotic_expect_builtin(struct exotic_ctx *ctx,
 	return ret;
 }
 
+/*
+ * The built-in tables parsed once, for the library's own judges (the
+ * storm): never freed, shared read-only.  NULL if there is no such table.
+ */
+const struct exotic_expect *expect_builtin_cached(const char *table)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct exotic_expect *parsed[N_BUILTIN];
+	struct exotic_expect *t = NULL;
+
+	for (size_t i = 0; table && i < N_BUILTIN; i++) {
+		if (strcmp(builtin[i].profile, table))
+			continue;
+		pthread_mutex_lock(&lock);
+		if (!parsed[i])
+			exotic_expect_builtin(NULL, table, &parsed[i]);
+		t = parsed[i];
+		pthread_mutex_unlock(&lock);
+	}
+	return t;
+}
+
 EXOTIC_EXPORT const char *exotic_expect_profile(const struct exotic_expect *t)
 {
 	return t ? t->profile : NULL;
@@ -425,6 +499,26 @@ exotic_expect_lookup(const struct exotic_expect *t, uint32_t kind,
 	return NULL;
 }
 
+EXOTIC_EXPORT int exotic_expect_lookup_storm(const struct exotic_expect *t,
+					     uint32_t kind, uint32_t method,
+					     int *head, int *tail, const char **reason)
+{
+	for (size_t i = 0; t && i < t->nstorm; i++) {
+		const struct storm_row *r = &t->storm[i];
+
+		if (r->kind != kind || r->method != method)
+			continue;
+		if (head)
+			*head = r->head;
+		if (tail)
+			*tail = r->tail;
+		if (reason)
+			*reason = r->reason;
+		return 0;
+	}
+	return t ? -ENOENT : -EINVAL;
+}
+
 EXOTIC_EXPORT const struct exotic_expect_entry *
 exotic_expect_lookup_repro(const struct exotic_expect *t, const char *name)
 {
@@ -434,91 +528,39 @@ exotic_expect_lookup_repro(const struct exotic_expect *t, const char *name)
 	return NULL;
 }
 
-/* ------------------------------------------------------------ profiles */
+/* ------------------------------------------------------------ detection */
 
-EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe,
-					    char *profile, size_t size,
-					    char *why, size_t why_size)
+/* The detected profile's table (exotic/profile.h has the rules). */
+static int copy_table(const struct exotic_profile *p, int ret, char *table,
+		      size_t size)
 {
-	unsigned int major = 0, minor = 0;
-	const char *name = NULL;
-	char buf[256];
-
-	if (!release || !profile || !size)
-		return -EINVAL;
-	if (sscanf(release, "%u.%u", &major, &minor) != 2) {
-		snprintf(buf, sizeof(buf), "cannot read a version from release '%s'",
-			 release);
-	} else if (major == 6 && minor == 1) {
-		if (unsafe < 0) {
-			name = "stock-6.1";
-			snprintf(buf, sizeof(buf), "kernel %s, kvm has no allow_unsafe_mappings parameter: Debian's KVM",
-				 release);
-		} else {
-			name = unsafe ? "patched-6.1-unsafe" : "patched-6.1";
-			snprintf(buf, sizeof(buf), "kernel %s, kvm.allow_unsafe_mappings=%s: KVM built from kernel-patches/6.1",
-				 release, unsafe ? "Y" : "N");
-		}
-	} else if (major == 6 && minor >= 2 && minor <= 12) {
-		/* measured on 6.12.95; between 6.1 and 6.12 the nearest */
-		if (unsafe >= 0) {
-			snprintf(buf, sizeof(buf), "kernel %s with kvm.allow_unsafe_mappings: no table for a patched %u.%u KVM",
-				 release, major, minor);
-		} else {
-			name = "lts-6.12";
-			snprintf(buf, sizeof(buf), "kernel %s, Debian-like KVM: %s",
-				 release, minor == 12 ? "6.12 LTS" :
-				 "extrapolated from the 6.12 LTS table, the nearest measured");
-		}
-	} else if ((major == 6 && minor >= 13) || major > 6) {
-		bool exact = major == 7 && minor == 3;
-
-		if (unsafe < 0) {
-			snprintf(buf, sizeof(buf), "kernel %s without kvm.allow_unsafe_mappings: not the upstream >= 6.13 KVM the tables describe",
-				 release);
-		} else {
-			name = unsafe ? "upstream-7.3-unsafe" : "upstream-7.3";
-			snprintf(buf, sizeof(buf), "kernel %s, kvm.allow_unsafe_mappings=%s: %s",
-				 release, unsafe ? "Y" : "N", exact ? "upstream 7.3" :
-				 "extrapolated from the upstream 7.3 table, the nearest measured");
-		}
-	} else {
-		snprintf(buf, sizeof(buf), "kernel %s: no expectation table for it", release);
-	}
-	if (why && why_size)
-		snprintf(why, why_size, "%s", buf);
-	if (!name)
-		return -ENOENT;
-	if (strlen(name) >= size)
+	if (ret)
+		return ret;
+	if (strlen(p->table) >= size)
 		return -ENAMETOOLONG;
-	memcpy(profile, name, strlen(name) + 1);
+	memcpy(table, p->table, strlen(p->table) + 1);
 	return 0;
 }
 
-EXOTIC_EXPORT int exotic_expect_detect(struct exotic_ctx *ctx, char *profile,
+EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe,
+					    char *table, size_t size,
+					    char *why, size_t why_size)
+{
+	const struct exotic_profile *p;
+
+	if (!table || !size)
+		return -EINVAL;
+	return copy_table(p, exotic_profile_detect_from(release, unsafe, &p, why,
+							why_size), table, size);
+}
+
+EXOTIC_EXPORT int exotic_expect_detect(struct exotic_ctx *ctx, char *table,
 				       size_t size, char *why, size_t why_size)
 {
-	struct utsname u;
-	char v[16] = "";
-	int unsafe = -1, fd, ret;
-	ssize_t n;
+	const struct exotic_profile *p;
 
-	if (uname(&u))
-		return -errno;
-	fd = open("/sys/module/kvm/parameters/allow_unsafe_mappings",
-		  O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, v, sizeof(v) - 1);
-		close(fd);
-		if (n > 0)
-			unsafe = v[0] == 'Y' || v[0] == 'y' || v[0] == '1';
-		else
-			unsafe = 0;
-	}
-	ret = exotic_expect_detect_from(u.release, unsafe, profile, size, why,
-					why_size);
-	if (ret == -ENOENT)
-		exotic_err(ctx, "%s: force a profile with --profile\n",
-			   why && why_size ? why : "no expectation table fits this kernel");
-	return ret;
+	if (!table || !size)
+		return -EINVAL;
+	return copy_table(p, exotic_profile_detect(ctx, &p, why, why_size), table,
+			  size);
 }

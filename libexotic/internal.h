@@ -61,6 +61,10 @@ int exotic_log_priority_parse(const char *s);
 #define exotic_info(ctx, ...)	exotic_log_cond(ctx, LOG_INFO, __VA_ARGS__)
 #define exotic_dbg(ctx, ...)	exotic_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
 
+/* A built-in expectation table, parsed once and shared (expect.c). */
+struct exotic_expect;
+const struct exotic_expect *expect_builtin_cached(const char *table);
+
 /* Write /sys/module/MODULE/parameters/NAME; 0 or a negative errno. */
 int exotic_module_param_write(struct exotic_ctx *ctx, const char *module,
 			      const char *name, const char *value);

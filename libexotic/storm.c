@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "storm_engine.h"
+#include "exotic/profile.h"
 
 /*
  * Before 6.12 a huge PFN mapping of anything but a folio is unsafe by
@@ -108,9 +109,8 @@ static int check_config(struct exotic_ctx *ctx, const struct exotic_storm_config
 		exotic_err(ctx, "storm: unknown methods in mask %#x\n", c->methods);
 		return -EINVAL;
 	}
-	if (c->profile && exotic_storm_expect(c->profile, EXOTIC_KIND_REFCOUNTED,
-					      EXOTIC_MAP_REMAP, false) < 0) {
-		exotic_err(ctx, "storm: unknown profile '%s' (stock, patched, upstream)\n",
+	if (c->profile && !exotic_profile_lookup(c->profile)) {
+		exotic_err(ctx, "storm: unknown profile '%s' (kernels/profiles.tsv: exotic-storm --list-profiles)\n",
 			   c->profile);
 		return -EINVAL;
 	}
@@ -166,6 +166,15 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	if (method == EXOTIC_MAP_HUGE && kind != EXOTIC_KIND_COMPOUND &&
 	    huge_needs_folio() && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
 		note_skip(s, kind, method, "before 6.12 GUP-fast takes it for a THP and the tails' refcounts underflow (the driver refuses it without the unsafe flag, --known-bugs runs it)");
+		return 0;
+	}
+	if (head < 0 || tail < 0) {
+		note_skip(s, kind, method, "the profile's table has no storm row for it");
+		return 0;
+	}
+	if (method == EXOTIC_MAP_HUGE && tail == EXOTIC_STORM_OUT_WARN &&
+	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
+		note_skip(s, kind, method, "KVM WARNs on its tails (known bug: --known-bugs runs it)");
 		return 0;
 	}
 	if (order && tail == EXOTIC_STORM_OUT_WARN && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS))
@@ -246,8 +255,9 @@ EXOTIC_EXPORT int exotic_storm_new(struct exotic_device *dev,
 	s->ctx = exotic_ref(ctx);
 	s->dev = exotic_device_ref(dev);
 	s->cfg = *cfg;
-	s->profile = cfg->profile ? cfg->profile : exotic_storm_profile_detect();
 	pthread_mutex_init(&s->lock, NULL);
+	s->profile = cfg->profile ? exotic_profile_lookup(cfg->profile)->name :
+		     exotic_storm_profile_detect();
 	snprintf(s->phase, sizeof(s->phase), "setup");
 	if (!uname(&u))
 		snprintf(s->kernel, sizeof(s->kernel), "%s %s", u.release, u.machine);
@@ -258,6 +268,11 @@ EXOTIC_EXPORT int exotic_storm_new(struct exotic_device *dev,
 	s->events = calloc(s->nevents ? s->nevents : 1, sizeof(*s->events));
 	if (!s->slots || !s->plan_slots || !s->vcpus || !s->events) {
 		ret = -ENOMEM;
+		goto err;
+	}
+	if (!s->profile) {
+		exotic_err(ctx, "storm: no profile fits this kernel (exotic-storm --list-profiles): give one\n");
+		ret = -ENOENT;
 		goto err;
 	}
 	if (!(cfg->flags & EXOTIC_STORM_NO_KMSG)) {

@@ -11,6 +11,8 @@
 
 #include "internal.h"
 #include "storm_internal.h"
+#include "exotic/expect.h"
+#include "exotic/profile.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -174,80 +176,38 @@ EXOTIC_EXPORT const char *exotic_storm_outcome_name(int outcome)
 	       outcome_names[outcome] : NULL;
 }
 
-/*
- * The vCPU fault path (kvm_faultin_pfn) on each profile.
- *
- * stock 6.1 (measured in the test VM with exotic-storm --probe, and read
- * in virt/kvm/kvm_main.c): VM_IO|VM_PFNMAP mappings go through
- * hva_to_pfn_remapped() -> kvm_try_get_pfn(): pages without struct page
- * and reserved pages get no reference and map; other pages need
- * get_page_unless_zero(), which fails with refcount 0 (tail pages of
- * non-compound and compound blocks): EFAULT.  A reserved page at
- * refcount 0 trips WARN_ON_ONCE(!page_count(page)) in
- * kvm_is_zone_device_page() and then maps.  VM_MIXEDMAP mappings are
- * neither GUP-able (special PTEs) nor VM_PFNMAP: EFAULT for every page.
- * vm_insert_page() mappings are ordinary pages: GUP maps them.
- *
- * 2 MiB PFN mappings (vmf_insert_pfn_pmd()) on 6.1 are only reachable
- * through GUP-fast (which grabs the folio): the VM_PFNMAP fallback,
- * follow_pte(), does not handle huge PMDs, so the first access after a zap
- * fails with EFAULT (fixup_user_fault() maps the PMD again, the next
- * KVM_RUN goes through), and pages GUP-fast cannot grab (refcount-0 tails)
- * map only through the head's 2 MiB SPTE: either outcome is possible.
- * GUP-fast also pins the head page of a reserved block, a reference
- * kvm_release_pfn_clean() never drops (kvm_pfn_to_refcounted_page() says
- * reserved pages are not refcounted): every such fault leaks one, which the
- * driver's free-time check sees (measured with exotic-storm --known-bugs).
- * A 2 MiB PFN mapping of PFNs without struct page
- * oopses 6.1 (stock and patched alike: the bug is in mm): KVM's
- * hva_to_pfn() tries get_user_page_fast_only() first, and 6.1's GUP-fast
- * has no pmd_special() to tell such a PMD from a THP, so try_grab_folio()
- * dereferences the struct page the PFN does not have.  Upstream (6.12's
- * huge pfnmap work) marks these PMDs special.
- *
- * patched (kernel-patches/) and upstream >= 6.13: the fault path takes no
- * reference on VM_PFNMAP memory, so every page maps, without a warning
- * (measured for patched with exotic-storm).  VM_MIXEDMAP still fails on
- * patched 6.1 (measured) and is not pinned down upstream.
- */
-EXOTIC_EXPORT int exotic_storm_expect(const char *profile, unsigned int kind,
-				unsigned int method, bool block_tail)
+EXOTIC_EXPORT int exotic_storm_outcome_from_name(const char *name)
 {
-	bool stock;
+	for (int i = EXOTIC_STORM_OUT_MAP; name && i <= EXOTIC_STORM_OUT_LEAK; i++)
+		if (!strcmp(outcome_names[i], name))
+			return i;
+	return -EINVAL;
+}
 
-	if (!profile || !kind || kind > EXOTIC_KIND_MAX || !method ||
-	    method > EXOTIC_MAP_MAX)
-		return -EINVAL;
-	if (!strncmp(profile, "stock", 5))
-		stock = true;
-	else if (!strncmp(profile, "patched", 7) || !strncmp(profile, "upstream", 8))
-		stock = false;
-	else
-		return -EINVAL;
+/*
+ * The vCPU fault path (kvm_faultin_pfn) on each profile is in the profile's
+ * expectation table, as "storm:KIND" rows with the kernel function
+ * responsible (expect/PROFILE.tsv, docs/matrix-schema.md): one model for the
+ * matrix, the reproducers and the storm.
+ */
+static const struct exotic_expect *profile_table(const char *profile)
+{
+	const struct exotic_profile *p = exotic_profile_lookup(profile);
 
-	if (kind == EXOTIC_KIND_CARVEOUT && method == EXOTIC_MAP_HUGE &&
-	    strncmp(profile, "upstream", 8))
-		return EXOTIC_STORM_OUT_CRASH;
-	if (method == EXOTIC_MAP_HUGE && strncmp(profile, "upstream", 8))
-		return kind == EXOTIC_KIND_RESERVED && !block_tail ?
-		       EXOTIC_STORM_OUT_LEAK : EXOTIC_STORM_OUT_ANY;
-	if (method == EXOTIC_MAP_PAGE)
-		return EXOTIC_STORM_OUT_MAP;
-	/* measured on stock and patched 6.1; not pinned down upstream */
-	if (method == EXOTIC_MAP_MIXED)
-		return strncmp(profile, "upstream", 8) ? EXOTIC_STORM_OUT_EFAULT :
-		       EXOTIC_STORM_OUT_ANY;
-	if (!stock)
-		return EXOTIC_STORM_OUT_MAP;
-	switch (kind) {
-	case EXOTIC_KIND_REFCOUNTED:
-	case EXOTIC_KIND_CARVEOUT:
-		return EXOTIC_STORM_OUT_MAP;
-	case EXOTIC_KIND_RESERVED:
-		return block_tail ? EXOTIC_STORM_OUT_WARN : EXOTIC_STORM_OUT_MAP;
-	default:
-		return block_tail ? EXOTIC_STORM_OUT_EFAULT : EXOTIC_STORM_OUT_MAP;
-	}
+	return p ? expect_builtin_cached(p->table) : NULL;
+}
+
+EXOTIC_EXPORT int exotic_storm_expect(const char *profile, unsigned int kind,
+				      unsigned int method, bool block_tail)
+{
+	const struct exotic_expect *t = profile_table(profile);
+	int head, tail;
+
+	if (!t || !kind || kind > EXOTIC_KIND_MAX || !method || method > EXOTIC_MAP_MAX)
+		return -EINVAL;
+	if (exotic_expect_lookup_storm(t, kind, method, &head, &tail, NULL))
+		return -ENOENT;
+	return block_tail ? tail : head;
 }
 
 uint64_t storm_zap_begin(struct storm_zap *ring, uint64_t zseq,
@@ -287,16 +247,18 @@ bool storm_zap_covered(const struct storm_zap *ring, uint64_t seq0,
  * the exporter's fault handler, and looks again.  An invalidation that
  * zaps the PTE between the two makes the second lookup fail; only -EAGAIN
  * is retried, so KVM_RUN fails with EFAULT although the page maps again a
- * moment later.  Measured with exotic-storm on stock 6.1 with two guest
- * CPUs (an invalidate-only storm on the carve-out: 1 to 6 a run), and
- * made deterministic by tests/vm/test_pfnmap_race.  kernel-patches/6.1
- * 0010 retries such a fault when an invalidation of the hva overlapped
- * the lookup, so on the patched profile the EFAULT is unexpected.
- * VM_MIXEDMAP and vm_insert_page() mappings go through GUP, which retries.
+ * moment later.  Whether a profile has the race is its table's
+ * pfnmap-lookup-race reproducer row (tests/vm/test_pfnmap_race stages
+ * it): efault on Debian's 6.1, 6.12 and 7.3, mapped with
+ * kernel-patches/6.1 0010.  VM_MIXEDMAP and vm_insert_page() mappings go
+ * through GUP, which retries.
  */
 bool storm_pfnmap_race(const char *profile, unsigned int method)
 {
-	if (!profile || !strncmp(profile, "patched", 7))
+	const struct exotic_expect_entry *e;
+
+	e = exotic_expect_lookup_repro(profile_table(profile), "pfnmap-lookup-race");
+	if (!e || e->before != EXOTIC_OUT_EFAULT)
 		return false;
 	return method == EXOTIC_MAP_REMAP || method == EXOTIC_MAP_FAULT ||
 	       method == EXOTIC_MAP_HUGE;
@@ -314,18 +276,7 @@ bool storm_kernel_at_least(int major, int minor)
 
 EXOTIC_EXPORT const char *exotic_storm_profile_detect(void)
 {
-	const char *env = getenv("EXOTIC_PROFILE");
+	const struct exotic_profile *p = exotic_profile_current();
 
-	/* the runner says "stock" or "patched"; tables say "stock-6.1" */
-	if (env && !strncmp(env, "stock", 5))
-		return "stock";
-	if (env && !strncmp(env, "patched", 7))
-		return "patched";
-	if (env && !strncmp(env, "upstream", 8))
-		return "upstream";
-	if (storm_kernel_at_least(6, 13))
-		return "upstream";
-	if (!access("/sys/module/kvm/parameters/allow_unsafe_mappings", F_OK))
-		return "patched";
-	return "stock";
+	return p ? p->name : NULL;
 }

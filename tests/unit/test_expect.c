@@ -98,6 +98,21 @@ static void test_tables_complete(void **state)
 					 repro_catalog[i].name);
 			repros++;
 		}
+		/* a storm row for each kind x method the driver maps */
+		for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
+			for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
+				bool mapped = !(m == EXOTIC_MAP_PAGE && k != EXOTIC_KIND_REFCOUNTED &&
+						k != EXOTIC_KIND_COMPOUND) &&
+					      !(m == EXOTIC_MAP_HUGE && k == EXOTIC_KIND_REFCOUNTED);
+				int head = 0, tail = 0;
+
+				assert_int_equal(exotic_expect_lookup_storm(t, k, m, &head, &tail, NULL),
+						 mapped ? 0 : -ENOENT);
+				if (mapped && (!exotic_storm_outcome_name(head) ||
+					       !exotic_storm_outcome_name(tail)))
+					fail_msg("%s: storm row %s %s", *p, exotic_kind_name(k),
+						 exotic_method_name(m));
+			}
 		assert_int_equal(cells, 300);
 		/* no row for a reproducer that does not exist */
 		assert_int_equal(exotic_expect_count(t), cells + repros);
@@ -287,6 +302,13 @@ static void test_parse_bad(void **state)
 			       ROW("carveout", "huge", "copy", "none", "efault", "efault")), -EINVAL);
 	assert_int_equal(parse(HDR "repro:\t-\t-\t-\tmapped\tmapped\tf(): long enough\n"), -EINVAL);
 	assert_int_equal(parse(HDR "repro:a\tpage\t-\t-\tmapped\tmapped\tf(): long enough\n"), -EINVAL);
+	assert_int_equal(parse(HDR "storm:carve\tremap\t-\t-\tmapped\tmapped\tf(): long enough\n"), -EINVAL);
+	assert_int_equal(parse(HDR "storm:carveout\tremap\tnpf\t-\tmapped\tmapped\tf(): long enough\n"), -EINVAL);
+	assert_int_equal(parse(HDR "storm:carveout\tremap\t-\t-\tgp\tmapped\tf(): long enough\n"), -EINVAL);
+	assert_int_equal(parse(HDR "storm:carveout\tremap\t-\t-\tmapped\tmapped\tno function\n"), -EINVAL);
+	assert_int_equal(parse(HDR "storm:carveout\tremap\t-\t-\tmapped\tany\tf(): long enough\n"
+			       "storm:carveout\tremap\t-\t-\tmapped\tcrash\tf(): long enough\n"), -EINVAL);
+	assert_int_equal(parse(HDR "storm:carveout\tremap\t-\t-\tleak\tany\tf(): long enough\n"), 0);
 	assert_int_equal(parse(HDR "@owner\tme\n"), -EINVAL);
 	assert_int_equal(parse("@profile\n"), -EINVAL);
 	/* a comment is any line that starts with '#' */

@@ -101,5 +101,6 @@ EXOTIC_EXPORT const char *exotic_strerror(int err);
 #include "oracle.h"
 #include "storm.h"
 #include "expect.h"
+#include "profile.h"
 
 #endif /* EXOTIC_EXOTIC_H */

@@ -24,7 +24,9 @@
  * "npf" ("fault" is read as "npf"), "vmrun", "copy"; events "none", "invalidate", "migrate",
  * "revoke"; outcomes exotic_outcome_name()'s, "-" for "not run".
  * Reproducers use the same files with the kind column "repro:NAME" and
- * "-" in method, path and event.
+ * "-" in method, path and event; the storm's rows have "storm:KIND",
+ * the method, "-" in path and event, and the outcomes on the head and on
+ * the tail pages of a block in the storm's names (exotic/storm.h).
  */
 #ifndef EXOTIC_EXPECT_H
 #define EXOTIC_EXPECT_H
@@ -129,6 +131,16 @@ exotic_expect_lookup(const struct exotic_expect *table, uint32_t kind,
 		     uint32_t method, uint32_t path, uint32_t event);
 EXOTIC_EXPORT const struct exotic_expect_entry *
 exotic_expect_lookup_repro(const struct exotic_expect *table, const char *name);
+/*
+ * The storm row of kind x method ("storm:KIND" rows): the vCPU fault
+ * path's outcome on a block's first page (head) and on the others (tail),
+ * as enum exotic_storm_outcome (exotic/storm.h), and its reason.  Any
+ * pointer may be NULL.  0, -ENOENT if the table has no such row, -EINVAL
+ * without a table.
+ */
+EXOTIC_EXPORT int exotic_expect_lookup_storm(const struct exotic_expect *table,
+					     uint32_t kind, uint32_t method,
+					     int *head, int *tail, const char **reason);
 
 /*
  * Which profile the running kernel is: "stock-6.1", "patched-6.1",

@@ -109,7 +109,7 @@ struct exotic_storm_config {
 	uint32_t settle_ms;	/* longest wait for quarantines at the end */
 	uint32_t flags;		/* EXOTIC_STORM_* */
 	uint32_t log_events;	/* event records kept per thread (for tests) */
-	const char *profile;	/* "stock", "patched", "upstream"; NULL: detect */
+	const char *profile;	/* exotic/profile.h's name; NULL: current */
 	exotic_storm_progress_fn progress;
 	void *progress_data;
 };
@@ -239,7 +239,8 @@ EXOTIC_EXPORT const char *exotic_storm_property_name(unsigned int property);
 /*
  * Expected outcomes per kernel profile.  For a guest access through KVM's
  * vCPU fault path to a page of kind x method (block_tail: not the first
- * page of its block), on a profile ("stock", "patched", "upstream"):
+ * page of its block), on a profile (a name of exotic/profile.h's registry,
+ * or a table name), from the "storm:KIND" rows of its expectation table:
  */
 enum exotic_storm_outcome {
 	EXOTIC_STORM_OUT_MAP = 1,		/* mapped: the access succeeds */
@@ -250,16 +251,15 @@ enum exotic_storm_outcome {
 	EXOTIC_STORM_OUT_LEAK,		/* mapped, but KVM leaks a page
 					 * reference (known bug) */
 };
+/* -EINVAL for an unknown profile, kind or method, -ENOENT without a row. */
 EXOTIC_EXPORT int exotic_storm_expect(const char *profile, unsigned int kind,
 				unsigned int method, bool block_tail);
 /* "mapped", "efault", "warn", "any", "crash", "leak" (the matrix's
  * outcome names where they mean the same); NULL if unknown. */
 EXOTIC_EXPORT const char *exotic_storm_outcome_name(int outcome);
-/*
- * The running kernel's profile: $EXOTIC_PROFILE if set, else "patched" if
- * /sys/module/kvm/parameters/allow_unsafe_mappings exists on a 6.1..6.12
- * kernel, "upstream" on 6.13 or later, "stock" otherwise.
- */
+/* And back: -EINVAL if unknown. */
+EXOTIC_EXPORT int exotic_storm_outcome_from_name(const char *name);
+/* The name of exotic_profile_current() (exotic/profile.h); NULL if none. */
 EXOTIC_EXPORT const char *exotic_storm_profile_detect(void);
 
 #ifdef __cplusplus

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What the guest suites know about where they run.  scripts/vm-run exports
- * EXOTIC_PROFILE (stock, patched) and EXOTIC_TEST_VM into the test VM: there
+ * EXOTIC_PROFILE (a name of kernels/profiles.tsv) and EXOTIC_TEST_VM into the test VM: there
  * KVM, /dev/kvm and /dev/exotic were set up by the runner, so their absence,
  * or a harness failure, is a failure and never a skip.  Run by hand outside
  * the test VM, the suites still skip what this machine does not have.
@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "exotic/profile.h"
 
 /* "stock", "patched", ... when in the test VM, else NULL. */
 static inline const char *vm_env_profile(void)
@@ -27,26 +29,18 @@ static inline bool vm_env_in_test_vm(void)
 }
 
 /*
- * The expectation table the booted profile must be detected as:
- * stock -> stock-6.1; patched -> patched-6.1, or patched-6.1-unsafe when
- * kvm.allow_unsafe_mappings=1 was given (unsafe: 1); lts-6.12 -> lts-6.12;
- * upstream, upstream-unsafe -> upstream-7.3(-unsafe).  NULL if unknown.
+ * The expectation table the booted profile must be detected as: the
+ * registry's (kernels/profiles.tsv), or its allow_unsafe_mappings=Y
+ * sibling's when the parameter was set on top of it (unsafe: 1).  NULL
+ * when not in the test VM or the profile is unknown.
  */
 static inline const char *vm_env_table(int unsafe)
 {
-	const char *p = vm_env_profile();
+	const struct exotic_profile *p = exotic_profile_lookup(vm_env_profile());
 
-	if (!p)
-		return NULL;
-	if (!strcmp(p, "stock"))
-		return "stock-6.1";
-	if (!strcmp(p, "patched"))
-		return unsafe == 1 ? "patched-6.1-unsafe" : "patched-6.1";
-	if (!strcmp(p, "lts-6.12"))
-		return "lts-6.12";
-	if (!strcmp(p, "upstream") || !strcmp(p, "upstream-unsafe"))
-		return unsafe == 1 ? "upstream-7.3-unsafe" : "upstream-7.3";
-	return NULL;
+	if (p && unsafe >= 0)
+		p = exotic_profile_with_unsafe(p, unsafe);
+	return p ? p->table : NULL;
 }
 
 /*

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Kernel profiles: which kernel, which KVM modules with which parameters,
+ * judged against which expectation table.  The list is data
+ * (kernels/profiles.tsv in the source tree, built into the library; the
+ * scripts read the same file), format in docs/profiles.md.
+ *
+ * A profile is detected on a running kernel from uname's release and KVM's
+ * allow_unsafe_mappings parameter (absent on Debian's KVM before 6.13,
+ * present with our kernel-patches/6.1 and upstream from 6.13 on).  Tools
+ * take --profile to force one and --list-profiles to print them.
+ */
+#ifndef EXOTIC_PROFILE_H
+#define EXOTIC_PROFILE_H
+
+#include <stdio.h>
+
+#include "exotic.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What kvm.allow_unsafe_mappings is on the profile's kernel. */
+enum exotic_unsafe {
+	EXOTIC_UNSAFE_ABSENT = -1,	/* no such parameter */
+	EXOTIC_UNSAFE_N = 0,
+	EXOTIC_UNSAFE_Y = 1,
+};
+
+struct exotic_profile {
+	const char *name;	/* "stock", "patched", "upstream-unsafe", ... */
+	const char *kernel;	/* "pin", "set:NAME", "debug" */
+	const char *kvm;	/* "kernel" (its own modules) or "patched" */
+	const char *params;	/* kvm.ko parameters, "" for none */
+	const char *table;	/* expectation table: "stock-6.1", ... */
+	const char *versions;	/* detected on: "6.1", "6.2-6.12", "6.13-", "" never */
+	int unsafe;		/* enum exotic_unsafe */
+	const char *measured;	/* version the table was measured on: "7.3" */
+	const char *describe;
+};
+
+/* The profiles in the registry's order; NULL past the end. */
+EXOTIC_EXPORT size_t exotic_profile_count(void);
+EXOTIC_EXPORT const struct exotic_profile *exotic_profile_at(size_t i);
+
+/* By profile name, else the first profile judged by table NAME; NULL if none. */
+EXOTIC_EXPORT const struct exotic_profile *exotic_profile_lookup(const char *name);
+
+/*
+ * The profile of a kernel with this release (as uname -r) and this
+ * allow_unsafe_mappings (enum exotic_unsafe): the first row whose versions
+ * and unsafe match.  why (may be NULL) gets one line: the facts, and
+ * "extrapolated" when the release is not the version the table was
+ * measured on.  Returns 0, -EINVAL on bad arguments, -ENOENT when no
+ * profile fits (why says so).
+ */
+EXOTIC_EXPORT int exotic_profile_detect_from(const char *release, int unsafe,
+					     const struct exotic_profile **profile,
+					     char *why, size_t why_size);
+
+/* The same on the running kernel. */
+EXOTIC_EXPORT int exotic_profile_detect(struct exotic_ctx *ctx,
+					const struct exotic_profile **profile,
+					char *why, size_t why_size);
+
+/*
+ * The profile a run is for: $EXOTIC_PROFILE (set by scripts/vm-run, which
+ * knows what it booted) when it names one, else the detected one; NULL if
+ * neither.
+ */
+EXOTIC_EXPORT const struct exotic_profile *exotic_profile_current(void);
+
+/*
+ * The same kernel and KVM with allow_unsafe_mappings set to unsafe (the
+ * profile itself if it already is, or has no such parameter); NULL if the
+ * registry has no such profile.
+ */
+EXOTIC_EXPORT const struct exotic_profile *
+exotic_profile_with_unsafe(const struct exotic_profile *profile, int unsafe);
+
+/* Print the registry, one profile per line, marking the running kernel's. */
+EXOTIC_EXPORT void exotic_profile_print_list(FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

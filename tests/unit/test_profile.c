@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The profile registry on the host: the built-in registry is the file in
+ * kernels/ with every row parsed (none silently dropped), every profile
+ * names a built-in table, names are unique, lookup and the unsafe
+ * variants work, detection picks the right row from the facts, and
+ * $EXOTIC_PROFILE wins over detection.  Run from the top of the tree.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "exotic/exotic.h"
+
+static void test_every_row_parsed(void **state)
+{
+	FILE *f = fopen("kernels/profiles.tsv", "r");
+	char line[1024];
+	size_t rows = 0, i = 0;
+
+	(void)state;
+	if (!f)
+		fail_msg("kernels/profiles.tsv: run from the top of the tree");
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		assert_int_equal(sscanf(line, "%63[^\t]", name), 1);
+		assert_non_null(exotic_profile_at(i));
+		assert_string_equal(exotic_profile_at(i)->name, name);
+		rows++, i++;
+	}
+	fclose(f);
+	assert_true(rows >= 7);
+	assert_int_equal(exotic_profile_count(), rows);
+	assert_null(exotic_profile_at(rows));
+}
+
+static void test_rows_sound(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < exotic_profile_count(); i++) {
+		const struct exotic_profile *p = exotic_profile_at(i);
+
+		print_message("%s: %s %s [%s] %s\n", p->name, p->kernel, p->kvm,
+			      p->params, p->table);
+		assert_non_null(exotic_expect_builtin_text(p->table, NULL));
+		assert_true(!strcmp(p->kernel, "pin") || !strcmp(p->kernel, "debug") ||
+			    !strncmp(p->kernel, "set:", 4));
+		assert_true(!strcmp(p->kvm, "kernel") || !strcmp(p->kvm, "patched"));
+		assert_true(p->unsafe >= EXOTIC_UNSAFE_ABSENT && p->unsafe <= EXOTIC_UNSAFE_Y);
+		/* the -unsafe tables are the ones with the parameter set */
+		assert_int_equal(!!strstr(p->table, "-unsafe"), p->unsafe == EXOTIC_UNSAFE_Y);
+		assert_int_equal(!!strstr(p->params, "allow_unsafe_mappings=1"),
+				 p->unsafe == EXOTIC_UNSAFE_Y);
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(exotic_profile_at(j)->name, p->name);
+	}
+}
+
+static void test_lookup(void **state)
+{
+	const struct exotic_profile *p;
+
+	(void)state;
+	p = exotic_profile_lookup("upstream-unsafe");
+	assert_non_null(p);
+	assert_string_equal(p->table, "upstream-7.3-unsafe");
+	assert_string_equal(p->kernel, "set:upstream");
+	/* by table: the first profile judged by it */
+	assert_string_equal(exotic_profile_lookup("stock-6.1")->name, "stock");
+	assert_string_equal(exotic_profile_lookup("debug")->table, "stock-6.1");
+	assert_null(exotic_profile_lookup("nope"));
+	assert_null(exotic_profile_lookup(NULL));
+	assert_string_equal(exotic_profile_with_unsafe(exotic_profile_lookup("patched"),
+						       EXOTIC_UNSAFE_Y)->name, "patched-unsafe");
+	assert_string_equal(exotic_profile_with_unsafe(exotic_profile_lookup("upstream-unsafe"),
+						       EXOTIC_UNSAFE_N)->name, "upstream");
+	/* no parameter, no variant: the profile itself */
+	assert_string_equal(exotic_profile_with_unsafe(exotic_profile_lookup("stock"),
+						       EXOTIC_UNSAFE_Y)->name, "stock");
+	assert_null(exotic_profile_with_unsafe(NULL, 1));
+}
+
+static void test_detect(void **state)
+{
+	const struct exotic_profile *p;
+	char why[320];
+
+	(void)state;
+	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", -1, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "stock");	/* not debug: never detected */
+	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", 1, &p, NULL, 0), 0);
+	assert_string_equal(p->name, "patched-unsafe");
+	assert_int_equal(exotic_profile_detect_from("6.12.95+deb12-amd64", -1, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "lts-6.12");
+	assert_int_equal(exotic_profile_detect_from("6.2.0", -1, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "lts-6.12");
+	assert_non_null(strstr(why, "extrapolated from 6.12"));
+	assert_int_equal(exotic_profile_detect_from("6.13.0", 1, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "upstream-unsafe");
+	assert_int_equal(exotic_profile_detect_from("8.0.1", 0, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "upstream");
+	assert_non_null(strstr(why, "extrapolated from 7.3"));
+	/* facts no row has */
+	assert_int_equal(exotic_profile_detect_from("6.12.1", 0, &p, why, sizeof(why)), -ENOENT);
+	assert_null(p);
+	assert_non_null(strstr(why, "no profile for such a KVM"));
+	assert_int_equal(exotic_profile_detect_from("6.0.9", -1, &p, why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "no profile covers 6.0"));
+	assert_int_equal(exotic_profile_detect_from("6.1.0", 2, &p, NULL, 0), -EINVAL);
+	assert_int_equal(exotic_profile_detect_from(NULL, -1, &p, NULL, 0), -EINVAL);
+	assert_int_equal(exotic_profile_detect_from("6.1.0", -1, NULL, NULL, 0), -EINVAL);
+}
+
+static void test_current_env(void **state)
+{
+	(void)state;
+	setenv("EXOTIC_PROFILE", "lts-6.12", 1);
+	assert_string_equal(exotic_profile_current()->name, "lts-6.12");
+	setenv("EXOTIC_PROFILE", "debug", 1);
+	assert_string_equal(exotic_profile_current()->table, "stock-6.1");
+	unsetenv("EXOTIC_PROFILE");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_row_parsed),
+		cmocka_unit_test(test_rows_sound),
+		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_current_env),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
