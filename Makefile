@@ -143,6 +143,15 @@ include $(KSET_MK)
 DRIVER_DIR := $(BUILD)/driver-$(KSET)
 DRIVER_KDIR := $(KSET_KDIR)
 DRIVER_DEP := $(KSET_MK)
+else ifneq ($(KERNEL),)
+# a kernel tree of your own (scripts/vm-run --kernel, make check KERNEL=)
+KERNEL_REL := $(shell cat $(KERNEL)/include/config/kernel.release 2>/dev/null)
+ifeq ($(KERNEL_REL),)
+$(error KERNEL=$(KERNEL): no include/config/kernel.release: not a built kernel tree)
+endif
+DRIVER_DIR := $(BUILD)/driver-kernel-$(KERNEL_REL)
+DRIVER_KDIR := $(KERNEL)
+DRIVER_DEP := $(KERNEL)/include/config/kernel.release $(KERNEL)/Module.symvers
 else
 DRIVER_DIR := $(BUILD)/driver
 DRIVER_KDIR := $(KDIR)

@@ -41,7 +41,8 @@ static void usage(FILE *out)
 "      --seed SEED         PRNG seed                                 [from the clock]\n"
 "      --replay SEED[:N0,N1,...]  reproduce a run's event sequence: its seed and the\n"
 "                          events per thread its summary printed (no time bound)\n"
-"      --profile NAME      kernel profile: stock, patched, upstream        [detected]\n"
+"      --profile NAME      kernel profile (kernels/profiles.tsv)           [detected]\n"
+"      --list-profiles     the profiles, and which this kernel is\n"
 "      --known-bugs        also run what the profile's KVM is known to WARN on\n"
 "      --hold-us N         longest time an event keeps a slot disturbed       [2000]\n"
 "      --gap-us N          longest pause between events of one thread        [2000]\n"
@@ -217,7 +218,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_REPLAY, OPT_PROFILE, OPT_KNOWN, OPT_HOLD, OPT_GAP,
-	       OPT_NOKMSG, OPT_JSON, OPT_PROGRESS };
+	       OPT_NOKMSG, OPT_JSON, OPT_PROGRESS, OPT_LIST_PROFILES };
 	static const struct option opts[] = {
 		{ "kinds", required_argument, NULL, 'k' },
 		{ "methods", required_argument, NULL, 'm' },
@@ -232,6 +233,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "list-profiles", no_argument, NULL, OPT_LIST_PROFILES },
 		{ "known-bugs", no_argument, NULL, OPT_KNOWN },
 		{ "hold-us", required_argument, NULL, OPT_HOLD },
 		{ "gap-us", required_argument, NULL, OPT_GAP },
@@ -272,6 +274,7 @@ int main(int argc, char **argv)
 		case OPT_SEED: bad = parse_u64(optarg, &cfg.seed); break;
 		case OPT_REPLAY: bad = parse_replay(optarg, &cfg); replay = true; break;
 		case OPT_PROFILE: cfg.profile = optarg; break;
+		case OPT_LIST_PROFILES: exotic_profile_print_list(stdout); return 0;
 		case OPT_KNOWN: cfg.flags |= EXOTIC_STORM_KNOWN_BUGS; break;
 		case OPT_HOLD: bad = parse_u32(optarg, &cfg.hold_us); break;
 		case OPT_GAP: bad = parse_u32(optarg, &cfg.gap_us); break;
