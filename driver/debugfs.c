@@ -9,14 +9,6 @@
 
 static struct dentry *exotic_debugfs_dir;
 
-static const char *const exotic_kind_names[] = {
-	[EXOTIC_KIND_REFCOUNTED] = "refcounted",
-	[EXOTIC_KIND_COMPOUND] = "compound",
-	[EXOTIC_KIND_NONCOMPOUND] = "noncompound",
-	[EXOTIC_KIND_RESERVED] = "reserved",
-	[EXOTIC_KIND_CARVEOUT] = "carveout",
-};
-
 static const char *const exotic_state_names[] = {
 	[EXOTIC_STATE_LIVE] = "live",
 	[EXOTIC_STATE_REVOKED] = "revoked",
@@ -38,7 +30,7 @@ static int exotic_regions_show(struct seq_file *m, void *unused)
 	mutex_lock(&exotic_dev.regions_lock);
 	list_for_each_entry(r, &exotic_dev.regions, dev_node) {
 		seq_printf(m, "%u %s %s %u %llu %s %lld %lld %lld %llu %lld %lld\n",
-			   r->handle, exotic_kind_names[r->kind], r->map->name,
+			   r->handle, r->mem->name, r->map->name,
 			   r->order, r->length,
 			   exotic_state_names[READ_ONCE(r->state)],
 			   atomic64_read(&r->faults), atomic64_read(&r->zaps),

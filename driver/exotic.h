@@ -53,34 +53,15 @@ extern unsigned int exotic_max_regions;
 extern unsigned int exotic_max_order;
 extern unsigned int exotic_quarantine_ms;
 extern bool exotic_unsafe_driver_bugs;
-extern int exotic_inject_bug;
-extern int exotic_inject_alloc_fail;
-extern int exotic_race_zap_faults;
-
-/*
- * For the counting-down test parameters: take one from *n if it is
- * positive; returns the value it had (0: nothing left).
- */
-static inline int exotic_count_down(int *n)
-{
-	int old;
-
-	do {
-		old = READ_ONCE(*n);
-		if (old <= 0)
-			return 0;
-	} while (cmpxchg(n, old, old - 1) != old);
-	return old;
-}
-
-bool exotic_load_should_fail(unsigned int step);
-
 struct exotic_region;
 
-/* What backs a region: one small table per memory kind. */
+/* What backs a region: one small table per memory kind (mem_KIND.c). */
 struct exotic_mem_ops {
 	const char *name;
 	bool has_struct_page;
+	bool folio;			/* a compound page: one refcount for all */
+	bool order0_only;		/* single pages, no blocks */
+	bool contiguous;		/* any block size: raised to a method's */
 	unsigned int min_order;
 	int (*alloc_block)(unsigned int order, unsigned long *pfn);
 	void (*free_block)(unsigned long pfn, unsigned int order);
@@ -88,12 +69,20 @@ struct exotic_mem_ops {
 	int (*expected_refcount)(unsigned int order, unsigned long idx);
 };
 
-/* How a region is mapped: one small table per method. */
+/* How a region is mapped: one small table per method (map_METHOD.c). */
 struct exotic_map_ops {
 	const char *name;
 	unsigned long vm_flags;
 	const struct vm_operations_struct *vm_ops;
+	/* with ->pfn_mkwrite, for EXOTIC_ALLOC_MKWRITE; NULL: not supported */
 	const struct vm_operations_struct *vm_ops_mkwrite;
+	/* one PTE, from exotic_fault_pte(); VM_FAULT_NOPAGE when mapped */
+	vm_fault_t (*insert_pte)(struct vm_area_struct *vma, unsigned long addr,
+				 unsigned long pfn);
+	unsigned int min_order;		/* blocks at least this large */
+	bool needs_folio;		/* unsafe on anything but a folio */
+	bool needs_struct_page;
+	bool takes_page_refs;		/* a reference per PTE, on the page */
 };
 
 struct exotic_file {
@@ -184,7 +173,12 @@ struct exotic_dev {
 
 extern struct exotic_dev exotic_dev;
 
-/* memory kinds */
+/* memory kinds (mem.c) */
+const struct exotic_mem_ops *exotic_mem_of(u32 kind);
+gfp_t exotic_gfp(unsigned int order);
+int exotic_refcount_head_only(unsigned int order, unsigned long idx);
+void *exotic_pfn_map(const struct exotic_mem_ops *mem, unsigned long pfn);
+void exotic_pfn_unmap(const struct exotic_mem_ops *mem, void *vaddr);
 extern const struct exotic_mem_ops exotic_mem_refcounted;
 extern const struct exotic_mem_ops exotic_mem_compound;
 extern const struct exotic_mem_ops exotic_mem_noncompound;
@@ -194,9 +188,11 @@ int exotic_carveout_init(void);
 void exotic_carveout_exit(void);
 bool exotic_carveout_available(void);
 void *exotic_carveout_vaddr(unsigned long pfn);
-gfp_t exotic_gfp(unsigned int order);
 
-/* mapping methods */
+/* mapping methods (map.c) */
+const struct exotic_map_ops *exotic_map_of(u32 method);
+vm_fault_t exotic_insert_pfn(struct vm_area_struct *vma, unsigned long addr,
+			     unsigned long pfn);
 extern const struct exotic_map_ops exotic_map_remap;
 extern const struct exotic_map_ops exotic_map_fault;
 extern const struct exotic_map_ops exotic_map_huge;
@@ -222,8 +218,6 @@ unsigned long exotic_region_pfn(struct exotic_region *r, unsigned long page);
 vm_fault_t exotic_region_fault_begin(struct exotic_region *r, pgoff_t pgoff,
 				     unsigned long *page);
 void exotic_region_count_faults(struct exotic_region *r, unsigned long n);
-void *exotic_pfn_map(const struct exotic_mem_ops *mem, unsigned long pfn);
-void exotic_pfn_unmap(const struct exotic_mem_ops *mem, void *vaddr);
 
 /* quarantine */
 void exotic_quarantine_init(void);
@@ -241,6 +235,15 @@ void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 void exotic_release_held(struct exotic_region *r);
 bool exotic_poison_intact(const struct exotic_mem_ops *mem, unsigned long pfn,
 			  unsigned int order, unsigned long idx, u64 epoch);
+
+/* injected failures and bugs (inject.c) */
+int exotic_inject_for_open(void);
+bool exotic_inject_extra_ref(const struct exotic_region *r);
+bool exotic_inject_late_zap(const struct exotic_region *r);
+enum exotic_retire_how exotic_inject_migrate_how(const struct exotic_region *r);
+bool exotic_load_should_fail(unsigned int step);
+bool exotic_alloc_should_fail(void);
+void exotic_inject_race_zap(struct vm_fault *vmf);
 
 /* introspection */
 int exotic_region_info(struct exotic_file *xf, struct exotic_region_info *info);

@@ -50,8 +50,8 @@ static int exotic_expected(struct exotic_region *r, unsigned long pfn,
 	if (expected < 0)
 		return expected;
 	/* vm_insert_page() takes a reference per PTE, on the head */
-	if (live && r->method == EXOTIC_MAP_PAGE) {
-		if (r->kind == EXOTIC_KIND_COMPOUND) {
+	if (live && r->map->takes_page_refs) {
+		if (r->mem->folio) {
 			if (!idx)
 				for (i = 0; i < (1UL << r->order); i++)
 					expected += exotic_page_mapcount(pfn_to_page(pfn + i));

@@ -82,65 +82,6 @@ module_param_named(unsafe_driver_bugs, exotic_unsafe_driver_bugs, bool, 0644);
 MODULE_PARM_DESC(unsafe_driver_bugs,
 		 "Allow EXOTIC_ALLOC_UNSAFE_DRIVER_BUG: reproduce driver bugs such as vm_insert_page() on refcount-0 tail pages (default off)");
 
-int exotic_inject_bug;
-static const char * const exotic_inject_names[] = {
-	[EXOTIC_INJECT_NONE] = "none",
-	[EXOTIC_INJECT_SKIP_ZAP_ON_MIGRATE] = "skip_zap_on_migrate",
-	[EXOTIC_INJECT_LATE_ZAP] = "late_zap",
-	[EXOTIC_INJECT_EXTRA_REF] = "extra_ref",
-};
-
-static int exotic_inject_set(const char *val, const struct kernel_param *kp)
-{
-	int i = sysfs_match_string(exotic_inject_names, val);
-
-	if (i < 0)
-		return -EINVAL;
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (i != EXOTIC_INJECT_NONE)
-		exotic_taint_unsafe("inject_bug");
-	WRITE_ONCE(exotic_inject_bug, i);
-	return 0;
-}
-
-static int exotic_inject_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n",
-			  exotic_inject_names[READ_ONCE(exotic_inject_bug)]);
-}
-
-static const struct kernel_param_ops exotic_inject_ops = {
-	.set = exotic_inject_set,
-	.get = exotic_inject_get,
-};
-module_param_cb(inject_bug, &exotic_inject_ops, NULL, 0644);
-MODULE_PARM_DESC(inject_bug,
-		 "Inject a driver bug into the files opened from now on, for oracle tests: none (default), skip_zap_on_migrate, late_zap, extra_ref");
-
-static unsigned int exotic_inject_load_fail;
-module_param_named(inject_load_fail, exotic_inject_load_fail, uint, 0444);
-MODULE_PARM_DESC(inject_load_fail,
-		 "Make module load fail at step N, to test its unwinding: 1 mount, 2 claim the carve-out, 3 its ZONE_DEVICE pages, 4 memremap, 5 and 6 its pool, 7 misc_register (0: off)");
-
-bool exotic_load_should_fail(unsigned int step)
-{
-	if (exotic_inject_load_fail != step)
-		return false;
-	pr_info("inject_load_fail=%u: failing this load\n", step);
-	return true;
-}
-
-int exotic_inject_alloc_fail;
-module_param_named(inject_alloc_fail, exotic_inject_alloc_fail, int, 0644);
-MODULE_PARM_DESC(inject_alloc_fail,
-		 "Make the Nth block allocation from now fail with ENOMEM, once (0: off), to test failure paths");
-
-int exotic_race_zap_faults;
-module_param_named(race_zap_faults, exotic_race_zap_faults, int, 0644);
-MODULE_PARM_DESC(race_zap_faults,
-		 "The next N faults of fault-method mappings zap the PTE they inserted before returning, as a racing invalidation would (0: off)");
-
 struct exotic_dev exotic_dev;
 static struct vfsmount *exotic_mnt;
 
@@ -186,7 +127,7 @@ static int exotic_open(struct inode *inode, struct file *file)
 	/* PFNs are physical addresses: as /proc/PID/pagemap since 4.2 */
 	xf->show_pfns = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 	/* a bug injected later does not change the files already open */
-	xf->inject = READ_ONCE(exotic_inject_bug);
+	xf->inject = exotic_inject_for_open();
 	file->f_mapping = xf->mapping;
 	file->private_data = xf;
 	return nonseekable_open(inode, file);

@@ -56,9 +56,16 @@ static const struct vm_operations_struct exotic_huge_vm_ops = {
 	.huge_fault = exotic_huge_fault,
 };
 
+/*
+ * 2 MiB blocks (the carve-out, contiguous, is handed out in them); before
+ * 6.12 GUP-fast takes a huge PFN mapping for a THP (compat.h), so only a
+ * real folio survives it, the rest only to reproduce the bugs.
+ */
 const struct exotic_map_ops exotic_map_huge = {
 	.name = "huge",
 	.vm_flags = VM_IO | VM_PFNMAP,
 	.vm_ops = &exotic_huge_vm_ops,
-	.vm_ops_mkwrite = &exotic_huge_vm_ops,
+	.insert_pte = exotic_insert_pfn,
+	.min_order = EXOTIC_HUGE_ORDER,
+	.needs_folio = EXOTIC_HUGE_NEEDS_FOLIO,
 };

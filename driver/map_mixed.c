@@ -6,6 +6,12 @@
 
 #include "exotic.h"
 
+static vm_fault_t exotic_mixed_insert(struct vm_area_struct *vma,
+				      unsigned long addr, unsigned long pfn)
+{
+	return vmf_insert_mixed(vma, addr, EXOTIC_PFN_ARG(pfn));
+}
+
 static const struct vm_operations_struct exotic_mixed_vm_ops = {
 	.open = exotic_vm_open,
 	.close = exotic_vm_close,
@@ -24,4 +30,5 @@ const struct exotic_map_ops exotic_map_mixed = {
 	.vm_flags = VM_MIXEDMAP,
 	.vm_ops = &exotic_mixed_vm_ops,
 	.vm_ops_mkwrite = &exotic_mixed_vm_ops_mkwrite,
+	.insert_pte = exotic_mixed_insert,
 };

@@ -76,5 +76,4 @@ const struct exotic_map_ops exotic_map_remap = {
 	.name = "remap",
 	.vm_flags = VM_IO | VM_PFNMAP,
 	.vm_ops = &exotic_remap_vm_ops,
-	.vm_ops_mkwrite = &exotic_remap_vm_ops,
 };

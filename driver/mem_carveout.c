@@ -255,6 +255,7 @@ static int carveout_expected(unsigned int order, unsigned long idx)
 const struct exotic_mem_ops exotic_mem_carveout = {
 	.name = "carveout",
 	.has_struct_page = false,
+	.contiguous = true,
 	.alloc_block = carveout_alloc,
 	.free_block = carveout_free,
 	.expected_refcount = carveout_expected,

@@ -23,16 +23,12 @@ static void compound_free(unsigned long pfn, unsigned int order)
 	put_page(pfn_to_page(pfn));
 }
 
-static int compound_expected(unsigned int order, unsigned long idx)
-{
-	return idx ? 0 : 1;
-}
-
 const struct exotic_mem_ops exotic_mem_compound = {
 	.name = "compound",
 	.has_struct_page = true,
+	.folio = true,
 	.min_order = 1,
 	.alloc_block = compound_alloc,
 	.free_block = compound_free,
-	.expected_refcount = compound_expected,
+	.expected_refcount = exotic_refcount_head_only,
 };

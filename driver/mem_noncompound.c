@@ -24,15 +24,10 @@ static void noncompound_free(unsigned long pfn, unsigned int order)
 	__free_pages(pfn_to_page(pfn), order);
 }
 
-static int noncompound_expected(unsigned int order, unsigned long idx)
-{
-	return idx ? 0 : 1;
-}
-
 const struct exotic_mem_ops exotic_mem_noncompound = {
 	.name = "noncompound",
 	.has_struct_page = true,
 	.alloc_block = noncompound_alloc,
 	.free_block = noncompound_free,
-	.expected_refcount = noncompound_expected,
+	.expected_refcount = exotic_refcount_head_only,
 };

@@ -32,15 +32,10 @@ static void reserved_free(unsigned long pfn, unsigned int order)
 	__free_pages(page, order);
 }
 
-static int reserved_expected(unsigned int order, unsigned long idx)
-{
-	return idx ? 0 : 1;
-}
-
 const struct exotic_mem_ops exotic_mem_reserved = {
 	.name = "reserved",
 	.has_struct_page = true,
 	.alloc_block = reserved_alloc,
 	.free_block = reserved_free,
-	.expected_refcount = reserved_expected,
+	.expected_refcount = exotic_refcount_head_only,
 };

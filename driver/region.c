@@ -17,98 +17,56 @@
 #include "exotic.h"
 #include "exotic_trace.h"
 
-static const struct exotic_mem_ops *const exotic_mems[] = {
-	[EXOTIC_KIND_REFCOUNTED] = &exotic_mem_refcounted,
-	[EXOTIC_KIND_COMPOUND] = &exotic_mem_compound,
-	[EXOTIC_KIND_NONCOMPOUND] = &exotic_mem_noncompound,
-	[EXOTIC_KIND_RESERVED] = &exotic_mem_reserved,
-	[EXOTIC_KIND_CARVEOUT] = &exotic_mem_carveout,
-};
-
-static const struct exotic_map_ops *const exotic_maps[] = {
-	[EXOTIC_MAP_REMAP] = &exotic_map_remap,
-	[EXOTIC_MAP_FAULT] = &exotic_map_fault,
-	[EXOTIC_MAP_HUGE] = &exotic_map_huge,
-	[EXOTIC_MAP_MIXED] = &exotic_map_mixed,
-	[EXOTIC_MAP_PAGE] = &exotic_map_page,
-};
-
-void *exotic_pfn_map(const struct exotic_mem_ops *mem, unsigned long pfn)
-{
-	if (mem->has_struct_page)
-		return kmap_local_page(pfn_to_page(pfn));
-	return exotic_carveout_vaddr(pfn);
-}
-
-void exotic_pfn_unmap(const struct exotic_mem_ops *mem, void *vaddr)
-{
-	if (mem->has_struct_page)
-		kunmap_local(vaddr);
-}
-
 unsigned long exotic_region_pfn(struct exotic_region *r, unsigned long page)
 {
 	return r->block_pfn[page >> r->order] +
 	       (page & ((1UL << r->order) - 1));
 }
 
-/* Check an alloc request; returns the block order to use. */
+/*
+ * Check an alloc request against what its kind and method allow (their
+ * ops tables); returns the block order to use.
+ */
 static int exotic_check_alloc(const struct exotic_alloc *a,
 			      unsigned int *orderp)
 {
 	unsigned int max_order = min_t(unsigned int, READ_ONCE(exotic_max_order),
 				       EXOTIC_MAX_PAGE_ORDER);
-	const struct exotic_mem_ops *mem;
+	const struct exotic_mem_ops *mem = exotic_mem_of(a->kind);
+	const struct exotic_map_ops *map = exotic_map_of(a->method);
+	bool unsafe = a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
 	unsigned int order = a->order;
 	u64 block;
 
-	if (!a->kind || a->kind > EXOTIC_KIND_MAX)
-		return -EINVAL;
-	if (!a->method || a->method > EXOTIC_MAP_MAX)
+	if (!mem || !map)
 		return -EINVAL;
 	if (a->flags & ~EXOTIC_ALLOC_FLAGS_ALL)
 		return -EINVAL;
-	if ((a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG) &&
-	    (!READ_ONCE(exotic_unsafe_driver_bugs) || !capable(CAP_SYS_ADMIN)))
+	if (unsafe && (!READ_ONCE(exotic_unsafe_driver_bugs) || !capable(CAP_SYS_ADMIN)))
 		return -EPERM;
-	if (a->kind == EXOTIC_KIND_CARVEOUT && !exotic_carveout_available())
+	if (!mem->has_struct_page && !exotic_carveout_available())
 		return -ENODEV;
-	mem = exotic_mems[a->kind];
-	if (order > max_order || order < mem->min_order)
-		return -EINVAL;
-	if (a->kind == EXOTIC_KIND_REFCOUNTED && order)
+	if (order > max_order || order < mem->min_order ||
+	    (mem->order0_only && order))
 		return -EINVAL;
 
-	if (a->method == EXOTIC_MAP_HUGE) {
-		/* the carve-out is contiguous: use 2 MiB blocks for it */
-		if (a->kind == EXOTIC_KIND_CARVEOUT && order < EXOTIC_HUGE_ORDER)
-			order = EXOTIC_HUGE_ORDER;
-		if (order < EXOTIC_HUGE_ORDER)
-			return -EINVAL;
-		/*
-		 * GUP-fast would take it for a THP (compat.h): only a real
-		 * folio survives that; the rest only to reproduce the bugs
-		 */
-		if (EXOTIC_HUGE_NEEDS_FOLIO && a->kind != EXOTIC_KIND_COMPOUND &&
-		    !(a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG))
-			return -EINVAL;
-	}
+	if (order < map->min_order && mem->contiguous)
+		order = map->min_order;
+	if (order < map->min_order)
+		return -EINVAL;
+	if (map->needs_folio && !mem->folio && !unsafe)
+		return -EINVAL;
+	if (map->needs_struct_page && !mem->has_struct_page)
+		return -EINVAL;
+	/* a reference per PTE on a refcount-0 tail: only to reproduce the bug */
+	if (map->takes_page_refs && order && !mem->folio &&
+	    mem->expected_refcount(order, 1) == 0 && !unsafe)
+		return -EINVAL;
 	if ((a->flags & EXOTIC_ALLOC_READONLY) &&
 	    (a->flags & EXOTIC_ALLOC_MKWRITE))
 		return -EINVAL;
-	if ((a->flags & EXOTIC_ALLOC_MKWRITE) &&
-	    a->method != EXOTIC_MAP_FAULT && a->method != EXOTIC_MAP_MIXED)
+	if ((a->flags & EXOTIC_ALLOC_MKWRITE) && !map->vm_ops_mkwrite)
 		return -EINVAL;
-	if (a->method == EXOTIC_MAP_PAGE) {
-		/* no struct page, nothing to insert: never */
-		if (!mem->has_struct_page)
-			return -EINVAL;
-		/* refcount-0 tail pages: only to reproduce the bug */
-		if (order && mem->expected_refcount(order, 1) == 0 &&
-		    a->kind != EXOTIC_KIND_COMPOUND &&
-		    !(a->flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG))
-			return -EINVAL;
-	}
 
 	block = PAGE_SIZE << order;
 	if (!a->length || a->length > EXOTIC_MAX_LENGTH ||
@@ -160,12 +118,6 @@ static int exotic_charge(struct exotic_file *xf, u64 bytes)
 void exotic_uncharge(u64 bytes)
 {
 	atomic64_sub(bytes, &exotic_dev.used_bytes);
-}
-
-/* inject_alloc_fail=N: count block allocations down, fail the Nth one */
-static bool exotic_alloc_should_fail(void)
-{
-	return exotic_count_down(&exotic_inject_alloc_fail) == 1;
 }
 
 static int exotic_alloc_block(struct exotic_region *r, unsigned long *pfn)
@@ -263,12 +215,11 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 	r->length = a->length;
 	r->nr_pages = a->length >> PAGE_SHIFT;
 	r->nr_blocks = r->nr_pages >> order;
-	r->mem = exotic_mems[a->kind];
-	r->map = exotic_maps[a->method];
+	r->mem = exotic_mem_of(a->kind);
+	r->map = exotic_map_of(a->method);
 	r->mapping = xf->mapping;
 	r->inject = xf->inject;
-	r->extra_ref = r->mem->has_struct_page &&
-		       r->inject == EXOTIC_INJECT_EXTRA_REF;
+	r->extra_ref = exotic_inject_extra_ref(r);
 	r->block_pfn = kvcalloc(r->nr_blocks, sizeof(*r->block_pfn),
 				GFP_KERNEL);
 	if (!r->block_pfn)
@@ -336,7 +287,7 @@ static void exotic_zap(struct exotic_region *r, u64 offset, u64 length)
 static void exotic_region_retire_all(struct exotic_file *xf,
 				     struct exotic_region *r, u64 epoch)
 {
-	bool late = r->inject == EXOTIC_INJECT_LATE_ZAP;
+	bool late = exotic_inject_late_zap(r);
 	struct inode *inode = r->mapping->host;
 	unsigned long i;
 
@@ -360,8 +311,7 @@ static int exotic_region_migrate(struct exotic_region *r, u64 offset,
 	unsigned long first = offset >> (PAGE_SHIFT + r->order);
 	unsigned long n = length >> (PAGE_SHIFT + r->order);
 	unsigned long per_block = 1UL << r->order;
-	int inject = r->inject;
-	enum exotic_retire_how how = EXOTIC_RETIRE_NORMAL;
+	enum exotic_retire_how how = exotic_inject_migrate_how(r);
 	unsigned long *fresh, i, j;
 	int ret;
 
@@ -381,11 +331,7 @@ static int exotic_region_migrate(struct exotic_region *r, u64 offset,
 		}
 	}
 
-	if (inject == EXOTIC_INJECT_SKIP_ZAP_ON_MIGRATE)
-		how = EXOTIC_RETIRE_HOLD;
-	else if (inject == EXOTIC_INJECT_LATE_ZAP)
-		how = EXOTIC_RETIRE_LATE_ZAP;
-	else
+	if (how == EXOTIC_RETIRE_NORMAL)
 		exotic_zap(r, offset, length);
 
 	for (i = 0; i < n; i++) {
