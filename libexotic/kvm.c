@@ -813,9 +813,9 @@ static void read_ucall(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
 }
 
 /*
- * Where was the guest?  Best effort, for diagnostics: RIP, and for the
- * range programs their cursor (%rsi holds the gpa of the word being
- * accessed, see guest/programs.S).
+ * Where was the guest?  Best effort: RIP, and for the range programs their
+ * cursor (%rsi holds the gpa of the word being accessed) and counters
+ * (%r11, %r12, %r13), see guest/programs.S.
  */
 static void where(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
 {
@@ -825,8 +825,14 @@ static void where(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
 		return;
 	exit->rip = regs.rip;
 	if (vcpu->program == EXOTIC_GUEST_WALK || vcpu->program == EXOTIC_GUEST_WRITE ||
-	    vcpu->program == EXOTIC_GUEST_CHECKSUM)
+	    vcpu->program == EXOTIC_GUEST_CHECKSUM) {
 		exit->access_gpa = regs.rsi;
+		exit->progress[0] = regs.r11;
+	}
+	if (vcpu->program == EXOTIC_GUEST_WALK) {
+		exit->progress[1] = regs.r12;
+		exit->progress[2] = regs.r13;
+	}
 }
 
 EXOTIC_EXPORT int exotic_vcpu_run(struct exotic_vcpu *vcpu,

@@ -27,6 +27,7 @@ struct exotic_region {
 	uint64_t length;
 	uint64_t mmap_offset;
 	void *addr;		/* the region's own mapping, NULL if none */
+	bool parked;		/* addr holds a placeholder, not the device */
 };
 
 static const char *const kind_names[] = {
@@ -456,6 +457,7 @@ EXOTIC_EXPORT int exotic_region_unmap(struct exotic_region *r)
 		return -EINVAL;
 	if (!r->addr)
 		return 0;
+	r->parked = false;
 	if (munmap(r->addr, (size_t)r->length) < 0) {
 		int err = exotic_neg_errno();
 
@@ -464,6 +466,77 @@ EXOTIC_EXPORT int exotic_region_unmap(struct exotic_region *r)
 		return err;
 	}
 	r->addr = NULL;
+	return 0;
+}
+
+EXOTIC_EXPORT int exotic_region_protect(struct exotic_region *r, int prot)
+{
+	int err;
+
+	if (!r || !prot)
+		return -EINVAL;
+	err = check_prot(r->ctx, prot);
+	if (err < 0)
+		return err;
+	if (!r->addr || r->parked) {
+		exotic_err(r->ctx, "region %u has no mapping of its own to protect\n",
+			   r->handle);
+		return -EBUSY;
+	}
+	if (mprotect(r->addr, (size_t)r->length, prot) < 0) {
+		err = exotic_neg_errno();
+		exotic_err(r->ctx, "mprotect of region %u: %s\n", r->handle,
+			   strerror(-err));
+		return err;
+	}
+	r->prot = prot;
+	return 0;
+}
+
+EXOTIC_EXPORT int exotic_region_park(struct exotic_region *r)
+{
+	void *p;
+
+	if (!r)
+		return -EINVAL;
+	if (!r->addr || r->parked) {
+		exotic_err(r->ctx, "region %u has no mapping of its own to park\n",
+			   r->handle);
+		return -EBUSY;
+	}
+	p = mmap(r->addr, (size_t)r->length, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		int err = exotic_neg_errno();
+
+		exotic_err(r->ctx, "parking region %u at %p: %s\n", r->handle,
+			   r->addr, strerror(-err));
+		return err;
+	}
+	r->parked = true;
+	return 0;
+}
+
+EXOTIC_EXPORT int exotic_region_unpark(struct exotic_region *r)
+{
+	void *p;
+
+	if (!r)
+		return -EINVAL;
+	if (!r->parked) {
+		exotic_err(r->ctx, "region %u is not parked\n", r->handle);
+		return -EINVAL;
+	}
+	p = mmap(r->addr, (size_t)r->length, r->prot, MAP_SHARED | MAP_FIXED,
+		 r->fd, (off_t)r->mmap_offset);
+	if (p == MAP_FAILED) {
+		int err = exotic_neg_errno();
+
+		exotic_err(r->ctx, "mapping region %u again at %p: %s\n", r->handle,
+			   r->addr, strerror(-err));
+		return err;
+	}
+	r->parked = false;
 	return 0;
 }
 

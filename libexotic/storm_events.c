@@ -171,49 +171,37 @@ static int ev_slot(struct exotic_storm *s, struct storm_slot *slot,
 	return ret;
 }
 
+/* a VMM unmapping the region and mapping it again at the same address */
 static int ev_remap(struct exotic_storm *s, struct storm_slot *slot,
 		    const struct exotic_storm_event_rec *ev)
 {
-	void *hva = exotic_region_addr(slot->region), *p;
-	int prot = exotic_region_prot(slot->region);
-	int ret = 0;
+	int ret;
 
-	if (!prot)
-		prot = PROT_READ | PROT_WRITE;
+	(void)s;
 	disturb(&slot->seq);
-	/* an inaccessible placeholder, so nobody else gets the range */
-	p = mmap(hva, slot->len, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
-		ret = exotic_neg_errno();
-		goto out;
+	ret = exotic_region_park(slot->region);
+	if (!ret) {
+		sleep_us(ev->hold_us);
+		ret = exotic_region_unpark(slot->region);
+		if (ret)
+			STORE(slot->dead, 1);
 	}
-	sleep_us(ev->hold_us);
-	p = mmap(hva, slot->len, prot, MAP_SHARED | MAP_FIXED,
-		 exotic_device_get_fd(s->dev),
-		 (off_t)exotic_region_mmap_offset(slot->region));
-	if (p == MAP_FAILED) {
-		ret = exotic_neg_errno();
-		STORE(slot->dead, 1);
-	}
-out:
 	disturb(&slot->seq);
 	return ret;
 }
 
+/* read-only for a while: the vCPUs that write must see it and survive */
 static int ev_mprotect(struct exotic_storm *s, struct storm_slot *slot,
 		       const struct exotic_storm_event_rec *ev)
 {
-	void *hva = exotic_region_addr(slot->region);
 	int ret;
 
 	(void)s;
 	disturb(&slot->wseq);
-	ret = mprotect(hva, slot->len, PROT_READ) ? exotic_neg_errno() : 0;
+	ret = exotic_region_protect(slot->region, PROT_READ);
 	if (!ret) {
 		sleep_us(ev->hold_us);
-		ret = mprotect(hva, slot->len, PROT_READ | PROT_WRITE) ?
-		      exotic_neg_errno() : 0;
+		ret = exotic_region_protect(slot->region, PROT_READ | PROT_WRITE);
 	}
 	disturb(&slot->wseq);
 	return ret;

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,7 +171,6 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 	uint64_t seq = LOAD(slot->seq), wseq = LOAD(slot->wseq), next, zseq;
 	unsigned int refused = 0, races = 0;
 	struct exotic_exit exit;
-	struct kvm_regs regs;
 	char buf[160];
 	int ret;
 
@@ -203,8 +201,6 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 				return false;
 			}
 			/* what the program had done so far: ok, in flight, found */
-			if (ioctl(exotic_vcpu_get_fd(v->vcpu), KVM_GET_REGS, &regs))
-				memset(&regs, 0, sizeof(regs));
 			gpa = exit.access_gpa;
 			if (gpa < slot->gpa || gpa >= slot->gpa + slot->len) {
 				vcpu_unexpected(v, slot, gpa, ret, "KVM_RUN EFAULT outside the slot walked");
@@ -231,9 +227,9 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 				 */
 				ADD(s->stats.known_race_efault, 1);
 				ADD(slot->races, 1);
-				ADD(s->stats.accesses, regs.r11 + (v->writer ? 0 : regs.r12 + regs.r13));
-				ADD(slot->accesses, regs.r11);
-				races = regs.r11 ? 1 : races + 1;
+				ADD(s->stats.accesses, exit.progress[0] + (v->writer ? 0 : exit.progress[1] + exit.progress[2]));
+				ADD(slot->accesses, exit.progress[0]);
+				races = exit.progress[0] ? 1 : races + 1;
 				if (races > RACE_RETRIES) {
 					snprintf(buf, sizeof(buf),
 						 "KVM_RUN EFAULT %u times in a row on a %s page the %s profile maps (%s/%s), each during an invalidation of it",
@@ -263,15 +259,15 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 			}
 			ADD(s->stats.expected_efault, 1);
 			ADD(slot->efault_tail, 1);
-			ADD(s->stats.accesses, regs.r11 + (v->writer ? 0 : regs.r12 + regs.r13));
-			ADD(slot->accesses, regs.r11);
+			ADD(s->stats.accesses, exit.progress[0] + (v->writer ? 0 : exit.progress[1] + exit.progress[2]));
+			ADD(slot->accesses, exit.progress[0]);
 			/*
 			 * Go on after the refused word.  KVM refuses the same
 			 * pages every time, so probe one tail per block and
 			 * stop the pass after a run of refusals: the vCPU's
 			 * time is worth more on memory that maps.
 			 */
-			refused = regs.r11 ? 1 : refused + 1;
+			refused = exit.progress[0] ? 1 : refused + 1;
 			if (refused >= REFUSED_RUN)
 				return true;
 			next = gpa + STRIDE;

@@ -942,14 +942,22 @@ static void test_run_exits(void **state)
 
 		assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
 		fk.regs.rsi = 16 * MiB + 4096;
+		fk.regs.r11 = 512;
+		fk.regs.r12 = 3;
+		fk.regs.r13 = 1;
 		run_script(f, &s, &exit, -EFAULT);
 		assert_int_equal(exit.access_gpa, 16 * MiB + 4096);
+		/* and its counters: stamped words, in-flight poison, detections */
+		assert_int_equal(exit.progress[0], 512);
+		assert_int_equal(exit.progress[1], 3);
+		assert_int_equal(exit.progress[2], 1);
 		assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
 				    "exit unknown at rip 0xabc accessing gpa 0x1001000");
 		p = (struct exotic_guest_params){ .flags = EXOTIC_PROBE_CONTROL };
 		assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
 		run_script(f, &s, &exit, -EFAULT);
 		assert_int_equal(exit.access_gpa, EXOTIC_NO_GPA);
+		assert_int_equal(exit.progress[0], 0);
 	}
 
 	/* describe's corner cases */

@@ -434,6 +434,60 @@ static void test_nomap_map_unmap(void **state)
 	assert_int_equal(fakedev.frees, 1);
 }
 
+/* protect, park and unpark: the region's own mapping, at its address */
+static void test_protect_park(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_region_params p = params(EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 2 * PG);
+	struct exotic_region *r;
+	char perms[5];
+	uint8_t *addr;
+
+	assert_int_equal(exotic_region_new(f->dev, &p, &r), 0);
+	addr = exotic_region_addr(r);
+	addr[PG] = 0x5a;
+	assert_int_equal(exotic_region_protect(r, PROT_READ), 0);
+	assert_int_equal(exotic_region_prot(r), PROT_READ);
+	map_perms(addr, perms);
+	assert_string_equal(perms, "r--s");
+	assert_int_equal(exotic_region_protect(r, PROT_EXEC), -EINVAL);
+	assert_int_equal(exotic_region_protect(r, 0), -EINVAL);
+	assert_int_equal(exotic_region_protect(NULL, PROT_READ), -EINVAL);
+	wrap_fail("mprotect", 0, ENOMEM);
+	assert_int_equal(exotic_region_protect(r, PROT_READ | PROT_WRITE), -ENOMEM);
+	assert_int_equal(exotic_region_prot(r), PROT_READ);	/* unchanged */
+	assert_int_equal(exotic_region_protect(r, PROT_READ | PROT_WRITE), 0);
+
+	/* parked: same address, nothing of the device behind it */
+	assert_int_equal(exotic_region_park(r), 0);
+	assert_ptr_equal(exotic_region_addr(r), addr);
+	map_perms(addr, perms);
+	assert_string_equal(perms, "---p");
+	assert_int_equal(exotic_region_park(r), -EBUSY);
+	assert_int_equal(exotic_region_protect(r, PROT_READ), -EBUSY);
+	assert_int_equal(exotic_region_map(r, 0), -EBUSY);
+	wrap_fail("mmap", 0, ENOMEM);
+	assert_int_equal(exotic_region_unpark(r), -ENOMEM);	/* still parked */
+	map_perms(addr, perms);
+	assert_string_equal(perms, "---p");
+	assert_int_equal(exotic_region_unpark(r), 0);
+	map_perms(addr, perms);
+	assert_string_equal(perms, "rw-s");
+	assert_int_equal(addr[PG], 0x5a);			/* the same memory */
+	assert_int_equal(exotic_region_unpark(r), -EINVAL);	/* not parked */
+
+	/* unmap of a parked region drops the placeholder */
+	assert_int_equal(exotic_region_park(r), 0);
+	assert_int_equal(exotic_region_unmap(r), 0);
+	assert_null(exotic_region_addr(r));
+	map_perms(addr, perms);
+	assert_string_equal(perms, "none");
+	assert_int_equal(exotic_region_park(r), -EBUSY);
+	assert_int_equal(exotic_region_park(NULL), -EINVAL);
+	assert_int_equal(exotic_region_unpark(NULL), -EINVAL);
+	exotic_region_unref(r);
+}
+
 static void test_extra_mapping(void **state)
 {
 	struct fixture *f = *state;
@@ -760,6 +814,7 @@ int main(void)
 		T(test_order_from_driver),
 		T(test_huge_aligned),
 		T(test_nomap_map_unmap),
+		T(test_protect_park),
 		T(test_extra_mapping),
 		T(test_info),
 		T(test_query),

@@ -170,6 +170,10 @@ struct exotic_exit {
 	uint64_t access_gpa;	/* the same cases, while a walk, write or
 				 * checksum program runs: the address of the
 				 * word it was accessing; else EXOTIC_NO_GPA */
+	uint64_t progress[3];	/* the same cases and programs: their
+				 * counters so far (walk: words that held
+				 * their stamp, in-flight poison, detections;
+				 * write, checksum: words done, 0, 0) */
 };
 
 #define EXOTIC_NO_GPA		(~0ULL)

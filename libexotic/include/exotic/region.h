@@ -68,6 +68,22 @@ EXOTIC_EXPORT struct exotic_device *exotic_region_get_device(const struct exotic
 EXOTIC_EXPORT int exotic_region_map(struct exotic_region *region, int prot);
 /* Unmap the region's own mapping; the backing stays allocated. */
 EXOTIC_EXPORT int exotic_region_unmap(struct exotic_region *region);
+/*
+ * mprotect() the region's own mapping to prot (PROT_READ and/or
+ * PROT_WRITE); exotic_region_prot() follows.  -EBUSY if it has none.
+ */
+EXOTIC_EXPORT int exotic_region_protect(struct exotic_region *region, int prot);
+/*
+ * Park: replace the region's own mapping with an inaccessible placeholder
+ * at the same address, so that the device's PTEs and VMA are gone but
+ * nobody else gets the range (what a VMM does when it unmaps a BAR it will
+ * map again; a KVM memslot on it stays valid and faults meanwhile).
+ * Unpark maps the device there again with the region's prot.  -EBUSY if
+ * the region has no mapping of its own (or is parked), -EINVAL to unpark
+ * one that is not parked; when unparking fails the region stays parked.
+ */
+EXOTIC_EXPORT int exotic_region_park(struct exotic_region *region);
+EXOTIC_EXPORT int exotic_region_unpark(struct exotic_region *region);
 
 /*
  * Map [offset, offset + length) once more, independently of the region's
