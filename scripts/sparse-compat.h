@@ -7,7 +7,7 @@
  * that script again with CF included before it honours C=.
  *
  * Without the first part sparse stops at the 7.3 headers' first
- * __typeof_unqual__ (READ_ONCE, percpu, atomics: 100 parse errors, "too
+ * __typeof_unqual__ (READ_ONCE, percpu, atomics: over 100 errors, "too
  * many errors", then a segmentation fault); without the second, every
  * MODULE_*() and module_param*() line of the driver is "bad constant
  * expression".
