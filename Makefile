@@ -205,6 +205,10 @@ kernels:
 check:
 	$(Q)scripts/check
 
+# The guest suites, a 120 s storm and a 600 s fuzz on the debug kernel.
+check-debug:
+	$(Q)scripts/check --debug
+
 check-unit:
 	$(Q)scripts/check --only unit
 
@@ -245,9 +249,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 
