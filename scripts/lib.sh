@@ -1,0 +1,20 @@
+# shellcheck shell=bash
+# scripts/lib.sh: what the scripts share.  Sourced, never run:
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# Sets top (the tree), build (absolute: $BUILD, default build/), cache
+# ($EXOTIC_CACHE, default ~/.cache/exotic) and me (the script's name);
+# defines say (a line on stdout), die (a line on stderr, then exit
+# $die_status, default 2: set it before sourcing to change it) and usage
+# (the script's header comment, down to its "set -" line).
+
+me=$(basename "$0")
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$top/build}
+case $build in /*) ;; *) build=$top/$build ;; esac
+cache=${EXOTIC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/exotic}
+
+say() { echo "$me: $*"; }
+die() { echo "$me: $*" >&2; exit "${die_status:-2}"; }
+usage() { sed -n '2,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "$0"; }
