@@ -249,3 +249,8 @@ $(BUILD)/tools/exotic-pin: tools/pin/pin.c tools/pin/main.c tools/pin/pin.h
 	$(V_CC)$(CC) $(ALL_CFLAGS) -o $@ tools/pin/pin.c tools/pin/main.c
 tools: $(BUILD)/tools/exotic-pin
 UNIT_EXTRA_test_pin := tools/pin/pin.c
+
+# test_matrix_diff #includes exotic-matrix's JSON reader and --diff (the
+# rule's -MF keeps only the last source's dependencies: name them here)
+$(BUILD)/tests/unit/test_matrix_diff: $(wildcard examples/exotic-matrix/*.[ch]) \
+	tests/unit/fixtures/repro-stock-6.1.json

@@ -20,6 +20,7 @@
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
 #include "exotic/profile.h"
+#include "diff.h"
 
 #define SCHEMA "exotic-matrix/1"
 
@@ -31,6 +32,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: exotic-matrix [options]\n"
+"       exotic-matrix --diff A.json B.json\n"
+"                   what changed between two runs (two --json documents of\n"
+"                   exotic-matrix, or two of exotic-repro run): the cells whose\n"
+"                   measured outcome differs, the cells in one only; exit\n"
+"                   status 0 identical, 1 different, 2 unreadable input\n"
 "  --profile NAME   judge against this profile's expectation table (default:\n"
 "                   the running kernel's): a profile of the registry,\n"
 "                   kernels/profiles.tsv (--list-profiles), or a table's name\n"
@@ -200,11 +206,12 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "diff", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *profile = NULL, *expect_file = NULL, *json_file = NULL;
-	bool json = false, list = false, allow_kmsg = false, verbose = false, md = false;
+	bool diff = false, json = false, list = false, allow_kmsg = false, verbose = false, md = false;
 	static struct cell grid[EXOTIC_KIND_MAX + 1][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1]
 			       [EXOTIC_EV_MAX + 1];
 	struct filter filt = { 0 };
@@ -232,6 +239,7 @@ int main(int argc, char **argv)
 			break;
 		case 'j': json = true; break;
 		case 'J': json_file = optarg; break;
+		case 'd': diff = true; break;
 		case 'l': list = true; break;
 		case 'L':
 			exotic_profile_print_list(stdout);
@@ -266,6 +274,13 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (diff) {
+		if (argc - optind != 2) {
+			fprintf(stderr, "exotic-matrix: --diff takes two files, A.json and B.json\n");
+			return 2;
+		}
+		return matrix_diff(argv[optind], argv[optind + 1], stdout, stderr);
 	}
 	if (optind < argc) {
 		fprintf(stderr, "exotic-matrix: unexpected argument '%s'\n", argv[optind]);
