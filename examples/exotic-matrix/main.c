@@ -47,6 +47,9 @@ static void usage(FILE *f)
 "  --json           one JSON document (docs/matrix-schema.md) instead of a table\n"
 "  --json-file FILE print the table and write the JSON document to FILE\n"
 "  --list           print the cells and their expectations, run nothing\n"
+"  --list --fresh-boot  only the cells expected to make the kernel WARN or\n"
+"                   oops, as KIND METHOD PATH EVENT BEFORE/AFTER lines: each\n"
+"                   needs a boot of its own (scripts/matrix runs them so)\n"
 "  --markdown       after the table, a kind x method by path grid in Markdown\n"
 "                   (the first access, then the second after each event)\n"
 "  --allow-kmsg     also run cells expected to make the kernel WARN or oops\n"
@@ -207,11 +210,12 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "diff", no_argument, NULL, 'd' },
+		{ "fresh-boot", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *profile = NULL, *expect_file = NULL, *json_file = NULL;
-	bool diff = false, json = false, list = false, allow_kmsg = false, verbose = false, md = false;
+	bool diff = false, fresh = false, json = false, list = false, allow_kmsg = false, verbose = false, md = false;
 	static struct cell grid[EXOTIC_KIND_MAX + 1][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1]
 			       [EXOTIC_EV_MAX + 1];
 	struct filter filt = { 0 };
@@ -240,6 +244,7 @@ int main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'J': json_file = optarg; break;
 		case 'd': diff = true; break;
+		case 'f': fresh = true; break;
 		case 'l': list = true; break;
 		case 'L':
 			exotic_profile_print_list(stdout);
@@ -290,6 +295,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exotic-matrix: --json and --json-file: choose one\n");
 		return 2;
 	}
+	if (fresh && (!list || json || json_file)) {
+		fprintf(stderr, "exotic-matrix: --fresh-boot goes with --list, without JSON\n");
+		return 2;
+	}
 	if (profile && !expect_file) {
 		/* a profile of the registry, or a table by its own name */
 		const struct exotic_profile *pp = exotic_profile_lookup(profile);
@@ -326,6 +335,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	profile = exotic_expect_profile(table);
+	if (fresh) {
+		for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
+		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++)
+		for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++)
+		for (uint32_t e = 1; e <= EXOTIC_EV_MAX; e++) {
+			const struct exotic_expect_entry *x = exotic_expect_lookup(table, k, m, p, e);
+
+			if (wanted(&filt, k, m, p, e) && x && dangerous(x))
+				printf("%s %s %s %s %s/%s\n", exotic_kind_name(k), exotic_method_name(m),
+				       exotic_path_name(p), exotic_ev_name(e),
+				       exotic_outcome_name(x->before), exotic_outcome_name(x->after));
+		}
+		goto out;
+	}
 	if (uname(&u))
 		strcpy(u.release, "?");
 	if (json) {
