@@ -4,7 +4,8 @@
 #   make            build driver, libexotic, examples, tools and tests
 #   make storm      the main job: a storm in the test VM, with its report
 #   make check      deps + build + host unit tests + guest suites (one summary line)
-#   make matrix     the conformance matrix and reproducers, per kernel profile
+#   make matrix     the conformance matrix and reproducers per kernel profile, and
+#                   their grid (KERNELS=all: every profile but debug)
 #   make driver-all  exotic.ko for 6.1 and every fetched kernel set
 #   make kernels    fetch the kernel sets of kernels/lock.tsv (scripts/kernels)
 #   make kvm-patched  KVM modules with kernel-patches/ applied
@@ -226,9 +227,13 @@ storm:
 fuzz:
 	$(Q)scripts/fuzz
 
-# The conformance matrix and the reproducers on every available profile.
+# The conformance matrix and the reproducers, and the grid of what they
+# measured (docs/matrix-grid.md): every available profile but debug, or
+# KERNELS="stock upstream ..." (those), or KERNELS=all (every profile but
+# debug, failing when one is not available here, with what provides it).
 matrix:
-	$(Q)scripts/matrix
+	$(Q)MATRIX_COMMAND='make matrix$(if $(KERNELS), KERNELS=$(if $(word 2,$(KERNELS)),"$(KERNELS)",$(KERNELS)))' \
+		scripts/matrix $(if $(filter all,$(KERNELS)),--all,$(foreach k,$(KERNELS),--profile $(k)))
 
 # KVM modules with kernel-patches/6.1 applied, for the patched profile.
 kvm-patched:
@@ -262,3 +267,8 @@ $(BUILD)/tools/exotic-pin: tools/pin/pin.c tools/pin/main.c tools/pin/pin.h
 	$(V_CC)$(CC) $(ALL_CFLAGS) -o $@ tools/pin/pin.c tools/pin/main.c
 tools: $(BUILD)/tools/exotic-pin
 UNIT_EXTRA_test_pin := tools/pin/pin.c
+
+# test_matrix_diff #includes exotic-matrix's JSON reader and --diff (the
+# rule's -MF keeps only the last source's dependencies: name them here)
+$(BUILD)/tests/unit/test_matrix_diff: $(wildcard examples/exotic-matrix/*.[ch]) \
+	tests/unit/fixtures/repro-stock-6.1.json

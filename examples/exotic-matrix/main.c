@@ -19,6 +19,8 @@
 
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
+#include "exotic/profile.h"
+#include "diff.h"
 
 #define SCHEMA "exotic-matrix/1"
 
@@ -30,14 +32,24 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: exotic-matrix [options]\n"
-"  --profile NAME   expectation table to judge against (default: detected):\n"
-"                   stock-6.1, patched-6.1, patched-6.1-unsafe, lts-6.12,\n"
-"                   upstream-7.3, upstream-7.3-unsafe\n"
+"       exotic-matrix --diff A.json B.json\n"
+"                   what changed between two runs (two --json documents of\n"
+"                   exotic-matrix, or two of exotic-repro run): the cells whose\n"
+"                   measured outcome differs, the cells in one only; exit\n"
+"                   status 0 identical, 1 different, 2 unreadable input\n"
+"  --profile NAME   judge against this profile's expectation table (default:\n"
+"                   the running kernel's): a profile of the registry,\n"
+"                   kernels/profiles.tsv (--list-profiles), or a table's name\n"
+"  --list-profiles  print the registry's profiles, marking this kernel's\n"
 "  --expect FILE    read the table from FILE instead of the built-in one\n"
 "  --only K=V[,V]   run only cells with kind, method, path or event V\n"
 "                   (repeatable; e.g. --only kind=noncompound --only path=npf)\n"
 "  --json           one JSON document (docs/matrix-schema.md) instead of a table\n"
+"  --json-file FILE print the table and write the JSON document to FILE\n"
 "  --list           print the cells and their expectations, run nothing\n"
+"  --list --fresh-boot  only the cells expected to make the kernel WARN or\n"
+"                   oops, as KIND METHOD PATH EVENT BEFORE/AFTER lines: each\n"
+"                   needs a boot of its own (scripts/matrix runs them so)\n"
 "  --markdown       after the table, a kind x method by path grid in Markdown\n"
 "                   (the first access, then the second after each event)\n"
 "  --allow-kmsg     also run cells expected to make the kernel WARN or oops\n"
@@ -189,17 +201,21 @@ int main(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "json-file", required_argument, NULL, 'J' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "list-profiles", no_argument, NULL, 'L' },
 		{ "markdown", no_argument, NULL, 'm' },
 		{ "allow-kmsg", no_argument, NULL, 'k' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "diff", no_argument, NULL, 'd' },
+		{ "fresh-boot", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *profile = NULL, *expect_file = NULL;
-	bool json = false, list = false, allow_kmsg = false, verbose = false, md = false;
+	const char *profile = NULL, *expect_file = NULL, *json_file = NULL;
+	bool diff = false, fresh = false, json = false, list = false, allow_kmsg = false, verbose = false, md = false;
 	static struct cell grid[EXOTIC_KIND_MAX + 1][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1]
 			       [EXOTIC_EV_MAX + 1];
 	struct filter filt = { 0 };
@@ -209,6 +225,7 @@ int main(int argc, char **argv)
 	struct exotic_device *dev = NULL;
 	struct exotic_expect *table = NULL;
 	struct exotic_vm *keep = NULL;
+	FILE *jf = NULL;	/* where the JSON goes, if anywhere */
 	char detected[64], why[256] = "";
 	const char *source = "forced";
 	unsigned int n_ok = 0, n_bad = 0, n_skip = 0, n_rows = 0;
@@ -225,7 +242,13 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'j': json = true; break;
+		case 'J': json_file = optarg; break;
+		case 'd': diff = true; break;
+		case 'f': fresh = true; break;
 		case 'l': list = true; break;
+		case 'L':
+			exotic_profile_print_list(stdout);
+			return 0;
 		case 'm': md = true; break;
 		case 'k': allow_kmsg = true; break;
 		case 't': {
@@ -257,9 +280,35 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (diff) {
+		if (argc - optind != 2) {
+			fprintf(stderr, "exotic-matrix: --diff takes two files, A.json and B.json\n");
+			return 2;
+		}
+		return matrix_diff(argv[optind], argv[optind + 1], stdout, stderr);
+	}
 	if (optind < argc) {
 		fprintf(stderr, "exotic-matrix: unexpected argument '%s'\n", argv[optind]);
 		return 2;
+	}
+	if (json && json_file) {
+		fprintf(stderr, "exotic-matrix: --json and --json-file: choose one\n");
+		return 2;
+	}
+	if (fresh && (!list || json || json_file)) {
+		fprintf(stderr, "exotic-matrix: --fresh-boot goes with --list, without JSON\n");
+		return 2;
+	}
+	if (profile && !expect_file) {
+		/* a profile of the registry, or a table by its own name */
+		const struct exotic_profile *pp = exotic_profile_lookup(profile);
+
+		if (!pp) {
+			fprintf(stderr, "exotic-matrix: no profile or table '%s' (exotic-matrix --list-profiles)\n",
+				profile);
+			return 2;
+		}
+		profile = pp->table;
 	}
 	ret = exotic_new(&ctx);
 	if (ret) {
@@ -286,8 +335,32 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	profile = exotic_expect_profile(table);
+	if (fresh) {
+		for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
+		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++)
+		for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++)
+		for (uint32_t e = 1; e <= EXOTIC_EV_MAX; e++) {
+			const struct exotic_expect_entry *x = exotic_expect_lookup(table, k, m, p, e);
+
+			if (wanted(&filt, k, m, p, e) && x && dangerous(x))
+				printf("%s %s %s %s %s/%s\n", exotic_kind_name(k), exotic_method_name(m),
+				       exotic_path_name(p), exotic_ev_name(e),
+				       exotic_outcome_name(x->before), exotic_outcome_name(x->after));
+		}
+		goto out;
+	}
 	if (uname(&u))
 		strcpy(u.release, "?");
+	if (json) {
+		jf = stdout;
+	} else if (json_file) {
+		jf = fopen(json_file, "w");
+		if (!jf) {
+			fprintf(stderr, "exotic-matrix: %s: %s\n", json_file, strerror(errno));
+			status = 2;
+			goto out;
+		}
+	}
 
 	if (!list) {
 		ret = exotic_device_open(ctx, &dev);
@@ -320,17 +393,18 @@ int main(int argc, char **argv)
 	if (!getenv("EXOTIC_LOG") && !verbose)
 		exotic_set_log_priority(ctx, LOG_CRIT);
 	tty = isatty(STDOUT_FILENO);
-	if (json) {
-		printf("{\n  \"schema\": \"%s\",\n  \"tool\": \"exotic-matrix\",\n", SCHEMA);
-		printf("  \"kernel\": ");
-		json_str(stdout, u.release);
-		printf(",\n  \"profile\": ");
-		json_str(stdout, profile);
-		printf(",\n  \"profile_source\": \"%s\",\n  \"profile_why\": ", source);
-		json_str(stdout, why[0] ? why : NULL);
-		printf(",\n  \"seed\": %llu,\n  \"ran\": %s,\n  \"rows\": [", (unsigned long long)seed,
-		       list ? "false" : "true");
-	} else {
+	if (jf) {
+		fprintf(jf, "{\n  \"schema\": \"%s\",\n  \"tool\": \"exotic-matrix\",\n", SCHEMA);
+		fprintf(jf, "  \"kernel\": ");
+		json_str(jf, u.release);
+		fprintf(jf, ",\n  \"profile\": ");
+		json_str(jf, profile);
+		fprintf(jf, ",\n  \"profile_source\": \"%s\",\n  \"profile_why\": ", source);
+		json_str(jf, why[0] ? why : NULL);
+		fprintf(jf, ",\n  \"seed\": %llu,\n  \"ran\": %s,\n  \"rows\": [", (unsigned long long)seed,
+			list ? "false" : "true");
+	}
+	if (!json) {
 		printf("exotic-matrix: kernel %s, profile %s (%s%s%s), seed %llu\n", u.release,
 		       profile, source, why[0] ? ": " : "", why, (unsigned long long)seed);
 		printf("%-11s %-6s %-5s %-10s  %-21s  %-21s  %s\n", "kind", "method", "path",
@@ -400,28 +474,30 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		if (json) {
-			printf("%s\n    {\"kind\": \"%s\", \"method\": \"%s\", \"path\": \"%s\", \"event\": \"%s\",",
-			       first ? "" : ",", exotic_kind_name(k), exotic_method_name(m),
-			       exotic_path_name(p), exotic_ev_name(e));
-			printf("\n     \"expected\": {\"before\": \"%s\", \"after\": \"%s\", \"reason\": ",
-			       exotic_outcome_name(x->before), exotic_outcome_name(x->after));
-			json_str(stdout, x->reason);
-			printf("},\n     \"got\": ");
+		if (jf) {
+			fprintf(jf, "%s\n    {\"kind\": \"%s\", \"method\": \"%s\", \"path\": \"%s\", \"event\": \"%s\",",
+				first ? "" : ",", exotic_kind_name(k), exotic_method_name(m),
+				exotic_path_name(p), exotic_ev_name(e));
+			fprintf(jf, "\n     \"expected\": {\"before\": \"%s\", \"after\": \"%s\", \"reason\": ",
+				exotic_outcome_name(x->before), exotic_outcome_name(x->after));
+			json_str(jf, x->reason);
+			fprintf(jf, "},\n     \"got\": ");
 			if (ran)
-				printf("{\"before\": \"%s\", \"after\": \"%s\"}", exotic_outcome_name(r.before),
-				       exotic_outcome_name(r.after));
+				fprintf(jf, "{\"before\": \"%s\", \"after\": \"%s\"}",
+					exotic_outcome_name(r.before), exotic_outcome_name(r.after));
 			else
-				printf("null");
-			printf(", \"verdict\": \"%s\", \"order\": %u, \"length\": %llu,\n     \"detail\": ",
-			       verdict, r.order, (unsigned long long)r.length);
-			json_str(stdout, r.detail[0] ? r.detail : NULL);
-			printf(", \"kmsg\": ");
-			json_str(stdout, r.kmsg[0] ? r.kmsg : NULL);
-			printf(", \"refcount_anomalies\": %llu, \"ms\": %llu}",
-			       (unsigned long long)r.refcount_anomalies, (unsigned long long)r.ms);
+				fprintf(jf, "null");
+			fprintf(jf, ", \"verdict\": \"%s\", \"order\": %u, \"length\": %llu,\n     \"detail\": ",
+				verdict, r.order, (unsigned long long)r.length);
+			json_str(jf, r.detail[0] ? r.detail : NULL);
+			fprintf(jf, ", \"kmsg\": ");
+			json_str(jf, r.kmsg[0] ? r.kmsg : NULL);
+			fprintf(jf, ", \"refcount_anomalies\": %llu, \"ms\": %llu}",
+				(unsigned long long)r.refcount_anomalies, (unsigned long long)r.ms);
+			fflush(jf);
 			first = false;
-		} else {
+		}
+		if (!json) {
 			bool hl = tty && !strcmp(verdict, "UNEXPECTED");
 
 			printf("%-11s %-6s %-5s %-10s  %-21s  %-21s  %s%s%s\n", exotic_kind_name(k),
@@ -438,16 +514,24 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 end:
-	if (json) {
-		printf("\n  ],\n  \"summary\": {\"rows\": %u, \"ok\": %u, \"unexpected\": %u, \"skipped\": %u}\n}\n",
-		       n_rows, n_ok, n_bad, n_skip);
-	} else {
+	if (jf) {
+		fprintf(jf, "\n  ],\n  \"summary\": {\"rows\": %u, \"ok\": %u, \"unexpected\": %u, \"skipped\": %u}\n}\n",
+			n_rows, n_ok, n_bad, n_skip);
+		if (jf != stdout && fclose(jf)) {
+			fprintf(stderr, "exotic-matrix: %s: %s\n", json_file, strerror(errno));
+			status = 2;
+		}
+		jf = NULL;
+	}
+	if (!json) {
 		printf("exotic-matrix: %s: %u rows, %u ok, %u UNEXPECTED, %u skipped\n", profile,
 		       n_rows, n_ok, n_bad, n_skip);
 		if (md && !list)
 			print_grid(grid, profile);
 	}
 out:
+	if (jf && jf != stdout)
+		fclose(jf);
 	exotic_vm_unref(keep);
 	exotic_expect_free(table);
 	exotic_device_unref(dev);

@@ -5,6 +5,7 @@
  *
  *   exotic-repro list [--json]
  *   exotic-repro run NAME... | --all  [--profile P] [--json] [--allow-kmsg]
+ *   exotic-repro --list-profiles
  *
  * Each reproducer is one scenario (kind, method, KVM path, event) whose
  * expected outcome on each kernel profile is in the expectation tables.
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exotic/profile.h"
 #include "repro.h"
 
 #define SCHEMA "exotic-repro/1"
@@ -34,9 +36,14 @@ static void usage(FILE *f)
 "       exotic-repro list --fresh-boot [--profile P]   names of the reproducers\n"
 "                   expected to make the kernel WARN or oops, with the outcome\n"
 "       exotic-repro run NAME... | --all [options]\n"
-"  --profile NAME   expectation table to judge against (default: detected)\n"
+"       exotic-repro --list-profiles   the registry's profiles, marking this\n"
+"                   kernel's\n"
+"  --profile NAME   judge against this profile's expectation table (default:\n"
+"                   the running kernel's): a profile of the registry,\n"
+"                   kernels/profiles.tsv (--list-profiles), or a table's name\n"
 "  --expect FILE    read the table from FILE\n"
 "  --json           JSON (docs/matrix-schema.md) instead of text\n"
+"  --json-file FILE with run: print text and write the JSON to FILE\n"
 "  --allow-kmsg     with --all, also run reproducers expected to make the\n"
 "                   kernel WARN or oops (once per boot: use a fresh VM)\n"
 "  --timeout S      kill a scenario that takes longer (default 120 s):\n"
@@ -87,24 +94,24 @@ static void scenario_str(const struct repro *r, char *buf, size_t len)
 		 r->scn_flags & EXOTIC_SCN_LOOKUP_RACE ? ", lookup race staged" : "");
 }
 
-static void json_repro_head(const struct repro *r, bool first)
+static void json_repro_head(FILE *f, const struct repro *r, bool first)
 {
 	char scn[160];
 
 	scenario_str(r, scn, sizeof(scn));
-	printf("%s\n    {\"name\": ", first ? "" : ",");
-	json_str(stdout, r->name);
-	printf(", \"title\": ");
-	json_str(stdout, r->title);
-	printf(",\n     \"source\": ");
-	json_str(stdout, r->source);
-	printf(",\n     \"kernels\": ");
-	json_str(stdout, r->kernels);
-	printf(",\n     \"kind\": \"%s\", \"method\": \"%s\", \"path\": \"%s\", \"event\": \"%s\", \"order\": %u, \"length\": %llu, \"scenario\": ",
-	       exotic_kind_name(r->kind), exotic_method_name(r->method),
-	       exotic_path_name(r->path), exotic_ev_name(r->event), r->order,
-	       (unsigned long long)r->length);
-	json_str(stdout, scn);
+	fprintf(f, "%s\n    {\"name\": ", first ? "" : ",");
+	json_str(f, r->name);
+	fprintf(f, ", \"title\": ");
+	json_str(f, r->title);
+	fprintf(f, ",\n     \"source\": ");
+	json_str(f, r->source);
+	fprintf(f, ",\n     \"kernels\": ");
+	json_str(f, r->kernels);
+	fprintf(f, ",\n     \"kind\": \"%s\", \"method\": \"%s\", \"path\": \"%s\", \"event\": \"%s\", \"order\": %u, \"length\": %llu, \"scenario\": ",
+		exotic_kind_name(r->kind), exotic_method_name(r->method),
+		exotic_path_name(r->path), exotic_ev_name(r->event), r->order,
+		(unsigned long long)r->length);
+	json_str(f, scn);
 }
 
 static int cmd_list(struct exotic_ctx *ctx, bool json)
@@ -126,7 +133,7 @@ static int cmd_list(struct exotic_ctx *ctx, bool json)
 
 		scenario_str(r, scn, sizeof(scn));
 		if (json) {
-			json_repro_head(r, i == 0);
+			json_repro_head(stdout, r, i == 0);
 			printf(",\n     \"expected\": {");
 		} else {
 			printf("%s\n  %s\n  source:   %s\n  kernels:  %s\n  scenario: %s\n",
@@ -200,6 +207,8 @@ int main(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "json-file", required_argument, NULL, 'J' },
+		{ "list-profiles", no_argument, NULL, 'L' },
 		{ "allow-kmsg", no_argument, NULL, 'k' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -207,7 +216,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *profile = NULL, *expect_file = NULL, *cmd;
+	const char *profile = NULL, *expect_file = NULL, *json_file = NULL, *cmd;
 	bool all = false, json = false, allow_kmsg = false, first = true, fresh = false;
 	uint64_t seed = (uint64_t)time(NULL) * 2654435761ULL;
 	unsigned int timeout_s = 120;
@@ -217,6 +226,7 @@ int main(int argc, char **argv)
 	struct exotic_device *dev = NULL;
 	struct exotic_expect *table = NULL;
 	struct exotic_vm *keep = NULL;
+	FILE *jf = NULL;	/* where the JSON goes, if anywhere */
 	char detected[64], why[256] = "";
 	unsigned int n_ok = 0, n_bad = 0, n_skip = 0;
 	struct utsname u;
@@ -228,6 +238,10 @@ int main(int argc, char **argv)
 		case 'p': profile = optarg; break;
 		case 'e': expect_file = optarg; break;
 		case 'j': json = true; break;
+		case 'J': json_file = optarg; break;
+		case 'L':
+			exotic_profile_print_list(stdout);
+			return 0;
 		case 'k': allow_kmsg = true; break;
 		case 'f': fresh = true; break;
 		case 't': {
@@ -262,8 +276,27 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (json && json_file) {
+		fprintf(stderr, "exotic-repro: --json and --json-file: choose one\n");
+		return 2;
+	}
+	if (profile && !expect_file) {
+		/* a profile of the registry, or a table by its own name */
+		const struct exotic_profile *pp = exotic_profile_lookup(profile);
+
+		if (!pp) {
+			fprintf(stderr, "exotic-repro: no profile or table '%s' (exotic-repro --list-profiles)\n",
+				profile);
+			return 2;
+		}
+		profile = pp->table;
+	}
 	cmd = argv[optind++];
 	if (!strcmp(cmd, "list")) {
+		if (json_file) {
+			fprintf(stderr, "exotic-repro: --json-file goes with run\n");
+			return 2;
+		}
 		if (optind < argc || all) {
 			fprintf(stderr, "exotic-repro: list takes no names\n");
 			return 2;
@@ -336,14 +369,25 @@ int main(int argc, char **argv)
 	if (uname(&u))
 		strcpy(u.release, "?");
 	if (json) {
-		printf("{\n  \"schema\": \"%s\",\n  \"tool\": \"exotic-repro\",\n  \"kernel\": ", SCHEMA);
-		json_str(stdout, u.release);
-		printf(",\n  \"profile\": ");
-		json_str(stdout, profile);
-		printf(",\n  \"profile_why\": ");
-		json_str(stdout, why[0] ? why : NULL);
-		printf(",\n  \"seed\": %llu,\n  \"ran\": true,\n  \"rows\": [", (unsigned long long)seed);
-	} else {
+		jf = stdout;
+	} else if (json_file) {
+		jf = fopen(json_file, "w");
+		if (!jf) {
+			fprintf(stderr, "exotic-repro: %s: %s\n", json_file, strerror(errno));
+			status = 2;
+			goto out;
+		}
+	}
+	if (jf) {
+		fprintf(jf, "{\n  \"schema\": \"%s\",\n  \"tool\": \"exotic-repro\",\n  \"kernel\": ", SCHEMA);
+		json_str(jf, u.release);
+		fprintf(jf, ",\n  \"profile\": ");
+		json_str(jf, profile);
+		fprintf(jf, ",\n  \"profile_why\": ");
+		json_str(jf, why[0] ? why : NULL);
+		fprintf(jf, ",\n  \"seed\": %llu,\n  \"ran\": true,\n  \"rows\": [", (unsigned long long)seed);
+	}
+	if (!json) {
 		printf("exotic-repro: kernel %s, profile %s%s%s%s, seed %llu\n", u.release, profile,
 		       why[0] ? " (" : "", why, why[0] ? ")" : "", (unsigned long long)seed);
 	}
@@ -403,25 +447,27 @@ int main(int argc, char **argv)
 				status = 1;
 			}
 		}
-		if (json) {
-			json_repro_head(r, first);
-			printf(",\n     \"expected\": {\"before\": \"%s\", \"after\": \"%s\", \"reason\": ",
-			       exotic_outcome_name(x->before), exotic_outcome_name(x->after));
-			json_str(stdout, x->reason);
-			printf("},\n     \"got\": ");
+		if (jf) {
+			json_repro_head(jf, r, first);
+			fprintf(jf, ",\n     \"expected\": {\"before\": \"%s\", \"after\": \"%s\", \"reason\": ",
+				exotic_outcome_name(x->before), exotic_outcome_name(x->after));
+			json_str(jf, x->reason);
+			fprintf(jf, "},\n     \"got\": ");
 			if (ran)
-				printf("{\"before\": \"%s\", \"after\": \"%s\"}",
-				       exotic_outcome_name(res.before), exotic_outcome_name(res.after));
+				fprintf(jf, "{\"before\": \"%s\", \"after\": \"%s\"}",
+					exotic_outcome_name(res.before), exotic_outcome_name(res.after));
 			else
-				printf("null");
-			printf(", \"verdict\": \"%s\",\n     \"detail\": ", verdict);
-			json_str(stdout, res.detail[0] ? res.detail : NULL);
-			printf(", \"kmsg\": ");
-			json_str(stdout, res.kmsg[0] ? res.kmsg : NULL);
-			printf(", \"refcount_anomalies\": %llu, \"ms\": %llu}",
-			       (unsigned long long)res.refcount_anomalies, (unsigned long long)res.ms);
+				fprintf(jf, "null");
+			fprintf(jf, ", \"verdict\": \"%s\",\n     \"detail\": ", verdict);
+			json_str(jf, res.detail[0] ? res.detail : NULL);
+			fprintf(jf, ", \"kmsg\": ");
+			json_str(jf, res.kmsg[0] ? res.kmsg : NULL);
+			fprintf(jf, ", \"refcount_anomalies\": %llu, \"ms\": %llu}",
+				(unsigned long long)res.refcount_anomalies, (unsigned long long)res.ms);
+			fflush(jf);
 			first = false;
-		} else {
+		}
+		if (!json) {
 			char exp[48], got[48] = "-";
 
 			snprintf(exp, sizeof(exp), "%s/%s", exotic_outcome_name(x->before),
@@ -438,13 +484,21 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
-	if (json)
-		printf("\n  ],\n  \"summary\": {\"rows\": %zu, \"ok\": %u, \"unexpected\": %u, \"skipped\": %u}\n}\n",
-		       nsel, n_ok, n_bad, n_skip);
-	else
+	if (jf) {
+		fprintf(jf, "\n  ],\n  \"summary\": {\"rows\": %zu, \"ok\": %u, \"unexpected\": %u, \"skipped\": %u}\n}\n",
+			nsel, n_ok, n_bad, n_skip);
+		if (jf != stdout && fclose(jf)) {
+			fprintf(stderr, "exotic-repro: %s: %s\n", json_file, strerror(errno));
+			status = 2;
+		}
+		jf = NULL;
+	}
+	if (!json)
 		printf("exotic-repro: %s: %zu reproducers, %u ok, %u UNEXPECTED, %u skipped\n",
 		       profile, nsel, n_ok, n_bad, n_skip);
 out:
+	if (jf && jf != stdout)
+		fclose(jf);
 	exotic_vm_unref(keep);
 	exotic_expect_free(table);
 	exotic_device_unref(dev);

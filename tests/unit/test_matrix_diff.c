@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * exotic-matrix --diff and its JSON reader, on the host: the reader takes
+ * the tools' own output and refuses malformed text with its line and
+ * column; the diff finds a changed outcome, a cell in one document only
+ * and a cell run in one and not the other, says identical documents are,
+ * and refuses unreadable files, malformed JSON and documents that are not
+ * exotic-matrix/1 or exotic-repro/1 with one line and status 2.
+ * Run from the top of the tree (scripts/check does).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../examples/exotic-matrix/json.c"
+#include "../../examples/exotic-matrix/diff.c"
+
+#define REAL_REPRO "tests/unit/fixtures/repro-stock-6.1.json"
+
+static char dir[] = "/tmp/exotic-test-diff.XXXXXX";
+static char *out_buf, *err_buf;
+
+static const char *path_of(const char *name)
+{
+	static char paths[4][256];
+	static int next;
+	char *p = paths[next++ % 4];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
+	return p;
+}
+
+static const char *write_doc(const char *name, const char *text)
+{
+	const char *p = path_of(name);
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	return p;
+}
+
+/* run the diff; its output in out_buf and err_buf */
+static int diff(const char *a, const char *b)
+{
+	size_t n_out, n_err;
+	FILE *out, *err;
+	int ret;
+
+	free(out_buf);
+	free(err_buf);
+	out = open_memstream(&out_buf, &n_out);
+	err = open_memstream(&err_buf, &n_err);
+	assert_non_null(out);
+	assert_non_null(err);
+	ret = matrix_diff(a, b, out, err);
+	fclose(out);
+	fclose(err);
+	print_message("%s%s", out_buf, err_buf);
+	return ret;
+}
+
+/* an error is one line naming the file */
+static void assert_one_line_error(const char *file, const char *what)
+{
+	assert_string_equal(out_buf, "");
+	assert_non_null(strstr(err_buf, file));
+	assert_non_null(strstr(err_buf, what));
+	assert_non_null(strchr(err_buf, '\n'));
+	assert_string_equal(strchr(err_buf, '\n'), "\n");
+}
+
+#define HEAD "{\"schema\": \"exotic-matrix/1\", \"tool\": \"exotic-matrix\", " \
+	     "\"kernel\": \"6.1.0-57-amd64\", \"profile\": \"stock-6.1\", \"rows\": ["
+#define ROW(k, m, p, e, got, verdict) \
+	"{\"kind\": \"" k "\", \"method\": \"" m "\", \"path\": \"" p "\", \"event\": \"" e "\", " \
+	"\"expected\": {\"before\": \"efault\", \"after\": \"efault\", \"reason\": \"f(): x\"}, " \
+	"\"got\": " got ", \"verdict\": \"" verdict "\", \"detail\": null}"
+#define GOT(b, a) "{\"before\": \"" b "\", \"after\": \"" a "\"}"
+#define TAIL "], \"summary\": {\"rows\": 3}}\n"
+
+static const char doc_a[] = HEAD
+	ROW("compound", "remap", "npf", "none", GOT("efault", "efault"), "ok") ","
+	ROW("compound", "remap", "vmrun", "none", GOT("gp", "gp"), "ok") ","
+	ROW("reserved", "huge", "npf", "none", "null", "skip") ","
+	ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok")
+	TAIL;
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	free(out_buf);
+	free(err_buf);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) ? -1 : 0;
+}
+
+static void test_identical(void **state)
+{
+	const char *a = write_doc("a.json", doc_a);
+	const char *a2 = write_doc("a2.json", doc_a);
+
+	(void)state;
+	assert_int_equal(diff(a, a2), 0);
+	assert_non_null(strstr(out_buf, "identical: 4 cells"));
+	assert_string_equal(err_buf, "");
+	/* the tools' own output, a real exotic-repro run on stock 6.1 */
+	assert_int_equal(diff(REAL_REPRO, REAL_REPRO), 0);
+	assert_non_null(strstr(out_buf, "exotic-repro/1, kernel 6.1.0-57-amd64, profile stock-6.1, 13 cells"));
+}
+
+static void test_changed_outcome(void **state)
+{
+	const char *a = write_doc("a.json", doc_a);
+	const char *b = write_doc("b.json", HEAD
+		ROW("compound", "remap", "npf", "none", GOT("mapped", "mapped"), "UNEXPECTED") ","
+		ROW("compound", "remap", "vmrun", "none", GOT("gp", "gp"), "ok") ","
+		ROW("reserved", "huge", "npf", "none", "null", "skip") ","
+		ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok")
+		TAIL);
+
+	(void)state;
+	assert_int_equal(diff(a, b), 1);
+	assert_non_null(strstr(out_buf,
+		"\n  compound remap npf none: efault/efault -> mapped/mapped (verdict ok -> UNEXPECTED)\n"));
+	/* only that one */
+	assert_null(strstr(out_buf, "vmrun"));
+	assert_non_null(strstr(out_buf, "1 cells differ, 0 only in"));
+	/* and the other way round */
+	assert_int_equal(diff(b, a), 1);
+	assert_non_null(strstr(out_buf, "  compound remap npf none: mapped/mapped -> efault/efault"));
+}
+
+static void test_run_and_not_run(void **state)
+{
+	const char *a = write_doc("a.json", doc_a);
+	const char *b = write_doc("b.json", HEAD
+		ROW("compound", "remap", "npf", "none", GOT("efault", "efault"), "ok") ","
+		ROW("compound", "remap", "vmrun", "none", GOT("gp", "gp"), "ok") ","
+		ROW("reserved", "huge", "npf", "none", GOT("warn", "mapped"), "ok") ","
+		ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok")
+		TAIL);
+
+	(void)state;
+	assert_int_equal(diff(a, b), 1);
+	assert_non_null(strstr(out_buf, "  reserved huge npf none: not run -> warn/mapped (verdict skip -> ok)\n"));
+}
+
+static void test_only_in_one(void **state)
+{
+	/* b: the vmrun row gone, another added, order changed (does not matter) */
+	const char *a = write_doc("a.json", doc_a);
+	const char *b = write_doc("b.json", HEAD
+		ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok") ","
+		ROW("reserved", "huge", "npf", "none", "null", "skip") ","
+		ROW("compound", "remap", "npf", "none", GOT("efault", "efault"), "ok") ","
+		ROW("noncompound", "page", "copy", "none", GOT("refused", "-"), "ok")
+		TAIL);
+
+	(void)state;
+	assert_int_equal(diff(a, b), 1);
+	assert_non_null(strstr(out_buf, "\n- compound remap vmrun none: gp/gp (only in "));
+	assert_non_null(strstr(out_buf, "\n+ noncompound page copy none: refused/- (only in "));
+	assert_non_null(strstr(out_buf, "0 cells differ, 1 only in"));
+	/* an empty run against a full one: everything in one only */
+	b = write_doc("empty.json", HEAD TAIL);
+	assert_int_equal(diff(a, b), 1);
+	assert_non_null(strstr(out_buf, "0 cells differ, 4 only in"));
+}
+
+static void test_repro_documents(void **state)
+{
+	FILE *f = fopen(REAL_REPRO, "r");
+	char *text, *at;
+	const char *b;
+	long n;
+
+	(void)state;
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	/* tail-page-efault measured as mapped/mapped instead */
+	at = strstr(text, "\"name\": \"tail-page-efault\"");
+	assert_non_null(at);
+	at = strstr(at, "\"got\": {\"before\": \"efault\", \"after\": \"efault\"}");
+	assert_non_null(at);
+	memcpy(at, "\"got\": {\"before\": \"mapped\", \"after\": \"mapped\"}", 46);
+	b = write_doc("repro-b.json", text);
+	free(text);
+	assert_int_equal(diff(REAL_REPRO, b), 1);
+	assert_non_null(strstr(out_buf, "\n  repro:tail-page-efault: efault/efault -> mapped/mapped\n"));
+	assert_non_null(strstr(out_buf, "1 cells differ, 0 only in"));
+	/* a repro run is not compared with a matrix run */
+	assert_int_equal(diff(REAL_REPRO, write_doc("a.json", doc_a)), 2);
+	assert_one_line_error(REAL_REPRO, "compare like with like");
+}
+
+static void test_bad_input(void **state)
+{
+	const char *a = write_doc("a.json", doc_a);
+	static const struct {
+		const char *text, *error;
+	} bad[] = {
+		{ "", "empty, not JSON" },
+		{ "{\"schema\": \"exotic-matrix/1\", \"rows\": [}", "line 1, column 40: a value, found '}'" },
+		{ "{\"schema\": \"exotic-matrix/1\",\n \"rows\": [],}", "line 2, column 13: a member name in quotes" },
+		{ "{\"schema\": \"exotic-matrix/1\", \"rows\": []} x", "the end of the text after the value" },
+		{ "{\"schema\": \"exotic-matrix/1\", \"rows\": [", "a value, found the end of the text" },
+		{ "{\"schema\": \"exotic-matrix/1\", \"kernel\": \"6.1", "a string that never ends" },
+		{ "[1, 2]", "an array, not an exotic-matrix/1" },
+		{ "{\"rows\": []}", "schema missing" },
+		{ "{\"schema\": \"exotic-matrix/2\", \"rows\": []}", "schema \"exotic-matrix/2\"" },
+		{ "{\"schema\": \"exotic-matrix/1\"}", "no \"rows\" array" },
+		{ "{\"schema\": \"exotic-matrix/1\", \"rows\": [3]}", "row 1 is a number" },
+		{ "{\"schema\": \"exotic-matrix/1\", \"rows\": [{\"kind\": \"compound\"}]}",
+		  "row 1 has no \"method\"" },
+		{ HEAD ROW("compound", "remap", "npf", "none", "{}", "ok") TAIL, "\"got\" is not" },
+		{ HEAD ROW("compound", "remap", "npf", "none", GOT("efault", "efault"), "ok") ","
+		  ROW("compound", "remap", "npf", "none", GOT("efault", "efault"), "ok") TAIL,
+		  "row 2: a second row for compound remap npf none" },
+		{ "{\"schema\": \"exotic-repro/1\", \"rows\": [{\"got\": null}]}",
+		  "row 1 has no \"name\"" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *b = write_doc("bad.json", bad[i].text);
+
+		print_message("bad input %zu: %s\n", i, bad[i].error);
+		assert_int_equal(diff(a, b), 2);
+		assert_one_line_error(b, bad[i].error);
+		/* either side */
+		assert_int_equal(diff(b, a), 2);
+		assert_one_line_error(b, bad[i].error);
+	}
+	assert_int_equal(diff(a, path_of("missing.json")), 2);
+	assert_one_line_error("missing.json", "cannot read: No such file or directory");
+	assert_int_equal(diff(dir, a), 2);
+	assert_one_line_error(dir, "cannot read");
+}
+
+static struct json *parse(const char *text, char *err, size_t size)
+{
+	return json_parse(text, strlen(text), err, size);
+}
+
+static void test_reader(void **state)
+{
+	char err[200];
+	struct json *j;
+	const struct json *v;
+
+	(void)state;
+	j = parse(" {\"s\": \"a\\\"b\\\\c\\/\\n\\u00e9\\u20ac\\ud83d\\ude00\", \"n\": -1.5e3,"
+		  " \"z\": 0, \"t\": true, \"f\": false, \"x\": null, \"a\": [[], {}, [1]],"
+		  " \"s\": \"last\"} \n", err, sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(j->type, JSON_OBJECT);
+	assert_int_equal(j->n, 8);
+	/* the last member of a key wins */
+	assert_string_equal(json_get_str(j, "s"), "last");
+	assert_string_equal(j->items[0]->str, "a\"b\\c/\n\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	v = json_get(j, "n");
+	assert_int_equal(v->type, JSON_NUMBER);
+	assert_true(v->number == -1500.0);
+	assert_string_equal(v->str, "-1.5e3");
+	assert_int_equal(json_get(j, "t")->type, JSON_BOOL);
+	assert_true(json_get(j, "t")->boolean);
+	assert_false(json_get(j, "f")->boolean);
+	assert_int_equal(json_get(j, "x")->type, JSON_NULL);
+	v = json_get(j, "a");
+	assert_int_equal(v->n, 3);
+	assert_int_equal(v->items[2]->items[0]->number, 1);
+	assert_null(json_get(j, "nope"));
+	assert_null(json_get_str(j, "n"));
+	json_free(j);
+
+	static const struct {
+		const char *text, *error;
+	} bad[] = {
+		{ "[1,]", "line 1, column 4: a value, found ']'" },
+		{ "[01]", "leading zero" },
+		{ "[1.]", "a digit after '.'" },
+		{ "[1e]", "a digit in the exponent" },
+		{ "[-]", "a digit after '-'" },
+		{ "{\"a\" 1}", "':' after a member name" },
+		{ "{\"a\": 1 \"b\": 2}", "',' or '}'" },
+		{ "[\"\t\"]", "a control character" },
+		{ "[\"\\x\"]", "unknown escape" },
+		{ "[\"\\u12g4\"]", "four hex digits" },
+		{ "[\"\\ud800\"]", "without its low half" },
+		{ "[\"\\udc00\"]", "a low surrogate" },
+		{ "[\"\\u0000\"]", "\\u0000" },
+		{ "tru", "a value, found 't'" },
+		{ "// comment\n1", "a value, found '/'" },
+		{ "1 2", "the end of the text after the value" },
+		{ "\n\n  ]", "line 3, column 3: a value, found ']'" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = parse(bad[i].text, err, sizeof(err));
+		print_message("%s -> %s\n", bad[i].text, err);
+		assert_null(j);
+		assert_non_null(strstr(err, bad[i].error));
+	}
+
+	/* nesting is limited, not a stack overflow */
+	{
+		char deep[4096];
+
+		memset(deep, '[', sizeof(deep) - 1);
+		deep[sizeof(deep) - 1] = '\0';
+		assert_null(parse(deep, err, sizeof(err)));
+		assert_non_null(strstr(err, "nested more than"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identical),
+		cmocka_unit_test(test_changed_outcome),
+		cmocka_unit_test(test_run_and_not_run),
+		cmocka_unit_test(test_only_in_one),
+		cmocka_unit_test(test_repro_documents),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_reader),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
