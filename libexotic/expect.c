@@ -364,53 +364,42 @@ EXOTIC_EXPORT int exotic_expect_load(struct exotic_ctx *ctx, const char *path,
 	return ret;
 }
 
-/* expect_data.S */
-extern const char exotic_expect_stock_6_1[], exotic_expect_stock_6_1_end[];
-extern const char exotic_expect_patched_6_1[], exotic_expect_patched_6_1_end[];
-extern const char exotic_expect_patched_6_1_unsafe[],
-	exotic_expect_patched_6_1_unsafe_end[];
-extern const char exotic_expect_lts_6_12[], exotic_expect_lts_6_12_end[];
-extern const char exotic_expect_upstream_7_3[], exotic_expect_upstream_7_3_end[];
-extern const char exotic_expect_upstream_7_3_unsafe[],
-	exotic_expect_upstream_7_3_unsafe_end[];
-extern const char exotic_expect_debug_6_1[], exotic_expect_debug_6_1_end[];
-
-static const struct {
-	const char *profile;
-	const char *start, *end;
-} builtin[] = {
-	{ "stock-6.1", exotic_expect_stock_6_1, exotic_expect_stock_6_1_end },
-	{ "patched-6.1", exotic_expect_patched_6_1, exotic_expect_patched_6_1_end },
-	{ "patched-6.1-unsafe", exotic_expect_patched_6_1_unsafe,
-	  exotic_expect_patched_6_1_unsafe_end },
-	{ "lts-6.12", exotic_expect_lts_6_12, exotic_expect_lts_6_12_end },
-	{ "upstream-7.3", exotic_expect_upstream_7_3, exotic_expect_upstream_7_3_end },
-	{ "upstream-7.3-unsafe", exotic_expect_upstream_7_3_unsafe,
-	  exotic_expect_upstream_7_3_unsafe_end },
-	{ "debug-6.1", exotic_expect_debug_6_1, exotic_expect_debug_6_1_end },
+/* expect_data.S: one entry per built-in table */
+struct builtin_table {
+	const char *name, *start, *end;
 };
 
-#define N_BUILTIN (sizeof(builtin) / sizeof(builtin[0]))
+extern const struct builtin_table exotic_expect_index[], exotic_expect_index_end[];
+
+#define N_BUILTIN ((size_t)(exotic_expect_index_end - exotic_expect_index))
+#define MAX_BUILTIN 32
+
+static const char *builtin_names[MAX_BUILTIN + 1];
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void list_builtin(void)
+{
+	for (size_t i = 0; i < N_BUILTIN && i < MAX_BUILTIN; i++)
+		builtin_names[i] = exotic_expect_index[i].name;
+}
 
 EXOTIC_EXPORT const char *const *exotic_expect_profiles(void)
 {
-	static const char *const names[N_BUILTIN + 1] = {
-		"stock-6.1", "patched-6.1", "patched-6.1-unsafe", "lts-6.12",
-		"upstream-7.3", "upstream-7.3-unsafe", "debug-6.1", NULL,
-	};
-
-	return names;
+	pthread_once(&builtin_once, list_builtin);
+	return builtin_names;
 }
 
 EXOTIC_EXPORT const char *exotic_expect_builtin_text(const char *profile,
 						     size_t *len)
 {
 	for (size_t i = 0; profile && i < N_BUILTIN; i++) {
-		if (strcmp(builtin[i].profile, profile))
+		const struct builtin_table *b = &exotic_expect_index[i];
+
+		if (strcmp(b->name, profile))
 			continue;
 		if (len)
-			*len = (size_t)(builtin[i].end - builtin[i].start);
-		return builtin[i].start;
+			*len = (size_t)(b->end - b->start);
+		return b->start;
 	}
 	return NULL;
 }
@@ -429,7 +418,7 @@ EXOTIC_EXPORT int exotic_expect_builtin(struct exotic_ctx *ctx,
 	*table = NULL;
 	text = exotic_expect_builtin_text(profile, &len);
 	if (!text) {
-		exotic_err(ctx, "no built-in expectation table for profile '%s' (stock-6.1, patched-6.1, patched-6.1-unsafe, lts-6.12, upstream-7.3, upstream-7.3-unsafe, debug-6.1)\n",
+		exotic_err(ctx, "no built-in expectation table '%s' (exotic_expect_profiles() lists them)\n",
 			   profile ? profile : "(null)");
 		return -ENOENT;
 	}
@@ -451,11 +440,11 @@ EXOTIC_EXPORT int exotic_expect_builtin(struct exotic_ctx *ctx,
 const struct exotic_expect *expect_builtin_cached(const char *table)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static struct exotic_expect *parsed[N_BUILTIN];
+	static struct exotic_expect *parsed[MAX_BUILTIN];
 	struct exotic_expect *t = NULL;
 
-	for (size_t i = 0; table && i < N_BUILTIN; i++) {
-		if (strcmp(builtin[i].profile, table))
+	for (size_t i = 0; table && i < N_BUILTIN && i < MAX_BUILTIN; i++) {
+		if (strcmp(exotic_expect_index[i].name, table))
 			continue;
 		pthread_mutex_lock(&lock);
 		if (!parsed[i])

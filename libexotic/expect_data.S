@@ -1,28 +1,41 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The expectation tables (expect/PROFILE.tsv), built into the library so
+ * The expectation tables (expect/TABLE.tsv), built into the library so
  * that exotic-matrix and exotic-repro find them anywhere, e.g. in the test
- * VM.  .incbin is relative to the top of the tree, where make runs; the
- * Makefile makes this object depend on expect/*.tsv.
+ * VM.  Each TABLE line adds the text (NUL-terminated) and an entry {name,
+ * text, end of text} to exotic_expect_index, which expect.c walks: a new
+ * table is one line here.  .incbin is relative to the top of the tree,
+ * where make runs; the Makefile makes this object depend on expect/*.tsv.
  */
-.macro TABLE sym, file
-	.globl	\sym
-	.hidden	\sym
-	.globl	\sym\()_end
-	.hidden	\sym\()_end
-\sym:
+	.section .data.rel.ro.exotic_expect_index, "aw"
+	.balign	8
+	.globl	exotic_expect_index
+	.hidden	exotic_expect_index
+exotic_expect_index:
+
+.macro TABLE name, file
+	.section .rodata.exotic_expect, "a"
+.Ltext\@:
 	.incbin	"\file"
-\sym\()_end:
+.Lend\@:
 	.byte	0
+.Lname\@:
+	.asciz	"\name"
+	.section .data.rel.ro.exotic_expect_index, "aw"
+	.quad	.Lname\@, .Ltext\@, .Lend\@
 .endm
 
-	.section .rodata.exotic_expect, "a"
-	TABLE	exotic_expect_stock_6_1, "expect/stock-6.1.tsv"
-	TABLE	exotic_expect_patched_6_1, "expect/patched-6.1.tsv"
-	TABLE	exotic_expect_patched_6_1_unsafe, "expect/patched-6.1-unsafe.tsv"
-	TABLE	exotic_expect_lts_6_12, "expect/lts-6.12.tsv"
-	TABLE	exotic_expect_upstream_7_3, "expect/upstream-7.3.tsv"
-	TABLE	exotic_expect_upstream_7_3_unsafe, "expect/upstream-7.3-unsafe.tsv"
-	TABLE	exotic_expect_debug_6_1, "expect/debug-6.1.tsv"
+	TABLE	stock-6.1, "expect/stock-6.1.tsv"
+	TABLE	patched-6.1, "expect/patched-6.1.tsv"
+	TABLE	patched-6.1-unsafe, "expect/patched-6.1-unsafe.tsv"
+	TABLE	lts-6.12, "expect/lts-6.12.tsv"
+	TABLE	upstream-7.3, "expect/upstream-7.3.tsv"
+	TABLE	upstream-7.3-unsafe, "expect/upstream-7.3-unsafe.tsv"
+	TABLE	debug-6.1, "expect/debug-6.1.tsv"
+
+	.section .data.rel.ro.exotic_expect_index, "aw"
+	.globl	exotic_expect_index_end
+	.hidden	exotic_expect_index_end
+exotic_expect_index_end:
 
 	.section .note.GNU-stack, "", @progbits
