@@ -12,14 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
 #include "exotic/profile.h"
+#include "exotic/runner.h"
 #include "diff.h"
 
 #define SCHEMA "exotic-matrix/1"
@@ -118,30 +117,6 @@ static bool wanted(const struct filter *f, uint32_t k, uint32_t m, uint32_t p,
 	       (!f->events || f->events & (1U << e));
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* what the Markdown grid shows for one cell */
 struct cell {
 	bool set, bad;
@@ -188,12 +163,6 @@ static void print_grid(struct cell g[][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1][
 	}
 }
 
-static bool dangerous(const struct exotic_expect_entry *e)
-{
-	return e->before == EXOTIC_OUT_WARN || e->before == EXOTIC_OUT_KMSG ||
-	       e->after == EXOTIC_OUT_WARN || e->after == EXOTIC_OUT_KMSG;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -222,15 +191,12 @@ int main(int argc, char **argv)
 	uint64_t seed = (uint64_t)time(NULL) * 2654435761ULL;
 	unsigned int timeout_s = 120;
 	struct exotic_ctx *ctx = NULL;
-	struct exotic_device *dev = NULL;
-	struct exotic_expect *table = NULL;
-	struct exotic_vm *keep = NULL;
+	struct exotic_runner_config cfg;
+	struct exotic_runner *run = NULL;
+	const struct exotic_expect *table;
 	FILE *jf = NULL;	/* where the JSON goes, if anywhere */
-	char detected[64], why[256] = "";
-	const char *source = "forced";
-	unsigned int n_ok = 0, n_bad = 0, n_skip = 0, n_rows = 0;
-	struct utsname u;
-	bool first = true, tty;
+	const char *why;
+	bool tty, hl;
 	int c, ret, status = 0;
 
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -299,58 +265,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exotic-matrix: --fresh-boot goes with --list, without JSON\n");
 		return 2;
 	}
-	if (profile && !expect_file) {
-		/* a profile of the registry, or a table by its own name */
-		const struct exotic_profile *pp = exotic_profile_lookup(profile);
-
-		if (!pp) {
-			fprintf(stderr, "exotic-matrix: no profile or table '%s' (exotic-matrix --list-profiles)\n",
-				profile);
-			return 2;
-		}
-		profile = pp->table;
-	}
 	ret = exotic_new(&ctx);
 	if (ret) {
 		fprintf(stderr, "exotic-matrix: %s\n", exotic_strerror(ret));
 		return 3;
 	}
-	if (!profile && !expect_file) {
-		ret = exotic_expect_detect(ctx, detected, sizeof(detected), why, sizeof(why));
-		if (ret) {
-			status = 3;
-			goto out;
-		}
-		profile = detected;
-		source = "detected";
-	}
-	if (expect_file) {
-		ret = exotic_expect_load(ctx, expect_file, &table);
-		source = "file";
-	} else {
-		ret = exotic_expect_builtin(ctx, profile, &table);
-	}
-	if (ret) {
-		status = 2;
-		goto out;
-	}
-	profile = exotic_expect_profile(table);
-	if (fresh) {
-		for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
-		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++)
-		for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++)
-		for (uint32_t e = 1; e <= EXOTIC_EV_MAX; e++) {
-			const struct exotic_expect_entry *x = exotic_expect_lookup(table, k, m, p, e);
-
-			if (wanted(&filt, k, m, p, e) && x && dangerous(x))
-				printf("%s %s %s %s %s/%s\n", exotic_kind_name(k), exotic_method_name(m),
-				       exotic_path_name(p), exotic_ev_name(e),
-				       exotic_outcome_name(x->before), exotic_outcome_name(x->after));
-		}
-		goto out;
-	}
-	if (uname(&u))
-		strcpy(u.release, "?");
 	if (json) {
 		jf = stdout;
 	} else if (json_file) {
@@ -361,52 +280,44 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-
-	if (!list) {
-		ret = exotic_device_open(ctx, &dev);
-		if (ret) {
-			fprintf(stderr, "exotic-matrix: %s\n", exotic_strerror(ret));
-			status = 3;
-			goto out;
-		}
-		ret = exotic_kvm_available(ctx);
-		if (ret) {
-			fprintf(stderr, "exotic-matrix: no KVM: %s\n", exotic_strerror(ret));
-			status = 3;
-			goto out;
-		}
-		/*
-		 * Keep one VM for the whole run: otherwise KVM enables and
-		 * disables virtualization on every CPU (an IPI to each) for the
-		 * VM of every scenario, which is slow and, under TCG on a loaded
-		 * host, has been seen to wedge the test VM.
-		 */
-		ret = exotic_vm_new(ctx, &keep);
-		if (ret) {
-			fprintf(stderr, "exotic-matrix: cannot create a VM: %s\n", exotic_strerror(ret));
-			status = 3;
-			goto out;
-		}
+	cfg = (struct exotic_runner_config){
+		.tool = "exotic-matrix", .schema = SCHEMA, .profile = profile,
+		.expect_file = expect_file, .seed = seed, .timeout_s = timeout_s,
+		.allow_kmsg = allow_kmsg, .dry = list || fresh, .json = fresh ? NULL : jf,
+	};
+	ret = exotic_runner_new(ctx, &cfg, &run);
+	if (ret) {
+		status = ret == -ENOENT ? 3 : 2;
+		goto out;
 	}
+	table = exotic_runner_table(run);
+	profile = exotic_runner_profile(run);
+	if (fresh) {
+		for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
+		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++)
+		for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++)
+		for (uint32_t e = 1; e <= EXOTIC_EV_MAX; e++) {
+			const struct exotic_expect_entry *x = exotic_expect_lookup(table, k, m, p, e);
 
-	/* from here on, refusals are outcomes, not errors: quiet the log */
-	if (!getenv("EXOTIC_LOG") && !verbose)
-		exotic_set_log_priority(ctx, LOG_CRIT);
+			if (wanted(&filt, k, m, p, e) && exotic_expect_dangerous(x))
+				printf("%s %s %s %s %s/%s\n", exotic_kind_name(k), exotic_method_name(m),
+				       exotic_path_name(p), exotic_ev_name(e),
+				       exotic_outcome_name(x->before), exotic_outcome_name(x->after));
+		}
+		goto out;
+	}
+	ret = exotic_runner_start(run, !verbose);
+	if (ret) {
+		fprintf(stderr, "exotic-matrix: %s\n", exotic_strerror(ret));
+		status = 3;
+		goto out;
+	}
 	tty = isatty(STDOUT_FILENO);
-	if (jf) {
-		fprintf(jf, "{\n  \"schema\": \"%s\",\n  \"tool\": \"exotic-matrix\",\n", SCHEMA);
-		fprintf(jf, "  \"kernel\": ");
-		json_str(jf, u.release);
-		fprintf(jf, ",\n  \"profile\": ");
-		json_str(jf, profile);
-		fprintf(jf, ",\n  \"profile_source\": \"%s\",\n  \"profile_why\": ", source);
-		json_str(jf, why[0] ? why : NULL);
-		fprintf(jf, ",\n  \"seed\": %llu,\n  \"ran\": %s,\n  \"rows\": [", (unsigned long long)seed,
-			list ? "false" : "true");
-	}
 	if (!json) {
-		printf("exotic-matrix: kernel %s, profile %s (%s%s%s), seed %llu\n", u.release,
-		       profile, source, why[0] ? ": " : "", why, (unsigned long long)seed);
+		why = exotic_runner_why(run);
+		printf("exotic-matrix: kernel %s, profile %s (%s%s%s), seed %llu\n",
+		       exotic_runner_kernel(run), profile, exotic_runner_source(run),
+		       why[0] ? ": " : "", why, (unsigned long long)seed);
 		printf("%-11s %-6s %-5s %-10s  %-21s  %-21s  %s\n", "kind", "method", "path",
 		       "event", "expected", "got", "verdict");
 	}
@@ -415,126 +326,71 @@ int main(int argc, char **argv)
 	for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++)
 	for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++)
 	for (uint32_t e = 1; e <= EXOTIC_EV_MAX; e++) {
+		struct exotic_runner_row row;
+		const struct exotic_scenario_result *r = &row.result;
 		const struct exotic_expect_entry *x;
-		struct exotic_scenario s;
-		struct exotic_scenario_result r = { 0 };
 		char exp[48], got[48] = "-";
-		const char *verdict;
-		bool ran = false;
 
 		if (!wanted(&filt, k, m, p, e))
 			continue;
-		n_rows++;
-		x = exotic_expect_lookup(table, k, m, p, e);
-		if (!x) {
+		ret = exotic_runner_cell(run, k, m, p, e, &row);
+		if (ret == -ENOENT) {
 			fprintf(stderr, "exotic-matrix: %s has no entry for %s %s %s %s\n", profile,
 				exotic_kind_name(k), exotic_method_name(m), exotic_path_name(p),
 				exotic_ev_name(e));
 			status = 1;
-			n_bad++;
 			continue;
 		}
+		if (ret) {
+			fprintf(stderr, "exotic-matrix: %s %s %s %s: %s\n", exotic_kind_name(k),
+				exotic_method_name(m), exotic_path_name(p), exotic_ev_name(e),
+				exotic_strerror(ret));
+			status = 3;
+			break;
+		}
+		x = row.expected;
+		if (row.ran) {
+			grid[k][m][p][e] = (struct cell){ .set = true, .before = r->before,
+							 .after = r->after,
+							 .bad = !strcmp(row.verdict, "UNEXPECTED") };
+			snprintf(got, sizeof(got), "%s/%s", exotic_outcome_name(r->before),
+				 exotic_outcome_name(r->after));
+		}
+		if (!strcmp(row.verdict, "UNEXPECTED"))
+			status = 1;
+		if (json)
+			continue;
 		snprintf(exp, sizeof(exp), "%s/%s", exotic_outcome_name(x->before),
 			 exotic_outcome_name(x->after));
-		exotic_scenario_init(&s, k, m, p, e, seed);
-		if (list) {
-			verdict = "-";
-		} else if (dangerous(x) && !allow_kmsg) {
-			verdict = "skip";
-			snprintf(r.detail, sizeof(r.detail),
-				 "expected to make the kernel log a %s: run it with --allow-kmsg in a VM of its own, or see exotic-repro",
-				 x->before == EXOTIC_OUT_KMSG || x->after == EXOTIC_OUT_KMSG ? "bug report" : "WARNING");
-			n_skip++;
-		} else {
-			ret = exotic_scenario_run_isolated(ctx, &s, &r, timeout_s);
-			if (ret) {
-				fprintf(stderr, "exotic-matrix: %s %s %s %s: %s\n", exotic_kind_name(k),
-					exotic_method_name(m), exotic_path_name(p), exotic_ev_name(e),
-					exotic_strerror(ret));
-				status = 3;
-				goto end;
-			}
-			if (r.skipped) {
-				verdict = "skip";
-				n_skip++;
-			} else {
-				ran = true;
-				grid[k][m][p][e] = (struct cell){ .set = true, .before = r.before,
-								 .after = r.after };
-				snprintf(got, sizeof(got), "%s/%s", exotic_outcome_name(r.before),
-					 exotic_outcome_name(r.after));
-				if (r.before == x->before && r.after == x->after) {
-					verdict = "ok";
-					n_ok++;
-				} else {
-					verdict = "UNEXPECTED";
-					grid[k][m][p][e].bad = true;
-					n_bad++;
-					status = 1;
-				}
-			}
-		}
-		if (jf) {
-			fprintf(jf, "%s\n    {\"kind\": \"%s\", \"method\": \"%s\", \"path\": \"%s\", \"event\": \"%s\",",
-				first ? "" : ",", exotic_kind_name(k), exotic_method_name(m),
-				exotic_path_name(p), exotic_ev_name(e));
-			fprintf(jf, "\n     \"expected\": {\"before\": \"%s\", \"after\": \"%s\", \"reason\": ",
-				exotic_outcome_name(x->before), exotic_outcome_name(x->after));
-			json_str(jf, x->reason);
-			fprintf(jf, "},\n     \"got\": ");
-			if (ran)
-				fprintf(jf, "{\"before\": \"%s\", \"after\": \"%s\"}",
-					exotic_outcome_name(r.before), exotic_outcome_name(r.after));
-			else
-				fprintf(jf, "null");
-			fprintf(jf, ", \"verdict\": \"%s\", \"order\": %u, \"length\": %llu,\n     \"detail\": ",
-				verdict, r.order, (unsigned long long)r.length);
-			json_str(jf, r.detail[0] ? r.detail : NULL);
-			fprintf(jf, ", \"kmsg\": ");
-			json_str(jf, r.kmsg[0] ? r.kmsg : NULL);
-			fprintf(jf, ", \"refcount_anomalies\": %llu, \"ms\": %llu}",
-				(unsigned long long)r.refcount_anomalies, (unsigned long long)r.ms);
-			fflush(jf);
-			first = false;
-		}
-		if (!json) {
-			bool hl = tty && !strcmp(verdict, "UNEXPECTED");
-
-			printf("%-11s %-6s %-5s %-10s  %-21s  %-21s  %s%s%s\n", exotic_kind_name(k),
-			       exotic_method_name(m), exotic_path_name(p), exotic_ev_name(e), exp, got,
-			       hl ? "\033[1;31m" : "", verdict, hl ? "\033[0m" : "");
-			if (verbose || !strcmp(verdict, "UNEXPECTED")) {
-				if (r.detail[0])
-					printf("    saw: %s\n", r.detail);
-				if (r.kmsg[0])
-					printf("    kmsg: %s\n", r.kmsg);
-				printf("    why: %s\n", x->reason);
-			}
+		hl = tty && !strcmp(row.verdict, "UNEXPECTED");
+		printf("%-11s %-6s %-5s %-10s  %-21s  %-21s  %s%s%s\n", exotic_kind_name(k),
+		       exotic_method_name(m), exotic_path_name(p), exotic_ev_name(e), exp, got,
+		       hl ? "\033[1;31m" : "", row.verdict, hl ? "\033[0m" : "");
+		if (verbose || !strcmp(row.verdict, "UNEXPECTED")) {
+			if (r->detail[0])
+				printf("    saw: %s\n", r->detail);
+			if (r->kmsg[0])
+				printf("    kmsg: %s\n", r->kmsg);
+			printf("    why: %s\n", x->reason);
 		}
 		fflush(stdout);
 	}
-end:
-	if (jf) {
-		fprintf(jf, "\n  ],\n  \"summary\": {\"rows\": %u, \"ok\": %u, \"unexpected\": %u, \"skipped\": %u}\n}\n",
-			n_rows, n_ok, n_bad, n_skip);
-		if (jf != stdout && fclose(jf)) {
-			fprintf(stderr, "exotic-matrix: %s: %s\n", json_file, strerror(errno));
-			status = 2;
-		}
-		jf = NULL;
-	}
+	exotic_runner_finish(run);
 	if (!json) {
+		unsigned int n_rows, n_ok, n_bad, n_skip;
+
+		exotic_runner_counts(run, &n_rows, &n_ok, &n_bad, &n_skip);
 		printf("exotic-matrix: %s: %u rows, %u ok, %u UNEXPECTED, %u skipped\n", profile,
 		       n_rows, n_ok, n_bad, n_skip);
 		if (md && !list)
 			print_grid(grid, profile);
 	}
 out:
-	if (jf && jf != stdout)
-		fclose(jf);
-	exotic_vm_unref(keep);
-	exotic_expect_free(table);
-	exotic_device_unref(dev);
+	if (jf && jf != stdout && fclose(jf)) {
+		fprintf(stderr, "exotic-matrix: %s: %s\n", json_file, strerror(errno));
+		status = 2;
+	}
+	exotic_runner_free(run);
 	exotic_unref(ctx);
 	return status;
 }

@@ -19,13 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "exotic/profile.h"
-#include "repro.h"
+#include "exotic/exotic.h"
 
 #define SCHEMA "exotic-repro/1"
 
@@ -53,87 +51,27 @@ static void usage(FILE *f)
 "3 no KVM or driver to run on\n");
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static bool dangerous(const struct exotic_expect_entry *e)
-{
-	return e && (e->before == EXOTIC_OUT_WARN || e->before == EXOTIC_OUT_KMSG ||
-		     e->after == EXOTIC_OUT_WARN || e->after == EXOTIC_OUT_KMSG);
-}
-
-static void scenario_str(const struct repro *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s order %u, %llu bytes, %s, path %s, event %s%s%s%s",
-		 exotic_kind_name(r->kind), r->order, (unsigned long long)r->length,
-		 exotic_method_name(r->method), exotic_path_name(r->path),
-		 exotic_ev_name(r->event),
-		 r->alloc_flags & EXOTIC_ALLOC_READONLY ? ", read-only" : "",
-		 r->scn_flags & EXOTIC_SCN_GUEST_WRITE ? ", guest writes" : "",
-		 r->scn_flags & EXOTIC_SCN_LOOKUP_RACE ? ", lookup race staged" : "");
-}
-
-static void json_repro_head(FILE *f, const struct repro *r, bool first)
-{
-	char scn[160];
-
-	scenario_str(r, scn, sizeof(scn));
-	fprintf(f, "%s\n    {\"name\": ", first ? "" : ",");
-	json_str(f, r->name);
-	fprintf(f, ", \"title\": ");
-	json_str(f, r->title);
-	fprintf(f, ",\n     \"source\": ");
-	json_str(f, r->source);
-	fprintf(f, ",\n     \"kernels\": ");
-	json_str(f, r->kernels);
-	fprintf(f, ",\n     \"kind\": \"%s\", \"method\": \"%s\", \"path\": \"%s\", \"event\": \"%s\", \"order\": %u, \"length\": %llu, \"scenario\": ",
-		exotic_kind_name(r->kind), exotic_method_name(r->method),
-		exotic_path_name(r->path), exotic_ev_name(r->event), r->order,
-		(unsigned long long)r->length);
-	json_str(f, scn);
-}
-
 static int cmd_list(struct exotic_ctx *ctx, bool json)
 {
 	const char *const *profiles = exotic_expect_profiles();
-	struct exotic_expect *tables[8] = { 0 };
+	struct exotic_expect *tables[32] = { 0 };
 	int n = 0, ret = 0;
 
-	for (; profiles[n] && n < 8; n++) {
+	for (; profiles[n] && n < 32; n++) {
 		ret = exotic_expect_builtin(ctx, profiles[n], &tables[n]);
 		if (ret)
 			goto out;
 	}
 	if (json)
 		printf("{\n  \"schema\": \"%s\",\n  \"tool\": \"exotic-repro\",\n  \"rows\": [", SCHEMA);
-	for (size_t i = 0; i < repro_count; i++) {
-		const struct repro *r = &repro_catalog[i];
+	for (size_t i = 0; i < exotic_repro_count(); i++) {
+		const struct exotic_repro *r = exotic_repro_at(i);
 		char scn[160];
 
-		scenario_str(r, scn, sizeof(scn));
+		exotic_repro_describe(r, scn, sizeof(scn));
 		if (json) {
-			json_repro_head(stdout, r, i == 0);
+			printf("%s\n    {", i ? "," : "");
+			exotic_repro_json_fields(stdout, r);
 			printf(",\n     \"expected\": {");
 		} else {
 			printf("%s\n  %s\n  source:   %s\n  kernels:  %s\n  scenario: %s\n",
@@ -155,7 +93,7 @@ static int cmd_list(struct exotic_ctx *ctx, bool json)
 				printf("  %-20s %s/%s%s\n", profiles[p],
 				       x ? exotic_outcome_name(x->before) : "?",
 				       x ? exotic_outcome_name(x->after) : "?",
-				       dangerous(x) ? "  (kernel report: fresh boot)" : "");
+				       exotic_expect_dangerous(x) ? "  (kernel report: fresh boot)" : "");
 			}
 		}
 		if (json)
@@ -175,28 +113,26 @@ out:
 static int cmd_fresh(struct exotic_ctx *ctx, const char *profile,
 		     const char *expect_file)
 {
-	struct exotic_expect *table = NULL;
-	char detected[64];
+	struct exotic_runner_config cfg = {
+		.tool = "exotic-repro", .schema = SCHEMA, .profile = profile,
+		.expect_file = expect_file, .dry = true,
+	};
+	struct exotic_runner *run;
 	int ret;
 
-	if (!profile && !expect_file) {
-		if (exotic_expect_detect(ctx, detected, sizeof(detected), NULL, 0))
-			return 3;
-		profile = detected;
-	}
-	ret = expect_file ? exotic_expect_load(ctx, expect_file, &table) :
-			    exotic_expect_builtin(ctx, profile, &table);
+	ret = exotic_runner_new(ctx, &cfg, &run);
 	if (ret)
-		return 2;
-	for (size_t i = 0; i < repro_count; i++) {
+		return ret == -ENOENT ? 3 : 2;
+	for (size_t i = 0; i < exotic_repro_count(); i++) {
+		const struct exotic_repro *r = exotic_repro_at(i);
 		const struct exotic_expect_entry *x =
-			exotic_expect_lookup_repro(table, repro_catalog[i].name);
+			exotic_expect_lookup_repro(exotic_runner_table(run), r->name);
 
-		if (dangerous(x))
-			printf("%s %s/%s\n", repro_catalog[i].name,
-			       exotic_outcome_name(x->before), exotic_outcome_name(x->after));
+		if (exotic_expect_dangerous(x))
+			printf("%s %s/%s\n", r->name, exotic_outcome_name(x->before),
+			       exotic_outcome_name(x->after));
 	}
-	exotic_expect_free(table);
+	exotic_runner_free(run);
 	return 0;
 }
 
@@ -217,19 +153,17 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *profile = NULL, *expect_file = NULL, *json_file = NULL, *cmd;
-	bool all = false, json = false, allow_kmsg = false, first = true, fresh = false;
+	bool all = false, json = false, allow_kmsg = false, fresh = false;
 	uint64_t seed = (uint64_t)time(NULL) * 2654435761ULL;
 	unsigned int timeout_s = 120;
-	const struct repro *sel[64];
+	const struct exotic_repro *sel[64];
 	size_t nsel = 0;
 	struct exotic_ctx *ctx = NULL;
-	struct exotic_device *dev = NULL;
-	struct exotic_expect *table = NULL;
-	struct exotic_vm *keep = NULL;
+	struct exotic_runner_config cfg;
+	struct exotic_runner *run = NULL;
 	FILE *jf = NULL;	/* where the JSON goes, if anywhere */
-	char detected[64], why[256] = "";
-	unsigned int n_ok = 0, n_bad = 0, n_skip = 0;
-	struct utsname u;
+	const char *why;
+	unsigned int n_ok, n_bad, n_skip;
 	int c, ret, status = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -280,17 +214,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exotic-repro: --json and --json-file: choose one\n");
 		return 2;
 	}
-	if (profile && !expect_file) {
-		/* a profile of the registry, or a table by its own name */
-		const struct exotic_profile *pp = exotic_profile_lookup(profile);
-
-		if (!pp) {
-			fprintf(stderr, "exotic-repro: no profile or table '%s' (exotic-repro --list-profiles)\n",
-				profile);
-			return 2;
-		}
-		profile = pp->table;
-	}
 	cmd = argv[optind++];
 	if (!strcmp(cmd, "list")) {
 		if (json_file) {
@@ -316,11 +239,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (all) {
-		for (size_t i = 0; i < repro_count; i++)
-			sel[nsel++] = &repro_catalog[i];
+		for (size_t i = 0; i < exotic_repro_count() && nsel < 64; i++)
+			sel[nsel++] = exotic_repro_at(i);
 	} else {
 		for (; optind < argc; optind++) {
-			const struct repro *r = repro_find(argv[optind]);
+			const struct exotic_repro *r = exotic_repro_find(argv[optind]);
 
 			if (!r) {
 				fprintf(stderr, "exotic-repro: no reproducer '%s' (exotic-repro list)\n",
@@ -338,36 +261,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exotic-repro: %s\n", exotic_strerror(ret));
 		return 3;
 	}
-	if (!profile && !expect_file) {
-		if (exotic_expect_detect(ctx, detected, sizeof(detected), why, sizeof(why))) {
-			status = 3;
-			goto out;
-		}
-		profile = detected;
-	}
-	ret = expect_file ? exotic_expect_load(ctx, expect_file, &table) :
-			    exotic_expect_builtin(ctx, profile, &table);
-	if (ret) {
-		status = 2;
-		goto out;
-	}
-	profile = exotic_expect_profile(table);
-	ret = exotic_device_open(ctx, &dev);
-	if (!ret)
-		ret = exotic_kvm_available(ctx);
-	/* one VM for the whole run, so KVM stays enabled (see exotic-matrix) */
-	if (!ret)
-		ret = exotic_vm_new(ctx, &keep);
-	if (ret) {
-		fprintf(stderr, "exotic-repro: %s\n", exotic_strerror(ret));
-		status = 3;
-		goto out;
-	}
-	/* from here on, refusals are outcomes, not errors: quiet the log */
-	if (!getenv("EXOTIC_LOG"))
-		exotic_set_log_priority(ctx, LOG_CRIT);
-	if (uname(&u))
-		strcpy(u.release, "?");
 	if (json) {
 		jf = stdout;
 	} else if (json_file) {
@@ -378,130 +271,86 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (jf) {
-		fprintf(jf, "{\n  \"schema\": \"%s\",\n  \"tool\": \"exotic-repro\",\n  \"kernel\": ", SCHEMA);
-		json_str(jf, u.release);
-		fprintf(jf, ",\n  \"profile\": ");
-		json_str(jf, profile);
-		fprintf(jf, ",\n  \"profile_why\": ");
-		json_str(jf, why[0] ? why : NULL);
-		fprintf(jf, ",\n  \"seed\": %llu,\n  \"ran\": true,\n  \"rows\": [", (unsigned long long)seed);
+	/* named on the command line: run even if the kernel will report */
+	cfg = (struct exotic_runner_config){
+		.tool = "exotic-repro", .schema = SCHEMA, .profile = profile,
+		.expect_file = expect_file, .seed = seed, .timeout_s = timeout_s,
+		.allow_kmsg = allow_kmsg || !all, .json = jf,
+	};
+	ret = exotic_runner_new(ctx, &cfg, &run);
+	if (ret) {
+		status = ret == -ENOENT ? 3 : 2;
+		goto out;
+	}
+	profile = exotic_runner_profile(run);
+	ret = exotic_runner_start(run, true);
+	if (ret) {
+		fprintf(stderr, "exotic-repro: %s\n", exotic_strerror(ret));
+		status = 3;
+		goto out;
 	}
 	if (!json) {
-		printf("exotic-repro: kernel %s, profile %s%s%s%s, seed %llu\n", u.release, profile,
-		       why[0] ? " (" : "", why, why[0] ? ")" : "", (unsigned long long)seed);
+		why = exotic_runner_why(run);
+		printf("exotic-repro: kernel %s, profile %s%s%s%s, seed %llu\n",
+		       exotic_runner_kernel(run), profile, why[0] ? " (" : "", why,
+		       why[0] ? ")" : "", (unsigned long long)seed);
 	}
 	fflush(stdout);
 
 	for (size_t i = 0; i < nsel; i++) {
-		const struct repro *r = sel[i];
-		const struct exotic_expect_entry *x = exotic_expect_lookup_repro(table, r->name);
-		struct exotic_scenario s;
-		struct exotic_scenario_result res = { 0 };
-		const char *verdict;
-		bool ran = false;
+		const struct exotic_repro *r = sel[i];
+		const struct exotic_expect_entry *x =
+			exotic_expect_lookup_repro(exotic_runner_table(run), r->name);
+		struct exotic_runner_row row;
+		const struct exotic_scenario_result *res = &row.result;
 
-		if (!x) {
+		if (x && !json && (!exotic_expect_dangerous(x) || cfg.allow_kmsg)) {
+			printf("%s: expecting %s/%s%s\n", r->name, exotic_outcome_name(x->before),
+			       exotic_outcome_name(x->after),
+			       exotic_expect_dangerous(x) ? " (the kernel will log a report; this process may die)" : "");
+			fflush(stdout);
+		}
+		ret = exotic_runner_repro(run, r, &row);
+		if (ret == -ENOENT) {
 			fprintf(stderr, "exotic-repro: %s has no expectation for %s\n", profile, r->name);
 			status = 1;
-			n_bad++;
 			continue;
 		}
-		if (dangerous(x) && all && !allow_kmsg) {
-			verdict = "skip";
-			snprintf(res.detail, sizeof(res.detail),
-				 "expected to make the kernel log a report: run 'exotic-repro run %s' alone in a fresh boot",
-				 r->name);
-			n_skip++;
-		} else {
-			if (!json) {
-				printf("%s: expecting %s/%s%s\n", r->name, exotic_outcome_name(x->before),
-				       exotic_outcome_name(x->after),
-				       dangerous(x) ? " (the kernel will log a report; this process may die)" : "");
-				fflush(stdout);
-			}
-			exotic_scenario_init(&s, r->kind, r->method, r->path, r->event, seed);
-			s.default_order = 0;
-			s.order = r->order;
-			s.length = r->length;
-			s.alloc_flags = repro_alloc_flags(r);
-			s.flags = r->scn_flags;
-			s.prot = r->prot;
-			ret = exotic_scenario_run_isolated(ctx, &s, &res, timeout_s);
-			if (ret) {
-				fprintf(stderr, "exotic-repro: %s: %s\n", r->name, exotic_strerror(ret));
-				status = 3;
-				break;
-			}
-			if (res.skipped) {
-				verdict = "skip";
-				n_skip++;
-			} else if (res.before == x->before && res.after == x->after) {
-				ran = true;
-				verdict = "ok";
-				n_ok++;
-			} else {
-				ran = true;
-				verdict = "UNEXPECTED";
-				n_bad++;
-				status = 1;
-			}
+		if (ret) {
+			fprintf(stderr, "exotic-repro: %s: %s\n", r->name, exotic_strerror(ret));
+			status = 3;
+			break;
 		}
-		if (jf) {
-			json_repro_head(jf, r, first);
-			fprintf(jf, ",\n     \"expected\": {\"before\": \"%s\", \"after\": \"%s\", \"reason\": ",
-				exotic_outcome_name(x->before), exotic_outcome_name(x->after));
-			json_str(jf, x->reason);
-			fprintf(jf, "},\n     \"got\": ");
-			if (ran)
-				fprintf(jf, "{\"before\": \"%s\", \"after\": \"%s\"}",
-					exotic_outcome_name(res.before), exotic_outcome_name(res.after));
-			else
-				fprintf(jf, "null");
-			fprintf(jf, ", \"verdict\": \"%s\",\n     \"detail\": ", verdict);
-			json_str(jf, res.detail[0] ? res.detail : NULL);
-			fprintf(jf, ", \"kmsg\": ");
-			json_str(jf, res.kmsg[0] ? res.kmsg : NULL);
-			fprintf(jf, ", \"refcount_anomalies\": %llu, \"ms\": %llu}",
-				(unsigned long long)res.refcount_anomalies, (unsigned long long)res.ms);
-			fflush(jf);
-			first = false;
-		}
+		if (!strcmp(row.verdict, "UNEXPECTED"))
+			status = 1;
 		if (!json) {
 			char exp[48], got[48] = "-";
 
 			snprintf(exp, sizeof(exp), "%s/%s", exotic_outcome_name(x->before),
 				 exotic_outcome_name(x->after));
-			if (ran)
-				snprintf(got, sizeof(got), "%s/%s", exotic_outcome_name(res.before),
-					 exotic_outcome_name(res.after));
-			printf("%-26s expected %-19s got %-19s %s\n", r->name, exp, got, verdict);
+			if (row.ran)
+				snprintf(got, sizeof(got), "%s/%s", exotic_outcome_name(res->before),
+					 exotic_outcome_name(res->after));
+			printf("%-26s expected %-19s got %-19s %s\n", r->name, exp, got, row.verdict);
 			printf("    why:      %s\n", x->reason);
-			if (res.detail[0])
-				printf("    saw:      %s\n", res.detail);
-			if (res.kmsg[0])
-				printf("    kmsg:     %s\n", res.kmsg);
+			if (res->detail[0])
+				printf("    saw:      %s\n", res->detail);
+			if (res->kmsg[0])
+				printf("    kmsg:     %s\n", res->kmsg);
 		}
 		fflush(stdout);
 	}
-	if (jf) {
-		fprintf(jf, "\n  ],\n  \"summary\": {\"rows\": %zu, \"ok\": %u, \"unexpected\": %u, \"skipped\": %u}\n}\n",
-			nsel, n_ok, n_bad, n_skip);
-		if (jf != stdout && fclose(jf)) {
-			fprintf(stderr, "exotic-repro: %s: %s\n", json_file, strerror(errno));
-			status = 2;
-		}
-		jf = NULL;
-	}
+	exotic_runner_finish(run);
+	exotic_runner_counts(run, NULL, &n_ok, &n_bad, &n_skip);
 	if (!json)
 		printf("exotic-repro: %s: %zu reproducers, %u ok, %u UNEXPECTED, %u skipped\n",
 		       profile, nsel, n_ok, n_bad, n_skip);
 out:
-	if (jf && jf != stdout)
-		fclose(jf);
-	exotic_vm_unref(keep);
-	exotic_expect_free(table);
-	exotic_device_unref(dev);
+	if (jf && jf != stdout && fclose(jf)) {
+		fprintf(stderr, "exotic-repro: %s: %s\n", json_file, strerror(errno));
+		status = 2;
+	}
+	exotic_runner_free(run);
 	exotic_unref(ctx);
 	return status;
 }

@@ -23,7 +23,6 @@
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
 
-#include "../../examples/exotic-repro/catalog.c"
 #include "vm_env.h"
 
 static struct exotic_ctx *ctx;
@@ -75,7 +74,7 @@ static int group_teardown(void **state)
 
 static void test_one(void **state)
 {
-	const struct repro *r = *state;
+	const struct exotic_repro *r = *state;
 	const struct exotic_expect_entry *x;
 	struct exotic_scenario s;
 	struct exotic_scenario_result res;
@@ -84,19 +83,12 @@ static void test_one(void **state)
 	vm_env_need(table, "no exotic device or no usable /dev/kvm\n");
 	x = exotic_expect_lookup_repro(table, r->name);
 	assert_non_null(x);
-	if (x->before == EXOTIC_OUT_WARN || x->before == EXOTIC_OUT_KMSG ||
-	    x->after == EXOTIC_OUT_WARN || x->after == EXOTIC_OUT_KMSG) {
+	if (exotic_expect_dangerous(x)) {
 		print_message("%s: expected to make the kernel report: fresh boot only (scripts/matrix)\n",
 			      r->name);
 		skip();
 	}
-	exotic_scenario_init(&s, r->kind, r->method, r->path, r->event, 0x7265ULL);	/* fixed */
-	s.default_order = 0;
-	s.order = r->order;
-	s.length = r->length;
-	s.alloc_flags = repro_alloc_flags(r);
-	s.flags = r->scn_flags;
-	s.prot = r->prot;
+	exotic_repro_scenario(r, 0x7265ULL, &s);	/* a fixed seed */
 	/* a harmless use of an unsafe combination: allow it for this run */
 	if (s.alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
 		assert_int_equal(set_unsafe("1"), 0);
@@ -113,17 +105,18 @@ static void test_one(void **state)
 
 int main(void)
 {
-	struct CMUnitTest *tests = calloc(repro_count, sizeof(*tests));
+	size_t n = exotic_repro_count();
+	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
 	int ret;
 
 	if (!tests)
 		return 1;
-	for (size_t i = 0; i < repro_count; i++) {
-		tests[i].name = repro_catalog[i].name;
+	for (size_t i = 0; i < n; i++) {
+		tests[i].name = exotic_repro_at(i)->name;
 		tests[i].test_func = test_one;
-		tests[i].initial_state = (void *)&repro_catalog[i];
+		tests[i].initial_state = (void *)exotic_repro_at(i);
 	}
-	ret = _cmocka_run_group_tests("test_repro", tests, repro_count,
+	ret = _cmocka_run_group_tests("test_repro", tests, n,
 				      group_setup, group_teardown);
 	free(tests);
 	return ret;

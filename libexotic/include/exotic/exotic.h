@@ -102,5 +102,7 @@ EXOTIC_EXPORT const char *exotic_strerror(int err);
 #include "storm.h"
 #include "expect.h"
 #include "profile.h"
+#include "repro.h"
+#include "runner.h"
 
 #endif /* EXOTIC_EXOTIC_H */

@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The reproducers: publicly reported bugs (and one found here) with exotic
- * memory behind KVM, each as one scenario of the matrix runner.  Their
- * expected outcome per kernel profile is data, in the expectation tables
- * (expect/PROFILE.tsv, "repro:NAME" rows), not here.
+ * The reproducers' catalog (exotic/repro.h): data, one scenario each.
+ * Their expected outcome per kernel profile is in the expectation tables
+ * (expect/TABLE.tsv, "repro:NAME" rows), not here.
  */
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 
-#include "repro.h"
+#include "internal.h"
+#include "exotic/repro.h"
+#include "exotic/runner.h"
 
 #define MiB(x)	((uint64_t)(x) << 20)
 #define PG	4096ULL
 
-const struct repro repro_catalog[] = {
+static const struct exotic_repro catalog[] = {
 {
 	.name = "tail-page-efault",
 	.title = "GPU buffers built from non-compound allocations (TTM pools, virtio-gpu / dma-buf blobs) kill the VM with KVM_RUN EFAULT",
@@ -160,17 +161,28 @@ const struct repro repro_catalog[] = {
 },
 };
 
-const size_t repro_count = sizeof(repro_catalog) / sizeof(repro_catalog[0]);
+#define N_REPRO (sizeof(catalog) / sizeof(catalog[0]))
 
-const struct repro *repro_find(const char *name)
+EXOTIC_EXPORT size_t exotic_repro_count(void)
 {
-	for (size_t i = 0; i < repro_count; i++)
-		if (!strcmp(repro_catalog[i].name, name))
-			return &repro_catalog[i];
+	return N_REPRO;
+}
+
+EXOTIC_EXPORT const struct exotic_repro *exotic_repro_at(size_t i)
+{
+	return i < N_REPRO ? &catalog[i] : NULL;
+}
+
+EXOTIC_EXPORT const struct exotic_repro *exotic_repro_find(const char *name)
+{
+	for (size_t i = 0; name && i < N_REPRO; i++)
+		if (!strcmp(catalog[i].name, name))
+			return &catalog[i];
 	return NULL;
 }
 
-uint32_t repro_alloc_flags(const struct repro *r)
+/* Its alloc flags on the running kernel (the unsafe flag only if needed). */
+static uint32_t alloc_flags(const struct exotic_repro *r)
 {
 	unsigned int major = 0, minor = 0;
 	struct utsname u;
@@ -180,4 +192,48 @@ uint32_t repro_alloc_flags(const struct repro *r)
 	    (major << 8 | minor) < r->unsafe_before)
 		return r->alloc_flags;
 	return r->alloc_flags & ~EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
+}
+
+EXOTIC_EXPORT void exotic_repro_scenario(const struct exotic_repro *r, uint64_t seed,
+					 struct exotic_scenario *s)
+{
+	exotic_scenario_init(s, r->kind, r->method, r->path, r->event, seed);
+	s->default_order = 0;
+	s->order = r->order;
+	s->length = r->length;
+	s->alloc_flags = alloc_flags(r);
+	s->flags = r->scn_flags;
+	s->prot = r->prot;
+}
+
+EXOTIC_EXPORT void exotic_repro_describe(const struct exotic_repro *r, char *buf,
+					 size_t len)
+{
+	snprintf(buf, len, "%s order %u, %llu bytes, %s, path %s, event %s%s%s%s",
+		 exotic_kind_name(r->kind), r->order, (unsigned long long)r->length,
+		 exotic_method_name(r->method), exotic_path_name(r->path),
+		 exotic_ev_name(r->event),
+		 r->alloc_flags & EXOTIC_ALLOC_READONLY ? ", read-only" : "",
+		 r->scn_flags & EXOTIC_SCN_GUEST_WRITE ? ", guest writes" : "",
+		 r->scn_flags & EXOTIC_SCN_LOOKUP_RACE ? ", lookup race staged" : "");
+}
+
+EXOTIC_EXPORT void exotic_repro_json_fields(FILE *f, const struct exotic_repro *r)
+{
+	char scn[160];
+
+	exotic_repro_describe(r, scn, sizeof(scn));
+	fprintf(f, "\"name\": ");
+	exotic_json_str(f, r->name);
+	fprintf(f, ", \"title\": ");
+	exotic_json_str(f, r->title);
+	fprintf(f, ",\n     \"source\": ");
+	exotic_json_str(f, r->source);
+	fprintf(f, ",\n     \"kernels\": ");
+	exotic_json_str(f, r->kernels);
+	fprintf(f, ",\n     \"kind\": \"%s\", \"method\": \"%s\", \"path\": \"%s\", \"event\": \"%s\", \"order\": %u, \"length\": %llu, \"scenario\": ",
+		exotic_kind_name(r->kind), exotic_method_name(r->method),
+		exotic_path_name(r->path), exotic_ev_name(r->event), r->order,
+		(unsigned long long)r->length);
+	exotic_json_str(f, scn);
 }
