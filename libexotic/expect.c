@@ -373,6 +373,8 @@ extern const char exotic_expect_lts_6_12[], exotic_expect_lts_6_12_end[];
 extern const char exotic_expect_upstream_7_3[], exotic_expect_upstream_7_3_end[];
 extern const char exotic_expect_upstream_7_3_unsafe[],
 	exotic_expect_upstream_7_3_unsafe_end[];
+extern const char exotic_expect_upstream_7_3_patched[],
+	exotic_expect_upstream_7_3_patched_end[];
 
 static const struct {
 	const char *profile;
@@ -386,6 +388,8 @@ static const struct {
 	{ "upstream-7.3", exotic_expect_upstream_7_3, exotic_expect_upstream_7_3_end },
 	{ "upstream-7.3-unsafe", exotic_expect_upstream_7_3_unsafe,
 	  exotic_expect_upstream_7_3_unsafe_end },
+	{ "upstream-7.3-patched", exotic_expect_upstream_7_3_patched,
+	  exotic_expect_upstream_7_3_patched_end },
 };
 
 #define N_BUILTIN (sizeof(builtin) / sizeof(builtin[0]))
@@ -394,7 +398,7 @@ EXOTIC_EXPORT const char *const *exotic_expect_profiles(void)
 {
 	static const char *const names[N_BUILTIN + 1] = {
 		"stock-6.1", "patched-6.1", "patched-6.1-unsafe", "lts-6.12",
-		"upstream-7.3", "upstream-7.3-unsafe", NULL,
+		"upstream-7.3", "upstream-7.3-unsafe", "upstream-7.3-patched", NULL,
 	};
 
 	return names;
@@ -427,7 +431,7 @@ EXOTIC_EXPORT int exotic_expect_builtin(struct exotic_ctx *ctx,
 	*table = NULL;
 	text = exotic_expect_builtin_text(profile, &len);
 	if (!text) {
-		exotic_err(ctx, "no built-in expectation table for profile '%s' (stock-6.1, patched-6.1, patched-6.1-unsafe, lts-6.12, upstream-7.3, upstream-7.3-unsafe)\n",
+		exotic_err(ctx, "no built-in expectation table for profile '%s' (stock-6.1, patched-6.1, patched-6.1-unsafe, lts-6.12, upstream-7.3, upstream-7.3-unsafe, upstream-7.3-patched)\n",
 			   profile ? profile : "(null)");
 		return -ENOENT;
 	}

@@ -23,5 +23,6 @@
 	TABLE	exotic_expect_lts_6_12, "expect/lts-6.12.tsv"
 	TABLE	exotic_expect_upstream_7_3, "expect/upstream-7.3.tsv"
 	TABLE	exotic_expect_upstream_7_3_unsafe, "expect/upstream-7.3-unsafe.tsv"
+	TABLE	exotic_expect_upstream_7_3_patched, "expect/upstream-7.3-patched.tsv"
 
 	.section .note.GNU-stack, "", @progbits

@@ -32,7 +32,7 @@ static void usage(FILE *f)
 "usage: exotic-matrix [options]\n"
 "  --profile NAME   expectation table to judge against (default: detected):\n"
 "                   stock-6.1, patched-6.1, patched-6.1-unsafe, lts-6.12,\n"
-"                   upstream-7.3, upstream-7.3-unsafe\n"
+"                   upstream-7.3, upstream-7.3-unsafe, upstream-7.3-patched\n"
 "  --expect FILE    read the table from FILE instead of the built-in one\n"
 "  --only K=V[,V]   run only cells with kind, method, path or event V\n"
 "                   (repeatable; e.g. --only kind=noncompound --only path=npf)\n"
