@@ -84,7 +84,7 @@ static int group_setup(void **state)
 		allow_unsafe = fgetc(param) == 'Y';
 		fclose(param);
 	}
-	if (!exotic_expect_detect(ctx, profile, sizeof(profile), NULL, 0) &&
+	if (!vm_env_detect(ctx, profile, sizeof(profile), NULL, 0) &&
 	    exotic_expect_builtin(ctx, profile, &table))
 		table = NULL;
 	if (vm_env_in_test_vm() && !table) {

@@ -47,7 +47,7 @@ static int group_setup(void **state)
 	if (exotic_device_open(ctx, &dev) || exotic_kvm_available(ctx) ||
 	    exotic_vm_new(ctx, &keep))
 		return 0;	/* each test skips, or fails in the test VM */
-	if (exotic_expect_detect(ctx, profile, sizeof(profile), why, sizeof(why)) ||
+	if (vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)) ||
 	    exotic_expect_builtin(ctx, profile, &table))
 		return -1;
 	print_message("profile %s: %s\n", profile, why);
@@ -214,6 +214,9 @@ static void test_copy_path(void **state)
  * The table the matrix judges by is detected from KVM's parameters; it must
  * be the one the test VM was booted for (EXOTIC_PROFILE from vm-run), or a
  * "patched" boot that loaded stock modules would pass against stock's table.
+ * Detection cannot tell upstream-patched from upstream (vm_env_detect()
+ * takes the booted one's table), so kvm.ko's taint tells patched (built
+ * out of tree) from the kernel's own.
  */
 static void test_profile_is_the_booted_one(void **state)
 {
@@ -237,6 +240,10 @@ static void test_profile_is_the_booted_one(void **state)
 	print_message("booted %s (allow_unsafe_mappings %d): want %s, detected %s\n",
 		      vm_env_profile(), unsafe, want, profile);
 	assert_string_equal(profile, want);
+	/* and for a profile detection never picks, at least its KVM modules */
+	if (!vm_env_kvm_matches_profile())
+		fail_msg("profile %s: kvm.ko is not its KVM (out of tree exactly when patched)",
+			 vm_env_profile());
 }
 
 int main(void)
