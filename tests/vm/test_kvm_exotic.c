@@ -693,8 +693,9 @@ static void test_walk_during_migrations(void **state)
 	r.vcpu = f->vcpu;
 	/*
 	 * where the profile's table says KVM has the lookup race (its
-	 * pfnmap-lookup-race row: stock 6.1, 6.12, 7.3; patched 6.1 retries
-	 * such faults, kernel-patches/6.1 0010)
+	 * pfnmap-lookup-race row: stock 6.1, 6.12, 7.3; patched 6.1 and
+	 * upstream-patched retry such faults, kernel-patches/6.1 0010 and
+	 * kernel-patches/7.3 0001)
 	 */
 	{
 		const struct exotic_expect_entry *race =
