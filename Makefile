@@ -8,7 +8,7 @@
 #                   their grid (KERNELS=all: every profile but debug)
 #   make driver-all  exotic.ko for 6.1 and every fetched kernel set
 #   make kernels    fetch the kernel sets of kernels/lock.tsv (scripts/kernels)
-#   make kvm-patched  KVM modules with kernel-patches/ applied
+#   make kvm-patched  KVM modules with kernel-patches/ applied (KSET=SET: for a kernel set)
 #   make kernel-debug  the debug kernel (KASAN, lockdep, kmemleak...); make driver-debug
 #   make kvm-selftests  KVM's selftests subset on stock and patched
 #   make vm-shell   a shell in the test VM
@@ -235,9 +235,11 @@ matrix:
 	$(Q)MATRIX_COMMAND='make matrix$(if $(KERNELS), KERNELS=$(if $(word 2,$(KERNELS)),"$(KERNELS)",$(KERNELS)))' \
 		scripts/matrix $(if $(filter all,$(KERNELS)),--all,$(foreach k,$(KERNELS),--profile $(k)))
 
-# KVM modules with kernel-patches/6.1 applied, for the patched profile.
+# KVM modules with kernel-patches/6.1 applied, for the patched profile;
+# with KSET=SET, kernel-patches/X.Y applied to that kernel set's KVM, into
+# $(BUILD)/kvm-patched-SET (KSET=upstream: the upstream-patched profile).
 kvm-patched:
-	$(Q)scripts/kvm-patched
+	$(Q)scripts/kvm-patched $(if $(KSET),--set $(KSET))
 
 # KVM's own selftests (a memslot/MMU subset) on stock and patched, compared.
 kvm-selftests: kvm-patched

@@ -31,6 +31,7 @@ exotic_expect_index:
 	TABLE	lts-6.12, "expect/lts-6.12.tsv"
 	TABLE	upstream-7.3, "expect/upstream-7.3.tsv"
 	TABLE	upstream-7.3-unsafe, "expect/upstream-7.3-unsafe.tsv"
+	TABLE	upstream-7.3-patched, "expect/upstream-7.3-patched.tsv"
 	TABLE	debug-6.1, "expect/debug-6.1.tsv"
 
 	.section .data.rel.ro.exotic_expect_index, "aw"

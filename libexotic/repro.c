@@ -152,8 +152,9 @@ static const struct exotic_repro catalog[] = {
 	.name = "pfnmap-lookup-race",
 	.title = "an invalidation between hva_to_pfn_remapped()'s fault-in and its second PTE lookup kills the vCPU with KVM_RUN EFAULT, "
 		 "although the page maps a moment later (TTM eviction, a vfio-pci BAR toggled, a dma-buf move)",
-	.source = "found by exotic-storm; the fix is kernel-patches/6.1 0010 (retry the fault when an invalidation of the hva "
-		  "overlapped the lookup); the structure is unchanged in 7.x's hva_to_pfn_remapped() (virt/kvm/kvm_main.c)",
+	.source = "found by exotic-storm; the fix is kernel-patches/6.1 0010 and kernel-patches/7.3 0001 (retry the fault "
+		  "when an invalidation of the hva/gfn overlapped the lookup); the structure is unchanged in 7.x's "
+		  "hva_to_pfn_remapped() (virt/kvm/kvm_main.c)",
 	.kernels = "6.1 and later, x86 (staged here with the driver's race_zap_faults=1)",
 	.kind = EXOTIC_KIND_REFCOUNTED, .method = EXOTIC_MAP_FAULT,
 	.path = EXOTIC_PATH_NPF, .event = EXOTIC_EV_NONE,

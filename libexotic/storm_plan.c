@@ -250,8 +250,8 @@ bool storm_zap_covered(const struct storm_zap *ring, uint64_t seq0,
  * moment later.  Whether a profile has the race is its table's
  * pfnmap-lookup-race reproducer row (tests/vm/test_pfnmap_race stages
  * it): efault on Debian's 6.1, 6.12 and 7.3, mapped with
- * kernel-patches/6.1 0010.  VM_MIXEDMAP and vm_insert_page() mappings go
- * through GUP, which retries.
+ * kernel-patches/6.1 0010 and kernel-patches/7.3 0001 (upstream-patched).
+ * VM_MIXEDMAP and vm_insert_page() mappings go through GUP, which retries.
  */
 bool storm_pfnmap_race(const char *profile, unsigned int method)
 {

@@ -83,6 +83,16 @@ static void test_lookup(void **state)
 						       EXOTIC_UNSAFE_Y)->name, "patched-unsafe");
 	assert_string_equal(exotic_profile_with_unsafe(exotic_profile_lookup("upstream-unsafe"),
 						       EXOTIC_UNSAFE_N)->name, "upstream");
+	/* KVM rebuilt from kernel-patches/7.3: no allow_unsafe_mappings=1 variant */
+	p = exotic_profile_lookup("upstream-patched");
+	assert_non_null(p);
+	assert_string_equal(p->table, "upstream-7.3-patched");
+	assert_string_equal(p->kernel, "set:upstream");
+	assert_string_equal(p->kvm, "patched");
+	assert_string_equal(p->versions, "");
+	assert_int_equal(p->unsafe, EXOTIC_UNSAFE_N);
+	assert_null(exotic_profile_with_unsafe(p, EXOTIC_UNSAFE_Y));
+	assert_string_equal(exotic_profile_lookup("upstream-7.3-patched")->name, "upstream-patched");
 	/* no parameter, no variant: the profile itself */
 	assert_string_equal(exotic_profile_with_unsafe(exotic_profile_lookup("stock"),
 						       EXOTIC_UNSAFE_Y)->name, "stock");
@@ -109,6 +119,9 @@ static void test_detect(void **state)
 	assert_int_equal(exotic_profile_detect_from("8.0.1", 0, &p, why, sizeof(why)), 0);
 	assert_string_equal(p->name, "upstream");
 	assert_non_null(strstr(why, "extrapolated from 7.3"));
+	/* not upstream-patched, which has the same kernel and parameter */
+	assert_int_equal(exotic_profile_detect_from("7.3.4+deb13-amd64", 0, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "upstream");
 	/* facts no row has */
 	assert_int_equal(exotic_profile_detect_from("6.12.1", 0, &p, why, sizeof(why)), -ENOENT);
 	assert_null(p);
@@ -127,6 +140,9 @@ static void test_current_env(void **state)
 	assert_string_equal(exotic_profile_current()->name, "lts-6.12");
 	setenv("EXOTIC_PROFILE", "debug", 1);
 	assert_string_equal(exotic_profile_current()->table, "debug-6.1");
+	/* never detected, so vm-run's EXOTIC_PROFILE is the only way to it */
+	setenv("EXOTIC_PROFILE", "upstream-patched", 1);
+	assert_string_equal(exotic_profile_current()->table, "upstream-7.3-patched");
 	unsetenv("EXOTIC_PROFILE");
 }
 

@@ -431,7 +431,7 @@ static bool vmrun_unmappable_injects_gp(void)
 	bool gp;
 
 	assert_int_equal(exotic_new(&ctx), 0);
-	assert_int_equal(exotic_expect_detect(ctx, profile, sizeof(profile), why, sizeof(why)), 0);
+	assert_int_equal(vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)), 0);
 	assert_int_equal(exotic_expect_builtin(ctx, profile, &table), 0);
 	x = exotic_expect_lookup(table, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
 				 EXOTIC_PATH_VMRUN, EXOTIC_EV_REVOKE);

@@ -84,7 +84,7 @@ static int group_setup(void **state)
 		allow_unsafe = fgetc(param) == 'Y';
 		fclose(param);
 	}
-	if (!exotic_expect_detect(ctx, profile, sizeof(profile), NULL, 0) &&
+	if (!vm_env_detect(ctx, profile, sizeof(profile), NULL, 0) &&
 	    exotic_expect_builtin(ctx, profile, &table))
 		table = NULL;
 	if (vm_env_in_test_vm() && !table) {
@@ -693,8 +693,9 @@ static void test_walk_during_migrations(void **state)
 	r.vcpu = f->vcpu;
 	/*
 	 * where the profile's table says KVM has the lookup race (its
-	 * pfnmap-lookup-race row: stock 6.1, 6.12, 7.3; patched 6.1 retries
-	 * such faults, kernel-patches/6.1 0010)
+	 * pfnmap-lookup-race row: stock 6.1, 6.12, 7.3; patched 6.1 and
+	 * upstream-patched retry such faults, kernel-patches/6.1 0010 and
+	 * kernel-patches/7.3 0001)
 	 */
 	{
 		const struct exotic_expect_entry *race =

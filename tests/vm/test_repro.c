@@ -54,7 +54,7 @@ static int group_setup(void **state)
 	if (exotic_device_open(ctx, &dev) || exotic_kvm_available(ctx) ||
 	    exotic_vm_new(ctx, &keep))
 		return 0;
-	if (exotic_expect_detect(ctx, profile, sizeof(profile), why, sizeof(why)) ||
+	if (vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)) ||
 	    exotic_expect_builtin(ctx, profile, &table))
 		return -1;
 	print_message("profile %s: %s\n", profile, why);

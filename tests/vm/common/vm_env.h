@@ -9,7 +9,9 @@
 #ifndef EXOTIC_VM_ENV_H
 #define EXOTIC_VM_ENV_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +43,70 @@ static inline const char *vm_env_table(int unsafe)
 	if (p && unsafe >= 0)
 		p = exotic_profile_with_unsafe(p, unsafe);
 	return p ? p->table : NULL;
+}
+
+/*
+ * The expectation table to judge this run by, as exotic_expect_detect()
+ * gives it, except for a profile that detection never picks (versions - in
+ * kernels/profiles.tsv): upstream-patched has upstream's kernel and
+ * kvm.allow_unsafe_mappings=N, only its KVM modules differ, so detection
+ * says upstream.  When the test VM was booted for such a profile and
+ * detection found one of the same kernel and allow_unsafe_mappings, the
+ * booted profile's table is the one.  (The debug profile's kernel is not
+ * the detected one's: it keeps the detected table, which is its own.)
+ * why, when not NULL, gets detection's line and says so.  Returns what
+ * exotic_expect_detect() does.
+ */
+static inline int vm_env_detect(struct exotic_ctx *ctx, char *table, size_t size,
+				char *why, size_t why_size)
+{
+	const struct exotic_profile *booted = exotic_profile_lookup(vm_env_profile());
+	const struct exotic_profile *p;
+	int ret;
+
+	if (!table || !size)
+		return -EINVAL;
+	ret = exotic_profile_detect(ctx, &p, why, why_size);
+	if (ret)
+		return ret;
+	if (booted && !*booted->versions && !strcmp(booted->kernel, p->kernel) &&
+	    booted->unsafe == p->unsafe) {
+		if (why && why_size) {
+			size_t n = strlen(why);
+
+			snprintf(why + n, why_size - n, "; booted as %s, which detection never picks: table %s",
+				 booted->name, booted->table);
+		}
+		p = booted;
+	}
+	if (strlen(p->table) >= size)
+		return -ENAMETOOLONG;
+	memcpy(table, p->table, strlen(p->table) + 1);
+	return 0;
+}
+
+/*
+ * Whether kvm.ko is the booted profile's: a patched KVM is built out of
+ * tree (scripts/kvm-patched), which taints the kernel with O when it
+ * loads; the kernel's own is not.  -1 when it cannot tell (no profile, or
+ * no /sys/module/kvm/taint).
+ */
+static inline int vm_env_kvm_matches_profile(void)
+{
+	const struct exotic_profile *booted = exotic_profile_lookup(vm_env_profile());
+	FILE *f = fopen("/sys/module/kvm/taint", "r");
+	char taint[32] = "";
+	bool out_of_tree;
+
+	if (!f)
+		return -1;
+	if (!fgets(taint, sizeof(taint), f))
+		taint[0] = '\0';
+	fclose(f);
+	if (!booted)
+		return -1;
+	out_of_tree = strchr(taint, 'O') != NULL;
+	return out_of_tree == !strcmp(booted->kvm, "patched");
 }
 
 /*
