@@ -230,7 +230,9 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 	case EXOTIC_STORM_EV_INVALIDATE:
 	case EXOTIC_STORM_EV_MIGRATE:
 		STORE(slot->zseq, storm_zap_begin(slot->zaps, slot->zseq,
-						  ev->offset, ev->length));
+						  ev->offset, ev->length,
+						  slot->method == EXOTIC_MAP_HUGE ?
+						  2 * MIB : 4096));
 		storm_epoch_begin(s, t);
 		ret = ev->type == EXOTIC_STORM_EV_MIGRATE ?
 		      exotic_region_migrate(slot->region, ev->offset, ev->length, &epoch) :

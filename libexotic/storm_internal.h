@@ -58,7 +58,7 @@ struct storm_zap {
 /* Record the start of an invalidation (zseq is even) and return the odd
  * value zseq must take now. */
 uint64_t storm_zap_begin(struct storm_zap *ring, uint64_t zseq,
-			 uint64_t offset, uint64_t length);
+			 uint64_t offset, uint64_t length, uint64_t align);
 /*
  * Did an invalidation that had not ended when an access began (zseq was
  * seq0 then; it is now now) zap offset?  True as well if more ended than

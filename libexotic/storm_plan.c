@@ -210,13 +210,21 @@ EXOTIC_EXPORT int exotic_storm_expect(const char *profile, unsigned int kind,
 	return block_tail ? tail : head;
 }
 
+/*
+ * What the kernel zaps is whole mappings: a 2 MiB PFN mapping (the huge
+ * method) loses its whole PMD when any part of it is invalidated, so a
+ * zap is recorded rounded out to the slot's mapping size (align, a power
+ * of two).
+ */
 uint64_t storm_zap_begin(struct storm_zap *ring, uint64_t zseq,
-			 uint64_t offset, uint64_t length)
+			 uint64_t offset, uint64_t length, uint64_t align)
 {
 	uint64_t seq = zseq | 1;
+	uint64_t first = offset & ~(align - 1);
+	uint64_t end = (offset + length + align - 1) & ~(align - 1);
 
 	ring[(seq / 2) % STORM_ZAP_RING] = (struct storm_zap){
-		.seq = seq, .offset = offset, .length = length,
+		.seq = seq, .offset = first, .length = end - first,
 	};
 	return seq;
 }

@@ -305,6 +305,8 @@ static void test_replay(void **state)
 		}
 		assert_int_equal(done, 2 * REPLAY_EVENTS);
 	}
+	print_findings(first, 3);
+	print_findings(second, 3);
 	assert_int_equal(exotic_storm_verdict(first), 0);
 	assert_int_equal(exotic_storm_verdict(second), 0);
 	exotic_storm_unref(first);
