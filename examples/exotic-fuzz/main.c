@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "exotic/exotic.h"
+#include "exotic/storm.h"
 #include "fuzz.h"
 
 #define QPARAM	"/sys/module/exotic/parameters/quarantine_ms"
@@ -31,7 +32,7 @@ struct opts {
 	unsigned int seconds, threads;
 	uint64_t ops, seed;
 	const char *dev, *record, *replay, *minimize;
-	bool verbose;
+	bool verbose, known_bugs;
 };
 
 struct worker {
@@ -78,6 +79,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "replay", required_argument, NULL, 'P' },
 		{ "minimize", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "known-bugs", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -97,6 +99,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'P': o->replay = optarg; end = optarg + strlen(optarg); break;
 		case 'M': o->minimize = optarg; end = optarg + strlen(optarg); break;
 		case 'v': o->verbose = true; continue;
+		case 'K': o->known_bugs = true; continue;
 		case 'h': usage(stdout); exit(0);
 		default: return -EINVAL;
 		}
@@ -130,9 +133,12 @@ static void fuzz_init(struct fuzz *f, const struct opts *o)
 	memset(f, 0, sizeof(*f));
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_rwlock_init(&f->maps_lock, NULL);
+	pthread_mutex_init(&f->vcpu_lock, NULL);
 	for (unsigned int i = 0; i < FUZZ_FDS; i++)
 		f->fds[i] = -1;
 	f->dev_path = o->dev;
+	f->profile = exotic_storm_profile_detect();
+	f->known_bugs = o->known_bugs;
 	f->root = geteuid() == 0 && !access(QPARAM, W_OK);
 	f->fds[0] = open(o->dev, O_RDWR | O_CLOEXEC);
 }
@@ -211,6 +217,8 @@ static void end_checks(struct fuzz *f, const struct opts *o)
 	uint64_t t0;
 	int fd;
 
+	/* the VM's slots, the ring's pins and any I/O go first */
+	fuzz_extras_release(f);
 	for (unsigned int i = 0; i < FUZZ_REGIONS; i++) {
 		struct fuzz_region *r = &f->regs[i];
 		struct exotic_region_info info = { .handle = r->handle };
