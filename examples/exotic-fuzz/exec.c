@@ -178,6 +178,8 @@ static bool region_of(struct fuzz *f, unsigned int slot, struct fuzz_region *r,
 		used = r->used && *fd >= 0;
 	}
 	pthread_mutex_unlock(&f->lock);
+	if (!used)
+		memset(r, 0, sizeof(*r));
 	return used;
 }
 

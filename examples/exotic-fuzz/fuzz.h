@@ -142,6 +142,9 @@ const char *fuzz_op_name(unsigned int type);
 void fuzz_op_next(uint64_t *prng, struct fuzz_op *op);
 /* Execute op; a finding is recorded in f (fuzz_finding()). */
 void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op);
+/* Write ops as a standalone C reproducer (emit.c); 0 or -errno. */
+int fuzz_emit_c(const char *path, const char *source, const struct fuzz_op *ops,
+		size_t n, const char *profile, bool known_bugs);
 /* Release the VM, the ring and the block device (before the end checks). */
 void fuzz_extras_release(struct fuzz *f);
 void fuzz_op_format(const struct fuzz_op *op, char *buf, size_t len);

@@ -31,7 +31,7 @@
 struct opts {
 	unsigned int seconds, threads;
 	uint64_t ops, seed;
-	const char *dev, *record, *replay, *minimize;
+	const char *dev, *record, *replay, *minimize, *emit_c;
 	bool verbose, known_bugs;
 };
 
@@ -63,6 +63,11 @@ static void usage(FILE *out)
 "      --record FILE      write the ops to FILE (one thread only)\n"
 "      --replay FILE      run the ops in FILE instead (one thread)\n"
 "      --minimize FILE    shrink a failing ops FILE; writes FILE.min\n"
+"      --emit-c FILE      with --replay: write its ops as a standalone C\n"
+"                         reproducer to FILE (direct syscalls, libc and\n"
+"                         kernel uapi headers only) instead of running them\n"
+"      --known-bugs       let KVM memslots over kinds the profile's KVM is\n"
+"                         known to WARN, leak or oops on\n"
 "  -v, --verbose          print each op as it runs\n"
 "exit status: 0 clean, 1 a finding, 2 usage, 3 no device to fuzz\n");
 }
@@ -80,6 +85,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "minimize", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "known-bugs", no_argument, NULL, 'K' },
+		{ "emit-c", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,6 +104,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'R': o->record = optarg; end = optarg + strlen(optarg); break;
 		case 'P': o->replay = optarg; end = optarg + strlen(optarg); break;
 		case 'M': o->minimize = optarg; end = optarg + strlen(optarg); break;
+		case 'C': o->emit_c = optarg; end = optarg + strlen(optarg); break;
 		case 'v': o->verbose = true; continue;
 		case 'K': o->known_bugs = true; continue;
 		case 'h': usage(stdout); exit(0);
@@ -122,6 +129,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			return -EINVAL;
 		}
 		o->threads = 1;
+	}
+	if (o->emit_c && !o->replay) {
+		fprintf(stderr, "exotic-fuzz: --emit-c writes the ops of --replay FILE\n");
+		return -EINVAL;
 	}
 	if (!o->seed)
 		o->seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL | 1;
@@ -477,7 +488,21 @@ int main(int argc, char **argv)
 	if (o.replay) {
 		size_t n;
 		struct fuzz_op *ops = read_ops(o.replay, &n);
-		uint64_t found = run(&o, ops, n, false);
+		uint64_t found;
+
+		if (o.emit_c) {
+			const char *profile = exotic_storm_profile_detect();
+			int ret = fuzz_emit_c(o.emit_c, o.replay, ops, n, profile, o.known_bugs);
+
+			if (ret)
+				fprintf(stderr, "exotic-fuzz: %s: %s\n", o.emit_c, strerror(-ret));
+			else
+				printf("exotic-fuzz: %zu op(s) of %s written as C to %s (profile %s)\n",
+				       n, o.replay, o.emit_c, profile ? profile : "none: no memslots");
+			free(ops);
+			return ret ? 2 : 0;
+		}
+		found = run(&o, ops, n, false);
 
 		free(ops);
 		return found ? 1 : 0;
