@@ -765,6 +765,11 @@ static bool kvm_get(struct fuzz *f)
 
 static void kvm_result(struct fuzz *f, const struct fuzz_op *op, int ret)
 {
+	__atomic_add_fetch(&f->stats.kvm_calls[op->a % 4], 1, __ATOMIC_RELAXED);
+	if (!ret)
+		__atomic_add_fetch(&f->stats.kvm_ok[op->a % 4], 1, __ATOMIC_RELAXED);
+	else if (ret == -EFAULT && op->a % 4 == 3)
+		__atomic_add_fetch(&f->stats.kvm_efault, 1, __ATOMIC_RELAXED);
 	errno = -ret;
 	/* the library's own refusals (-EINVAL, -EEXIST, -ENOENT) are allowed */
 	result(f, op, ret < 0 ? -1 : 0);

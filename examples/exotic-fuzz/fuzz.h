@@ -88,6 +88,9 @@ struct fuzz_stats {
 	uint64_t ops[OP_MAX];
 	uint64_t errors[OP_MAX];	/* calls that failed with an allowed errno */
 	uint64_t signals;		/* SIGBUS/SIGSEGV taken by touches */
+	/* kvm ops by kind (add, move, delete, run): made, succeeded; runs
+	 * whose KVM_RUN failed with EFAULT */
+	uint64_t kvm_calls[4], kvm_ok[4], kvm_efault;
 };
 
 struct exotic_vm;

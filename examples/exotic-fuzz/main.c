@@ -292,6 +292,13 @@ static void print_stats(const struct fuzz *f, uint64_t total, uint64_t ms)
 			printf("%s %s %" PRIu64 "/%" PRIu64, n++ ? "," : ":", fuzz_op_name(i),
 			       f->stats.ops[i] - f->stats.errors[i], f->stats.ops[i]);
 	printf("; %" PRIu64 " SIGBUS/SIGSEGV taken\n", f->stats.signals);
+	if (f->stats.ops[OP_KVM])
+		printf("exotic-fuzz: kvm: add %" PRIu64 "/%" PRIu64 ", move %" PRIu64 "/%" PRIu64
+		       ", delete %" PRIu64 "/%" PRIu64 ", run %" PRIu64 "/%" PRIu64
+		       " (%" PRIu64 " EFAULT)\n",
+		       f->stats.kvm_ok[0], f->stats.kvm_calls[0], f->stats.kvm_ok[1],
+		       f->stats.kvm_calls[1], f->stats.kvm_ok[2], f->stats.kvm_calls[2],
+		       f->stats.kvm_ok[3], f->stats.kvm_calls[3], f->stats.kvm_efault);
 }
 
 /* Run ops (a file's) or the seeded threads; returns findings. */
