@@ -28,6 +28,9 @@
 #include <linux/kvm.h>
 #include <linux/types.h>
 
+/* a stream uses some of the ops below, rarely all */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 /* ---- from the driver's uapi (driver/include/uapi/exotic_uapi.h) ---- */
 #define EXOTIC_MAP_HUGE			3
 #define EXOTIC_ALLOC_READONLY		(1U << 0)
