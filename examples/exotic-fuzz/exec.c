@@ -896,7 +896,11 @@ static int ram_get(struct fuzz *f)
 /*
  * O_DIRECT between the block device and a mapping: the block layer pins
  * the mapping's pages (GUP, FOLL_PIN) for the I/O; memory it cannot pin
- * gives EFAULT, and EINVAL is the answer to what O_DIRECT refuses.
+ * gives EFAULT, and EINVAL is the answer to what O_DIRECT refuses.  On
+ * 6.1, GUP's slow path answers EEXIST for a present PTE without a normal
+ * page (mm/gup.c: follow_pfn_pte(), passed on by __get_user_pages() when
+ * it was asked for pages): vmsplice, O_DIRECT and io_uring all get it on
+ * some exotic mappings, and errno_allowed() has it.
  */
 static void op_odirect(struct fuzz *f, const struct fuzz_op *op)
 {
@@ -944,8 +948,9 @@ static int ring_get(struct fuzz *f)
  * The errors, from io_uring/rsrc.c (6.1): EFAULT (pages it could not pin),
  * EOPNOTSUPP (pinned, but file-backed memory that is neither shmem nor
  * hugetlbfs), ENOMEM (RLIMIT_MEMLOCK accounting, allocations), EINVAL (a
- * bad iovec), EBUSY (buffers already registered); unregistering with none
- * registered is ENXIO, and only there.
+ * bad iovec), EBUSY (buffers already registered), and GUP's EEXIST (see
+ * op_odirect()); unregistering with none registered is ENXIO, and only
+ * there.
  */
 static void op_iouring(struct fuzz *f, const struct fuzz_op *op)
 {

@@ -69,6 +69,13 @@ static void usage(FILE *out)
 "      --known-bugs       let KVM memslots over kinds the profile's KVM is\n"
 "                         known to WARN, leak or oops on\n"
 "  -v, --verbose          print each op as it runs\n"
+"ops (drawn from the seed): open close dup version alloc event info query\n"
+"  badioctl param (the device); mmap munmap mprotect mremap madvise touch\n"
+"  fork gup (vmsplice, process_vm_readv/writev) (the mappings); kvm (one\n"
+"  VM: memslots over mappings added, moved, deleted, a vCPU reading them;\n"
+"  skipped without /dev/kvm); odirect (O_DIRECT I/O between /dev/ram0 and\n"
+"  a mapping; skipped without it: modprobe brd); iouring (fixed buffers\n"
+"  over a mapping registered and unregistered)\n"
 "exit status: 0 clean, 1 a finding, 2 usage, 3 no device to fuzz\n");
 }
 
