@@ -268,3 +268,6 @@ $(BUILD)/tools/exotic-pin: tools/pin/pin.c tools/pin/main.c tools/pin/pin.h
 	$(V_CC)$(CC) $(ALL_CFLAGS) -o $@ tools/pin/pin.c tools/pin/main.c
 tools: $(BUILD)/tools/exotic-pin
 UNIT_EXTRA_test_pin := tools/pin/pin.c
+# exotic-fuzz's generator and C emitter (which .incbin's repro-prelude.h)
+UNIT_EXTRA_test_fuzz_emit := examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c -DTOP='"$(CURDIR)"'
+$(BUILD)/tests/unit/test_fuzz_emit: $(wildcard examples/exotic-fuzz/*.h) examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c
