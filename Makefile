@@ -128,7 +128,17 @@ $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_COMMON) $(LIB_A)
 	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/vm/common -MMD -MP -MF $(@D)/.$(@F).d -o $@ \
 		$< $(VM_COMMON) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
 
-tests: $(UNIT_TESTS) $(VM_TESTS)
+# A C reproducer as exotic-fuzz --emit-c writes it, for a minimized stream
+# that finds inject_bug=extra_ref (test_fuzz runs it in the guest, which has
+# no compiler): emitted here (--emit-c writes the ops without running them)
+# and built with nothing but libc and kernel uapi headers.
+FUZZ_REPRO := $(BUILD)/tests/vm/fuzz-repro-extra-ref
+$(FUZZ_REPRO): tests/vm/fuzz-extra-ref.ops $(BUILD)/bin/exotic-fuzz
+	@mkdir -p $(dir $@)
+	$(Q)EXOTIC_PROFILE=stock $(BUILD)/bin/exotic-fuzz --replay $< --emit-c $@.c > /dev/null
+	$(V_CC)$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $@.c
+
+tests: $(UNIT_TESTS) $(VM_TESTS) $(FUZZ_REPRO)
 
 # ----------------------------------------------------------------- driver
 # KSET=SET builds against another kernel set of scripts/kernels (fetched
@@ -274,3 +284,6 @@ UNIT_EXTRA_test_pin := tools/pin/pin.c
 # rule's -MF keeps only the last source's dependencies: name them here)
 $(BUILD)/tests/unit/test_matrix_diff: $(wildcard examples/exotic-matrix/*.[ch]) \
 	tests/unit/fixtures/repro-stock-6.1.json
+# exotic-fuzz's generator and C emitter (which .incbin's repro-prelude.h)
+UNIT_EXTRA_test_fuzz_emit := examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c -DTOP='"$(CURDIR)"'
+$(BUILD)/tests/unit/test_fuzz_emit: $(wildcard examples/exotic-fuzz/*.h) examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c

@@ -23,6 +23,7 @@
 #define FUZZ_QUARANTINES 3	/* quarantine_ms values an op picks from */
 #define FUZZ_REGIONS	16
 #define FUZZ_MAPS	32
+#define FUZZ_KSLOTS	4	/* KVM memslots an op picks from */
 
 enum fuzz_op_type {
 	OP_OPEN,	/* open /dev/exotic into fd slot (a: read-only, b: replace) */
@@ -42,6 +43,10 @@ enum fuzz_op_type {
 	OP_GUP,		/* a 0 vmsplice, 1 process_vm_readv, 2 _writev */
 	OP_PARAM,	/* a index into the quarantine_ms values */
 	OP_BADIOCTL,	/* a random command number */
+	OP_DUP,		/* fd slot into slot c: a 0 dup() (c's file closed), 1 dup2() */
+	OP_KVM,		/* KVM slot c: a 0 add over a mapping (b: read-only), 1 move, 2 delete, 3 run a checksum */
+	OP_ODIRECT,	/* /dev/ram0 page c, O_DIRECT: a 0 read into, 1 write from a mapping (x, y) */
+	OP_IOURING,	/* fixed buffers over a mapping (x, y, c iovecs): a 0 register and unregister, 1 register, 2 unregister */
 	OP_MAX,
 };
 
@@ -60,21 +65,36 @@ struct fuzz_region {
 	uint32_t handle;
 	uint64_t offset;	/* mmap offset */
 	uint64_t length;
-	uint32_t order;
+	uint32_t kind, method, order;
 	bool unsafe;		/* allocated with a flag that licenses anomalies */
 };
 
 struct fuzz_map {
 	bool used;
+	/* KVM may fault it in: no known KVM bug on its kind (kvm_safe()) */
+	bool kvm_ok;
 	uint8_t *addr;
 	uint64_t len;
+};
+
+struct fuzz_kslot {
+	bool used;
+	uint64_t gpa, len;
+	/* the slot's host range: KVM keeps it when the mapping goes */
+	uint8_t *hva;
 };
 
 struct fuzz_stats {
 	uint64_t ops[OP_MAX];
 	uint64_t errors[OP_MAX];	/* calls that failed with an allowed errno */
 	uint64_t signals;		/* SIGBUS/SIGSEGV taken by touches */
+	/* kvm ops by kind (add, move, delete, run): made, succeeded; runs
+	 * whose KVM_RUN failed with EFAULT */
+	uint64_t kvm_calls[4], kvm_ok[4], kvm_efault;
 };
+
+struct exotic_vm;
+struct exotic_vcpu;
 
 struct fuzz {
 	pthread_mutex_t lock;		/* the tables below */
@@ -89,7 +109,22 @@ struct fuzz {
 	int fds[FUZZ_FDS];
 	struct fuzz_region regs[FUZZ_REGIONS];
 	struct fuzz_map maps[FUZZ_MAPS];
+	/*
+	 * The lazily made extras, each tried once (state 0: not yet, 1: made,
+	 * -1: not here, with a message printed once): a VM and its vCPU, the
+	 * O_DIRECT block device, an io_uring instance.
+	 */
+	int kvm_state, ram_state, ring_state;
+	struct exotic_vm *vm;
+	struct exotic_vcpu *vcpu;
+	pthread_mutex_t vcpu_lock;	/* one KVM_RUN at a time */
+	struct fuzz_kslot kslots[FUZZ_KSLOTS];
+	int ram_fd, ring_fd;
 	const char *dev_path;
+	/* the kernel profile, whose expectation table says what KVM is
+	 * known to WARN, leak or crash on (NULL: none known) */
+	const char *profile;
+	bool known_bugs;		/* memslots over those too */
 	bool root;			/* may write module parameters */
 	struct fuzz_stats stats;	/* atomics */
 	/* the first finding; later ones are counted */
@@ -110,6 +145,11 @@ const char *fuzz_op_name(unsigned int type);
 void fuzz_op_next(uint64_t *prng, struct fuzz_op *op);
 /* Execute op; a finding is recorded in f (fuzz_finding()). */
 void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op);
+/* Write ops as a standalone C reproducer (emit.c); 0 or -errno. */
+int fuzz_emit_c(const char *path, const char *source, const struct fuzz_op *ops,
+		size_t n, const char *profile, bool known_bugs);
+/* Release the VM, the ring and the block device (before the end checks). */
+void fuzz_extras_release(struct fuzz *f);
 void fuzz_op_format(const struct fuzz_op *op, char *buf, size_t len);
 /* 0, or -EINVAL if line is not an op fuzz_op_format() wrote. */
 int fuzz_op_parse(const char *line, struct fuzz_op *op);

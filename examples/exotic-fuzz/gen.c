@@ -19,6 +19,8 @@ static const char *const op_names[OP_MAX] = {
 	[OP_MPROTECT] = "mprotect", [OP_MREMAP] = "mremap",
 	[OP_MADVISE] = "madvise", [OP_TOUCH] = "touch", [OP_FORK] = "fork",
 	[OP_GUP] = "gup", [OP_PARAM] = "param", [OP_BADIOCTL] = "badioctl",
+	[OP_DUP] = "dup", [OP_KVM] = "kvm", [OP_ODIRECT] = "odirect",
+	[OP_IOURING] = "iouring",
 };
 
 /* relative weights of the op types */
@@ -27,7 +29,8 @@ static const unsigned int op_weight[OP_MAX] = {
 	[OP_EVENT] = 10, [OP_INFO] = 3, [OP_QUERY] = 4, [OP_MMAP] = 10,
 	[OP_MUNMAP] = 4, [OP_MPROTECT] = 3, [OP_MREMAP] = 2, [OP_MADVISE] = 3,
 	[OP_TOUCH] = 16, [OP_FORK] = 1, [OP_GUP] = 4, [OP_PARAM] = 1,
-	[OP_BADIOCTL] = 1,
+	[OP_BADIOCTL] = 1, [OP_DUP] = 2, [OP_KVM] = 6, [OP_ODIRECT] = 3,
+	[OP_IOURING] = 2,
 };
 
 const char *fuzz_op_name(unsigned int type)
@@ -120,6 +123,28 @@ void fuzz_op_next(uint64_t *s, struct fuzz_op *op)
 		break;
 	case OP_BADIOCTL:
 		op->a = (uint32_t)fuzz_rand(s);
+		break;
+	case OP_DUP:
+		op->a = pick(s, 2);
+		op->c = pick(s, FUZZ_FDS);
+		break;
+	case OP_KVM:
+		op->a = pick(s, 4);
+		op->b = one_in(s, 4);		/* read-only slot */
+		op->c = pick(s, FUZZ_KSLOTS);
+		op->x = pick(s, 16);		/* where a move goes */
+		break;
+	case OP_ODIRECT:
+		op->a = pick(s, 2);
+		op->c = pick(s, 1024);
+		op->x = pick(s, 1024);
+		op->y = 1 + pick(s, 16);
+		break;
+	case OP_IOURING:
+		op->a = pick(s, 3);
+		op->c = 1 + pick(s, 4);
+		op->x = pick(s, 1024);
+		op->y = 1 + pick(s, 16);
 		break;
 	default:
 		break;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "exotic/exotic.h"
+#include "exotic/storm.h"
 #include "fuzz.h"
 
 #define QPARAM	"/sys/module/exotic/parameters/quarantine_ms"
@@ -30,8 +31,8 @@
 struct opts {
 	unsigned int seconds, threads;
 	uint64_t ops, seed;
-	const char *dev, *record, *replay, *minimize;
-	bool verbose;
+	const char *dev, *record, *replay, *minimize, *emit_c;
+	bool verbose, known_bugs;
 };
 
 struct worker {
@@ -62,7 +63,19 @@ static void usage(FILE *out)
 "      --record FILE      write the ops to FILE (one thread only)\n"
 "      --replay FILE      run the ops in FILE instead (one thread)\n"
 "      --minimize FILE    shrink a failing ops FILE; writes FILE.min\n"
+"      --emit-c FILE      with --replay: write its ops as a standalone C\n"
+"                         reproducer to FILE (direct syscalls, libc and\n"
+"                         kernel uapi headers only) instead of running them\n"
+"      --known-bugs       let KVM memslots over kinds the profile's KVM is\n"
+"                         known to WARN, leak or oops on\n"
 "  -v, --verbose          print each op as it runs\n"
+"ops (drawn from the seed): open close dup version alloc event info query\n"
+"  badioctl param (the device); mmap munmap mprotect mremap madvise touch\n"
+"  fork gup (vmsplice, process_vm_readv/writev) (the mappings); kvm (one\n"
+"  VM: memslots over mappings added, moved, deleted, a vCPU reading them;\n"
+"  skipped without /dev/kvm); odirect (O_DIRECT I/O between /dev/ram0 and\n"
+"  a mapping; skipped without it: modprobe brd); iouring (fixed buffers\n"
+"  over a mapping registered and unregistered)\n"
 "exit status: 0 clean, 1 a finding, 2 usage, 3 no device to fuzz\n");
 }
 
@@ -78,6 +91,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "replay", required_argument, NULL, 'P' },
 		{ "minimize", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "known-bugs", no_argument, NULL, 'K' },
+		{ "emit-c", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -96,7 +111,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'R': o->record = optarg; end = optarg + strlen(optarg); break;
 		case 'P': o->replay = optarg; end = optarg + strlen(optarg); break;
 		case 'M': o->minimize = optarg; end = optarg + strlen(optarg); break;
+		case 'C': o->emit_c = optarg; end = optarg + strlen(optarg); break;
 		case 'v': o->verbose = true; continue;
+		case 'K': o->known_bugs = true; continue;
 		case 'h': usage(stdout); exit(0);
 		default: return -EINVAL;
 		}
@@ -120,6 +137,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		}
 		o->threads = 1;
 	}
+	if (o->emit_c && !o->replay) {
+		fprintf(stderr, "exotic-fuzz: --emit-c writes the ops of --replay FILE\n");
+		return -EINVAL;
+	}
 	if (!o->seed)
 		o->seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL | 1;
 	return 0;
@@ -130,9 +151,12 @@ static void fuzz_init(struct fuzz *f, const struct opts *o)
 	memset(f, 0, sizeof(*f));
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_rwlock_init(&f->maps_lock, NULL);
+	pthread_mutex_init(&f->vcpu_lock, NULL);
 	for (unsigned int i = 0; i < FUZZ_FDS; i++)
 		f->fds[i] = -1;
 	f->dev_path = o->dev;
+	f->profile = exotic_storm_profile_detect();
+	f->known_bugs = o->known_bugs;
 	f->root = geteuid() == 0 && !access(QPARAM, W_OK);
 	f->fds[0] = open(o->dev, O_RDWR | O_CLOEXEC);
 }
@@ -211,6 +235,8 @@ static void end_checks(struct fuzz *f, const struct opts *o)
 	uint64_t t0;
 	int fd;
 
+	/* the VM's slots, the ring's pins and any I/O go first */
+	fuzz_extras_release(f);
 	for (unsigned int i = 0; i < FUZZ_REGIONS; i++) {
 		struct fuzz_region *r = &f->regs[i];
 		struct exotic_region_info info = { .handle = r->handle };
@@ -273,6 +299,13 @@ static void print_stats(const struct fuzz *f, uint64_t total, uint64_t ms)
 			printf("%s %s %" PRIu64 "/%" PRIu64, n++ ? "," : ":", fuzz_op_name(i),
 			       f->stats.ops[i] - f->stats.errors[i], f->stats.ops[i]);
 	printf("; %" PRIu64 " SIGBUS/SIGSEGV taken\n", f->stats.signals);
+	if (f->stats.ops[OP_KVM])
+		printf("exotic-fuzz: kvm: add %" PRIu64 "/%" PRIu64 ", move %" PRIu64 "/%" PRIu64
+		       ", delete %" PRIu64 "/%" PRIu64 ", run %" PRIu64 "/%" PRIu64
+		       " (%" PRIu64 " EFAULT)\n",
+		       f->stats.kvm_ok[0], f->stats.kvm_calls[0], f->stats.kvm_ok[1],
+		       f->stats.kvm_calls[1], f->stats.kvm_ok[2], f->stats.kvm_calls[2],
+		       f->stats.kvm_ok[3], f->stats.kvm_calls[3], f->stats.kvm_efault);
 }
 
 /* Run ops (a file's) or the seeded threads; returns findings. */
@@ -469,7 +502,21 @@ int main(int argc, char **argv)
 	if (o.replay) {
 		size_t n;
 		struct fuzz_op *ops = read_ops(o.replay, &n);
-		uint64_t found = run(&o, ops, n, false);
+		uint64_t found;
+
+		if (o.emit_c) {
+			const char *profile = exotic_storm_profile_detect();
+			int ret = fuzz_emit_c(o.emit_c, o.replay, ops, n, profile, o.known_bugs);
+
+			if (ret)
+				fprintf(stderr, "exotic-fuzz: %s: %s\n", o.emit_c, strerror(-ret));
+			else
+				printf("exotic-fuzz: %zu op(s) of %s written as C to %s (profile %s)\n",
+				       n, o.replay, o.emit_c, profile ? profile : "none: no memslots");
+			free(ops);
+			return ret ? 2 : 0;
+		}
+		found = run(&o, ops, n, false);
 
 		free(ops);
 		return found ? 1 : 0;
