@@ -148,7 +148,7 @@ struct exotic_retired {
 	unsigned long retired_at;	/* jiffies; freed quarantine_ms later */
 	bool extra_ref;			/* inject_bug=extra_ref to repair */
 	bool hold;			/* freed only with the region */
-	struct inode *zap_inode;	/* whose mappings to zap before the free */
+	struct inode *zap_inode;	/* to zap before the free; NULL: migrated */
 };
 
 struct exotic_dev {
@@ -224,7 +224,8 @@ void exotic_quarantine_init(void);
 void exotic_quarantine_exit(void);
 void exotic_quarantine_retune(void);
 enum exotic_retire_how {
-	EXOTIC_RETIRE_NORMAL,
+	EXOTIC_RETIRE_NORMAL,	/* zapped: zapped again before it is freed */
+	EXOTIC_RETIRE_MOVED,	/* migrated: not zapped again */
 	EXOTIC_RETIRE_HOLD,	/* still mapped: freed after the region's zap */
 	EXOTIC_RETIRE_LATE_ZAP,	/* still mapped: zap when quarantine ends */
 };

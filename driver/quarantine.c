@@ -99,9 +99,15 @@ void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 	e->extra_ref = r->extra_ref;
 	e->retired_at = jiffies;
 	e->hold = how == EXOTIC_RETIRE_HOLD;
-	/* every block's range is zapped again before it is freed */
-	ihold(inode);
-	e->zap_inode = inode;
+	/*
+	 * A block's range is zapped again before it is freed, unless a
+	 * migrate zapped it under the region lock and it maps the fresh
+	 * blocks now: zapping those would be an invalidation nobody asked for.
+	 */
+	if (how != EXOTIC_RETIRE_MOVED) {
+		ihold(inode);
+		e->zap_inode = inode;
+	}
 
 	spin_lock(&exotic_dev.quarantine_lock);
 	list_add_tail(&e->dev_node, &exotic_dev.quarantine);
@@ -143,13 +149,16 @@ static void exotic_retired_free(struct exotic_retired *e)
 	/*
 	 * No PTE of the file's mappings may point at the block when it goes
 	 * back to the allocator, whatever missed it before (inject_bug=
-	 * late_zap on purpose): zap its range once more.  Where the range now
-	 * maps fresh blocks (after a migrate), those are simply faulted again.
+	 * late_zap on purpose): zap its range once more, except after a
+	 * migrate, whose zap under the region lock left no PTE to the block
+	 * (faults map the current blocks only, under the same lock).
 	 */
-	unmap_mapping_range(e->zap_inode->i_mapping,
-			    ((loff_t)r->pgoff << PAGE_SHIFT) + e->offset,
-			    PAGE_SIZE << e->order, 1);
-	iput(e->zap_inode);
+	if (e->zap_inode) {
+		unmap_mapping_range(e->zap_inode->i_mapping,
+				    ((loff_t)r->pgoff << PAGE_SHIFT) + e->offset,
+				    PAGE_SIZE << e->order, 1);
+		iput(e->zap_inode);
+	}
 	exotic_check_block(r, e->pfn);
 	if (e->extra_ref)
 		put_page(pfn_to_page(e->pfn));

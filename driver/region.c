@@ -331,8 +331,10 @@ static int exotic_region_migrate(struct exotic_region *r, u64 offset,
 		}
 	}
 
-	if (how == EXOTIC_RETIRE_NORMAL)
+	if (how == EXOTIC_RETIRE_NORMAL) {
 		exotic_zap(r, offset, length);
+		how = EXOTIC_RETIRE_MOVED;
+	}
 
 	for (i = 0; i < n; i++) {
 		unsigned long old = r->block_pfn[first + i];
