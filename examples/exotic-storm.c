@@ -124,7 +124,7 @@ static int parse_mix(const char *list, uint32_t *mix)
 
 	if (!copy)
 		return -ENOMEM;
-	memset(mix, 0, sizeof(uint32_t) * EXOTIC_STORM_EV_MAX);
+	memset(mix, 0, sizeof(uint32_t) * (EXOTIC_EV_MAX + 1));
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		uint32_t w = 1;
@@ -138,8 +138,8 @@ static int parse_mix(const char *list, uint32_t *mix)
 				break;
 			}
 		}
-		ev = exotic_storm_event_from_name(tok);
-		if (ev < 0) {
+		ev = exotic_event_from_name(tok);
+		if (ev < 0 || !(exotic_event_scope((unsigned int)ev) & EXOTIC_EV_IN_STORM)) {
 			fprintf(stderr, "exotic-storm: unknown event '%s' (invalidate, migrate, replace, slot, remap, mprotect)\n",
 				tok);
 			ret = -EINVAL;
@@ -196,8 +196,8 @@ static void progress(void *data, const struct exotic_storm_stats *st)
 			return;
 		next_ms = st->elapsed_ms + every;
 	}
-	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
-		events += st->events[i];
+	for (unsigned int ev = 1; ev <= EXOTIC_EV_MAX; ev++)
+		events += st->events[ev];
 	for (int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
 		det += st->detections[i];
 	fprintf(stderr, "\r[%6.1fs] events %" PRIu64 " (%.0f/s)  guest accesses %" PRIu64

@@ -26,13 +26,6 @@ static const char *const path_names[] = {
 	[EXOTIC_PATH_COPY] = "copy",
 };
 
-static const char *const ev_names[] = {
-	[EXOTIC_EV_NONE] = "none",
-	[EXOTIC_EV_INVALIDATE] = "invalidate",
-	[EXOTIC_EV_MIGRATE] = "migrate",
-	[EXOTIC_EV_REVOKE] = "revoke",
-};
-
 static const char *const outcome_names[] = {
 	[EXOTIC_OUT_NOT_RUN] = "-",
 	[EXOTIC_OUT_MAPPED] = "mapped",
@@ -72,16 +65,6 @@ EXOTIC_EXPORT int exotic_path_from_name(const char *name)
 	if (name && !strcmp(name, "fault"))
 		return EXOTIC_PATH_NPF;
 	return name_index(path_names, 1, EXOTIC_PATH_MAX, name);
-}
-
-EXOTIC_EXPORT const char *exotic_ev_name(unsigned int ev)
-{
-	return ev >= 1 && ev <= EXOTIC_EV_MAX ? ev_names[ev] : NULL;
-}
-
-EXOTIC_EXPORT int exotic_ev_from_name(const char *name)
-{
-	return name_index(ev_names, 1, EXOTIC_EV_MAX, name);
 }
 
 EXOTIC_EXPORT const char *exotic_outcome_name(unsigned int outcome)
@@ -247,7 +230,8 @@ static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
 		if ((v = exotic_path_from_name(f[2])) < 0)
 			BAD("%s:%u: unknown path '%s' (npf, vmrun, copy)\n", name, ln, f[2]);
 		e.path = v;
-		if ((v = exotic_ev_from_name(f[3])) < 0)
+		v = exotic_event_from_name(f[3]);
+		if (v < 0 || !(exotic_event_scope((unsigned int)v) & EXOTIC_EV_IN_MATRIX))
 			BAD("%s:%u: unknown event '%s' (none, invalidate, migrate, revoke)\n",
 			    name, ln, f[3]);
 		e.event = v;

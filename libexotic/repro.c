@@ -213,7 +213,7 @@ EXOTIC_EXPORT void exotic_repro_describe(const struct exotic_repro *r, char *buf
 	snprintf(buf, len, "%s order %u, %llu bytes, %s, path %s, event %s%s%s%s",
 		 exotic_kind_name(r->kind), r->order, (unsigned long long)r->length,
 		 exotic_method_name(r->method), exotic_path_name(r->path),
-		 exotic_ev_name(r->event),
+		 exotic_event_name(r->event),
 		 r->alloc_flags & EXOTIC_ALLOC_READONLY ? ", read-only" : "",
 		 r->scn_flags & EXOTIC_SCN_GUEST_WRITE ? ", guest writes" : "",
 		 r->scn_flags & EXOTIC_SCN_LOOKUP_RACE ? ", lookup race staged" : "");
@@ -234,7 +234,7 @@ EXOTIC_EXPORT void exotic_repro_json_fields(FILE *f, const struct exotic_repro *
 	exotic_json_str(f, r->kernels);
 	fprintf(f, ",\n     \"kind\": \"%s\", \"method\": \"%s\", \"path\": \"%s\", \"event\": \"%s\", \"order\": %u, \"length\": %llu, \"scenario\": ",
 		exotic_kind_name(r->kind), exotic_method_name(r->method),
-		exotic_path_name(r->path), exotic_ev_name(r->event), r->order,
+		exotic_path_name(r->path), exotic_event_name(r->event), r->order,
 		(unsigned long long)r->length);
 	exotic_json_str(f, scn);
 }

@@ -258,7 +258,7 @@ EXOTIC_EXPORT int exotic_runner_cell(struct exotic_runner *r, uint32_t k, uint32
 	if (r->cfg.json) {
 		fprintf(r->cfg.json, "%s\n    {\"kind\": \"%s\", \"method\": \"%s\", \"path\": \"%s\", \"event\": \"%s\",",
 			r->first ? "" : ",", exotic_kind_name(k), exotic_method_name(m),
-			exotic_path_name(p), exotic_ev_name(e));
+			exotic_path_name(p), exotic_event_name(e));
 		json_tail(r, row, true);
 	}
 	return 0;

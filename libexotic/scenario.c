@@ -437,7 +437,7 @@ static int apply_event(struct run *r)
 		break;
 	}
 	if (ret) {
-		detail(r, "; %s: %s", exotic_ev_name(r->s->event), strerror(-ret));
+		detail(r, "; %s: %s", exotic_event_name(r->s->event), strerror(-ret));
 		return ret;
 	}
 	return exotic_vm_publish_epoch(r->vm, epoch);
@@ -504,7 +504,7 @@ EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
 		return -EINVAL;
 	memset(res, 0, sizeof(*res));
 	if (!exotic_kind_name(s->kind) || !exotic_method_name(s->method) ||
-	    !exotic_path_name(s->path) || !exotic_ev_name(s->event))
+	    !exotic_path_name(s->path) || !(exotic_event_scope(s->event) & EXOTIC_EV_IN_MATRIX))
 		return -EINVAL;
 	/* the driver stages the race in its fault method, for a vCPU fault */
 	if ((s->flags & EXOTIC_SCN_LOOKUP_RACE) &&

@@ -45,10 +45,10 @@ EXOTIC_EXPORT void exotic_storm_config_init(struct exotic_storm_config *cfg)
 	cfg->vcpus = 2;
 	cfg->event_threads = 1;
 	cfg->duration_ms = 10000;
-	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
-		cfg->mix[i] = 1;
-	cfg->mix[EXOTIC_STORM_EV_INVALIDATE] = 3;
-	cfg->mix[EXOTIC_STORM_EV_MIGRATE] = 3;
+	for (unsigned int ev = 1; ev <= EXOTIC_EV_MAX; ev++)
+		cfg->mix[ev] = storm_event(ev);
+	cfg->mix[EXOTIC_EV_INVALIDATE] = 3;
+	cfg->mix[EXOTIC_EV_MIGRATE] = 3;
 	cfg->hold_us = 2000;
 	cfg->gap_us = 2000;
 	cfg->poll_ms = 100;
@@ -59,8 +59,14 @@ static int check_config(struct exotic_ctx *ctx, const struct exotic_storm_config
 {
 	uint64_t mix = 0;
 
-	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
-		mix += c->mix[i];
+	for (unsigned int ev = 0; ev <= EXOTIC_EV_MAX; ev++) {
+		if (c->mix[ev] && !storm_event(ev)) {
+			exotic_err(ctx, "storm: event %s is not a storm event\n",
+				   exotic_event_name(ev) ?: "0");
+			return -EINVAL;
+		}
+		mix += c->mix[ev];
+	}
 	if (!c->region_size || c->region_size % (2 * MIB) || c->region_size > GIB / 4) {
 		exotic_err(ctx, "storm: region size %#" PRIx64 " must be a non-zero multiple of 2 MiB up to 256 MiB\n",
 			   c->region_size);

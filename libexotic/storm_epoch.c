@@ -143,7 +143,7 @@ uint32_t storm_poison_property(struct exotic_storm *s, uint64_t epoch,
 		return EXOTIC_STORM_PROP_USE_AFTER_FREE;
 	*event = r.type;
 	*handle = r.handle;
-	return r.type == EXOTIC_STORM_EV_MIGRATE ? EXOTIC_STORM_PROP_STALE :
+	return r.type == EXOTIC_EV_MIGRATE ? EXOTIC_STORM_PROP_STALE :
 	       EXOTIC_STORM_PROP_USE_AFTER_FREE;
 }
 

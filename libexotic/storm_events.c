@@ -222,31 +222,31 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 	pthread_mutex_lock(&s->lock);
 	snprintf(s->last_event, sizeof(s->last_event),
 		 "%s slot %u (%s/%s) +0x%" PRIx64 "/0x%" PRIx64,
-		 exotic_storm_event_name(ev->type), slot->index,
+		 exotic_event_name(ev->type), slot->index,
 		 exotic_kind_name(slot->kind), exotic_method_name(slot->method),
 		 ev->offset, ev->length);
 	pthread_mutex_unlock(&s->lock);
 	switch (ev->type) {
-	case EXOTIC_STORM_EV_INVALIDATE:
-	case EXOTIC_STORM_EV_MIGRATE:
+	case EXOTIC_EV_INVALIDATE:
+	case EXOTIC_EV_MIGRATE:
 		STORE(slot->zseq, storm_zap_begin(slot->zaps, slot->zseq,
 						  ev->offset, ev->length,
 						  slot->method == EXOTIC_MAP_HUGE ?
 						  2 * MIB : 4096));
 		storm_epoch_begin(s, t);
-		ret = ev->type == EXOTIC_STORM_EV_MIGRATE ?
+		ret = ev->type == EXOTIC_EV_MIGRATE ?
 		      exotic_region_migrate(slot->region, ev->offset, ev->length, &epoch) :
 		      exotic_region_invalidate(slot->region, ev->offset, ev->length, &epoch);
 		storm_epoch_end(s, t, ret ? 0 : epoch, ev, LOAD(slot->handle));
 		STORE(slot->zseq, slot->zseq + 1);
 		break;
-	case EXOTIC_STORM_EV_REPLACE:
+	case EXOTIC_EV_REPLACE:
 		ret = ev_replace(s, t, slot, ev);
 		break;
-	case EXOTIC_STORM_EV_SLOT:
+	case EXOTIC_EV_SLOT:
 		ret = ev_slot(s, slot, ev);
 		break;
-	case EXOTIC_STORM_EV_REMAP:
+	case EXOTIC_EV_REMAP:
 		ret = ev_remap(s, slot, ev);
 		break;
 	default:
@@ -267,7 +267,7 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 
 		ADD(s->stats.event_errors[ev->type], 1);
 		storm_add_finding(s, slot, &f, "event %s on slot %u +0x%" PRIx64 "/0x%" PRIx64 " failed: %s",
-			    exotic_storm_event_name(ev->type), slot->index,
+			    exotic_event_name(ev->type), slot->index,
 			    ev->offset, ev->length, strerror(-ret));
 	}
 	return ret;

@@ -18,6 +18,12 @@ uint64_t storm_prng_next(struct storm_prng *r);
 /* Uniform in [0, n); 0 for n == 0. */
 uint64_t storm_prng_below(struct storm_prng *r, uint64_t n);
 
+/* One of the events a storm draws (EXOTIC_EV_IN_STORM). */
+static inline bool storm_event(unsigned int ev)
+{
+	return exotic_event_scope(ev) & EXOTIC_EV_IN_STORM;
+}
+
 /* What the event generator needs to know about the slots. */
 struct storm_plan_slot {
 	uint64_t length;	/* region bytes */
@@ -27,7 +33,7 @@ struct storm_plan_slot {
 struct storm_plan {
 	unsigned int nslots;
 	const struct storm_plan_slot *slots;
-	uint32_t mix[EXOTIC_STORM_EV_MAX];
+	uint32_t mix[EXOTIC_EV_MAX + 1];	/* by enum exotic_ev */
 	uint32_t hold_us;
 	uint32_t gap_us;
 };
@@ -35,7 +41,8 @@ struct storm_plan {
 /*
  * Draw the next event from r.  Depends only on r's state and plan, never on
  * timing or outcomes: that is what makes --replay work.  Returns -EINVAL if
- * the plan has no slot or all weights are zero.
+ * the plan has no slot, all weights are zero, or one weighs an event that is
+ * not a storm event.
  */
 int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
 		    struct exotic_storm_event_rec *ev);

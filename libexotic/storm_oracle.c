@@ -119,7 +119,7 @@ void storm_check_poison(struct exotic_storm *s, struct storm_slot *slot)
 			f.epoch = pages[i].epoch;
 			storm_add_finding(s, slot, &f,
 				    "retired page written after epoch %" PRIu64 " (%s) at region %u offset 0x%" PRIx64 " pfn 0x%" PRIx64 " (%s/%s) seed 0x%" PRIx64,
-				    f.epoch, f.event == ~0U ? "free" : exotic_storm_event_name(f.event),
+				    f.epoch, f.event == ~0U ? "free" : exotic_event_name(f.event),
 				    handle, f.offset, f.pfn, exotic_kind_name(slot->kind),
 				    exotic_method_name(slot->method), s->cfg.seed);
 		}

@@ -66,13 +66,16 @@ int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
 
 	if (!plan->nslots || !plan->slots)
 		return -EINVAL;
-	for (type = 0; type < EXOTIC_STORM_EV_MAX; type++)
+	for (type = 1; type <= EXOTIC_EV_MAX; type++) {
+		if (plan->mix[type] && !storm_event(type))
+			return -EINVAL;
 		total += plan->mix[type];
+	}
 	if (!total)
 		return -EINVAL;
 	memset(ev, 0, sizeof(*ev));
 	pick = storm_prng_below(r, total);
-	for (type = 0; type < EXOTIC_STORM_EV_MAX - 1; type++) {
+	for (type = 1; type < EXOTIC_EV_MAX; type++) {
 		if (pick < plan->mix[type])
 			break;
 		pick -= plan->mix[type];
@@ -81,11 +84,11 @@ int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
 	ev->slot = (uint32_t)storm_prng_below(r, plan->nslots);
 	s = &plan->slots[ev->slot];
 	switch (type) {
-	case EXOTIC_STORM_EV_INVALIDATE:
-	case EXOTIC_STORM_EV_MIGRATE:
+	case EXOTIC_EV_INVALIDATE:
+	case EXOTIC_EV_MIGRATE:
 		/* a range of pages (invalidate) or blocks (migrate): often
 		 * small, sometimes the whole region */
-		n = s->length / (type == EXOTIC_STORM_EV_MIGRATE ? s->block : 4096);
+		n = s->length / (type == EXOTIC_EV_MIGRATE ? s->block : 4096);
 		if (storm_prng_below(r, 8) == 0) {
 			first = 0;
 			count = n;
@@ -93,7 +96,7 @@ int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
 			first = storm_prng_below(r, n);
 			count = 1 + storm_prng_below(r, n - first < 16 ? n - first : 16);
 		}
-		n = type == EXOTIC_STORM_EV_MIGRATE ? s->block : 4096;
+		n = type == EXOTIC_EV_MIGRATE ? s->block : 4096;
 		ev->offset = first * n;
 		ev->length = count * n;
 		break;
@@ -125,28 +128,6 @@ uint64_t storm_hash_event(uint64_t h, const struct exotic_storm_event_rec *ev)
 }
 
 /* ------------------------------------------------------ expectations */
-
-static const char *const event_names[EXOTIC_STORM_EV_MAX] = {
-	[EXOTIC_STORM_EV_INVALIDATE] = "invalidate",
-	[EXOTIC_STORM_EV_MIGRATE] = "migrate",
-	[EXOTIC_STORM_EV_REPLACE] = "replace",
-	[EXOTIC_STORM_EV_SLOT] = "slot",
-	[EXOTIC_STORM_EV_REMAP] = "remap",
-	[EXOTIC_STORM_EV_MPROTECT] = "mprotect",
-};
-
-EXOTIC_EXPORT const char *exotic_storm_event_name(unsigned int type)
-{
-	return type < EXOTIC_STORM_EV_MAX ? event_names[type] : NULL;
-}
-
-EXOTIC_EXPORT int exotic_storm_event_from_name(const char *name)
-{
-	for (unsigned int i = 0; name && i < EXOTIC_STORM_EV_MAX; i++)
-		if (!strcmp(name, event_names[i]))
-			return (int)i;
-	return -EINVAL;
-}
 
 static const char *const property_names[] = {
 	[EXOTIC_STORM_PROP_REFCOUNT] = "refcount",

@@ -121,9 +121,9 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 		return;
 	exotic_storm_get_stats(s, &st);
 	storm_report_info(s, &r);
-	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++) {
-		total += st.events[i];
-		failed += st.event_errors[i];
+	for (unsigned int ev = 1; ev <= EXOTIC_EV_MAX; ev++) {
+		total += st.events[ev];
+		failed += st.event_errors[ev];
 	}
 	for (int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
 		det += st.detections[i];
@@ -134,10 +134,11 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 		(double)st.elapsed_ms / 1000.0, r.cfg->vcpus, r.cfg->writers, r.nevents,
 		r.nslots, r.cfg->region_size >> 10, r.cfg->order);
 	fprintf(out, "\n   %-12s %10s %8s %10s\n", "event", "done", "failed", "per s");
-	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
-		fprintf(out, "   %-12s %10" PRIu64 " %8" PRIu64 " %10.1f\n",
-			exotic_storm_event_name((unsigned int)i), st.events[i],
-			st.event_errors[i], rate(st.events[i], st.elapsed_ms));
+	for (unsigned int ev = 1; ev <= EXOTIC_EV_MAX; ev++)
+		if (storm_event(ev))
+			fprintf(out, "   %-12s %10" PRIu64 " %8" PRIu64 " %10.1f\n",
+				exotic_event_name(ev), st.events[ev],
+				st.event_errors[ev], rate(st.events[ev], st.elapsed_ms));
 	fprintf(out, "   %-12s %10" PRIu64 " %8" PRIu64 " %10.1f\n", "total", total,
 		failed, rate(total, st.elapsed_ms));
 
@@ -253,6 +254,21 @@ static void json_str(FILE *out, const char *str)
 	fputc('"', out);
 }
 
+/* {"invalidate": N, ...}: one member per storm event */
+static void print_event_counts(FILE *out, const uint64_t *count)
+{
+	const char *sep = "";
+
+	fprintf(out, "{");
+	for (unsigned int ev = 1; ev <= EXOTIC_EV_MAX; ev++) {
+		if (!storm_event(ev))
+			continue;
+		fprintf(out, "%s\"%s\": %" PRIu64, sep, exotic_event_name(ev), count[ev]);
+		sep = ", ";
+	}
+	fprintf(out, "}");
+}
+
 EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 {
 	struct exotic_storm_stats st;
@@ -283,15 +299,11 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 			t ? ", " : "", count, hash);
 	}
 	fprintf(out, "]");
-	fprintf(out, ", \"events\": {");
-	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
-		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "",
-			exotic_storm_event_name((unsigned int)i), st.events[i]);
-	fprintf(out, "}, \"event_failures\": {");
-	for (int i = 0; i < EXOTIC_STORM_EV_MAX; i++)
-		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "",
-			exotic_storm_event_name((unsigned int)i), st.event_errors[i]);
-	fprintf(out, "}, \"guest_accesses\": %" PRIu64 ", \"inflight_poison\": %" PRIu64
+	fprintf(out, ", \"events\": ");
+	print_event_counts(out, st.events);
+	fprintf(out, ", \"event_failures\": ");
+	print_event_counts(out, st.event_errors);
+	fprintf(out, ", \"guest_accesses\": %" PRIu64 ", \"inflight_poison\": %" PRIu64
 		", \"kvm_runs\": %" PRIu64, st.accesses, st.inflight_poison, st.runs);
 	fprintf(out, ", \"exits\": {");
 	first = 1;

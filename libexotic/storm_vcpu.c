@@ -69,7 +69,7 @@ static void vcpu_poison(struct vcpu_thread *v, struct storm_slot *slot,
 		    "vcpu %u read poison of epoch %" PRIu64 " (%s, done %" PRIu64
 		    ") at region %u offset 0x%" PRIx64 " pfn 0x%" PRIx64 " (%s/%s) seed 0x%" PRIx64,
 		    v->index, epoch,
-		    f.event == ~0U ? "free" : exotic_storm_event_name(f.event),
+		    f.event == ~0U ? "free" : exotic_event_name(f.event),
 		    f.done_epoch, f.handle, f.offset, f.pfn,
 		    slot ? exotic_kind_name(slot->kind) : "?",
 		    slot ? exotic_method_name(slot->method) : "?", s->cfg.seed);

@@ -86,7 +86,7 @@ static int parse_only(struct filter *f, const char *arg)
 		from = exotic_path_from_name;
 	} else if (!strcmp(key, "event")) {
 		mask = &f->events;
-		from = exotic_ev_from_name;
+		from = exotic_event_from_name;
 	} else {
 		fprintf(stderr, "exotic-matrix: --only: unknown key '%s' (kind, method, path, event)\n", key);
 		return -EINVAL;
@@ -97,7 +97,8 @@ static int parse_only(struct filter *f, const char *arg)
 	for (tok = strtok_r(vals, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int v = from(tok);
 
-		if (v < 0) {
+		if (v < 0 || (mask == &f->events &&
+			      !(exotic_event_scope((unsigned int)v) & EXOTIC_EV_IN_MATRIX))) {
 			fprintf(stderr, "exotic-matrix: --only: unknown %s '%s'\n", key, tok);
 			free(vals);
 			return -EINVAL;
@@ -111,7 +112,8 @@ static int parse_only(struct filter *f, const char *arg)
 static bool wanted(const struct filter *f, uint32_t k, uint32_t m, uint32_t p,
 		   uint32_t e)
 {
-	return (!f->kinds || f->kinds & (1U << k)) &&
+	return exotic_event_scope(e) & EXOTIC_EV_IN_MATRIX &&
+	       (!f->kinds || f->kinds & (1U << k)) &&
 	       (!f->methods || f->methods & (1U << m)) &&
 	       (!f->paths || f->paths & (1U << p)) &&
 	       (!f->events || f->events & (1U << e));
@@ -126,7 +128,9 @@ struct cell {
 static void print_grid(struct cell g[][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1][EXOTIC_EV_MAX + 1],
 		       const char *profile)
 {
-	static const char *const ev_short[] = { "", "", "inv", "mig", "rev" };
+	static const char *const ev_short[EXOTIC_EV_MAX + 1] = {
+		[EXOTIC_EV_INVALIDATE] = "inv", [EXOTIC_EV_MIGRATE] = "mig", [EXOTIC_EV_REVOKE] = "rev",
+	};
 
 	printf("\n<!-- exotic-matrix --markdown, profile %s -->\n", profile);
 	printf("| kind | method | vCPU fault (`kvm_faultin_pfn`) | nested VMRUN (`kvm_vcpu_map`) | copy (`kvm_vcpu_read_guest`) |\n");
@@ -153,7 +157,7 @@ static void print_grid(struct cell g[][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1][
 			for (uint32_t e = EXOTIC_EV_INVALIDATE; e <= EXOTIC_EV_MAX; e++) {
 				const struct cell *c = &g[k][m][p][e];
 
-				if (c->set && c->after != EXOTIC_OUT_NOT_RUN)
+				if (ev_short[e] && c->set && c->after != EXOTIC_OUT_NOT_RUN)
 					printf("; %s %s%s", ev_short[e], exotic_outcome_name(c->after),
 					       c->bad ? " **UNEXPECTED**" : "");
 			}
@@ -301,7 +305,7 @@ int main(int argc, char **argv)
 
 			if (wanted(&filt, k, m, p, e) && exotic_expect_dangerous(x))
 				printf("%s %s %s %s %s/%s\n", exotic_kind_name(k), exotic_method_name(m),
-				       exotic_path_name(p), exotic_ev_name(e),
+				       exotic_path_name(p), exotic_event_name(e),
 				       exotic_outcome_name(x->before), exotic_outcome_name(x->after));
 		}
 		goto out;
@@ -337,13 +341,13 @@ int main(int argc, char **argv)
 		if (ret == -ENOENT) {
 			fprintf(stderr, "exotic-matrix: %s has no entry for %s %s %s %s\n", profile,
 				exotic_kind_name(k), exotic_method_name(m), exotic_path_name(p),
-				exotic_ev_name(e));
+				exotic_event_name(e));
 			status = 1;
 			continue;
 		}
 		if (ret) {
 			fprintf(stderr, "exotic-matrix: %s %s %s %s: %s\n", exotic_kind_name(k),
-				exotic_method_name(m), exotic_path_name(p), exotic_ev_name(e),
+				exotic_method_name(m), exotic_path_name(p), exotic_event_name(e),
 				exotic_strerror(ret));
 			status = 3;
 			break;
@@ -364,7 +368,7 @@ int main(int argc, char **argv)
 			 exotic_outcome_name(x->after));
 		hl = tty && !strcmp(row.verdict, "UNEXPECTED");
 		printf("%-11s %-6s %-5s %-10s  %-21s  %-21s  %s%s%s\n", exotic_kind_name(k),
-		       exotic_method_name(m), exotic_path_name(p), exotic_ev_name(e), exp, got,
+		       exotic_method_name(m), exotic_path_name(p), exotic_event_name(e), exp, got,
 		       hl ? "\033[1;31m" : "", row.verdict, hl ? "\033[0m" : "");
 		if (verbose || !strcmp(row.verdict, "UNEXPECTED")) {
 			if (r->detail[0])

@@ -32,6 +32,7 @@
 #define EXOTIC_EXPECT_H
 
 #include "exotic.h"
+#include "event.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,15 +47,6 @@ enum exotic_path {
 	EXOTIC_PATH_VMRUN = 2,	/* kvm_vcpu_map() through a nested VMRUN, unguarded */
 	EXOTIC_PATH_COPY = 3,	/* kvm_vcpu_read_guest(): emulated string I/O */
 	EXOTIC_PATH_MAX = 3,
-};
-
-/* Owner events between the two accesses. */
-enum exotic_ev {
-	EXOTIC_EV_NONE = 1,
-	EXOTIC_EV_INVALIDATE = 2,
-	EXOTIC_EV_MIGRATE = 3,
-	EXOTIC_EV_REVOKE = 4,
-	EXOTIC_EV_MAX = 4,
 };
 
 /* What one access did. */
@@ -79,8 +71,6 @@ enum exotic_outcome {
 /* Names and back (-EINVAL when unknown). */
 EXOTIC_EXPORT const char *exotic_path_name(unsigned int path);
 EXOTIC_EXPORT int exotic_path_from_name(const char *name);
-EXOTIC_EXPORT const char *exotic_ev_name(unsigned int ev);
-EXOTIC_EXPORT int exotic_ev_from_name(const char *name);
 EXOTIC_EXPORT const char *exotic_outcome_name(unsigned int outcome);
 EXOTIC_EXPORT int exotic_outcome_from_name(const char *name);
 
@@ -179,7 +169,7 @@ struct exotic_scenario {
 	uint32_t kind;		/* enum exotic_kind */
 	uint32_t method;	/* enum exotic_method */
 	uint32_t path;		/* enum exotic_path */
-	uint32_t event;		/* enum exotic_ev */
+	uint32_t event;		/* enum exotic_ev, one EXOTIC_EV_IN_MATRIX */
 	uint32_t order;		/* block order; 0 with default_order: the matrix's */
 	uint32_t alloc_flags;	/* EXOTIC_ALLOC_* */
 	uint64_t length;	/* bytes; 0: the matrix's default */

@@ -43,6 +43,7 @@
 #include <stdio.h>
 
 #include "exotic.h"
+#include "event.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,16 +51,6 @@ extern "C" {
 
 struct exotic_device;
 struct exotic_storm;
-
-enum exotic_storm_event {
-	EXOTIC_STORM_EV_INVALIDATE = 0,	/* zap a range, keep the backing */
-	EXOTIC_STORM_EV_MIGRATE,	/* move whole blocks to fresh backing */
-	EXOTIC_STORM_EV_REPLACE,	/* revoke, re-allocate, replace the memslot */
-	EXOTIC_STORM_EV_SLOT,		/* delete the memslot, add it back */
-	EXOTIC_STORM_EV_REMAP,		/* munmap the hva range, mmap it again */
-	EXOTIC_STORM_EV_MPROTECT,	/* read-only for a while, then read-write */
-	EXOTIC_STORM_EV_MAX,
-};
 
 enum exotic_storm_property {
 	EXOTIC_STORM_PROP_REFCOUNT = 0,		/* refcount corruption */
@@ -102,7 +93,8 @@ struct exotic_storm_config {
 	uint64_t max_events;	/* per event thread; 0: bounded by time only */
 	/* per-thread bounds (replay); a non-zero entry overrides max_events */
 	uint64_t thread_events[EXOTIC_STORM_MAX_THREADS];
-	uint32_t mix[EXOTIC_STORM_EV_MAX];	/* relative weights */
+	uint32_t mix[EXOTIC_EV_MAX + 1];	/* relative weights, by enum exotic_ev;
+					 * only EXOTIC_EV_IN_STORM ones */
 	uint32_t hold_us;	/* longest time a slot stays disturbed */
 	uint32_t gap_us;	/* longest pause between two events of a thread */
 	uint32_t poll_ms;	/* oracle polling period */
@@ -116,8 +108,8 @@ struct exotic_storm_config {
 
 struct exotic_storm_stats {
 	uint64_t elapsed_ms;
-	uint64_t events[EXOTIC_STORM_EV_MAX];		/* completed */
-	uint64_t event_errors[EXOTIC_STORM_EV_MAX];	/* failed (unexpected) */
+	uint64_t events[EXOTIC_EV_MAX + 1];	/* completed, by enum exotic_ev */
+	uint64_t event_errors[EXOTIC_EV_MAX + 1];	/* failed (unexpected) */
 	uint64_t accesses;		/* guest words checked or written */
 	uint64_t inflight_poison;	/* poison of an epoch not yet done */
 	uint64_t runs;			/* KVM_RUN calls */
@@ -151,7 +143,7 @@ struct exotic_storm_finding {
 	uint64_t pfn;		/* 0 if unknown */
 	uint64_t epoch;		/* the retiring event's epoch, or 0 */
 	uint64_t done_epoch;	/* what the guest had read, or 0 */
-	uint32_t event;		/* enum exotic_storm_event that retired it, or ~0 */
+	uint32_t event;		/* enum exotic_ev that retired it, or ~0 */
 	int32_t err;		/* negative errno, or 0 */
 	uint64_t at_ms;		/* when, since the storm started */
 	char phase[32];		/* storm phase when it was found */
@@ -160,7 +152,7 @@ struct exotic_storm_finding {
 
 /* One event as drawn (exotic_storm_event_log()). */
 struct exotic_storm_event_rec {
-	uint32_t type;		/* enum exotic_storm_event */
+	uint32_t type;		/* enum exotic_ev */
 	uint32_t slot;		/* index into the storm's slots */
 	uint64_t offset;
 	uint64_t length;
@@ -228,10 +220,6 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *storm,
 EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *storm,
 					   FILE *out);
 
-/* "invalidate", "migrate", "replace", "slot", "remap", "mprotect"; NULL
- * if unknown.  And back (-EINVAL). */
-EXOTIC_EXPORT const char *exotic_storm_event_name(unsigned int type);
-EXOTIC_EXPORT int exotic_storm_event_from_name(const char *name);
 /* "refcount", "use-after-free", "stale-translation", "kernel-log",
  * "unexpected"; NULL if unknown. */
 EXOTIC_EXPORT const char *exotic_storm_property_name(unsigned int property);
