@@ -86,18 +86,20 @@ lib: $(LIB_A) $(LIB_SO)
 # Every examples/NAME.c or examples/NAME/*.c is one program, build/bin/NAME,
 # linked statically against libexotic so it runs anywhere (and in the VM).
 EX_SINGLE := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
-EX_DIRS   := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
+EX_DIRS   := $(filter-out common,$(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c)))))
+# examples/common: what the tools' command lines share, built into each
+EX_COMMON := $(wildcard examples/common/*.c)
 EXAMPLES  := $(addprefix $(BUILD)/bin/,$(EX_SINGLE) $(EX_DIRS))
 TOOLS     := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 
-$(BUILD)/bin/%: examples/%.c $(LIB_A)
+$(BUILD)/bin/%: examples/%.c $(EX_COMMON) $(wildcard examples/common/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(V_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -MF $(@D)/.$(@F).d -o $@ $< $(LIB_A) $(LIBS_PRIVATE)
+	$(V_CC)$(CC) $(ALL_CFLAGS) -Iexamples/common -MMD -MP -MF $(@D)/.$(@F).d -o $@ $< $(EX_COMMON) $(LIB_A) $(LIBS_PRIVATE)
 
 define example_dir
-$(BUILD)/bin/$(1): $(wildcard examples/$(1)/*.c) $(wildcard examples/$(1)/*.h) $(LIB_A)
+$(BUILD)/bin/$(1): $(wildcard examples/$(1)/*.c) $(wildcard examples/$(1)/*.h) $(EX_COMMON) $(wildcard examples/common/*.h) $(LIB_A)
 	@mkdir -p $$(dir $$@)
-	$$(V_CC)$$(CC) $$(ALL_CFLAGS) -Iexamples/$(1) -o $$@ $(wildcard examples/$(1)/*.c) $$(LIB_A) $$(LIBS_PRIVATE)
+	$$(V_CC)$$(CC) $$(ALL_CFLAGS) -Iexamples/$(1) -Iexamples/common -o $$@ $(wildcard examples/$(1)/*.c) $(EX_COMMON) $$(LIB_A) $$(LIBS_PRIVATE)
 endef
 $(foreach d,$(EX_DIRS),$(eval $(call example_dir,$(d))))
 
@@ -279,6 +281,8 @@ $(BUILD)/tools/exotic-pin: tools/pin/pin.c tools/pin/main.c tools/pin/pin.h
 	$(V_CC)$(CC) $(ALL_CFLAGS) -o $@ tools/pin/pin.c tools/pin/main.c
 tools: $(BUILD)/tools/exotic-pin
 UNIT_EXTRA_test_pin := tools/pin/pin.c
+UNIT_EXTRA_test_cli := examples/common/cli.c -Iexamples/common
+$(BUILD)/tests/unit/test_cli: $(EX_COMMON) $(wildcard examples/common/*.h)
 
 # test_matrix_diff #includes exotic-matrix's JSON reader and --diff (the
 # rule's -MF keeps only the last source's dependencies: name them here)

@@ -20,6 +20,8 @@
 #include <exotic/exotic.h>
 #include <exotic/storm.h>
 
+#include "cli.h"
+
 static struct exotic_storm *running;
 
 static void usage(FILE *out)
@@ -54,37 +56,6 @@ static void usage(FILE *out)
 "  -v, --verbose           log what the library does (repeat for debug)\n"
 "  -h, --help\n"
 "exit status: 0 clean, 1 detection or unexpected outcome, 2 usage, 3 could not run\n");
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': x <<= 10; end++; break;
-	case 'm': case 'M': x <<= 20; end++; break;
-	case 'g': case 'G': x <<= 30; end++; break;
-	default: break;
-	}
-	if (*end)
-		return -EINVAL;
-	*v = x;
-	return 0;
-}
-
-static int parse_u32(const char *s, uint32_t *v)
-{
-	uint64_t x;
-
-	if (parse_u64(s, &x) || x > UINT32_MAX)
-		return -EINVAL;
-	*v = (uint32_t)x;
-	return 0;
 }
 
 /* "a,b,c" of names -> bitmask; "all" -> 0 (everything). */
@@ -132,7 +103,7 @@ static int parse_mix(const char *list, uint32_t *mix)
 
 		if (eq) {
 			*eq = '\0';
-			if (parse_u32(eq + 1, &w)) {
+			if (cli_u32(eq + 1, 0, UINT32_MAX, &w)) {
 				fprintf(stderr, "exotic-storm: bad weight '%s'\n", eq + 1);
 				ret = -EINVAL;
 				break;
@@ -162,11 +133,11 @@ static int parse_replay(const char *arg, struct exotic_storm_config *cfg)
 	colon = strchr(copy, ':');
 	if (colon)
 		*colon = '\0';
-	if (parse_u64(copy, &cfg->seed))
+	if (cli_u64(copy, 0, UINT64_MAX, &cfg->seed))
 		ret = -EINVAL;
 	for (tok = colon ? strtok_r(colon + 1, ",", &save) : NULL; tok && !ret;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (t == EXOTIC_STORM_MAX_THREADS || parse_u64(tok, &cfg->thread_events[t])) {
+		if (t == EXOTIC_STORM_MAX_THREADS || cli_u64(tok, 0, UINT64_MAX, &cfg->thread_events[t])) {
 			ret = -EINVAL;
 			break;
 		}
@@ -260,27 +231,27 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'k': bad = parse_names(optarg, exotic_kind_from_name, &cfg.kinds); break;
 		case 'm': bad = parse_names(optarg, exotic_method_from_name, &cfg.methods); break;
-		case 's': bad = parse_u64(optarg, &cfg.region_size); break;
-		case 'o': bad = parse_u32(optarg, &cfg.order); break;
-		case 'c': bad = parse_u32(optarg, &cfg.vcpus); break;
-		case 'w': bad = parse_u32(optarg, &cfg.writers); break;
-		case 'e': bad = parse_u32(optarg, &cfg.event_threads); break;
+		case 's': bad = cli_size(optarg, &cfg.region_size); break;
+		case 'o': bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.order); break;
+		case 'c': bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.vcpus); break;
+		case 'w': bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.writers); break;
+		case 'e': bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.event_threads); break;
 		case 'x': bad = parse_mix(optarg, cfg.mix); break;
 		case 't':
-			bad = parse_u32(optarg, &secs) || secs > 86400;
+			bad = cli_u32(optarg, 0, 86400, &secs);
 			cfg.duration_ms = secs * 1000;
 			break;
-		case 'n': bad = parse_u64(optarg, &cfg.max_events); break;
-		case OPT_SEED: bad = parse_u64(optarg, &cfg.seed); break;
+		case 'n': bad = cli_u64(optarg, 0, UINT64_MAX, &cfg.max_events); break;
+		case OPT_SEED: bad = cli_u64(optarg, 0, UINT64_MAX, &cfg.seed); break;
 		case OPT_REPLAY: bad = parse_replay(optarg, &cfg); replay = true; break;
 		case OPT_PROFILE: cfg.profile = optarg; break;
 		case OPT_LIST_PROFILES: exotic_profile_print_list(stdout); return 0;
 		case OPT_KNOWN: cfg.flags |= EXOTIC_STORM_KNOWN_BUGS; break;
-		case OPT_HOLD: bad = parse_u32(optarg, &cfg.hold_us); break;
-		case OPT_GAP: bad = parse_u32(optarg, &cfg.gap_us); break;
+		case OPT_HOLD: bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.hold_us); break;
+		case OPT_GAP: bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.gap_us); break;
 		case OPT_NOKMSG: cfg.flags |= EXOTIC_STORM_NO_KMSG; break;
 		case OPT_JSON: json = true; break;
-		case OPT_PROGRESS: bad = parse_u32(optarg, &every) || every > 86400; break;
+		case OPT_PROGRESS: bad = cli_u32(optarg, 0, 86400, &every); break;
 		case 'q': quiet = true; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;

@@ -27,6 +27,8 @@
 
 #include <exotic/exotic.h>
 
+#include "cli.h"
+
 #define SLOT_GPA	(1ULL << 30)
 
 struct opts {
@@ -55,27 +57,6 @@ static void usage(FILE *f)
 		"  -V, --vmcb-offset N vmrun: VMCB offset in guest RAM                        [4096]\n"
 		"  -v, --verbose       log libexotic's debug messages\n"
 		"  -h, --help\n");
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	default: break;
-	}
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -123,7 +104,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 'l': case 'o': case 's': case 'S': case 'V':
-			if (parse_size(optarg, &v)) {
+			if (cli_size(optarg, &v)) {
 				fprintf(stderr, "mini-vmm: -%c: '%s' is not a number\n", c, optarg);
 				return -EINVAL;
 			}

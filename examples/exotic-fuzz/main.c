@@ -24,6 +24,7 @@
 
 #include "exotic/exotic.h"
 #include "exotic/storm.h"
+#include "cli.h"
 #include "fuzz.h"
 
 #define QPARAM	"/sys/module/exotic/parameters/quarantine_ms"
@@ -96,28 +97,27 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
-	int c;
+	int c, bad;
 
 	*o = (struct opts){ .seconds = 30, .threads = 2, .dev = "/dev/exotic" };
 	while ((c = getopt_long(argc, argv, "t:n:j:s:d:vh", longopts, NULL)) != -1) {
-		errno = 0;
+		bad = 0;
 		switch (c) {
-		case 't': o->seconds = (unsigned int)strtoul(optarg, &end, 0); break;
-		case 'n': o->ops = strtoull(optarg, &end, 0); break;
-		case 'j': o->threads = (unsigned int)strtoul(optarg, &end, 0); break;
-		case 's': o->seed = strtoull(optarg, &end, 0); break;
-		case 'd': o->dev = optarg; end = optarg + strlen(optarg); break;
-		case 'R': o->record = optarg; end = optarg + strlen(optarg); break;
-		case 'P': o->replay = optarg; end = optarg + strlen(optarg); break;
-		case 'M': o->minimize = optarg; end = optarg + strlen(optarg); break;
-		case 'C': o->emit_c = optarg; end = optarg + strlen(optarg); break;
-		case 'v': o->verbose = true; continue;
-		case 'K': o->known_bugs = true; continue;
+		case 't': bad = cli_u32(optarg, 0, 86400 * 7, &o->seconds); break;
+		case 'n': bad = cli_u64(optarg, 0, UINT64_MAX, &o->ops); break;
+		case 'j': bad = cli_u32(optarg, 1, 16, &o->threads); break;
+		case 's': bad = cli_u64(optarg, 0, UINT64_MAX, &o->seed); break;
+		case 'd': o->dev = optarg; break;
+		case 'R': o->record = optarg; break;
+		case 'P': o->replay = optarg; break;
+		case 'M': o->minimize = optarg; break;
+		case 'C': o->emit_c = optarg; break;
+		case 'v': o->verbose = true; break;
+		case 'K': o->known_bugs = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -EINVAL;
 		}
-		if (errno || *end || end == optarg) {
+		if (bad) {
 			fprintf(stderr, "exotic-fuzz: bad value '%s' for -%c\n", optarg, c);
 			return -EINVAL;
 		}

@@ -19,6 +19,7 @@
 #include "exotic/expect.h"
 #include "exotic/profile.h"
 #include "exotic/runner.h"
+#include "cli.h"
 #include "diff.h"
 
 #define SCHEMA "exotic-matrix/1"
@@ -170,30 +171,21 @@ static void print_grid(struct cell g[][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1][
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "expect", required_argument, NULL, 'e' },
+		RUNNER_CLI_OPTIONS,
 		{ "only", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "json-file", required_argument, NULL, 'J' },
 		{ "list", no_argument, NULL, 'l' },
-		{ "list-profiles", no_argument, NULL, 'L' },
 		{ "markdown", no_argument, NULL, 'm' },
-		{ "allow-kmsg", no_argument, NULL, 'k' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "diff", no_argument, NULL, 'd' },
-		{ "fresh-boot", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *profile = NULL, *expect_file = NULL, *json_file = NULL;
-	bool diff = false, fresh = false, json = false, list = false, allow_kmsg = false, verbose = false, md = false;
+	const char *profile;
+	struct runner_cli o;
+	bool diff = false, list = false, verbose = false, md = false;
 	static struct cell grid[EXOTIC_KIND_MAX + 1][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1]
 			       [EXOTIC_EV_MAX + 1];
 	struct filter filt = { 0 };
-	uint64_t seed = (uint64_t)time(NULL) * 2654435761ULL;
-	unsigned int timeout_s = 120;
 	struct exotic_ctx *ctx = NULL;
 	struct exotic_runner_config cfg;
 	struct exotic_runner *run = NULL;
@@ -203,48 +195,21 @@ int main(int argc, char **argv)
 	bool tty, hl;
 	int c, ret, status = 0;
 
+	runner_cli_init(&o);
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		ret = runner_cli_option("exotic-matrix", c, optarg, &o);
+		if (ret < 0)
+			return 2;
+		if (ret)
+			continue;
 		switch (c) {
-		case 'p': profile = optarg; break;
-		case 'e': expect_file = optarg; break;
 		case 'o':
 			if (parse_only(&filt, optarg))
 				return 2;
 			break;
-		case 'j': json = true; break;
-		case 'J': json_file = optarg; break;
 		case 'd': diff = true; break;
-		case 'f': fresh = true; break;
 		case 'l': list = true; break;
-		case 'L':
-			exotic_profile_print_list(stdout);
-			return 0;
 		case 'm': md = true; break;
-		case 'k': allow_kmsg = true; break;
-		case 't': {
-			char *end;
-			unsigned long v;
-
-			errno = 0;
-			v = strtoul(optarg, &end, 0);
-			if (errno || *end || end == optarg || !v || v > 86400) {
-				fprintf(stderr, "exotic-matrix: --timeout takes seconds (1..86400), not '%s'\n", optarg);
-				return 2;
-			}
-			timeout_s = (unsigned int)v;
-			break;
-		}
-		case 's': {
-			char *end;
-
-			errno = 0;
-			seed = strtoull(optarg, &end, 0);
-			if (errno || *end || end == optarg) {
-				fprintf(stderr, "exotic-matrix: --seed takes a number, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		}
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -261,11 +226,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exotic-matrix: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (json && json_file) {
-		fprintf(stderr, "exotic-matrix: --json and --json-file: choose one\n");
-		return 2;
-	}
-	if (fresh && (!list || json || json_file)) {
+	if (o.fresh && (!list || o.json || o.json_file)) {
 		fprintf(stderr, "exotic-matrix: --fresh-boot goes with --list, without JSON\n");
 		return 2;
 	}
@@ -274,20 +235,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exotic-matrix: %s\n", exotic_strerror(ret));
 		return 3;
 	}
-	if (json) {
-		jf = stdout;
-	} else if (json_file) {
-		jf = fopen(json_file, "w");
-		if (!jf) {
-			fprintf(stderr, "exotic-matrix: %s: %s\n", json_file, strerror(errno));
-			status = 2;
-			goto out;
-		}
+	if (runner_cli_json("exotic-matrix", &o, &jf)) {
+		status = 2;
+		goto out;
 	}
 	cfg = (struct exotic_runner_config){
-		.tool = "exotic-matrix", .schema = SCHEMA, .profile = profile,
-		.expect_file = expect_file, .seed = seed, .timeout_s = timeout_s,
-		.allow_kmsg = allow_kmsg, .dry = list || fresh, .json = fresh ? NULL : jf,
+		.tool = "exotic-matrix", .schema = SCHEMA, .profile = o.profile,
+		.expect_file = o.expect_file, .seed = o.seed, .timeout_s = o.timeout_s,
+		.allow_kmsg = o.allow_kmsg, .dry = list || o.fresh, .json = o.fresh ? NULL : jf,
 	};
 	ret = exotic_runner_new(ctx, &cfg, &run);
 	if (ret) {
@@ -296,7 +251,7 @@ int main(int argc, char **argv)
 	}
 	table = exotic_runner_table(run);
 	profile = exotic_runner_profile(run);
-	if (fresh) {
+	if (o.fresh) {
 		for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
 		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++)
 		for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++)
@@ -317,11 +272,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	tty = isatty(STDOUT_FILENO);
-	if (!json) {
+	if (!o.json) {
 		why = exotic_runner_why(run);
 		printf("exotic-matrix: kernel %s, profile %s (%s%s%s), seed %llu\n",
 		       exotic_runner_kernel(run), profile, exotic_runner_source(run),
-		       why[0] ? ": " : "", why, (unsigned long long)seed);
+		       why[0] ? ": " : "", why, (unsigned long long)o.seed);
 		printf("%-11s %-6s %-5s %-10s  %-21s  %-21s  %s\n", "kind", "method", "path",
 		       "event", "expected", "got", "verdict");
 	}
@@ -362,7 +317,7 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(row.verdict, "UNEXPECTED"))
 			status = 1;
-		if (json)
+		if (o.json)
 			continue;
 		snprintf(exp, sizeof(exp), "%s/%s", exotic_outcome_name(x->before),
 			 exotic_outcome_name(x->after));
@@ -380,7 +335,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	exotic_runner_finish(run);
-	if (!json) {
+	if (!o.json) {
 		unsigned int n_rows, n_ok, n_bad, n_skip;
 
 		exotic_runner_counts(run, &n_rows, &n_ok, &n_bad, &n_skip);
@@ -391,7 +346,7 @@ int main(int argc, char **argv)
 	}
 out:
 	if (jf && jf != stdout && fclose(jf)) {
-		fprintf(stderr, "exotic-matrix: %s: %s\n", json_file, strerror(errno));
+		fprintf(stderr, "exotic-matrix: %s: %s\n", o.json_file, strerror(errno));
 		status = 2;
 	}
 	exotic_runner_free(run);

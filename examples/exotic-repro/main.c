@@ -24,6 +24,7 @@
 
 #include "exotic/profile.h"
 #include "exotic/exotic.h"
+#include "cli.h"
 
 #define SCHEMA "exotic-repro/1"
 
@@ -140,68 +141,32 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "expect", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "json-file", required_argument, NULL, 'J' },
-		{ "list-profiles", no_argument, NULL, 'L' },
-		{ "allow-kmsg", no_argument, NULL, 'k' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "fresh-boot", no_argument, NULL, 'f' },
+		RUNNER_CLI_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *profile = NULL, *expect_file = NULL, *json_file = NULL, *cmd;
-	bool all = false, json = false, allow_kmsg = false, fresh = false;
-	uint64_t seed = (uint64_t)time(NULL) * 2654435761ULL;
-	unsigned int timeout_s = 120;
+	struct runner_cli o;
+	const char *cmd;
+	bool all = false;
 	const struct exotic_repro *sel[64];
 	size_t nsel = 0;
 	struct exotic_ctx *ctx = NULL;
 	struct exotic_runner_config cfg;
 	struct exotic_runner *run = NULL;
 	FILE *jf = NULL;	/* where the JSON goes, if anywhere */
-	const char *why;
+	const char *why, *profile;
 	unsigned int n_ok, n_bad, n_skip;
 	int c, ret, status = 0;
 
+	runner_cli_init(&o);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		ret = runner_cli_option("exotic-repro", c, optarg, &o);
+		if (ret < 0)
+			return 2;
+		if (ret)
+			continue;
 		switch (c) {
 		case 'a': all = true; break;
-		case 'p': profile = optarg; break;
-		case 'e': expect_file = optarg; break;
-		case 'j': json = true; break;
-		case 'J': json_file = optarg; break;
-		case 'L':
-			exotic_profile_print_list(stdout);
-			return 0;
-		case 'k': allow_kmsg = true; break;
-		case 'f': fresh = true; break;
-		case 't': {
-			char *end;
-			unsigned long v;
-
-			errno = 0;
-			v = strtoul(optarg, &end, 0);
-			if (errno || *end || end == optarg || !v || v > 86400) {
-				fprintf(stderr, "exotic-repro: --timeout takes seconds (1..86400), not '%s'\n", optarg);
-				return 2;
-			}
-			timeout_s = (unsigned int)v;
-			break;
-		}
-		case 's': {
-			char *end;
-
-			errno = 0;
-			seed = strtoull(optarg, &end, 0);
-			if (errno || *end || end == optarg) {
-				fprintf(stderr, "exotic-repro: --seed takes a number, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -210,13 +175,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (json && json_file) {
-		fprintf(stderr, "exotic-repro: --json and --json-file: choose one\n");
-		return 2;
-	}
 	cmd = argv[optind++];
 	if (!strcmp(cmd, "list")) {
-		if (json_file) {
+		if (o.json_file) {
 			fprintf(stderr, "exotic-repro: --json-file goes with run\n");
 			return 2;
 		}
@@ -226,7 +187,7 @@ int main(int argc, char **argv)
 		}
 		if (exotic_new(&ctx))
 			return 3;
-		status = fresh ? cmd_fresh(ctx, profile, expect_file) : cmd_list(ctx, json);
+		status = o.fresh ? cmd_fresh(ctx, o.profile, o.expect_file) : cmd_list(ctx, o.json);
 		exotic_unref(ctx);
 		return status;
 	}
@@ -261,21 +222,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exotic-repro: %s\n", exotic_strerror(ret));
 		return 3;
 	}
-	if (json) {
-		jf = stdout;
-	} else if (json_file) {
-		jf = fopen(json_file, "w");
-		if (!jf) {
-			fprintf(stderr, "exotic-repro: %s: %s\n", json_file, strerror(errno));
-			status = 2;
-			goto out;
-		}
+	if (runner_cli_json("exotic-repro", &o, &jf)) {
+		status = 2;
+		goto out;
 	}
 	/* named on the command line: run even if the kernel will report */
 	cfg = (struct exotic_runner_config){
-		.tool = "exotic-repro", .schema = SCHEMA, .profile = profile,
-		.expect_file = expect_file, .seed = seed, .timeout_s = timeout_s,
-		.allow_kmsg = allow_kmsg || !all, .json = jf,
+		.tool = "exotic-repro", .schema = SCHEMA, .profile = o.profile,
+		.expect_file = o.expect_file, .seed = o.seed, .timeout_s = o.timeout_s,
+		.allow_kmsg = o.allow_kmsg || !all, .json = jf,
 	};
 	ret = exotic_runner_new(ctx, &cfg, &run);
 	if (ret) {
@@ -289,11 +244,11 @@ int main(int argc, char **argv)
 		status = 3;
 		goto out;
 	}
-	if (!json) {
+	if (!o.json) {
 		why = exotic_runner_why(run);
 		printf("exotic-repro: kernel %s, profile %s%s%s%s, seed %llu\n",
 		       exotic_runner_kernel(run), profile, why[0] ? " (" : "", why,
-		       why[0] ? ")" : "", (unsigned long long)seed);
+		       why[0] ? ")" : "", (unsigned long long)o.seed);
 	}
 	fflush(stdout);
 
@@ -304,7 +259,7 @@ int main(int argc, char **argv)
 		struct exotic_runner_row row;
 		const struct exotic_scenario_result *res = &row.result;
 
-		if (x && !json && (!exotic_expect_dangerous(x) || cfg.allow_kmsg)) {
+		if (x && !o.json && (!exotic_expect_dangerous(x) || cfg.allow_kmsg)) {
 			printf("%s: expecting %s/%s%s\n", r->name, exotic_outcome_name(x->before),
 			       exotic_outcome_name(x->after),
 			       exotic_expect_dangerous(x) ? " (the kernel will log a report; this process may die)" : "");
@@ -323,7 +278,7 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(row.verdict, "UNEXPECTED"))
 			status = 1;
-		if (!json) {
+		if (!o.json) {
 			char exp[48], got[48] = "-";
 
 			snprintf(exp, sizeof(exp), "%s/%s", exotic_outcome_name(x->before),
@@ -342,12 +297,12 @@ int main(int argc, char **argv)
 	}
 	exotic_runner_finish(run);
 	exotic_runner_counts(run, NULL, &n_ok, &n_bad, &n_skip);
-	if (!json)
+	if (!o.json)
 		printf("exotic-repro: %s: %zu reproducers, %u ok, %u UNEXPECTED, %u skipped\n",
 		       profile, nsel, n_ok, n_bad, n_skip);
 out:
 	if (jf && jf != stdout && fclose(jf)) {
-		fprintf(stderr, "exotic-repro: %s: %s\n", json_file, strerror(errno));
+		fprintf(stderr, "exotic-repro: %s: %s\n", o.json_file, strerror(errno));
 		status = 2;
 	}
 	exotic_runner_free(run);
