@@ -89,6 +89,9 @@ static inline bool exotic_refcount_put(int *ref)
 	return __atomic_sub_fetch(ref, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
+/* "io", "mmio", ... for a KVM_EXIT_* reason; NULL if not one we name (kvm.c). */
+const char *kvm_exit_name(uint32_t reason);
+
 /* ioctl() retried on EINTR; 0 or a negative errno. */
 int exotic_ioctl(int fd, unsigned long request, void *arg);
 

@@ -449,13 +449,23 @@ EXOTIC_EXPORT int exotic_vm_add_region_slot(struct exotic_vm *vm,
 	return ret;
 }
 
-/* The user slot with this id if it is in use (vm->lock held), else NULL. */
-static struct slot *used_slot(struct exotic_vm *vm, uint32_t slot)
+/*
+ * The user slot with this id, with vm->lock taken; NULL (and the lock not
+ * held) with *err set if there is none.
+ */
+static struct slot *lock_used_slot(struct exotic_vm *vm, uint32_t slot, int *err)
 {
-	struct slot *s = &vm->slots[slot];
+	struct slot *s;
 
+	*err = -EINVAL;
+	if (!vm || slot >= EXOTIC_VM_MAX_SLOTS)
+		return NULL;
+	pthread_mutex_lock(&vm->lock);
+	s = &vm->slots[slot];
 	if (!s->used) {
+		pthread_mutex_unlock(&vm->lock);
 		exotic_err(vm->ctx, "slot %u is not in use\n", slot);
+		*err = -ENOENT;
 		return NULL;
 	}
 	return s;
@@ -467,16 +477,9 @@ EXOTIC_EXPORT int exotic_vm_move_slot(struct exotic_vm *vm, uint32_t slot,
 	struct slot *s;
 	int ret;
 
-	if (!vm)
-		return -EINVAL;
-	if (slot >= EXOTIC_VM_MAX_SLOTS)
-		return -EINVAL;
-	pthread_mutex_lock(&vm->lock);
-	s = used_slot(vm, slot);
-	if (!s) {
-		ret = -ENOENT;
-		goto out;
-	}
+	s = lock_used_slot(vm, slot, &ret);
+	if (!s)
+		return ret;
 	ret = check_range(vm, slot, new_gpa, s->len);
 	if (ret)
 		goto out;
@@ -497,16 +500,9 @@ EXOTIC_EXPORT int exotic_vm_delete_slot(struct exotic_vm *vm, uint32_t slot)
 	struct slot *s;
 	int ret;
 
-	if (!vm)
-		return -EINVAL;
-	if (slot >= EXOTIC_VM_MAX_SLOTS)
-		return -EINVAL;
-	pthread_mutex_lock(&vm->lock);
-	s = used_slot(vm, slot);
-	if (!s) {
-		ret = -ENOENT;
-		goto out;
-	}
+	s = lock_used_slot(vm, slot, &ret);
+	if (!s)
+		return ret;
 	ret = set_region(vm, slot, 0, s->gpa, 0, s->hva);
 	if (ret) {
 		exotic_err(vm->ctx, "slot %u: delete: %s\n", slot, strerror(-ret));
@@ -894,7 +890,7 @@ static const char *const ucall_names[] = {
 	[EXOTIC_UCALL_EXCEPTION] = "exception",
 };
 
-static const char *kvm_exit_name(uint32_t reason)
+const char *kvm_exit_name(uint32_t reason)
 {
 	switch (reason) {
 	case KVM_EXIT_UNKNOWN: return "unknown";

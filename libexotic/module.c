@@ -154,16 +154,29 @@ static int module_state(struct exotic_ctx *ctx, struct kmod_module *mod)
 	return state == KMOD_MODULE_GOING ? 0 : 1;
 }
 
+/* module_state() of the module named, which is held in *mod unless < 0 */
+static int module_get_state(struct exotic_ctx *ctx, const char *name,
+			    struct kmod_module **mod)
+{
+	int r;
+
+	r = module_get(ctx, name, mod);
+	if (r < 0)
+		return r;
+	r = module_state(ctx, *mod);
+	if (r < 0)
+		kmod_module_unref(*mod);
+	return r;
+}
+
 static int module_is_loaded(struct exotic_ctx *ctx, const char *name)
 {
 	struct kmod_module *mod;
 	int r;
 
-	r = module_get(ctx, name, &mod);
-	if (r < 0)
-		return r;
-	r = module_state(ctx, mod);
-	kmod_module_unref(mod);
+	r = module_get_state(ctx, name, &mod);
+	if (r >= 0)
+		kmod_module_unref(mod);
 	return r;
 }
 
@@ -172,17 +185,14 @@ static int module_unload(struct exotic_ctx *ctx, const char *name)
 	struct kmod_module *mod;
 	int r;
 
-	r = module_get(ctx, name, &mod);
+	r = module_get_state(ctx, name, &mod);
 	if (r < 0)
 		return r;
-	r = module_state(ctx, mod);
 	if (r == 0) {
 		exotic_err(ctx, "module %s is not loaded\n", name);
 		r = -ENOENT;
 		goto out;
 	}
-	if (r < 0)
-		goto out;
 	if (kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN) {
 		exotic_err(ctx, "module %s is built into the kernel\n", name);
 		r = -EPERM;
@@ -218,30 +228,30 @@ EXOTIC_EXPORT int exotic_module_load(struct exotic_ctx *ctx,
 	return r;
 }
 
-EXOTIC_EXPORT int exotic_module_unload(struct exotic_ctx *ctx,
-				       const char *name)
+/* fn(ctx, name) under the context's lock */
+static int locked(struct exotic_ctx *ctx, int (*fn)(struct exotic_ctx *, const char *),
+		  const char *name)
 {
 	int r;
 
 	if (!ctx)
 		return -EINVAL;
 	pthread_mutex_lock(&ctx->lock);
-	r = module_unload(ctx, name);
+	r = fn(ctx, name);
 	pthread_mutex_unlock(&ctx->lock);
 	return r;
+}
+
+EXOTIC_EXPORT int exotic_module_unload(struct exotic_ctx *ctx,
+				       const char *name)
+{
+	return locked(ctx, module_unload, name);
 }
 
 EXOTIC_EXPORT int exotic_module_is_loaded(struct exotic_ctx *ctx,
 					  const char *name)
 {
-	int r;
-
-	if (!ctx)
-		return -EINVAL;
-	pthread_mutex_lock(&ctx->lock);
-	r = module_is_loaded(ctx, name);
-	pthread_mutex_unlock(&ctx->lock);
-	return r;
+	return locked(ctx, module_is_loaded, name);
 }
 
 /* ------------------------------------------------------------ parameters */

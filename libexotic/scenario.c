@@ -236,6 +236,21 @@ static uint32_t other_exit(struct run *r, const struct exotic_exit *ex)
 	return EXOTIC_OUT_KVM_ERROR;
 }
 
+/* Run a guest program to its done ucall: 0, or the outcome it came to instead. */
+static uint32_t run_to_done(struct run *r, enum exotic_guest_program prog,
+			    const struct exotic_guest_params *p, struct exotic_exit *ex)
+{
+	int ret;
+
+	ret = exotic_guest_load(r->vcpu, prog, p);
+	if (ret)
+		return run_err(r, ret);
+	ret = exotic_vcpu_run(r->vcpu, ex);
+	if (ret)
+		return run_err(r, ret);
+	return ex->ucall == EXOTIC_UCALL_DONE ? 0 : other_exit(r, ex);
+}
+
 static uint32_t fault_read(struct run *r, int i)
 {
 	struct exotic_guest_params p = {
@@ -288,16 +303,11 @@ static uint32_t fault_write(struct run *r, int i)
 	};
 	uint64_t want = exotic_guest_stamp(r->wseed, p.gpa), now;
 	struct exotic_exit ex;
-	int ret;
+	uint32_t out;
 
-	ret = exotic_guest_load(r->vcpu, EXOTIC_GUEST_WRITE, &p);
-	if (ret)
-		return run_err(r, ret);
-	ret = exotic_vcpu_run(r->vcpu, &ex);
-	if (ret)
-		return run_err(r, ret);
-	if (ex.ucall != EXOTIC_UCALL_DONE)
-		return other_exit(r, &ex);
+	out = run_to_done(r, EXOTIC_GUEST_WRITE, &p, &ex);
+	if (out)
+		return out;
 	if (r->revoked) {
 		detail(r, "(the guest wrote to revoked memory)");
 		return EXOTIC_OUT_MISMATCH;
@@ -316,19 +326,14 @@ static uint32_t vmrun_probe(struct run *r, int i)
 {
 	struct exotic_guest_params p = { .vmcb_gpa = probe_gpa(r, i) };
 	struct exotic_exit ex;
-	int ret;
+	uint32_t out;
 
 	/* the host writes the VMCB through its mapping unless it cannot */
 	if (r->revoked || !r->writable)
 		p.flags |= EXOTIC_PROBE_NO_INIT;
-	ret = exotic_guest_load(r->vcpu, EXOTIC_GUEST_VMRUN, &p);
-	if (ret)
-		return run_err(r, ret);
-	ret = exotic_vcpu_run(r->vcpu, &ex);
-	if (ret)
-		return run_err(r, ret);
-	if (ex.ucall != EXOTIC_UCALL_DONE)
-		return other_exit(r, &ex);
+	out = run_to_done(r, EXOTIC_GUEST_VMRUN, &p, &ex);
+	if (out)
+		return out;
 	switch (ex.args[0]) {
 	case EXOTIC_PROBE_ENTERED:
 		return EXOTIC_OUT_MAPPED;

@@ -19,6 +19,7 @@ struct storm_report {
 	const struct exotic_storm_config *cfg;
 	bool kmsg;
 	uint64_t published;
+	struct exotic_storm_stats st;
 };
 
 struct storm_report_slot {
@@ -39,6 +40,7 @@ static void storm_report_info(struct exotic_storm *s, struct storm_report *r)
 	r->cfg = &s->cfg;
 	r->kmsg = s->kmsg != NULL;
 	r->published = s->published;
+	exotic_storm_get_stats(s, &r->st);
 }
 
 static int storm_report_slot(struct exotic_storm *s, unsigned int i,
@@ -59,23 +61,7 @@ static int storm_report_slot(struct exotic_storm *s, unsigned int i,
 	return 0;
 }
 
-static const char *exit_name(unsigned int reason)
-{
-	switch (reason) {
-	case KVM_EXIT_UNKNOWN: return "unknown";
-	case KVM_EXIT_IO: return "io";
-	case KVM_EXIT_HLT: return "hlt";
-	case KVM_EXIT_MMIO: return "mmio";
-	case KVM_EXIT_SHUTDOWN: return "shutdown";
-	case KVM_EXIT_FAIL_ENTRY: return "fail-entry";
-	case KVM_EXIT_INTR: return "intr";
-	case KVM_EXIT_INTERNAL_ERROR: return "internal-error";
-	case KVM_EXIT_SYSTEM_EVENT: return "system-event";
-	default: return NULL;
-	}
-}
-
-static const char *errno_name(int e)
+static const char *errno_name(uint32_t e)
 {
 	switch (e) {
 	case EFAULT: return "EFAULT";
@@ -111,75 +97,74 @@ static void replay_arg(struct exotic_storm *s, const struct storm_report *r,
 
 EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 {
-	struct exotic_storm_stats st;
 	struct storm_report r;
+	const struct exotic_storm_stats *st = &r.st;
 	uint64_t total = 0, failed = 0, det = 0;
 	char replay[512];
 	size_t nf;
 
 	if (!s || !out)
 		return;
-	exotic_storm_get_stats(s, &st);
 	storm_report_info(s, &r);
 	for (unsigned int ev = 1; ev <= EXOTIC_EV_MAX; ev++) {
-		total += st.events[ev];
-		failed += st.event_errors[ev];
+		total += st->events[ev];
+		failed += st->event_errors[ev];
 	}
 	for (int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
-		det += st.detections[i];
+		det += st->detections[i];
 
 	fprintf(out, "== exotic storm: seed 0x%" PRIx64 ", profile %s, kernel %s\n",
 		r.seed, r.profile, r.kernel);
 	fprintf(out, "   %.1f s, %u vCPUs (%u writing), %u event thread(s), %u memslots of %" PRIu64 " KiB, order %u\n",
-		(double)st.elapsed_ms / 1000.0, r.cfg->vcpus, r.cfg->writers, r.nevents,
+		(double)st->elapsed_ms / 1000.0, r.cfg->vcpus, r.cfg->writers, r.nevents,
 		r.nslots, r.cfg->region_size >> 10, r.cfg->order);
 	fprintf(out, "\n   %-12s %10s %8s %10s\n", "event", "done", "failed", "per s");
 	for (unsigned int ev = 1; ev <= EXOTIC_EV_MAX; ev++)
 		if (storm_event(ev))
 			fprintf(out, "   %-12s %10" PRIu64 " %8" PRIu64 " %10.1f\n",
-				exotic_event_name(ev), st.events[ev],
-				st.event_errors[ev], rate(st.events[ev], st.elapsed_ms));
+				exotic_event_name(ev), st->events[ev],
+				st->event_errors[ev], rate(st->events[ev], st->elapsed_ms));
 	fprintf(out, "   %-12s %10" PRIu64 " %8" PRIu64 " %10.1f\n", "total", total,
-		failed, rate(total, st.elapsed_ms));
+		failed, rate(total, st->elapsed_ms));
 
 	fprintf(out, "\n   guest accesses   %" PRIu64 " (%.0f/s), in-flight poison %" PRIu64 "\n",
-		st.accesses, rate(st.accesses, st.elapsed_ms), st.inflight_poison);
-	fprintf(out, "   KVM_RUN          %" PRIu64 " calls; exits:", st.runs);
+		st->accesses, rate(st->accesses, st->elapsed_ms), st->inflight_poison);
+	fprintf(out, "   KVM_RUN          %" PRIu64 " calls; exits:", st->runs);
 	for (unsigned int i = 0; i < EXOTIC_STORM_MAX_EXIT; i++) {
-		const char *name = exit_name(i);
+		const char *name = kvm_exit_name(i);
 
-		if (!st.exits[i])
+		if (!st->exits[i])
 			continue;
 		if (name)
-			fprintf(out, " %s %" PRIu64, name, st.exits[i]);
+			fprintf(out, " %s %" PRIu64, name, st->exits[i]);
 		else
-			fprintf(out, " #%u %" PRIu64, i, st.exits[i]);
+			fprintf(out, " #%u %" PRIu64, i, st->exits[i]);
 	}
 	fprintf(out, "; errors:");
 	for (int e = 1, any = 0; e < EXOTIC_STORM_MAX_ERRNO; e++) {
-		const char *name = errno_name(e);
+		const char *name = errno_name((uint32_t)e);
 
-		if (!st.run_errors[e]) {
+		if (!st->run_errors[e]) {
 			if (e == EXOTIC_STORM_MAX_ERRNO - 1 && !any)
 				fprintf(out, " none");
 			continue;
 		}
 		any = 1;
 		if (name)
-			fprintf(out, " %s %" PRIu64, name, st.run_errors[e]);
+			fprintf(out, " %s %" PRIu64, name, st->run_errors[e]);
 		else
-			fprintf(out, " errno %d %" PRIu64, e, st.run_errors[e]);
+			fprintf(out, " errno %d %" PRIu64, e, st->run_errors[e]);
 	}
 	fprintf(out, "\n   expected         EFAULT the profile allows %" PRIu64
 		", failures while a slot was disturbed %" PRIu64 "\n",
-		st.expected_efault, st.expected_disturbed);
-	if (st.known_race_efault)
+		st->expected_efault, st->expected_disturbed);
+	if (st->known_race_efault)
 		fprintf(out, "   known bug        EFAULT from KVM's VM_PFNMAP lookup racing an invalidation %" PRIu64
-			" (hva_to_pfn_remapped(); each retried and mapped)\n", st.known_race_efault);
+			" (hva_to_pfn_remapped(); each retried and mapped)\n", st->known_race_efault);
 	fprintf(out, "   driver           faults %" PRIu64 ", zaps %" PRIu64 " (current regions); refcount checks %" PRIu64 " pages; done_epoch %" PRIu64 "\n",
-		st.faults, st.zaps, st.pages_checked, r.published);
+		st->faults, st->zaps, st->pages_checked, r.published);
 	fprintf(out, "   revoked regions  %" PRIu64 " free-time checks read (%" PRIu64 " waited for with the graveyard full)\n",
-		st.graves_checked, st.grave_waits);
+		st->graves_checked, st->grave_waits);
 
 	fprintf(out, "\n   %-22s %-5s %-13s %12s %11s %9s %5s %6s %6s\n", "kind/method", "order",
 		"expect h/t", "accesses", "efault", "disturbed", "race", "found", "unexp");
@@ -212,9 +197,9 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 	fprintf(out, "\n   detections       %" PRIu64 ":", det);
 	for (unsigned int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
 		fprintf(out, " %s %" PRIu64 "%s", exotic_storm_property_name(i),
-			st.detections[i], i + 1 < EXOTIC_STORM_PROP_MAX ? "," : "");
+			st->detections[i], i + 1 < EXOTIC_STORM_PROP_MAX ? "," : "");
 	fprintf(out, "%s\n", r.kmsg ? "" : " (kernel log not watched)");
-	fprintf(out, "   unexpected       %" PRIu64 "\n", st.unexpected);
+	fprintf(out, "   unexpected       %" PRIu64 "\n", st->unexpected);
 	nf = exotic_storm_finding_count(s);
 	for (size_t i = 0; i < nf && i < 20; i++) {
 		struct exotic_storm_finding f;
@@ -254,6 +239,25 @@ static void json_str(FILE *out, const char *str)
 	fputc('"', out);
 }
 
+/* {"name": N, ...} of the non-zero counts, by name where there is one */
+static void print_counts(FILE *out, const uint64_t *count, uint32_t n,
+			 const char *(*name)(uint32_t))
+{
+	const char *sep = "";
+
+	fprintf(out, "{");
+	for (uint32_t i = 0; i < n; i++) {
+		if (!count[i])
+			continue;
+		if (name(i))
+			fprintf(out, "%s\"%s\": %" PRIu64, sep, name(i), count[i]);
+		else
+			fprintf(out, "%s\"%u\": %" PRIu64, sep, i, count[i]);
+		sep = ", ";
+	}
+	fprintf(out, "}");
+}
+
 /* {"invalidate": N, ...}: one member per storm event */
 static void print_event_counts(FILE *out, const uint64_t *count)
 {
@@ -271,15 +275,13 @@ static void print_event_counts(FILE *out, const uint64_t *count)
 
 EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 {
-	struct exotic_storm_stats st;
 	struct storm_report r;
+	const struct exotic_storm_stats *st = &r.st;
 	char replay[512];
 	size_t nf;
-	int first;
 
 	if (!s || !out)
 		return;
-	exotic_storm_get_stats(s, &st);
 	storm_report_info(s, &r);
 	replay_arg(s, &r, replay, sizeof(replay));
 	fprintf(out, "{\"seed\": \"0x%" PRIx64 "\", \"replay\": \"%s\", \"profile\": ", r.seed, replay);
@@ -287,7 +289,7 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 	fprintf(out, ", \"kernel\": ");
 	json_str(out, r.kernel);
 	fprintf(out, ", \"verdict\": \"%s\", \"elapsed_ms\": %" PRIu64,
-		exotic_storm_verdict(s) ? "failed" : "clean", st.elapsed_ms);
+		exotic_storm_verdict(s) ? "failed" : "clean", st->elapsed_ms);
 	fprintf(out, ", \"vcpus\": %u, \"writers\": %u, \"event_threads\": %u, \"slots\": %u",
 		r.cfg->vcpus, r.cfg->writers, r.nevents, r.nslots);
 	fprintf(out, ", \"sequences\": [");
@@ -300,46 +302,28 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 	}
 	fprintf(out, "]");
 	fprintf(out, ", \"events\": ");
-	print_event_counts(out, st.events);
+	print_event_counts(out, st->events);
 	fprintf(out, ", \"event_failures\": ");
-	print_event_counts(out, st.event_errors);
+	print_event_counts(out, st->event_errors);
 	fprintf(out, ", \"guest_accesses\": %" PRIu64 ", \"inflight_poison\": %" PRIu64
-		", \"kvm_runs\": %" PRIu64, st.accesses, st.inflight_poison, st.runs);
-	fprintf(out, ", \"exits\": {");
-	first = 1;
-	for (unsigned int i = 0; i < EXOTIC_STORM_MAX_EXIT; i++) {
-		if (!st.exits[i])
-			continue;
-		if (exit_name(i))
-			fprintf(out, "%s\"%s\": %" PRIu64, first ? "" : ", ", exit_name(i), st.exits[i]);
-		else
-			fprintf(out, "%s\"%u\": %" PRIu64, first ? "" : ", ", i, st.exits[i]);
-		first = 0;
-	}
-	fprintf(out, "}, \"kvm_run_errors\": {");
-	first = 1;
-	for (int e = 1; e < EXOTIC_STORM_MAX_ERRNO; e++) {
-		if (!st.run_errors[e])
-			continue;
-		if (errno_name(e))
-			fprintf(out, "%s\"%s\": %" PRIu64, first ? "" : ", ", errno_name(e), st.run_errors[e]);
-		else
-			fprintf(out, "%s\"%d\": %" PRIu64, first ? "" : ", ", e, st.run_errors[e]);
-		first = 0;
-	}
-	fprintf(out, "}, \"faults\": {\"expected_efault_refused\": %" PRIu64
+		", \"kvm_runs\": %" PRIu64, st->accesses, st->inflight_poison, st->runs);
+	fprintf(out, ", \"exits\": ");
+	print_counts(out, st->exits, EXOTIC_STORM_MAX_EXIT, kvm_exit_name);
+	fprintf(out, ", \"kvm_run_errors\": ");
+	print_counts(out, st->run_errors, EXOTIC_STORM_MAX_ERRNO, errno_name);
+	fprintf(out, ", \"faults\": {\"expected_efault_refused\": %" PRIu64
 		", \"expected_while_disturbed\": %" PRIu64 ", \"driver_faults\": %" PRIu64
 		", \"driver_zaps\": %" PRIu64 ", \"known_race_efault\": %" PRIu64
 		"}, \"pages_checked\": %" PRIu64 ", \"graves_checked\": %" PRIu64
 		", \"grave_waits\": %" PRIu64,
-		st.expected_efault, st.expected_disturbed, st.faults, st.zaps,
-		st.known_race_efault, st.pages_checked, st.graves_checked, st.grave_waits);
+		st->expected_efault, st->expected_disturbed, st->faults, st->zaps,
+		st->known_race_efault, st->pages_checked, st->graves_checked, st->grave_waits);
 	fprintf(out, ", \"detections\": {");
 	for (unsigned int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
 		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", exotic_storm_property_name(i),
-			st.detections[i]);
+			st->detections[i]);
 	fprintf(out, "}, \"unexpected\": %" PRIu64 ", \"kernel_log_watched\": %s",
-		st.unexpected, r.kmsg ? "true" : "false");
+		st->unexpected, r.kmsg ? "true" : "false");
 	fprintf(out, ", \"per_slot\": [");
 	for (unsigned int i = 0; i < r.nslots; i++) {
 		struct storm_report_slot sl;
