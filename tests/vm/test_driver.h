@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "exotic_uapi.h"
+#include "sysfs.h"
 #include "vm_env.h"
 
 #define PG		4096UL
@@ -302,41 +303,6 @@ static inline long verify(const void *p, size_t len, uint64_t seed)
 }
 
 /* ------------------------------------------------------------ sysfs */
-
-static inline int param_read(const char *name, char *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/module/exotic/parameters/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	return 0;
-}
-
-static inline int param_write(const char *name, const char *val)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/module/exotic/parameters/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
 
 /* quarantine_ms as a suite found it: saved by its group setup, put back by
  * its group teardown and by the tests that shorten it */

@@ -1199,18 +1199,6 @@ static void test_dofork(void **state)
 	close(fd);
 }
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 static long long read_ll(const char *path)
 {
 	long long v = -1;
@@ -1237,11 +1225,11 @@ static bool memcg_setup(const char *max)
 		if (mount("none", CG, "cgroup2", 0, NULL) && errno != EBUSY)
 			return false;
 	}
-	if (write_str(CG "/cgroup.subtree_control", "+memory"))
+	if (sysfs_write(CG "/cgroup.subtree_control", "+memory"))
 		return false;
 	if (mkdir(CG_T, 0755) && errno != EEXIST)
 		return false;
-	return write_str(CG_T "/memory.max", max) == 0;
+	return sysfs_write(CG_T "/memory.max", max) == 0;
 }
 
 /* Regions are charged to the allocating task's memory cgroup. */
@@ -1271,7 +1259,7 @@ static void test_memcg_charge(void **state)
 		int f;
 
 		snprintf(me, sizeof(me), "%d", getpid());
-		CHILD_CHECK(write_str(CG_T "/cgroup.procs", me) == 0, 2);
+		CHILD_CHECK(sysfs_write(CG_T "/cgroup.procs", me) == 0, 2);
 		f = dev_open();
 		CHILD_CHECK(f >= 0, 3);
 		/* over memory.max: refused */

@@ -677,18 +677,6 @@ static void test_inject_per_file(void **state)
 
 /* ------------------------------------------------------ tracepoints */
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 static void test_tracepoints(void **state)
 {
 	static const char *const names[] = {
@@ -710,9 +698,9 @@ static void test_tracepoints(void **state)
 		print_message("# no tracefs at %s\n", t);
 		skip();
 	}
-	assert_int_equal(write_file(path, "1"), 0);
+	assert_int_equal(sysfs_write(path, "1"), 0);
 	snprintf(path, sizeof(path), "%s/trace", t);
-	assert_int_equal(write_file(path, ""), 0);
+	assert_int_equal(sysfs_write(path, ""), 0);
 
 	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 2 * PG, 0, 0, &a), 0);
 	map = ex_map(fd, a.mmap_offset, 2 * PG, PROT_READ | PROT_WRITE);
@@ -724,7 +712,7 @@ static void test_tracepoints(void **state)
 	close(fd);
 
 	snprintf(path, sizeof(path), "%s/events/exotic/enable", t);
-	assert_int_equal(write_file(path, "0"), 0);
+	assert_int_equal(sysfs_write(path, "0"), 0);
 	buf = calloc(1, 1 << 20);
 	assert_non_null(buf);
 	snprintf(path, sizeof(path), "%s/trace", t);

@@ -23,6 +23,7 @@
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
 
+#include "sysfs.h"
 #include "vm_env.h"
 
 static struct exotic_ctx *ctx;
@@ -30,19 +31,6 @@ static struct exotic_device *dev;
 static struct exotic_expect *table;
 /* one VM for the whole suite, so KVM stays enabled (see exotic-matrix) */
 static struct exotic_vm *keep;
-
-static int set_unsafe(const char *val)
-{
-	int fd = open("/sys/module/exotic/parameters/unsafe_driver_bugs",
-		      O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
 
 static int group_setup(void **state)
 {
@@ -91,10 +79,10 @@ static void test_one(void **state)
 	exotic_repro_scenario(r, 0x7265ULL, &s);	/* a fixed seed */
 	/* a harmless use of an unsafe combination: allow it for this run */
 	if (s.alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
-		assert_int_equal(set_unsafe("1"), 0);
+		assert_int_equal(param_write("unsafe_driver_bugs", "1"), 0);
 	ret = exotic_scenario_run_isolated(ctx, &s, &res, 120);
 	if (s.alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)
-		assert_int_equal(set_unsafe("0"), 0);
+		assert_int_equal(param_write("unsafe_driver_bugs", "0"), 0);
 	assert_int_equal(ret, 0);
 	assert_false(res.skipped);
 	print_message("%s: %s/%s: %s\n", r->name, exotic_outcome_name(res.before),

@@ -39,47 +39,13 @@
 
 #include "exotic/exotic.h"
 #include "exotic/storm.h"
+#include "sysfs.h"
 #include "vm_env.h"
 
-#define PARAM_DIR	"/sys/module/exotic/parameters/"
 
 static struct exotic_ctx *ctx;
 static struct exotic_device *dev;
 static char saved_quarantine[32];
-
-static int param_write(const char *name, const char *value)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, strlen(value)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int param_read(const char *name, char *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
 
 static int group_setup(void **state)
 {
