@@ -320,6 +320,24 @@ static inline void quarantine_restore(void)
 		param_write("quarantine_ms", saved_quarantine);
 }
 
+/* A suite that changes the driver's parameters leaves them as it found
+ * them: quarantine_ms saved and restored, injections off at the end. */
+static inline int driver_group_setup(void **state)
+{
+	(void)state;
+	quarantine_save();
+	return 0;
+}
+
+static inline int driver_group_teardown(void **state)
+{
+	(void)state;
+	quarantine_restore();
+	param_write("inject_bug", "none");
+	param_write("inject_alloc_fail", "0");
+	return 0;
+}
+
 /* ------------------------------------------------ unsafe combinations */
 
 /* Is the running kernel older than major.minor? */

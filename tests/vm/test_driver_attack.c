@@ -29,21 +29,6 @@
 #include "exotic/region.h"
 #include "test_driver.h"
 
-static int group_setup(void **state)
-{
-	(void)state;
-	quarantine_save();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	quarantine_restore();
-	param_write("inject_alloc_fail", "0");
-	return 0;
-}
-
 /* ------------------------------------------------ thread-safe probing */
 
 static __thread sigjmp_buf tls_env;
@@ -1420,6 +1405,6 @@ int main(void)
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_file_cap);
 	/* last: on a driver that admits a fake THP it damages the kernel */
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_gup_admitted);
-	return _cmocka_run_group_tests("driver_attack", tests, k, group_setup,
-				       group_teardown);
+	return _cmocka_run_group_tests("driver_attack", tests, k, driver_group_setup,
+				       driver_group_teardown);
 }

@@ -9,21 +9,6 @@
 
 #include "test_driver.h"
 
-static int group_setup(void **state)
-{
-	(void)state;
-	quarantine_save();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	quarantine_restore();
-	param_write("inject_bug", "none");
-	return 0;
-}
-
 static bool is_pfnmap(uint32_t method)
 {
 	return method == EXOTIC_MAP_REMAP || method == EXOTIC_MAP_FAULT ||
@@ -755,6 +740,6 @@ int main(void)
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_extra_ref);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_per_file);
 	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_tracepoints);
-	return _cmocka_run_group_tests("driver_events", tests, k, group_setup,
-				       group_teardown);
+	return _cmocka_run_group_tests("driver_events", tests, k, driver_group_setup,
+				       driver_group_teardown);
 }

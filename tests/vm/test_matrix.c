@@ -35,33 +35,18 @@ static uint64_t seed;
 
 static int group_setup(void **state)
 {
-	char why[256];
-
 	(void)state;
-	if (exotic_new(&ctx))
-		return -1;
 	/* a fixed seed, so that a failure replays; EXOTIC_TEST_SEED changes it */
 	seed = getenv("EXOTIC_TEST_SEED") ? strtoull(getenv("EXOTIC_TEST_SEED"), NULL, 0) :
 	       0x6d617472ULL;
 	print_message("seed %llu\n", (unsigned long long)seed);
-	if (exotic_device_open(ctx, &dev) || exotic_kvm_available(ctx) ||
-	    exotic_vm_new(ctx, &keep))
-		return 0;	/* each test skips, or fails in the test VM */
-	if (vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)) ||
-	    exotic_expect_builtin(ctx, profile, &table))
-		return -1;
-	print_message("profile %s: %s\n", profile, why);
-	exotic_set_log_priority(ctx, LOG_CRIT);	/* refusals are outcomes */
-	return 0;
+	return vm_env_open_scenarios(&ctx, &dev, &keep, &table, profile, sizeof(profile));
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	exotic_vm_unref(keep);
-	exotic_expect_free(table);
-	exotic_device_unref(dev);
-	exotic_unref(ctx);
+	vm_env_close_scenarios(ctx, dev, keep, table);
 	return 0;
 }
 

@@ -34,29 +34,16 @@ static struct exotic_vm *keep;
 
 static int group_setup(void **state)
 {
-	char profile[64], why[256];
+	static char profile[64];
 
 	(void)state;
-	if (exotic_new(&ctx))
-		return -1;
-	if (exotic_device_open(ctx, &dev) || exotic_kvm_available(ctx) ||
-	    exotic_vm_new(ctx, &keep))
-		return 0;
-	if (vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)) ||
-	    exotic_expect_builtin(ctx, profile, &table))
-		return -1;
-	print_message("profile %s: %s\n", profile, why);
-	exotic_set_log_priority(ctx, LOG_CRIT);
-	return 0;
+	return vm_env_open_scenarios(&ctx, &dev, &keep, &table, profile, sizeof(profile));
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	exotic_vm_unref(keep);
-	exotic_expect_free(table);
-	exotic_device_unref(dev);
-	exotic_unref(ctx);
+	vm_env_close_scenarios(ctx, dev, keep, table);
 	return 0;
 }
 

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
+#include "exotic/exotic.h"
+#include "exotic/expect.h"
 #include "exotic/profile.h"
 
 /* "stock", "patched", ... when in the test VM, else NULL. */
@@ -123,5 +126,41 @@ static inline int vm_env_kvm_matches_profile(void)
 			skip();						\
 		}							\
 	} while (0)
+
+/*
+ * What the scenario suites (test_matrix, test_repro) share: the device,
+ * one VM kept for the whole suite so that KVM stays enabled (see
+ * exotic-matrix), and the booted profile's table, whose name goes to
+ * profile.  0 with *dev, *keep and *table NULL when there is no device or
+ * no KVM (each test then skips, or fails in the test VM); -1 when the
+ * harness itself fails.  The log is quieted: refusals are outcomes.
+ */
+static inline int vm_env_open_scenarios(struct exotic_ctx **ctx, struct exotic_device **dev,
+					struct exotic_vm **keep, struct exotic_expect **table,
+					char *profile, size_t size)
+{
+	char why[256];
+
+	if (exotic_new(ctx))
+		return -1;
+	if (exotic_device_open(*ctx, dev) || exotic_kvm_available(*ctx) ||
+	    exotic_vm_new(*ctx, keep))
+		return 0;
+	if (vm_env_detect(*ctx, profile, size, why, sizeof(why)) ||
+	    exotic_expect_builtin(*ctx, profile, table))
+		return -1;
+	print_message("profile %s: %s\n", profile, why);
+	exotic_set_log_priority(*ctx, LOG_CRIT);
+	return 0;
+}
+
+static inline void vm_env_close_scenarios(struct exotic_ctx *ctx, struct exotic_device *dev,
+					  struct exotic_vm *keep, struct exotic_expect *table)
+{
+	exotic_vm_unref(keep);
+	exotic_expect_free(table);
+	exotic_device_unref(dev);
+	exotic_unref(ctx);
+}
 
 #endif
