@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "exotic/exotic.h"
+#include "guest_run.h"
 #include "vm_env.h"
 
 #define MiB		(1ULL << 20)
@@ -80,28 +81,6 @@ static int teardown(void **state)
 	exotic_unref(f->ctx);
 	free(f);
 	return 0;
-}
-
-/* Run until the program reports done, assert or an exception, or until
- * any exit that is not a ucall.  POISON reports are counted in *poison. */
-static int run_program(struct exotic_vcpu *vcpu, struct exotic_exit *exit,
-		       int *poison)
-{
-	for (int i = 0; i < 1000000; i++) {
-		int ret = exotic_vcpu_run(vcpu, exit);
-
-		if (ret)
-			return ret;
-		if (exit->ucall == EXOTIC_UCALL_POISON) {
-			if (poison)
-				(*poison)++;
-			continue;
-		}
-		if (exit->ucall != EXOTIC_UCALL_SYNC)
-			return 0;
-	}
-	fail_msg("guest never finished");
-	return -ETIMEDOUT;
 }
 
 static void expect_done(struct exotic_vcpu *vcpu, struct exotic_exit *exit)

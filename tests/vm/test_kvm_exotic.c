@@ -44,6 +44,7 @@
 #include <cmocka.h>
 
 #include "exotic/exotic.h"
+#include "guest_run.h"
 #include "vm_env.h"
 
 #define MiB		(1ULL << 20)
@@ -265,24 +266,6 @@ static int teardown(void **state)
 	exotic_region_unref(f->region);
 	free(f);
 	return 0;
-}
-
-/* 0 with the final ucall in *exit, or KVM_RUN's negative errno. */
-static int run_program(struct exotic_vcpu *vcpu, struct exotic_exit *exit,
-		       int *poison)
-{
-	for (;;) {
-		int ret = exotic_vcpu_run(vcpu, exit);
-
-		if (ret)
-			return ret;
-		if (exit->ucall == EXOTIC_UCALL_POISON && poison) {
-			(*poison)++;
-			continue;
-		}
-		if (exit->ucall != EXOTIC_UCALL_SYNC)
-			return 0;
-	}
 }
 
 static void expect_done(const struct exotic_exit *exit)

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Running a guest program of the library to its end, for the guest suites.
+ */
+#ifndef EXOTIC_TEST_GUEST_RUN_H
+#define EXOTIC_TEST_GUEST_RUN_H
+
+#include <errno.h>
+#include <stddef.h>
+
+#include "exotic/exotic.h"
+
+/*
+ * Run until the program reports done, assert or an exception, or until an
+ * exit that is not a ucall: 0 with that exit in *exit, or KVM_RUN's
+ * negative errno.  Poison reports are counted in *poison and the program
+ * goes on; with poison NULL a poison report ends the run like any other.
+ * -ETIMEDOUT (and a failed test) if the program never ends.
+ */
+static inline int run_program(struct exotic_vcpu *vcpu, struct exotic_exit *exit,
+			      int *poison)
+{
+	for (int i = 0; i < 1000000; i++) {
+		int ret = exotic_vcpu_run(vcpu, exit);
+
+		if (ret)
+			return ret;
+		if (exit->ucall == EXOTIC_UCALL_POISON && poison) {
+			(*poison)++;
+			continue;
+		}
+		if (exit->ucall != EXOTIC_UCALL_SYNC)
+			return 0;
+	}
+	fail_msg("guest never finished");
+	return -ETIMEDOUT;
+}
+
+#endif /* EXOTIC_TEST_GUEST_RUN_H */
