@@ -389,26 +389,35 @@ static void op_munmap(unsigned int map, uint64_t x, uint64_t y)
 	rc("munmap (hole)", p == MAP_FAILED ? -1 : 0);
 }
 
-static void op_mprotect(unsigned int map, uint32_t a, uint64_t x, uint64_t y)
+/* The pages x, y pick of mapping slot map, or NULL if it is not mapped. */
+static void *map_sub(unsigned int map, uint64_t x, uint64_t y, size_t *bytes)
 {
 	int m = map_of(map);
 	uint64_t off, len;
 
 	if (m < 0)
-		return;
+		return NULL;
 	sub_range(maps[m].len / PG, x, y, &off, &len);
-	rc("mprotect", mprotect(maps[m].addr + off * PG, len * PG, prots[a % 4]));
+	*bytes = len * PG;
+	return (char *)maps[m].addr + off * PG;
+}
+
+static void op_mprotect(unsigned int map, uint32_t a, uint64_t x, uint64_t y)
+{
+	size_t bytes;
+	void *at = map_sub(map, x, y, &bytes);
+
+	if (at)
+		rc("mprotect", mprotect(at, bytes, prots[a % 4]));
 }
 
 static void op_madvise(unsigned int map, uint32_t a, uint64_t x, uint64_t y)
 {
-	int m = map_of(map);
-	uint64_t off, len;
+	size_t bytes;
+	void *at = map_sub(map, x, y, &bytes);
 
-	if (m < 0)
-		return;
-	sub_range(maps[m].len / PG, x, y, &off, &len);
-	rc("madvise", madvise(maps[m].addr + off * PG, len * PG, advices[a % 10]));
+	if (at)
+		rc("madvise", madvise(at, bytes, advices[a % 10]));
 }
 
 static void op_mremap(unsigned int map, uint32_t a)
