@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "exotic/exotic.h"
 #include "guest/abi.h"
@@ -94,6 +95,14 @@ static inline bool aligned(uint64_t v, uint64_t a)
 #define L1_CR0		0x80050033ULL	/* PG AM WP NE ET MP PE */
 #define L1_CR4		0x20ULL		/* PAE */
 #define L1_EFER		0x500ULL	/* LMA LME */
+
+/* Plain ioctl, errno as a negative value; KVM_RUN's EINTR is not retried. */
+static inline int kvm_ioctl(int fd, unsigned long req, void *arg)
+{
+	int ret = ioctl(fd, req, arg);
+
+	return ret < 0 ? exotic_neg_errno() : ret;
+}
 
 /* Complete any pending exit, reload the long-mode state (leaving L2 if a
  * probe stopped there) and set RIP, RSP, RDI/R15 for a program. */
