@@ -45,6 +45,7 @@
 
 #include "exotic/exotic.h"
 #include "guest_run.h"
+#include "sysfs.h"
 #include "vm_env.h"
 
 #define MiB		(1ULL << 20)
@@ -180,18 +181,8 @@ static bool prepare(struct fixture *f, unsigned int kind, unsigned int method)
 /* Set exotic's unsafe_driver_bugs to val, the old value into saved. */
 static void set_unsafe_driver_bugs(const char *val, char *saved, size_t len)
 {
-	const char *path = "/sys/module/exotic/parameters/unsafe_driver_bugs";
-	FILE *p = fopen(path, "r");
-
-	assert_non_null(p);
-	if (!fgets(saved, (int)len, p))
-		saved[0] = 0;
-	fclose(p);
-	saved[strcspn(saved, "\n")] = 0;
-	p = fopen(path, "w");
-	assert_non_null(p);
-	assert_true(fputs(val, p) >= 0);
-	assert_int_equal(fclose(p), 0);
+	assert_int_equal(param_read("unsafe_driver_bugs", saved, len), 0);
+	assert_int_equal(param_write("unsafe_driver_bugs", val), 0);
 }
 
 /*
