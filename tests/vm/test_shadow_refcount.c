@@ -24,6 +24,15 @@
  *   KVM_RUN with EFAULT (0011; up to 0010 it was mapped, in shadow pages
  *   that PAE roots share); with TDP it maps.  Stock 6.1 refuses them in
  *   both modes.
+ *
+ * pae_switch: why 0011 matters.  The guest writes a tail page in long mode
+ *   through the 4 KiB page table, switches to PAE paging on the same page
+ *   directories and writes the head page (whose fault links the long-mode
+ *   shadow page of that page table under the PAE root) and the tail page
+ *   again.  Up to 0010 the tail page's SPTE from long mode has bit 55 set,
+ *   reserved in PAE format: KVM reports "reserved bits set on MMU-present
+ *   spte", WARNs and fails KVM_RUN with EINVAL.  With 0011 (and on stock)
+ *   the first write fails with EFAULT; with TDP the guest reaches its end.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,7 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
+#include <linux/kvm.h>
 #include <cmocka.h>
 
 #include "exotic/exotic.h"
@@ -45,8 +56,67 @@
 #define REGION_LEN	(2ULL << 20)
 #define PAGES		(REGION_LEN / 4096)
 #define PT_GPA		(2ULL << 30)	/* the region's 4 KiB page table */
-#define PT_SLOT_LEN	4096
+#define PT_SLOT_LEN	8192		/* the page table, PAE's PDPT */
 #define SYS_PD		0x2000		/* libexotic/guest/abi.h */
+#define SYS_GDT		0x12000		/* libexotic/guest/abi.h */
+#define PDPT_GPA	(PT_GPA + 4096)	/* PAE's page-directory-pointer table */
+#define CODE_GPA	(256ULL << 20)	/* the mode switch's code */
+#define SEL_CODE32	0x28		/* after the library's 64-bit TSS */
+#define DONE_PORT	0xe9
+
+/*
+ * The mode switch, copied to CODE_GPA and entered in 64-bit mode: write
+ * the region's first two pages (a non-compound block's head and its first
+ * tail page) through the 4 KiB page table, leave long mode through a 32-bit
+ * code segment, enter PAE paging with a PDPT whose entries are the
+ * library's page directories (so the same page directory and page table
+ * gfns, and the shadow pages made for them in long mode), write the tail
+ * page again and report on DONE_PORT.  The head page is written first in
+ * PAE mode: its fault links the page table's shadow page, made in long mode,
+ * under the PAE root, so that the tail page's SPTE from long mode is the one
+ * the next write uses.  Addresses are those of the #defines above.
+ */
+extern const unsigned char pae_switch_start[], pae_switch_end[];
+__asm__(
+	".pushsection .rodata.pae_switch, \"a\"\n"
+	"pae_switch_start:\n"
+	".code64\n"
+	"	movq $0x1111, %rax\n"
+	"	movq %rax, 0x40000000\n"
+	"	movq %rax, 0x40001000\n"
+	"	ljmpl *pae_far(%rip)\n"
+	"pae_far:\n"
+	"	.long 0x10000000 + (pae_compat - pae_switch_start)\n"
+	"	.word 0x28\n"
+	".code32\n"
+	"pae_compat:\n"
+	"	movw $0x10, %ax\n"
+	"	movw %ax, %ds\n"
+	"	movw %ax, %es\n"
+	"	movw %ax, %ss\n"
+	"	movl %cr0, %eax\n"
+	"	andl $0x7fffffff, %eax\n"
+	"	movl %eax, %cr0\n"
+	"	movl $0xc0000080, %ecx\n"
+	"	rdmsr\n"
+	"	andl $0xfffffeff, %eax\n"
+	"	wrmsr\n"
+	"	movl $0x80001000, %eax\n"
+	"	movl %eax, %cr3\n"
+	"	movl %cr0, %eax\n"
+	"	orl $0x80000000, %eax\n"
+	"	movl %eax, %cr0\n"
+	"	jmp 1f\n"
+	"1:	movl $0x2222, %eax\n"
+	"	movl %eax, 0x40000000\n"
+	"	movl %eax, 0x40001000\n"
+	"	movw $0xe9, %dx\n"
+	"	outb %al, %dx\n"
+	"2:	hlt\n"
+	"	jmp 2b\n"
+	"pae_switch_end:\n"
+	".code64\n"
+	".popsection\n");
 
 struct fixture {
 	struct exotic_ctx *ctx;
@@ -136,7 +206,7 @@ static void prepare(struct fixture *f, unsigned int kind, unsigned int method,
  * paging prefetches only accessed PTEs), from a page table in a slot of its
  * own, instead of the library's 2 MiB page.
  */
-static void map_4k(struct fixture *f)
+static uint64_t *map_4k(struct fixture *f)
 {
 	uint64_t *pt, *pde;
 	void *hva;
@@ -151,6 +221,7 @@ static void map_4k(struct fixture *f)
 	pde = hva;
 	assert_int_equal(*pde, REGION_GPA | 0x83);	/* the library's 2 MiB page */
 	*pde = PT_GPA | 0x03;
+	return pt;
 }
 
 /* Sum of |refcount - judge| over the region, and the pages that differ. */
@@ -256,11 +327,77 @@ static void test_tail(void **state)
 	assert_int_equal(exit.access_gpa, REGION_GPA + 4096);
 }
 
+/*
+ * PAE reuse: indirect shadow pages are found by gfn and role, and the role
+ * has no long-mode bit, so after a switch from 4-level to PAE paging on the
+ * same page directories the PAE root links the shadow pages made under the
+ * 4-level root.  An SPTE with bit 55 set there is a reserved-bit fault in
+ * PAE format.  Patched 6.1 under shadow paging must refuse the tail page in
+ * long mode already (EFAULT); with TDP the guest paging mode does not
+ * matter, and the tail page maps in both modes.
+ */
+static void test_pae_switch(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = (size_t)(pae_switch_end - pae_switch_start);
+	int patched = patched_61(), ret, fd;
+	bool shadow = npt() == 'N';
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct exotic_exit exit;
+	uint64_t *pt, *gdt;
+	char buf[256];
+	void *code;
+
+	prepare(f, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP, 2);
+	pt = map_4k(f);
+	for (uint64_t i = 0; i < 4; i++)	/* PDPTEs: present only */
+		pt[512 + i] = (EXOTIC_VM_SYSTEM_GPA + SYS_PD + i * 4096) | 1;
+	assert_true(len <= 4096);
+	assert_int_equal(exotic_vm_add_anon_slot(f->vm, 2, CODE_GPA, 4096, 0, &code), 0);
+	memcpy(code, pae_switch_start, len);
+	assert_int_equal(exotic_vm_gpa_to_hva(f->vm, EXOTIC_VM_SYSTEM_GPA + SYS_GDT + SEL_CODE32,
+					      8, (void **)&gdt), 0);
+	*gdt = 0x00cf9b000000ffffULL;	/* flat 32-bit code */
+
+	fd = exotic_vcpu_get_fd(f->vcpu);
+	assert_int_equal(ioctl(fd, KVM_GET_SREGS, &sregs), 0);
+	sregs.gdt.limit = SEL_CODE32 + 8 - 1;
+	assert_int_equal(ioctl(fd, KVM_SET_SREGS, &sregs), 0);
+	assert_int_equal(ioctl(fd, KVM_GET_REGS, &regs), 0);
+	regs.rip = CODE_GPA;
+	regs.rflags = 2;
+	assert_int_equal(ioctl(fd, KVM_SET_REGS, &regs), 0);
+
+	ret = exotic_vcpu_run(f->vcpu, &exit);
+	if (ret)
+		print_message("# KVM_RUN: %s at rip 0x%" PRIx64 " (%s mode)\n", exotic_strerror(ret),
+			      exit.rip, exit.rip < CODE_GPA + 0x23 ? "64-bit" : "32-bit");
+	else
+		print_message("# guest: %s\n", exotic_exit_describe(&exit, buf, sizeof(buf)));
+	if (patched < 0) {
+		print_message("# not 6.1: not asserted\n");
+		skip();
+	}
+	if (patched == 1 && !shadow) {
+		uint64_t *tail = (uint64_t *)((uint8_t *)exotic_region_addr(f->region) + 4096);
+
+		assert_int_equal(ret, 0);
+		assert_int_equal(exit.reason, KVM_EXIT_IO);
+		assert_int_equal(exit.io_port, DONE_PORT);
+		assert_int_equal(*tail, 0x2222);
+		return;
+	}
+	/* stock, or shadow paging: the tail page is refused in long mode */
+	assert_int_equal(ret, -EFAULT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_prefetch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pae_switch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
