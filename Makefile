@@ -9,6 +9,7 @@
 #   make driver-all  exotic.ko for 6.1 and every fetched kernel set
 #   make kernels    fetch the kernel sets of kernels/lock.tsv (scripts/kernels)
 #   make kvm-patched  KVM modules with kernel-patches/ applied (KSET=SET: for a kernel set)
+#   make kvm-patched-arm64  the same series cross-built for arm64 (arch/arm64/kvm, virt/kvm)
 #   make kernel-debug  the debug kernel (KASAN, lockdep, kmemleak...); make driver-debug
 #   make kvm-selftests  KVM's selftests subset on stock and patched
 #   make vm-shell   a shell in the test VM
@@ -253,6 +254,12 @@ matrix:
 kvm-patched:
 	$(Q)scripts/kvm-patched $(if $(KSET),--set $(KSET))
 
+# The same series cross-built for arm64 (arch/arm64/kvm and virt/kvm of the
+# pinned source, defconfig with KVM=y, no warnings), into
+# $(BUILD)/kvm-patched-arm64: the generic lookup's other users build.
+kvm-patched-arm64:
+	$(Q)scripts/kvm-patched --arch arm64
+
 # KVM's own selftests (a memslot/MMU subset) on stock and patched, compared.
 kvm-selftests: kvm-patched
 	$(Q)scripts/kvm-selftests
@@ -268,9 +275,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 
