@@ -31,48 +31,22 @@
 
 #include "exotic/exotic.h"
 #include "test_driver.h"
+#include "guest_run.h"
 #include "vm_env.h"
 
 #define REGION_GPA	(1ULL << 30)
 #define REGION_LEN	(64ULL << 10)
 
-struct fixture {
-	struct exotic_ctx *ctx;
-	struct exotic_device *dev;
-	struct exotic_region *region;
-	struct exotic_vm *vm;
-	struct exotic_vcpu *vcpu;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f || exotic_new(&f->ctx)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
 	param_write("race_zap_faults", "0");
-	exotic_vcpu_unref(f->vcpu);
-	exotic_vm_unref(f->vm);
-	exotic_region_unref(f->region);
-	exotic_device_unref(f->dev);
-	exotic_unref(f->ctx);
-	free(f);
-	return 0;
+	return region_vm_teardown(state);
 }
 
 /* A fresh fault-method region as a memslot, nothing mapped yet, and a
  * vCPU loaded with one pass of the write program over it. */
-static void prepare(struct fixture *f)
+static void prepare(struct region_vm *f)
 {
 	struct exotic_region_params rp = {
 		.kind = EXOTIC_KIND_REFCOUNTED, .method = EXOTIC_MAP_FAULT,
@@ -96,7 +70,7 @@ static void prepare(struct fixture *f)
 }
 
 /* Run the program to its end; returns KVM_RUN's error, or 0. */
-static int run(struct fixture *f, struct exotic_exit *exit)
+static int run(struct region_vm *f, struct exotic_exit *exit)
 {
 	char buf[160];
 	int ret;
@@ -111,7 +85,7 @@ static int run(struct fixture *f, struct exotic_exit *exit)
 }
 
 /* The guest's stamps, read back through the host's mapping. */
-static void host_sees_guest_writes(struct fixture *f)
+static void host_sees_guest_writes(struct region_vm *f)
 {
 	const uint64_t *p = exotic_region_addr(f->region);
 
@@ -123,7 +97,7 @@ static void host_sees_guest_writes(struct fixture *f)
 /* Without the race both profiles map every page. */
 static void test_control(void **state)
 {
-	struct fixture *f = *state;
+	struct region_vm *f = *state;
 	struct exotic_exit exit;
 
 	prepare(f);
@@ -132,7 +106,7 @@ static void test_control(void **state)
 }
 
 /* Does the running profile's table say the race kills the vCPU? */
-static bool race_expected(struct fixture *f, char *profile, size_t size)
+static bool race_expected(struct region_vm *f, char *profile, size_t size)
 {
 	const struct exotic_expect_entry *x;
 	struct exotic_expect *table = NULL;
@@ -151,7 +125,7 @@ static bool race_expected(struct fixture *f, char *profile, size_t size)
 
 static void test_race(void **state)
 {
-	struct fixture *f = *state;
+	struct region_vm *f = *state;
 	struct exotic_exit exit;
 	char left[16], profile[64];
 	bool efault;
@@ -180,8 +154,8 @@ static void test_race(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_control, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control, region_vm_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_race, region_vm_setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("pfnmap_race", tests, NULL, NULL);

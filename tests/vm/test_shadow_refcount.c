@@ -50,6 +50,7 @@
 
 #include "exotic/exotic.h"
 #include "../../libexotic/pageref.h"
+#include "guest_run.h"
 #include "vm_env.h"
 
 #define REGION_GPA	(1ULL << 30)
@@ -118,13 +119,6 @@ __asm__(
 	".code64\n"
 	".popsection\n");
 
-struct fixture {
-	struct exotic_ctx *ctx;
-	struct exotic_device *dev;
-	struct exotic_region *region;
-	struct exotic_vm *vm;
-	struct exotic_vcpu *vcpu;
-};
 
 /* 'Y', 'N', or 0 without kvm_amd */
 static char npt(void)
@@ -156,32 +150,7 @@ static int patched_61(void)
 	return f ? 1 : 0;
 }
 
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f || exotic_new(&f->ctx)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	exotic_vcpu_unref(f->vcpu);
-	exotic_vm_unref(f->vm);
-	exotic_region_unref(f->region);
-	exotic_device_unref(f->dev);
-	exotic_unref(f->ctx);
-	free(f);
-	return 0;
-}
-
-static void prepare(struct fixture *f, unsigned int kind, unsigned int method,
+static void prepare(struct region_vm *f, unsigned int kind, unsigned int method,
 		    unsigned int order)
 {
 	struct exotic_region_params rp = {
@@ -206,7 +175,7 @@ static void prepare(struct fixture *f, unsigned int kind, unsigned int method,
  * paging prefetches only accessed PTEs), from a page table in a slot of its
  * own, instead of the library's 2 MiB page.
  */
-static uint64_t *map_4k(struct fixture *f)
+static uint64_t *map_4k(struct region_vm *f)
 {
 	uint64_t *pt, *pde;
 	void *hva;
@@ -225,7 +194,7 @@ static uint64_t *map_4k(struct fixture *f)
 }
 
 /* Sum of |refcount - judge| over the region, and the pages that differ. */
-static uint64_t excess(struct fixture *f, uint64_t *bad_pages)
+static uint64_t excess(struct region_vm *f, uint64_t *bad_pages)
 {
 	struct exotic_page *pg = calloc(PAGES, sizeof(*pg));
 	uint64_t sum;
@@ -250,7 +219,7 @@ static uint64_t excess(struct fixture *f, uint64_t *bad_pages)
 
 static void test_prefetch(void **state)
 {
-	struct fixture *f = *state;
+	struct region_vm *f = *state;
 	struct exotic_guest_params p = {
 		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 0x5eed,
 	};
@@ -285,16 +254,27 @@ static void test_prefetch(void **state)
 	after = excess(f, &bad);
 	print_message("# refcount excess after the VM: %" PRIu64 " on %" PRIu64 " of %llu pages\n",
 		      after, bad, PAGES);
-	if (patched != 1) {
-		print_message("# not patched 6.1: stock KVM leaks GUP references on reserved pages (known): not asserted\n");
+	if (patched < 0) {
+		print_message("# not 6.1: what this kernel's KVM keeps is not measured here\n");
 		skip();
+	}
+	if (patched == 0) {
+		/*
+		 * Stock 6.1's known leak (kernel-patches/6.1 0009 fixes it):
+		 * every reserved page KVM looked up keeps the GUP reference,
+		 * through the fault path or through prefetch alike.
+		 */
+		print_message("# stock 6.1: one leaked reference per page, the known leak 0009 fixes\n");
+		assert_int_equal(after, PAGES);
+		assert_int_equal(bad, PAGES);
+		return;
 	}
 	assert_int_equal(after, 0);
 }
 
 static void test_tail(void **state)
 {
-	struct fixture *f = *state;
+	struct region_vm *f = *state;
 	struct exotic_guest_params p = {
 		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 0x7a11,
 	};
@@ -338,7 +318,7 @@ static void test_tail(void **state)
  */
 static void test_pae_switch(void **state)
 {
-	struct fixture *f = *state;
+	struct region_vm *f = *state;
 	size_t len = (size_t)(pae_switch_end - pae_switch_start);
 	int patched = patched_61(), ret, fd;
 	bool shadow = npt() == 'N';
@@ -395,9 +375,9 @@ static void test_pae_switch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_prefetch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pae_switch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefetch, region_vm_setup, region_vm_teardown),
+		cmocka_unit_test_setup_teardown(test_tail, region_vm_setup, region_vm_teardown),
+		cmocka_unit_test_setup_teardown(test_pae_switch, region_vm_setup, region_vm_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

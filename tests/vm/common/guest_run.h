@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "exotic/exotic.h"
 
@@ -34,6 +35,43 @@ static inline int run_program(struct exotic_vcpu *vcpu, struct exotic_exit *exit
 	}
 	fail_msg("guest never finished");
 	return -ETIMEDOUT;
+}
+
+/*
+ * A test's context, device, one region, and a VM with one vCPU over it:
+ * setup creates the context (the test the rest), teardown drops all.
+ */
+struct region_vm {
+	struct exotic_ctx *ctx;
+	struct exotic_device *dev;
+	struct exotic_region *region;
+	struct exotic_vm *vm;
+	struct exotic_vcpu *vcpu;
+};
+
+static inline int region_vm_setup(void **state)
+{
+	struct region_vm *f = calloc(1, sizeof(*f));
+
+	if (!f || exotic_new(&f->ctx)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static inline int region_vm_teardown(void **state)
+{
+	struct region_vm *f = *state;
+
+	exotic_vcpu_unref(f->vcpu);
+	exotic_vm_unref(f->vm);
+	exotic_region_unref(f->region);
+	exotic_device_unref(f->dev);
+	exotic_unref(f->ctx);
+	free(f);
+	return 0;
 }
 
 #endif /* EXOTIC_TEST_GUEST_RUN_H */
