@@ -517,7 +517,7 @@ static int copy_table(const struct exotic_profile *p, int ret, char *table,
 	return 0;
 }
 
-EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe,
+EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe, int mmu,
 					    char *table, size_t size,
 					    char *why, size_t why_size)
 {
@@ -525,7 +525,7 @@ EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe,
 
 	if (!table || !size)
 		return -EINVAL;
-	return copy_table(p, exotic_profile_detect_from(release, unsafe, &p, why,
+	return copy_table(p, exotic_profile_detect_from(release, unsafe, mmu, &p, why,
 							why_size), table, size);
 }
 

@@ -35,6 +35,15 @@ static int unsafe_from_name(const char *s)
 	return -2;
 }
 
+static int mmu_from_name(const char *s)
+{
+	if (!strcmp(s, "tdp"))
+		return EXOTIC_MMU_TDP;
+	if (!strcmp(s, "shadow"))
+		return EXOTIC_MMU_SHADOW;
+	return -1;
+}
+
 /*
  * The registry is part of the library: a malformed one is a build defect,
  * which tests/unit/test_profile.c catches; rows that do not parse are
@@ -42,7 +51,7 @@ static int unsafe_from_name(const char *s)
  */
 static void load(void)
 {
-	char *line, *next, *f[9];
+	char *line, *next, *f[10];
 
 	registry = strdup(exotic_profiles_tsv);
 	for (line = registry; line && *line && nprofiles < MAX_PROFILES; line = next) {
@@ -54,19 +63,20 @@ static void load(void)
 		if (*line == '#' || !*line)
 			continue;
 		f[n++] = line;
-		for (char *p = line; *p && n < 9; p++)
+		for (char *p = line; *p && n < 10; p++)
 			if (*p == '\t') {
 				*p = '\0';
 				f[n++] = p + 1;
 			}
-		if (n != 9 || unsafe_from_name(f[6]) < -1)
+		if (n != 10 || mmu_from_name(f[4]) < 0 || unsafe_from_name(f[7]) < -1)
 			continue;
 		profiles[nprofiles++] = (struct exotic_profile){
 			.name = f[0], .kernel = f[1], .kvm = f[2],
 			.params = strcmp(f[3], "-") ? f[3] : "",
-			.table = f[4], .versions = strcmp(f[5], "-") ? f[5] : "",
-			.unsafe = unsafe_from_name(f[6]), .measured = f[7],
-			.describe = f[8],
+			.mmu = mmu_from_name(f[4]),
+			.table = f[5], .versions = strcmp(f[6], "-") ? f[6] : "",
+			.unsafe = unsafe_from_name(f[7]), .measured = f[8],
+			.describe = f[9],
 		};
 	}
 }
@@ -122,7 +132,12 @@ static const char *unsafe_text(int unsafe)
 	       unsafe ? "kvm.allow_unsafe_mappings=Y" : "kvm.allow_unsafe_mappings=N";
 }
 
-EXOTIC_EXPORT int exotic_profile_detect_from(const char *release, int unsafe,
+static const char *mmu_text(int mmu)
+{
+	return mmu == EXOTIC_MMU_SHADOW ? ", shadow paging" : "";
+}
+
+EXOTIC_EXPORT int exotic_profile_detect_from(const char *release, int unsafe, int mmu,
 					     const struct exotic_profile **profile,
 					     char *why, size_t why_size)
 {
@@ -131,7 +146,8 @@ EXOTIC_EXPORT int exotic_profile_detect_from(const char *release, int unsafe,
 	char buf[320], mm[24];
 	size_t n = exotic_profile_count();
 
-	if (!release || !profile || unsafe < -1 || unsafe > 1)
+	if (!release || !profile || unsafe < -1 || unsafe > 1 ||
+	    (mmu != EXOTIC_MMU_TDP && mmu != EXOTIC_MMU_SHADOW))
 		return -EINVAL;
 	*profile = NULL;
 	if (sscanf(release, "%u.%u", &major, &minor) != 2) {
@@ -142,19 +158,20 @@ EXOTIC_EXPORT int exotic_profile_detect_from(const char *release, int unsafe,
 		if (!in_versions(profiles[i].versions, major, minor))
 			continue;
 		near = &profiles[i];
-		if (profiles[i].unsafe == unsafe)
+		if (profiles[i].unsafe == unsafe && profiles[i].mmu == mmu)
 			found = &profiles[i];
 	}
 	snprintf(mm, sizeof(mm), "%u.%u", major, minor);
 	if (found)
-		snprintf(buf, sizeof(buf), "kernel %s, %s: profile %s (%s), table %s%s%s",
-			 release, unsafe_text(unsafe), found->name, found->describe,
+		snprintf(buf, sizeof(buf), "kernel %s, %s%s: profile %s (%s), table %s%s%s",
+			 release, unsafe_text(unsafe), mmu_text(mmu), found->name, found->describe,
 			 found->table, strcmp(mm, found->measured) ? ", extrapolated from " : "",
 			 strcmp(mm, found->measured) ? found->measured : "");
 	else if (near)
-		snprintf(buf, sizeof(buf), "kernel %s, %s: no profile for such a KVM on %s (%s has %s)",
-			 release, unsafe_text(unsafe), mm, near->name,
-			 near->unsafe < 0 ? "no such parameter" : "the parameter");
+		snprintf(buf, sizeof(buf), "kernel %s, %s%s: no profile for such a KVM on %s (%s has %s%s)",
+			 release, unsafe_text(unsafe), mmu_text(mmu), mm, near->name,
+			 near->unsafe < 0 ? "no such parameter" : "the parameter",
+			 near->mmu == EXOTIC_MMU_SHADOW ? ", shadow paging" : ", two-dimensional paging");
 	else
 		snprintf(buf, sizeof(buf), "kernel %s: no profile covers %s (kernels/profiles.tsv)",
 			 release, mm);
@@ -179,6 +196,30 @@ static int running_unsafe(void)
 	return n > 0 && (v[0] == 'Y' || v[0] == 'y' || v[0] == '1');
 }
 
+/* KVM's MMU mode: kvm_amd's npt or kvm_intel's ept off is shadow paging. */
+static int running_mmu(void)
+{
+	static const char *const params[] = {
+		"/sys/module/kvm_amd/parameters/npt",
+		"/sys/module/kvm_intel/parameters/ept",
+	};
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		char v[8] = "";
+		ssize_t n;
+		int fd = open(params[i], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		n = read(fd, v, sizeof(v) - 1);
+		close(fd);
+		if (n > 0)
+			return v[0] == 'N' || v[0] == 'n' || v[0] == '0' ?
+			       EXOTIC_MMU_SHADOW : EXOTIC_MMU_TDP;
+	}
+	return EXOTIC_MMU_TDP;
+}
+
 EXOTIC_EXPORT int exotic_profile_detect(struct exotic_ctx *ctx,
 					const struct exotic_profile **profile,
 					char *why, size_t why_size)
@@ -191,7 +232,7 @@ EXOTIC_EXPORT int exotic_profile_detect(struct exotic_ctx *ctx,
 		return -EINVAL;
 	if (uname(&u))
 		return -errno;
-	ret = exotic_profile_detect_from(u.release, running_unsafe(), profile,
+	ret = exotic_profile_detect_from(u.release, running_unsafe(), running_mmu(), profile,
 					 buf, sizeof(buf));
 	if (ret == -ENOENT)
 		exotic_err(ctx, "%s: force a profile with --profile\n", buf);
@@ -217,8 +258,8 @@ exotic_profile_with_unsafe(const struct exotic_profile *p, int unsafe)
 	if (!p || p->unsafe == EXOTIC_UNSAFE_ABSENT || p->unsafe == unsafe)
 		return p;
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(profiles[i].kernel, p->kernel) &&
-		    !strcmp(profiles[i].kvm, p->kvm) && profiles[i].unsafe == unsafe)
+		if (!strcmp(profiles[i].kernel, p->kernel) && !strcmp(profiles[i].kvm, p->kvm) &&
+		    profiles[i].mmu == p->mmu && profiles[i].unsafe == unsafe)
 			return &profiles[i];
 	return NULL;
 }
@@ -230,14 +271,15 @@ EXOTIC_EXPORT void exotic_profile_print_list(FILE *out)
 	char why[320] = "";
 
 	exotic_profile_detect(NULL, &here, why, sizeof(why));
-	fprintf(out, "%-16s %-20s %-10s %-7s %s\n", "PROFILE", "TABLE", "KERNELS",
-		"UNSAFE", "DESCRIPTION");
+	fprintf(out, "%-16s %-20s %-10s %-7s %-7s %s\n", "PROFILE", "TABLE", "KERNELS",
+		"UNSAFE", "MMU", "DESCRIPTION");
 	for (size_t i = 0; i < n; i++) {
 		const struct exotic_profile *p = &profiles[i];
 
-		fprintf(out, "%-16s %-20s %-10s %-7s %s%s\n", p->name, p->table,
+		fprintf(out, "%-16s %-20s %-10s %-7s %-7s %s%s\n", p->name, p->table,
 			*p->versions ? p->versions : "never",
-			p->unsafe < 0 ? "absent" : p->unsafe ? "Y" : "N", p->describe,
+			p->unsafe < 0 ? "absent" : p->unsafe ? "Y" : "N",
+			p->mmu == EXOTIC_MMU_SHADOW ? "shadow" : "tdp", p->describe,
 			p == here ? "  <- this kernel" : "");
 	}
 	fprintf(out, "this kernel: %s\n", why);

@@ -5,7 +5,7 @@
  * is, e.g. scripts/vm-run --kernel before it boots a tree of the user's.
  *
  *   exotic-profile list
- *   exotic-profile detect RELEASE absent|N|Y
+ *   exotic-profile detect RELEASE absent|N|Y [tdp|shadow]
  *
  * detect prints the profile's name on stdout and the reason on stderr
  * (with "extrapolated" when RELEASE is not the version its table was
@@ -19,7 +19,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: exotic-profile list | detect RELEASE absent|N|Y\n");
+	fprintf(stderr, "usage: exotic-profile list | detect RELEASE absent|N|Y [tdp|shadow]\n");
 	return 2;
 }
 
@@ -27,13 +27,17 @@ int main(int argc, char **argv)
 {
 	const struct exotic_profile *p;
 	char why[320];
-	int unsafe;
+	int unsafe, mmu = EXOTIC_MMU_TDP;
 
 	if (argc == 2 && !strcmp(argv[1], "list")) {
 		exotic_profile_print_list(stdout);
 		return 0;
 	}
-	if (argc != 4 || strcmp(argv[1], "detect"))
+	if (argc < 4 || argc > 5 || strcmp(argv[1], "detect"))
+		return usage();
+	if (argc == 5 && !strcmp(argv[4], "shadow"))
+		mmu = EXOTIC_MMU_SHADOW;
+	else if (argc == 5 && strcmp(argv[4], "tdp"))
 		return usage();
 	if (!strcmp(argv[3], "absent"))
 		unsafe = EXOTIC_UNSAFE_ABSENT;
@@ -43,7 +47,7 @@ int main(int argc, char **argv)
 		unsafe = EXOTIC_UNSAFE_Y;
 	else
 		return usage();
-	if (exotic_profile_detect_from(argv[2], unsafe, &p, why, sizeof(why))) {
+	if (exotic_profile_detect_from(argv[2], unsafe, mmu, &p, why, sizeof(why))) {
 		fprintf(stderr, "exotic-profile: %s\n", why);
 		return 1;
 	}

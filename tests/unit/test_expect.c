@@ -412,34 +412,34 @@ static void test_detect(void **state)
 	char p[32], why[256];
 
 	(void)state;
-	assert_int_equal(exotic_expect_detect_from("6.1.0-56-amd64", -1, p, sizeof(p), why, sizeof(why)), 0);
+	assert_int_equal(exotic_expect_detect_from("6.1.0-56-amd64", -1, EXOTIC_MMU_TDP, p, sizeof(p), why, sizeof(why)), 0);
 	assert_string_equal(p, "stock-6.1");
-	assert_int_equal(exotic_expect_detect_from("6.1.0-56-amd64", 0, p, sizeof(p), NULL, 0), 0);
+	assert_int_equal(exotic_expect_detect_from("6.1.0-56-amd64", 0, EXOTIC_MMU_TDP, p, sizeof(p), NULL, 0), 0);
 	assert_string_equal(p, "patched-6.1");
-	assert_int_equal(exotic_expect_detect_from("6.1.0-56-amd64", 1, p, sizeof(p), NULL, 0), 0);
+	assert_int_equal(exotic_expect_detect_from("6.1.0-56-amd64", 1, EXOTIC_MMU_TDP, p, sizeof(p), NULL, 0), 0);
 	assert_string_equal(p, "patched-6.1-unsafe");
-	assert_int_equal(exotic_expect_detect_from("7.3.4+deb13-amd64", 0, p, sizeof(p), why, sizeof(why)), 0);
+	assert_int_equal(exotic_expect_detect_from("7.3.4+deb13-amd64", 0, EXOTIC_MMU_TDP, p, sizeof(p), why, sizeof(why)), 0);
 	assert_string_equal(p, "upstream-7.3");
 	assert_null(strstr(why, "extrapolated"));
-	assert_int_equal(exotic_expect_detect_from("7.3.4+deb13-amd64", 1, p, sizeof(p), NULL, 0), 0);
+	assert_int_equal(exotic_expect_detect_from("7.3.4+deb13-amd64", 1, EXOTIC_MMU_TDP, p, sizeof(p), NULL, 0), 0);
 	assert_string_equal(p, "upstream-7.3-unsafe");
 	/* a kernel nobody measured: the nearest table, and it says so */
-	assert_int_equal(exotic_expect_detect_from("6.13.2", 0, p, sizeof(p), why, sizeof(why)), 0);
+	assert_int_equal(exotic_expect_detect_from("6.13.2", 0, EXOTIC_MMU_TDP, p, sizeof(p), why, sizeof(why)), 0);
 	assert_string_equal(p, "upstream-7.3");
 	assert_non_null(strstr(why, "extrapolated"));
-	assert_int_equal(exotic_expect_detect_from("6.13.2", -1, p, sizeof(p), why, sizeof(why)), -ENOENT);
-	assert_int_equal(exotic_expect_detect_from("6.12.95+deb12-amd64", -1, p, sizeof(p), why, sizeof(why)), 0);
+	assert_int_equal(exotic_expect_detect_from("6.13.2", -1, EXOTIC_MMU_TDP, p, sizeof(p), why, sizeof(why)), -ENOENT);
+	assert_int_equal(exotic_expect_detect_from("6.12.95+deb12-amd64", -1, EXOTIC_MMU_TDP, p, sizeof(p), why, sizeof(why)), 0);
 	assert_string_equal(p, "lts-6.12");
 	assert_null(strstr(why, "extrapolated"));
-	assert_int_equal(exotic_expect_detect_from("6.6.30", -1, p, sizeof(p), why, sizeof(why)), 0);
+	assert_int_equal(exotic_expect_detect_from("6.6.30", -1, EXOTIC_MMU_TDP, p, sizeof(p), why, sizeof(why)), 0);
 	assert_string_equal(p, "lts-6.12");
 	assert_non_null(strstr(why, "extrapolated"));
-	assert_int_equal(exotic_expect_detect_from("6.6.30", 0, p, sizeof(p), why, sizeof(why)), -ENOENT);
+	assert_int_equal(exotic_expect_detect_from("6.6.30", 0, EXOTIC_MMU_TDP, p, sizeof(p), why, sizeof(why)), -ENOENT);
 	assert_non_null(strstr(why, "6.6.30"));
-	assert_int_equal(exotic_expect_detect_from("5.15.0", -1, p, sizeof(p), why, sizeof(why)), -ENOENT);
-	assert_int_equal(exotic_expect_detect_from("linux", -1, p, sizeof(p), why, sizeof(why)), -ENOENT);
-	assert_int_equal(exotic_expect_detect_from("6.1.0", -1, p, 4, NULL, 0), -ENAMETOOLONG);
-	assert_int_equal(exotic_expect_detect_from(NULL, -1, p, sizeof(p), NULL, 0), -EINVAL);
+	assert_int_equal(exotic_expect_detect_from("5.15.0", -1, EXOTIC_MMU_TDP, p, sizeof(p), why, sizeof(why)), -ENOENT);
+	assert_int_equal(exotic_expect_detect_from("linux", -1, EXOTIC_MMU_TDP, p, sizeof(p), why, sizeof(why)), -ENOENT);
+	assert_int_equal(exotic_expect_detect_from("6.1.0", -1, EXOTIC_MMU_TDP, p, 4, NULL, 0), -ENAMETOOLONG);
+	assert_int_equal(exotic_expect_detect_from(NULL, -1, EXOTIC_MMU_TDP, p, sizeof(p), NULL, 0), -EINVAL);
 }
 
 /*

@@ -56,6 +56,9 @@ static void test_rows_sound(void **state)
 			    !strncmp(p->kernel, "set:", 4));
 		assert_true(!strcmp(p->kvm, "kernel") || !strcmp(p->kvm, "patched"));
 		assert_true(p->unsafe >= EXOTIC_UNSAFE_ABSENT && p->unsafe <= EXOTIC_UNSAFE_Y);
+		assert_true(p->mmu == EXOTIC_MMU_TDP || p->mmu == EXOTIC_MMU_SHADOW);
+		/* a shadow-paging profile is named for it */
+		assert_int_equal(!!strstr(p->name, "-shadow"), p->mmu == EXOTIC_MMU_SHADOW);
 		/* the -unsafe tables are the ones with the parameter set */
 		assert_int_equal(!!strstr(p->table, "-unsafe"), p->unsafe == EXOTIC_UNSAFE_Y);
 		assert_int_equal(!!strstr(p->params, "allow_unsafe_mappings=1"),
@@ -97,6 +100,13 @@ static void test_lookup(void **state)
 	assert_string_equal(exotic_profile_with_unsafe(exotic_profile_lookup("stock"),
 						       EXOTIC_UNSAFE_Y)->name, "stock");
 	assert_null(exotic_profile_with_unsafe(NULL, 1));
+	/* the MMU mode is part of a profile: no unsafe variant under shadow paging */
+	p = exotic_profile_lookup("patched-shadow");
+	assert_non_null(p);
+	assert_int_equal(p->mmu, EXOTIC_MMU_SHADOW);
+	assert_string_equal(p->table, "patched-6.1-shadow");
+	assert_null(exotic_profile_with_unsafe(p, EXOTIC_UNSAFE_Y));
+	assert_int_equal(exotic_profile_lookup("patched")->mmu, EXOTIC_MMU_TDP);
 }
 
 static void test_detect(void **state)
@@ -105,32 +115,44 @@ static void test_detect(void **state)
 	char why[320];
 
 	(void)state;
-	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", -1, &p, why, sizeof(why)), 0);
+	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", -1, EXOTIC_MMU_TDP, &p, why, sizeof(why)), 0);
 	assert_string_equal(p->name, "stock");	/* not debug: never detected */
-	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", 1, &p, NULL, 0), 0);
+	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", 1, EXOTIC_MMU_TDP, &p, NULL, 0), 0);
 	assert_string_equal(p->name, "patched-unsafe");
-	assert_int_equal(exotic_profile_detect_from("6.12.95+deb12-amd64", -1, &p, why, sizeof(why)), 0);
+	assert_int_equal(exotic_profile_detect_from("6.12.95+deb12-amd64", -1, EXOTIC_MMU_TDP, &p, why, sizeof(why)), 0);
 	assert_string_equal(p->name, "lts-6.12");
-	assert_int_equal(exotic_profile_detect_from("6.2.0", -1, &p, why, sizeof(why)), 0);
+	assert_int_equal(exotic_profile_detect_from("6.2.0", -1, EXOTIC_MMU_TDP, &p, why, sizeof(why)), 0);
 	assert_string_equal(p->name, "lts-6.12");
 	assert_non_null(strstr(why, "extrapolated from 6.12"));
-	assert_int_equal(exotic_profile_detect_from("6.13.0", 1, &p, why, sizeof(why)), 0);
+	assert_int_equal(exotic_profile_detect_from("6.13.0", 1, EXOTIC_MMU_TDP, &p, why, sizeof(why)), 0);
 	assert_string_equal(p->name, "upstream-unsafe");
-	assert_int_equal(exotic_profile_detect_from("8.0.1", 0, &p, why, sizeof(why)), 0);
+	assert_int_equal(exotic_profile_detect_from("8.0.1", 0, EXOTIC_MMU_TDP, &p, why, sizeof(why)), 0);
 	assert_string_equal(p->name, "upstream");
 	assert_non_null(strstr(why, "extrapolated from 7.3"));
 	/* not upstream-patched, which has the same kernel and parameter */
-	assert_int_equal(exotic_profile_detect_from("7.3.4+deb13-amd64", 0, &p, why, sizeof(why)), 0);
+	assert_int_equal(exotic_profile_detect_from("7.3.4+deb13-amd64", 0, EXOTIC_MMU_TDP, &p, why, sizeof(why)), 0);
 	assert_string_equal(p->name, "upstream");
 	/* facts no row has */
-	assert_int_equal(exotic_profile_detect_from("6.12.1", 0, &p, why, sizeof(why)), -ENOENT);
+	assert_int_equal(exotic_profile_detect_from("6.12.1", 0, EXOTIC_MMU_TDP, &p, why, sizeof(why)), -ENOENT);
 	assert_null(p);
 	assert_non_null(strstr(why, "no profile for such a KVM"));
-	assert_int_equal(exotic_profile_detect_from("6.0.9", -1, &p, why, sizeof(why)), -ENOENT);
+	assert_int_equal(exotic_profile_detect_from("6.0.9", -1, EXOTIC_MMU_TDP, &p, why, sizeof(why)), -ENOENT);
 	assert_non_null(strstr(why, "no profile covers 6.0"));
-	assert_int_equal(exotic_profile_detect_from("6.1.0", 2, &p, NULL, 0), -EINVAL);
-	assert_int_equal(exotic_profile_detect_from(NULL, -1, &p, NULL, 0), -EINVAL);
-	assert_int_equal(exotic_profile_detect_from("6.1.0", -1, NULL, NULL, 0), -EINVAL);
+	/* the MMU mode picks the row */
+	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", -1, EXOTIC_MMU_SHADOW, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "stock-shadow");
+	assert_non_null(strstr(why, "shadow paging"));
+	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", 0, EXOTIC_MMU_SHADOW, &p, NULL, 0), 0);
+	assert_string_equal(p->name, "patched-shadow");
+	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", 0, EXOTIC_MMU_TDP, &p, NULL, 0), 0);
+	assert_string_equal(p->name, "patched");
+	/* no measured shadow-paging profile for 7.x: said, not guessed */
+	assert_int_equal(exotic_profile_detect_from("7.3.4+deb13-amd64", 0, EXOTIC_MMU_SHADOW, &p, why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "shadow paging"));
+	assert_int_equal(exotic_profile_detect_from("6.1.0", -1, 2, &p, NULL, 0), -EINVAL);
+	assert_int_equal(exotic_profile_detect_from("6.1.0", 2, EXOTIC_MMU_TDP, &p, NULL, 0), -EINVAL);
+	assert_int_equal(exotic_profile_detect_from(NULL, -1, EXOTIC_MMU_TDP, &p, NULL, 0), -EINVAL);
+	assert_int_equal(exotic_profile_detect_from("6.1.0", -1, EXOTIC_MMU_TDP, NULL, NULL, 0), -EINVAL);
 }
 
 static void test_current_env(void **state)

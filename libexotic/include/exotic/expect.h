@@ -147,8 +147,9 @@ EXOTIC_EXPORT int exotic_expect_lookup_storm(const struct exotic_expect *table,
 EXOTIC_EXPORT int exotic_expect_detect(struct exotic_ctx *ctx, char *profile,
 				       size_t size, char *why, size_t why_size);
 /* The same from explicit facts (for tests): release as uname -r, unsafe
- * -1 when the parameter does not exist, else its value. */
-EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe,
+ * -1 when the parameter does not exist, else its value, mmu an enum
+ * exotic_mmu (exotic/profile.h). */
+EXOTIC_EXPORT int exotic_expect_detect_from(const char *release, int unsafe, int mmu,
 					    char *profile, size_t size,
 					    char *why, size_t why_size);
 

@@ -5,10 +5,12 @@
  * (kernels/profiles.tsv in the source tree, built into the library; the
  * scripts read the same file), format in docs/profiles.md.
  *
- * A profile is detected on a running kernel from uname's release and KVM's
+ * A profile is detected on a running kernel from uname's release, KVM's
  * allow_unsafe_mappings parameter (absent on Debian's KVM before 6.13,
- * present with our kernel-patches/6.1 and upstream from 6.13 on).  Tools
- * take --profile to force one and --list-profiles to print them.
+ * present with our kernel-patches/6.1 and upstream from 6.13 on) and the
+ * MMU mode KVM runs its guests in (two-dimensional paging, or shadow
+ * paging with kvm_amd.npt=0 / kvm_intel.ept=0).  Tools take --profile to
+ * force one and --list-profiles to print them.
  */
 #ifndef EXOTIC_PROFILE_H
 #define EXOTIC_PROFILE_H
@@ -20,6 +22,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* How KVM maps guest memory: NPT/EPT, or shadow page tables. */
+enum exotic_mmu {
+	EXOTIC_MMU_TDP = 0,	/* two-dimensional paging (the default) */
+	EXOTIC_MMU_SHADOW = 1,	/* kvm_amd.npt=0 or kvm_intel.ept=0 */
+};
 
 /* What kvm.allow_unsafe_mappings is on the profile's kernel. */
 enum exotic_unsafe {
@@ -33,6 +41,7 @@ struct exotic_profile {
 	const char *kernel;	/* "pin", "set:NAME", "debug" */
 	const char *kvm;	/* "kernel" (its own modules) or "patched" */
 	const char *params;	/* kvm.ko parameters, "" for none */
+	int mmu;		/* enum exotic_mmu */
 	const char *table;	/* expectation table: "stock-6.1", ... */
 	const char *versions;	/* detected on: "6.1", "6.2-6.12", "6.13-", "" never */
 	int unsafe;		/* enum exotic_unsafe */
@@ -48,14 +57,14 @@ EXOTIC_EXPORT const struct exotic_profile *exotic_profile_at(size_t i);
 EXOTIC_EXPORT const struct exotic_profile *exotic_profile_lookup(const char *name);
 
 /*
- * The profile of a kernel with this release (as uname -r) and this
- * allow_unsafe_mappings (enum exotic_unsafe): the first row whose versions
- * and unsafe match.  why (may be NULL) gets one line: the facts, and
+ * The profile of a kernel with this release (as uname -r), this
+ * allow_unsafe_mappings (enum exotic_unsafe) and this MMU mode (enum
+ * exotic_mmu): the first row whose versions, unsafe and mmu match.  why (may be NULL) gets one line: the facts, and
  * "extrapolated" when the release is not the version the table was
  * measured on.  Returns 0, -EINVAL on bad arguments, -ENOENT when no
  * profile fits (why says so).
  */
-EXOTIC_EXPORT int exotic_profile_detect_from(const char *release, int unsafe,
+EXOTIC_EXPORT int exotic_profile_detect_from(const char *release, int unsafe, int mmu,
 					     const struct exotic_profile **profile,
 					     char *why, size_t why_size);
 
@@ -72,7 +81,7 @@ EXOTIC_EXPORT int exotic_profile_detect(struct exotic_ctx *ctx,
 EXOTIC_EXPORT const struct exotic_profile *exotic_profile_current(void);
 
 /*
- * The same kernel and KVM with allow_unsafe_mappings set to unsafe (the
+ * The same kernel, KVM and MMU mode with allow_unsafe_mappings set to unsafe (the
  * profile itself if it already is, or has no such parameter); NULL if the
  * registry has no such profile.
  */
