@@ -3,6 +3,8 @@
 #
 #   make            build driver, libexotic, examples, tools and tests
 #   make storm      the main job: a storm in the test VM, with its report
+#   make bench      exotic-bench in the test VM on stock, patched (and upstream
+#                   when available): build/bench/PROFILE.json and the tables
 #   make check      deps + build + host unit tests + guest suites (one summary line)
 #   make matrix     the conformance matrix and reproducers per kernel profile, and
 #                   their grid (KERNELS=all: every profile but debug)
@@ -233,6 +235,11 @@ vm-shell: all
 storm:
 	$(Q)scripts/storm
 
+# exotic-bench: exotic memory next to anonymous memory, per profile (not
+# part of make check, which runs a smoke test of it).
+bench:
+	$(Q)scripts/bench
+
 # exotic-fuzz against the driver in the test VM (FUZZ_DURATION, 300 s).
 fuzz:
 	$(Q)scripts/fuzz
@@ -266,9 +273,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 
