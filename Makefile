@@ -294,3 +294,7 @@ $(BUILD)/tests/unit/test_matrix_diff: $(wildcard examples/exotic-matrix/*.[ch]) 
 # exotic-fuzz's generator and C emitter (which .incbin's repro-prelude.h)
 UNIT_EXTRA_test_fuzz_emit := examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c -DTOP='"$(CURDIR)"'
 $(BUILD)/tests/unit/test_fuzz_emit: $(wildcard examples/exotic-fuzz/*.h) examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c
+# test_bench #includes exotic-bench's pure parts and --compare
+$(BUILD)/tests/unit/test_bench: $(wildcard examples/exotic-bench/*.[ch]) $(wildcard examples/exotic-matrix/json.[ch])
+# test_bench (guest) #includes exotic-matrix's JSON reader
+$(BUILD)/tests/vm/test_bench: $(wildcard examples/exotic-matrix/json.[ch])
