@@ -29,8 +29,8 @@ static void usage(FILE *f)
 "       exotic-bench --compare A.json B.json\n"
 "                   B's medians over A's per row and figure, with both runs' noise\n"
 "  -s, --size BYTES     memory per instance, a multiple of 2M (K/M/G)       [16M]\n"
-"  -r, --reps N         repetitions, each baseline then subject, 1..64        [5]\n"
-"  -p, --passes N       steady-state passes over the memory                  [16]\n"
+"  -r, --reps N         repetitions of baseline and subject, in turns first  [7]\n"
+"  -p, --passes N       steady-state passes over the memory                  [64]\n"
 "  -c, --cycles N       invalidate/migrate + refault cycles per repetition    [2]\n"
 "      --setup BYTES    setup figure's length, halved while the driver refuses [1G]\n"
 "  -k, --kinds LIST     kinds (refcounted,compound,noncompound,reserved,carveout)\n"
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct plan plan = { .reps = 5, .passes = 16, .cycles = 2, .length = 16 << 20,
+	struct plan plan = { .reps = 7, .passes = 64, .cycles = 2, .length = 16 << 20,
 			     .setup_length = 1ULL << 30 };
 	struct bench b = { .seed = (uint64_t)time(NULL) * 2654435761ULL };
 	static struct row rows[EXOTIC_KIND_MAX * EXOTIC_MAP_MAX];

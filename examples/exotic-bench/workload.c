@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * exotic-bench: the workloads.  A row is measured in repetitions; each
- * repetition runs the anonymous baseline and then the subject, so that
- * drift (other load on the machine, a warming cache) hits both alike:
+ * repetition runs the anonymous baseline and the subject, in turns first,
+ * so that drift (other load on the machine, a warming cache) and what the
+ * first leaves behind hit both alike:
  *
  *   A. a fresh instance (huge method: the host first writes a word of each
  *      2 MiB, on both sides, as the matrix's scenario does: on 6.1 a PMD
@@ -278,7 +279,12 @@ int bench_row(struct bench *b, const struct plan *p, struct row *row)
 		return 0;
 	}
 	for (unsigned int r = 0; !ret && r < p->reps; r++) {
-		for (int subject = 0; !ret && subject <= 1; subject++) {
+		/* even repetitions run the baseline first, odd ones the subject:
+		 * whatever the first of the pair leaves behind (freed memory,
+		 * a warm cache, KVM's zapped roots) falls on both sides */
+		for (int i = 0; !ret && i <= 1; i++) {
+			bool subject = (r % 2) ^ (unsigned int)i;
+
 			ret = rep_touch_read(b, p, row, subject);
 			if (!ret)
 				ret = rep_mapped(b, p, row, subject);
