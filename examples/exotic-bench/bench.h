@@ -80,6 +80,7 @@ struct fig_result {
 	const char *skipped;	/* why not measured, or NULL */
 	char why[320];
 	struct side subject, baseline;
+	struct side populated;	/* setup only: anonymous mmap with MAP_POPULATE */
 };
 
 /* one row: a kind x method, or the anonymous-only row */
@@ -119,7 +120,8 @@ struct bench {
 	char err[256];		/* the last failure, one line */
 };
 
-/* fresh memory in the bench memslot: anonymous (kind 0) or a region */
+/* fresh memory in the bench memslot: anonymous (kind 0) or a region;
+ * populate: anonymous memory faulted in by mmap(MAP_POPULATE) */
 struct instance {
 	uint32_t kind, method, order;
 	size_t len;
@@ -140,7 +142,7 @@ int bench_open(struct bench *b);
 void bench_close(struct bench *b);
 /* allocate, map and add the memslot: 0 or a negative errno (b->err says) */
 int inst_new(struct bench *b, struct instance *in, uint32_t kind, uint32_t method,
-	     uint32_t order, size_t len, enum anon_thp thp);
+	     uint32_t order, size_t len, enum anon_thp thp, bool populate);
 /* the host writes one word every step bytes (not timed) */
 void inst_prefault(struct instance *in, size_t step);
 /* what the baseline of a row with this method is, in words */

@@ -52,7 +52,7 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 	fprintf(f, "%-11s %-6s", "kind", "method");
 	for (int k = 0; k < FIG_MAX; k++)
 		fprintf(f, " %8s", figures[k].column);
-	fprintf(f, "  %s\n", "2M maps");
+	fprintf(f, " %8s  %s\n", "setup-p", "2M maps");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 
@@ -71,13 +71,20 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 			else
 				fprintf(f, " %8.2f", ratio(s.median, bs.median));
 		}
+		{
+			const struct fig_result *fr = &r->fig[FIG_SETUP];
+			struct summary s = summarize(fr->subject.v, fr->subject.n);
+			struct summary ps = summarize(fr->populated.v, fr->populated.n);
+
+			fprintf(f, " %8.2f", ratio(s.median, ps.median));
+		}
 		if (r->have_mapping)
 			fprintf(f, "  %" PRIu64 "/%" PRIu64 "%s", r->pages_2m, r->length / TWO_MIB,
 				r->method == EXOTIC_MAP_HUGE ? "" : "");
 		fprintf(f, "\n");
 	}
-	fprintf(f, "(migrate has no anonymous twin: cycles/s; 2M maps: pages_2m KVM mapped / "
-		"2 MiB pages in the instance)\n");
+	fprintf(f, "(migrate has no anonymous twin: cycles/s; setup-p: setup next to a populated "
+		"anonymous mmap; 2M maps: pages_2m KVM mapped / 2 MiB pages in the instance)\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 
@@ -110,8 +117,13 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 					num(e, sizeof(e), bs.min), num(g, sizeof(g), bs.max));
 			else
 				fprintf(f, " | no anonymous twin");
-			if (k == FIG_SETUP)
-				fprintf(f, " (%" PRIu64 " MiB)", r->setup_length >> 20);
+			if (k == FIG_SETUP) {
+				struct summary ps = summarize(fr->populated.v, fr->populated.n);
+
+				fprintf(f, " | populated %s [%s-%s] (%" PRIu64 " MiB)",
+					num(d, sizeof(d), ps.median), num(e, sizeof(e), ps.min),
+					num(g, sizeof(g), ps.max), r->setup_length >> 20);
+			}
 			if ((k == FIG_FT_READ || k == FIG_FT_WRITE) &&
 			    fr->subject.kvm[KS_PF_FIXED] != EXOTIC_STAT_MISSING)
 				fprintf(f, " kvm pf_fixed %" PRIu64 "|%" PRIu64 " exits %" PRIu64 "|%" PRIu64,
@@ -235,6 +247,14 @@ void report_json(FILE *f, const struct run_info *ri, const struct row *rows, siz
 				json_num(f, ratio(s.median, bs.median));
 			else
 				fprintf(f, "null");
+			if (fr->populated.n) {
+				struct summary ps = summarize(fr->populated.v, fr->populated.n);
+
+				fprintf(f, ",\n         \"baseline_populated\": ");
+				json_side(f, &fr->populated);
+				fprintf(f, ", \"ratio_populated\": ");
+				json_num(f, ratio(s.median, ps.median));
+			}
 			fprintf(f, "}");
 		}
 		fprintf(f, "}}");

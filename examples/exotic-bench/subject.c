@@ -87,7 +87,7 @@ void inst_prefault(struct instance *in, size_t step)
 }
 
 int inst_new(struct bench *b, struct instance *in, uint32_t kind, uint32_t method,
-	     uint32_t order, size_t len, enum anon_thp thp)
+	     uint32_t order, size_t len, enum anon_thp thp, bool populate)
 {
 	int ret;
 
@@ -111,6 +111,13 @@ int inst_new(struct bench *b, struct instance *in, uint32_t kind, uint32_t metho
 		if (thp == ANON_THP_MATCH &&
 		    madvise(in->hva, len, method == EXOTIC_MAP_HUGE ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
 			ret = fail(b, -errno, "madvise of the anonymous mmap");
+			inst_free(b, in);
+			return ret;
+		}
+		/* MAP_POPULATE would fault the pages in before the madvise():
+		 * the same with MADV_POPULATE_WRITE, after it */
+		if (populate && madvise(in->hva, len, MADV_POPULATE_WRITE)) {
+			ret = fail(b, -errno, "MADV_POPULATE_WRITE of the anonymous mmap");
 			inst_free(b, in);
 			return ret;
 		}
