@@ -2,8 +2,10 @@
 /*
  * exotic-bench --compare A.json B.json: per row and figure, B's median
  * over A's, with each run's noise ((max - min) / median) next to it: a
- * ratio inside the noise is no change.  Rows or figures measured in one
- * document only are listed as such.
+ * ratio inside the noise is no change.  Each run's own ratio to its
+ * anonymous baseline follows: when the machine was busier during one run,
+ * the medians move together and those ratios do not.  Rows or figures
+ * measured in one document only are listed as such.
  */
 #include <string.h>
 
@@ -50,6 +52,29 @@ static const struct json *find_row(const struct json *doc, const char *kind,
 	return NULL;
 }
 
+/* a figure's ratio to its anonymous baseline, 0 when it has none */
+static double ratio_of(const struct json *row, const char *fig)
+{
+	const struct json *figs = json_get(row, "figures"), *f, *r;
+
+	if (!figs || !(f = json_get(figs, fig)) || !(r = json_get(f, "ratio")) ||
+	    r->type != JSON_NUMBER)
+		return 0;
+	return r->number;
+}
+
+/* a ratio to anonymous memory in 7 columns, "-" when there is none */
+static const char *fmt_ratio(const struct json *row, const char *fig, char *buf, size_t size)
+{
+	double r = ratio_of(row, fig);
+
+	if (r > 0)
+		snprintf(buf, size, "%7.2f", r);
+	else
+		snprintf(buf, size, "%7s", "-");
+	return buf;
+}
+
 /* a figure's subject summary; false when it was not measured */
 static bool subject_of(const struct json *row, const char *fig, struct summary *s)
 {
@@ -87,9 +112,10 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 		json_free(a);
 		return 2;
 	}
-	fprintf(out, "exotic-bench --compare: B/A of the subjects' medians, noise = (max-min)/median\n");
-	fprintf(out, "%-11s %-6s %-9s %10s %10s %7s %7s %7s\n", "kind", "method", "figure",
-		"A", "B", "B/A", "noise A", "noise B");
+	fprintf(out, "exotic-bench --compare: B/A of the subjects' medians, noise = (max-min)/median; "
+		"each run's ratio to its own anonymous baseline beside them\n");
+	fprintf(out, "%-11s %-6s %-9s %10s %10s %7s %7s %7s %7s %7s\n", "kind", "method", "figure",
+		"A", "B", "B/A", "noise A", "noise B", "anon A", "anon B");
 	rows = json_get(a, "rows");
 	for (size_t i = 0; i < rows->n; i++) {
 		const struct json *ra = rows->items[i], *rb;
@@ -104,6 +130,7 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 		}
 		for (int k = 0; k < FIG_MAX; k++) {
 			struct summary sa, sb;
+			char ba[16], bb[16];
 			double r, na, nb;
 			bool ha = subject_of(ra, figures[k].name, &sa);
 			bool hb = subject_of(rb, figures[k].name, &sb);
@@ -122,8 +149,10 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 			/* outside the noise: further from 1 than both spreads */
 			if (dist1(r) > (na > nb ? na : nb))
 				outside++;
-			fprintf(out, "%-11s %-6s %-9s %10.4g %10.4g %7.3f %6.0f%% %6.0f%%%s\n", kind,
-				method, figures[k].column, sa.median, sb.median, r, na * 100, nb * 100,
+			fprintf(out, "%-11s %-6s %-9s %10.4g %10.4g %7.3f %6.0f%% %6.0f%% %s %s%s\n",
+				kind, method, figures[k].column, sa.median, sb.median, r, na * 100,
+				nb * 100, fmt_ratio(ra, figures[k].name, ba, sizeof(ba)),
+				fmt_ratio(rb, figures[k].name, bb, sizeof(bb)),
 				dist1(r) > (na > nb ? na : nb) ? "  *" : "");
 		}
 	}

@@ -11,13 +11,15 @@
 
 #define TWO_MIB	((uint64_t)2 << 20)
 
-/* a number in 6 columns: 123456, 12.3k, 1.23M, 0.123 */
+/* three significant digits, short: 0.123, 12.3, 1234, 12.3k, 1.23M */
 static const char *num(char *buf, size_t size, double v)
 {
-	if (v >= 1e7)
+	if (v >= 999.5e3)
 		snprintf(buf, size, "%.3gM", v / 1e6);
-	else if (v >= 1e5)
+	else if (v >= 9999.5)
 		snprintf(buf, size, "%.3gk", v / 1e3);
+	else if (v >= 99.95)
+		snprintf(buf, size, "%.0f", v);
 	else
 		snprintf(buf, size, "%.3g", v);
 	return buf;

@@ -4,7 +4,8 @@
  * samples (median of odd and even counts, min, max, the samples left in
  * their order), ratios and noise that refuse what is not a positive
  * number, and --compare: B/A per row and figure with both runs' noise,
- * a figure outside the noise marked, rows and figures in one document only
+ * a figure outside the noise marked, each run's own ratio to anonymous
+ * memory beside them ("-" without one), rows and figures in one document only
  * named, and unreadable, malformed or foreign documents refused with one
  * line and status 2.  Run from the top of the tree (scripts/check does).
  */
@@ -135,13 +136,21 @@ static void test_compare(void **state)
 	assert_int_equal(compare(a, b), 0);
 	assert_string_equal(err_buf, "");
 	/* inside the noise (10% and 7%): not marked */
-	assert_non_null(strstr(out_buf, "refcounted  remap  touch-r          100        102   1.020     10%      7%\n"));
+	assert_non_null(strstr(out_buf, "refcounted  remap  touch-r          100        102   1.020     10%      7%  100.00  102.00\n"));
 	/* twice as slow, 20% and 10% noise: marked */
-	assert_non_null(strstr(out_buf, "refcounted  remap  setup             10         20   2.000     20%     10%  *\n"));
+	assert_non_null(strstr(out_buf, "refcounted  remap  setup             10         20   2.000     20%     10%   10.00   20.00  *\n"));
 	assert_non_null(strstr(out_buf, "refcounted  remap  migrate   measured in B only"));
 	assert_non_null(strstr(out_buf, "reserved    fault  measured in A only"));
 	assert_non_null(strstr(out_buf, "carveout    page   measured in B only"));
 	assert_non_null(strstr(out_buf, "2 figures, 1 outside the noise"));
+	/* a figure without a ratio: the baseline of migrate */
+	b = write_doc("b2.json", HEAD
+		ROW("refcounted", "remap", "\"migrate_refault\": {\"unit\": \"x\", \"clock\": \"c\", "
+		    "\"subject\": " SIDE("5", "4", "6") ", \"baseline\": null, \"ratio\": null}")
+		TAIL);
+	assert_int_equal(compare(b, b), 0);
+	assert_non_null(strstr(out_buf, "refcounted  remap  migrate            5          5   1.000     40%     40%       -       -\n"));
+	b = path_of("b.json");
 	/* the other way round */
 	assert_int_equal(compare(b, a), 0);
 	assert_non_null(strstr(out_buf, "refcounted  remap  setup             20         10   0.500"));
