@@ -117,6 +117,10 @@ struct bench {
 	struct exotic_vm *vm;
 	struct exotic_vcpu *vcpu;
 	uint64_t seed;
+	/* KVM's mappings of the library's system memslot that the guest
+	 * programs re-fault after a memslot change (bench_calibrate()):
+	 * subtracted from the VM's pages_4k and pages_2m */
+	uint64_t sys_4k, sys_2m;
 	char err[256];		/* the last failure, one line */
 };
 
@@ -169,6 +173,8 @@ struct plan {
 	bool verbose;
 };
 
+/* Find b->sys_4k and b->sys_2m: a guest run over one anonymous page. */
+int bench_calibrate(struct bench *b, const struct plan *p);
 /* Measure one row (kind x method, interleaved with its anonymous baseline):
  * 0, or a negative errno when the harness failed (row->why says). */
 int bench_row(struct bench *b, const struct plan *p, struct row *row);
@@ -179,6 +185,7 @@ struct run_info {
 	const char *kernel, *profile, *profile_why;
 	unsigned int reps, passes, cycles;
 	uint64_t length, setup_asked;
+	uint64_t sys_4k, sys_2m;
 	enum anon_thp thp;
 };
 

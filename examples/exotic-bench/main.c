@@ -242,6 +242,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	plan.table = table;
+	ret = bench_calibrate(&b, &plan);
+	if (ret) {
+		fprintf(stderr, "exotic-bench: calibration: %s\n", b.err);
+		status = 3;
+		goto out;
+	}
 	if (json_file) {
 		jf = fopen(json_file, "w");
 		if (!jf) {
@@ -277,6 +283,7 @@ int main(int argc, char **argv)
 		.kernel = kernel, .profile = profile, .profile_why = why[0] ? why : "",
 		.reps = plan.reps, .passes = plan.passes, .cycles = plan.cycles,
 		.length = plan.length, .setup_asked = plan.setup_length, .thp = plan.thp,
+		.sys_4k = b.sys_4k, .sys_2m = b.sys_2m,
 	};
 	if (json)
 		report_json(stdout, &ri, rows, n);

@@ -201,6 +201,8 @@ void report_json(FILE *f, const struct run_info *ri, const struct row *rows, siz
 	fprintf(f, ",\n  \"profile_why\": ");
 	exotic_json_str(f, ri->profile_why);
 	fprintf(f, ",\n  \"anon_thp\": \"%s\"", ri->thp == ANON_THP_MATCH ? "match" : "default");
+	fprintf(f, ",\n  \"system_pages\": {\"pages_4k\": %" PRIu64 ", \"pages_2m\": %" PRIu64 "}",
+		ri->sys_4k, ri->sys_2m);
 	fprintf(f, ",\n  \"repetitions\": %u,\n  \"length\": %" PRIu64 ",\n  \"passes\": %u,\n"
 		"  \"cycles\": %u,\n  \"setup_length_asked\": %" PRIu64 ",\n  \"rows\": [",
 		ri->reps, ri->length, ri->passes, ri->cycles, ri->setup_asked);
