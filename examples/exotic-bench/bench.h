@@ -154,7 +154,11 @@ const char *anon_describe(uint32_t method, enum anon_thp thp);
 void inst_free(struct bench *b, struct instance *in);
 /* host events: the driver's invalidate or migrate; MADV_DONTNEED for anonymous */
 int inst_invalidate(struct bench *b, struct instance *in);
-int inst_migrate(struct bench *b, struct instance *in);
+/* migrate: when the driver has no fresh backing (-ENOMEM, -ENOSPC: the
+ * blocks earlier events retired wait out the driver's quarantine, 100 ms
+ * by default, before they are free), waits and tries again, up to a
+ * second; *waited gets the seconds spent waiting, not part of the figure */
+int inst_migrate(struct bench *b, struct instance *in, double *waited);
 /* load a guest program on [BENCH_GPA, +len) and run it to its DONE; the
  * seconds spent in KVM_RUN (host CLOCK_MONOTONIC) added to *secs */
 int guest_run(struct bench *b, int program, size_t len, size_t stride,

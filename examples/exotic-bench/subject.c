@@ -171,13 +171,24 @@ int inst_invalidate(struct bench *b, struct instance *in)
 	return ret ? fail(b, ret, "invalidate") : 0;
 }
 
-int inst_migrate(struct bench *b, struct instance *in)
+int inst_migrate(struct bench *b, struct instance *in, double *waited)
 {
 	int ret;
 
+	*waited = 0;
 	if (!in->region)
 		return fail(b, -EINVAL, "migrate: anonymous memory has no such event");
-	ret = exotic_region_migrate(in->region, 0, 0, NULL);
+	for (int tries = 0;; tries++) {
+		struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+		double t0;
+
+		ret = exotic_region_migrate(in->region, 0, 0, NULL);
+		if ((ret != -ENOMEM && ret != -ENOSPC) || tries == 10)
+			break;
+		t0 = now_s();
+		nanosleep(&ts, NULL);
+		*waited += now_s() - t0;
+	}
 	return ret ? fail(b, ret, "migrate") : 0;
 }
 
