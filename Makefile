@@ -3,6 +3,8 @@
 #
 #   make            build driver, libexotic, examples, tools and tests
 #   make storm      the main job: a storm in the test VM, with its report
+#   make bench      exotic-bench in the test VM on stock, patched (and upstream
+#                   when available): build/bench/PROFILE.json and the tables
 #   make check      deps + build + host unit tests + guest suites (one summary line)
 #   make matrix     the conformance matrix and reproducers per kernel profile, and
 #                   their grid (KERNELS=all: every profile but debug)
@@ -123,7 +125,7 @@ VM_TESTS    := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(wildcard tests/vm/t
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_COMMON) $(LIB_A) $(wildcard tests/unit/wraps.opt)
 	@mkdir -p $(dir $@)
-	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/unit/common -Ilibexotic -Itools/pin -MMD -MP -MF $(@D)/.$(@F).d -o $@ \
+	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/unit/common -Ilibexotic -Itools/pin -Iexamples/common -MMD -MP -MF $(@D)/.$(@F).d -o $@ \
 		$< $(UNIT_EXTRA_$*) $(UNIT_COMMON) $(UNIT_WRAPS) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
 
 $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_COMMON) $(LIB_A)
@@ -236,6 +238,11 @@ vm-shell: all
 storm:
 	$(Q)scripts/storm
 
+# exotic-bench: exotic memory next to anonymous memory, per profile (not
+# part of make check, which runs a smoke test of it).
+bench:
+	$(Q)scripts/bench
+
 # exotic-fuzz against the driver in the test VM (FUZZ_DURATION, 300 s).
 fuzz:
 	$(Q)scripts/fuzz
@@ -275,9 +282,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 
@@ -288,7 +295,7 @@ $(BUILD)/tools/exotic-pin: tools/pin/pin.c tools/pin/main.c tools/pin/pin.h
 	$(V_CC)$(CC) $(ALL_CFLAGS) -o $@ tools/pin/pin.c tools/pin/main.c
 tools: $(BUILD)/tools/exotic-pin
 UNIT_EXTRA_test_pin := tools/pin/pin.c
-UNIT_EXTRA_test_cli := examples/common/cli.c -Iexamples/common
+UNIT_EXTRA_test_cli := examples/common/cli.c
 $(BUILD)/tests/unit/test_cli: $(EX_COMMON) $(wildcard examples/common/*.h)
 
 # test_matrix_diff #includes exotic-matrix's JSON reader and --diff (the
@@ -298,3 +305,7 @@ $(BUILD)/tests/unit/test_matrix_diff: $(wildcard examples/exotic-matrix/*.[ch]) 
 # exotic-fuzz's generator and C emitter (which .incbin's repro-prelude.h)
 UNIT_EXTRA_test_fuzz_emit := examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c -DTOP='"$(CURDIR)"'
 $(BUILD)/tests/unit/test_fuzz_emit: $(wildcard examples/exotic-fuzz/*.h) examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c
+# test_bench #includes exotic-bench's pure parts and --compare
+$(BUILD)/tests/unit/test_bench: $(wildcard examples/exotic-bench/*.[ch]) $(wildcard examples/common/json.[ch])
+# test_bench (guest) #includes exotic-matrix's JSON reader
+$(BUILD)/tests/vm/test_bench: $(wildcard examples/common/json.[ch])

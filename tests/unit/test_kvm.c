@@ -58,6 +58,8 @@ static struct {
 	int runs;
 	run_fn run;
 	void *run_data;
+	int stats_errno;		/* KVM_GET_STATS_FD fails with this */
+	bool stats_short;		/* ... or gives a file cut after its header */
 	wrap_open_hook next_open;
 	wrap_ioctl_hook next_ioctl;
 } fk;
@@ -128,6 +130,53 @@ static int fk_kvm_run(int fd)
 	return 0;
 }
 
+/*
+ * A binary stats file as KVM lays it out (api.rst, KVM_GET_STATS_FD):
+ * header, descriptors each followed by its name, data.  The VM has
+ * pages_4k, pages_2m and a 4-bucket histogram; a vCPU pf_taken, pf_fixed
+ * and exits.
+ */
+#define FK_NAME_SIZE	48
+static int fk_stats_fd(enum fk_type t)
+{
+	static const struct { const char *name; uint32_t size; uint64_t v[4]; } vm_stats[] = {
+		{ "remote_tlb_flush", 1, { 5 } },
+		{ "pages_4k", 1, { 7 } },
+		{ "pages_2m", 1, { 3 } },
+		{ "halt_poll_hist", 4, { 1, 2, 3, 4 } },
+	}, vcpu_stats[] = {
+		{ "pf_taken", 1, { 10 } },
+		{ "pf_fixed", 1, { 9 } },
+		{ "exits", 1, { 42 } },
+	};
+	const __typeof__(vm_stats[0]) *st = t == FK_VM ? vm_stats : vcpu_stats;
+	uint32_t n = t == FK_VM ? 4 : 3, off = 0;
+	size_t dsize = sizeof(struct kvm_stats_desc) + FK_NAME_SIZE;
+	struct kvm_stats_header h = {
+		.name_size = FK_NAME_SIZE, .num_desc = n, .id_offset = sizeof(h),
+		.desc_offset = sizeof(h) + 64, .data_offset = sizeof(h) + 64 + n * dsize,
+	};
+	int fd = memfd_create("fake-kvm-stats", MFD_CLOEXEC);
+
+	if (fd < 0 || pwrite(fd, &h, sizeof(h), 0) != sizeof(h))
+		abort();
+	if (fk.stats_short)
+		return fd;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t d[sizeof(struct kvm_stats_desc) + FK_NAME_SIZE] = { 0 };
+		struct kvm_stats_desc *sd = (void *)d;
+
+		sd->size = st[i].size;
+		sd->offset = off;
+		strcpy((char *)d + sizeof(*sd), st[i].name);
+		if (pwrite(fd, d, dsize, h.desc_offset + i * dsize) != (ssize_t)dsize ||
+		    pwrite(fd, st[i].v, 8 * st[i].size, h.data_offset + off) != 8 * st[i].size)
+			abort();
+		off += 8 * st[i].size;
+	}
+	return fd;
+}
+
 static int fk_ioctl(int fd, unsigned long req, void *arg)
 {
 	enum fk_type t = fk_type_of(fd);
@@ -176,6 +225,12 @@ static int fk_ioctl(int fd, unsigned long req, void *arg)
 		return 0;
 	case KVM_RUN:
 		return fk_kvm_run(fd);
+	case KVM_GET_STATS_FD:
+		if (fk.stats_errno) {
+			errno = fk.stats_errno;
+			return -1;
+		}
+		return fk_stats_fd(t);
 	default:
 		errno = ENOTTY;
 		return -1;
@@ -1128,6 +1183,45 @@ static void test_load_vmrun(void **state)
 
 /* --------------------------------------------------------------- names */
 
+static void test_stats(void **state)
+{
+	struct fixture *f = *state;
+	const char *const vm_names[] = { "pages_2m", "pages_1g", "pages_4k", "halt_poll_hist", "pages" };
+	const char *const vcpu_names[] = { "exits", "pf_fixed", "pf_taken" };
+	uint64_t v[5];
+
+	assert_int_equal(exotic_vm_stats(f->vm, vm_names, v, 5), 3);
+	assert_true(v[0] == 3 && v[2] == 7);
+	assert_true(v[1] == EXOTIC_STAT_MISSING);	/* not exposed */
+	assert_true(v[3] == 10);			/* a histogram: its buckets' sum */
+	assert_true(v[4] == EXOTIC_STAT_MISSING);	/* a prefix is not a name */
+	assert_int_equal(exotic_vcpu_stats(f->vcpu, vcpu_names, v, 3), 3);
+	assert_true(v[0] == 42 && v[1] == 9 && v[2] == 10);
+	assert_int_equal(exotic_vm_stats(f->vm, vm_names, v, 0), 0);
+
+	assert_int_equal(exotic_vm_stats(NULL, vm_names, v, 1), -EINVAL);
+	assert_int_equal(exotic_vm_stats(f->vm, NULL, v, 1), -EINVAL);
+	assert_int_equal(exotic_vm_stats(f->vm, vm_names, NULL, 1), -EINVAL);
+	assert_int_equal(exotic_vcpu_stats(NULL, vcpu_names, v, 1), -EINVAL);
+	assert_int_equal(exotic_vcpu_stats(f->vcpu, NULL, v, 1), -EINVAL);
+
+	/* a kernel before 5.15 */
+	fk.stats_errno = ENOTTY;
+	v[0] = 0;
+	assert_int_equal(exotic_vcpu_stats(f->vcpu, vcpu_names, v, 1), -ENOTTY);
+	assert_true(v[0] == EXOTIC_STAT_MISSING);
+	assert_true(logcap_has(&f->log, "KVM_GET_STATS_FD"));
+	fk.stats_errno = 0;
+	/* a file cut short */
+	fk.stats_short = true;
+	assert_int_equal(exotic_vm_stats(f->vm, vm_names, v, 1), -EIO);
+	fk.stats_short = false;
+	/* out of memory for the descriptors */
+	wrap_fail("calloc", 0, ENOMEM);
+	assert_int_equal(exotic_vm_stats(f->vm, vm_names, v, 1), -ENOMEM);
+	wrap_reset();
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -1217,6 +1311,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_args, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(test_load_range_programs, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(test_load_vmrun, setup_vcpu, teardown),
+		cmocka_unit_test_setup_teardown(test_stats, setup_vcpu, teardown),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_stamps),
 	};

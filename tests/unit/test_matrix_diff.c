@@ -19,63 +19,27 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../examples/exotic-matrix/json.c"
+#include "docs.h"
+
+#include "../../examples/common/json.c"
 #include "../../examples/exotic-matrix/diff.c"
 
 #define REAL_REPRO "tests/unit/fixtures/repro-stock-6.1.json"
 
-static char dir[] = "/tmp/exotic-test-diff.XXXXXX";
-static char *out_buf, *err_buf;
 
-static const char *path_of(const char *name)
-{
-	static char paths[4][256];
-	static int next;
-	char *p = paths[next++ % 4];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
-	return p;
-}
-
-static const char *write_doc(const char *name, const char *text)
-{
-	const char *p = path_of(name);
-	FILE *f = fopen(p, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-	return p;
-}
-
-/* run the diff; its output in out_buf and err_buf */
 static int diff(const char *a, const char *b)
 {
-	size_t n_out, n_err;
-	FILE *out, *err;
-	int ret;
-
-	free(out_buf);
-	free(err_buf);
-	out = open_memstream(&out_buf, &n_out);
-	err = open_memstream(&err_buf, &n_err);
-	assert_non_null(out);
-	assert_non_null(err);
-	ret = matrix_diff(a, b, out, err);
-	fclose(out);
-	fclose(err);
-	print_message("%s%s", out_buf, err_buf);
-	return ret;
+	return docs_run(matrix_diff, a, b);
 }
 
 /* an error is one line naming the file */
 static void assert_one_line_error(const char *file, const char *what)
 {
-	assert_string_equal(out_buf, "");
-	assert_non_null(strstr(err_buf, file));
-	assert_non_null(strstr(err_buf, what));
-	assert_non_null(strchr(err_buf, '\n'));
-	assert_string_equal(strchr(err_buf, '\n'), "\n");
+	assert_string_equal(docs_out, "");
+	assert_non_null(strstr(docs_err, file));
+	assert_non_null(strstr(docs_err, what));
+	assert_non_null(strchr(docs_err, '\n'));
+	assert_string_equal(strchr(docs_err, '\n'), "\n");
 }
 
 #define HEAD "{\"schema\": \"exotic-matrix/1\", \"tool\": \"exotic-matrix\", " \
@@ -94,41 +58,24 @@ static const char doc_a[] = HEAD
 	ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok")
 	TAIL;
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	free(out_buf);
-	free(err_buf);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? -1 : 0;
-}
-
 static void test_identical(void **state)
 {
-	const char *a = write_doc("a.json", doc_a);
-	const char *a2 = write_doc("a2.json", doc_a);
+	const char *a = docs_write("a.json", doc_a);
+	const char *a2 = docs_write("a2.json", doc_a);
 
 	(void)state;
 	assert_int_equal(diff(a, a2), 0);
-	assert_non_null(strstr(out_buf, "identical: 4 cells"));
-	assert_string_equal(err_buf, "");
+	assert_non_null(strstr(docs_out, "identical: 4 cells"));
+	assert_string_equal(docs_err, "");
 	/* the tools' own output, a real exotic-repro run on stock 6.1 */
 	assert_int_equal(diff(REAL_REPRO, REAL_REPRO), 0);
-	assert_non_null(strstr(out_buf, "exotic-repro/1, kernel 6.1.0-57-amd64, profile stock-6.1, 13 cells"));
+	assert_non_null(strstr(docs_out, "exotic-repro/1, kernel 6.1.0-57-amd64, profile stock-6.1, 13 cells"));
 }
 
 static void test_changed_outcome(void **state)
 {
-	const char *a = write_doc("a.json", doc_a);
-	const char *b = write_doc("b.json", HEAD
+	const char *a = docs_write("a.json", doc_a);
+	const char *b = docs_write("b.json", HEAD
 		ROW("compound", "remap", "npf", "none", GOT("mapped", "mapped"), "UNEXPECTED") ","
 		ROW("compound", "remap", "vmrun", "none", GOT("gp", "gp"), "ok") ","
 		ROW("reserved", "huge", "npf", "none", "null", "skip") ","
@@ -137,20 +84,20 @@ static void test_changed_outcome(void **state)
 
 	(void)state;
 	assert_int_equal(diff(a, b), 1);
-	assert_non_null(strstr(out_buf,
+	assert_non_null(strstr(docs_out,
 		"\n  compound remap npf none: efault/efault -> mapped/mapped (verdict ok -> UNEXPECTED)\n"));
 	/* only that one */
-	assert_null(strstr(out_buf, "vmrun"));
-	assert_non_null(strstr(out_buf, "1 cells differ, 0 only in"));
+	assert_null(strstr(docs_out, "vmrun"));
+	assert_non_null(strstr(docs_out, "1 cells differ, 0 only in"));
 	/* and the other way round */
 	assert_int_equal(diff(b, a), 1);
-	assert_non_null(strstr(out_buf, "  compound remap npf none: mapped/mapped -> efault/efault"));
+	assert_non_null(strstr(docs_out, "  compound remap npf none: mapped/mapped -> efault/efault"));
 }
 
 static void test_run_and_not_run(void **state)
 {
-	const char *a = write_doc("a.json", doc_a);
-	const char *b = write_doc("b.json", HEAD
+	const char *a = docs_write("a.json", doc_a);
+	const char *b = docs_write("b.json", HEAD
 		ROW("compound", "remap", "npf", "none", GOT("efault", "efault"), "ok") ","
 		ROW("compound", "remap", "vmrun", "none", GOT("gp", "gp"), "ok") ","
 		ROW("reserved", "huge", "npf", "none", GOT("warn", "mapped"), "ok") ","
@@ -159,14 +106,14 @@ static void test_run_and_not_run(void **state)
 
 	(void)state;
 	assert_int_equal(diff(a, b), 1);
-	assert_non_null(strstr(out_buf, "  reserved huge npf none: not run -> warn/mapped (verdict skip -> ok)\n"));
+	assert_non_null(strstr(docs_out, "  reserved huge npf none: not run -> warn/mapped (verdict skip -> ok)\n"));
 }
 
 static void test_only_in_one(void **state)
 {
 	/* b: the vmrun row gone, another added, order changed (does not matter) */
-	const char *a = write_doc("a.json", doc_a);
-	const char *b = write_doc("b.json", HEAD
+	const char *a = docs_write("a.json", doc_a);
+	const char *b = docs_write("b.json", HEAD
 		ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok") ","
 		ROW("reserved", "huge", "npf", "none", "null", "skip") ","
 		ROW("compound", "remap", "npf", "none", GOT("efault", "efault"), "ok") ","
@@ -175,13 +122,13 @@ static void test_only_in_one(void **state)
 
 	(void)state;
 	assert_int_equal(diff(a, b), 1);
-	assert_non_null(strstr(out_buf, "\n- compound remap vmrun none: gp/gp (only in "));
-	assert_non_null(strstr(out_buf, "\n+ noncompound page copy none: refused/- (only in "));
-	assert_non_null(strstr(out_buf, "0 cells differ, 1 only in"));
+	assert_non_null(strstr(docs_out, "\n- compound remap vmrun none: gp/gp (only in "));
+	assert_non_null(strstr(docs_out, "\n+ noncompound page copy none: refused/- (only in "));
+	assert_non_null(strstr(docs_out, "0 cells differ, 1 only in"));
 	/* an empty run against a full one: everything in one only */
-	b = write_doc("empty.json", HEAD TAIL);
+	b = docs_write("empty.json", HEAD TAIL);
 	assert_int_equal(diff(a, b), 1);
-	assert_non_null(strstr(out_buf, "0 cells differ, 4 only in"));
+	assert_non_null(strstr(docs_out, "0 cells differ, 4 only in"));
 }
 
 static void test_repro_documents(void **state)
@@ -206,19 +153,19 @@ static void test_repro_documents(void **state)
 	at = strstr(at, "\"got\": {\"before\": \"efault\", \"after\": \"efault\"}");
 	assert_non_null(at);
 	memcpy(at, "\"got\": {\"before\": \"mapped\", \"after\": \"mapped\"}", 46);
-	b = write_doc("repro-b.json", text);
+	b = docs_write("repro-b.json", text);
 	free(text);
 	assert_int_equal(diff(REAL_REPRO, b), 1);
-	assert_non_null(strstr(out_buf, "\n  repro:tail-page-efault: efault/efault -> mapped/mapped\n"));
-	assert_non_null(strstr(out_buf, "1 cells differ, 0 only in"));
+	assert_non_null(strstr(docs_out, "\n  repro:tail-page-efault: efault/efault -> mapped/mapped\n"));
+	assert_non_null(strstr(docs_out, "1 cells differ, 0 only in"));
 	/* a repro run is not compared with a matrix run */
-	assert_int_equal(diff(REAL_REPRO, write_doc("a.json", doc_a)), 2);
+	assert_int_equal(diff(REAL_REPRO, docs_write("a.json", doc_a)), 2);
 	assert_one_line_error(REAL_REPRO, "compare like with like");
 }
 
 static void test_bad_input(void **state)
 {
-	const char *a = write_doc("a.json", doc_a);
+	const char *a = docs_write("a.json", doc_a);
 	static const struct {
 		const char *text, *error;
 	} bad[] = {
@@ -245,7 +192,7 @@ static void test_bad_input(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *b = write_doc("bad.json", bad[i].text);
+		const char *b = docs_write("bad.json", bad[i].text);
 
 		print_message("bad input %zu: %s\n", i, bad[i].error);
 		assert_int_equal(diff(a, b), 2);
@@ -254,10 +201,10 @@ static void test_bad_input(void **state)
 		assert_int_equal(diff(b, a), 2);
 		assert_one_line_error(b, bad[i].error);
 	}
-	assert_int_equal(diff(a, path_of("missing.json")), 2);
+	assert_int_equal(diff(a, docs_path("missing.json")), 2);
 	assert_one_line_error("missing.json", "cannot read: No such file or directory");
-	assert_int_equal(diff(dir, a), 2);
-	assert_one_line_error(dir, "cannot read");
+	assert_int_equal(diff(docs_path(""), a), 2);	/* the directory */
+	assert_one_line_error(docs_path(""), "cannot read");
 }
 
 static struct json *parse(const char *text, char *err, size_t size)
@@ -347,5 +294,5 @@ int main(void)
 		cmocka_unit_test(test_reader),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, docs_setup, docs_teardown);
 }

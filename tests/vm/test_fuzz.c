@@ -11,22 +11,8 @@
 #include "test_driver.h"
 
 #define OUT	"/tmp/fuzz.out"
-
-/* Run a shell command; its exit status, its output in OUT. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " > " OUT " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	status = system(cmd);
-	assert_true(status != -1 && WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
+#define SHELL_OUT	OUT
+#include "shell.h"
 
 /* Does OUT contain s?  Prints its last lines either way. */
 static bool out_has(const char *s)

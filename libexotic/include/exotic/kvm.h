@@ -136,6 +136,22 @@ EXOTIC_EXPORT int exotic_vcpu_get_fd(const struct exotic_vcpu *vcpu);
 EXOTIC_EXPORT uint32_t exotic_vcpu_get_id(const struct exotic_vcpu *vcpu);
 EXOTIC_EXPORT struct exotic_vm *exotic_vcpu_get_vm(const struct exotic_vcpu *vcpu);
 
+/*
+ * KVM's own counters (its binary statistics, KVM_GET_STATS_FD, Linux >=
+ * 5.15) of the VM ("pages_4k", "pages_2m", "remote_tlb_flush", ...) or of
+ * a vCPU ("pf_taken", "pf_fixed", "exits", "io_exits", ...): values[i]
+ * gets the statistic names[i] (the sum of its buckets for a histogram),
+ * or EXOTIC_STAT_MISSING when this kernel does not expose it.  Returns how
+ * many names were found, or a negative errno (KVM_GET_STATS_FD's: -ENOTTY
+ * before 5.15; -EIO on a short read).
+ */
+#define EXOTIC_STAT_MISSING	(~0ULL)
+EXOTIC_EXPORT int exotic_vm_stats(struct exotic_vm *vm, const char *const *names,
+				  uint64_t *values, size_t n);
+EXOTIC_EXPORT int exotic_vcpu_stats(struct exotic_vcpu *vcpu,
+				    const char *const *names, uint64_t *values,
+				    size_t n);
+
 /* ucall kinds (exotic_exit.ucall) */
 enum exotic_ucall {
 	EXOTIC_UCALL_NONE	= 0,	/* the exit was not a ucall */

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A small JSON reader for exotic-matrix --diff: the whole document into a
- * tree (RFC 8259; numbers are kept as their text and as a double, strings
+ * A small JSON reader for the tools that read their own documents back
+ * (exotic-matrix --diff, exotic-bench --compare) and their tests: the
+ * whole document into a tree (RFC 8259; numbers are kept as their text and as a double, strings
  * are decoded to UTF-8, objects keep their members in order).  Enough for
  * the tools' own documents, not a general library.
  */
-#ifndef EXOTIC_MATRIX_JSON_H
-#define EXOTIC_MATRIX_JSON_H
+#ifndef EXOTIC_CLI_JSON_H
+#define EXOTIC_CLI_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,5 +49,9 @@ const struct json *json_get(const struct json *obj, const char *key);
 const char *json_get_str(const struct json *obj, const char *key);
 
 const char *json_type_name(enum json_type t);
+
+/* The member of array rows whose "kind" and "method" are these, or NULL. */
+const struct json *json_find_row(const struct json *rows, const char *kind,
+				 const char *method);
 
 #endif

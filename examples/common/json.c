@@ -538,3 +538,16 @@ const char *json_type_name(enum json_type t)
 	}
 	return "?";
 }
+
+const struct json *json_find_row(const struct json *rows, const char *kind,
+				 const char *method)
+{
+	for (size_t i = 0; rows && rows->type == JSON_ARRAY && i < rows->n; i++) {
+		const char *k = json_get_str(rows->items[i], "kind");
+		const char *m = json_get_str(rows->items[i], "method");
+
+		if (k && m && !strcmp(k, kind) && !strcmp(m, method))
+			return rows->items[i];
+	}
+	return NULL;
+}

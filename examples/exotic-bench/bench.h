@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * exotic-bench: what exotic memory costs a KVM guest next to anonymous
+ * memory.  Shared declarations of the tool's files:
+ *   stats.c    samples -> median, min, max; ratios (pure, unit tested)
+ *   subject.c  one instance: fresh memory (anonymous or a region) in a memslot
+ *   workload.c the workloads, timed
+ *   report.c   the human table and the JSON document (docs/bench-schema.md)
+ *   compare.c  --compare A.json B.json
+ *   main.c     options, the run
+ */
+#ifndef EXOTIC_BENCH_H
+#define EXOTIC_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define BENCH_SCHEMA	"exotic-bench/1"
+#define BENCH_MAX_REPS	64
+
+/* ------------------------------------------------------------ stats.c */
+
+struct summary {
+	size_t n;
+	double median, min, max;
+};
+
+/* Median (the mean of the two middle values for an even n), min and max
+ * of n samples; n 0 gives all zeroes.  The samples are not reordered. */
+struct summary summarize(const double *samples, size_t n);
+/* a / b, or 0 when either is not a positive number. */
+double ratio(double a, double b);
+/* (max - min) / median of s, 0 when the median is 0: the noise. */
+double spread(const struct summary *s);
+
+/* ------------------------------------------------------------ figures */
+
+enum figure {
+	FIG_FT_READ,		/* first touch, read: faults/s */
+	FIG_FT_WRITE,		/* first touch, write: faults/s */
+	FIG_STEADY_READ,	/* steady state, read: GiB/s */
+	FIG_STEADY_WRITE,	/* steady state, write: GiB/s */
+	FIG_INVALIDATE,		/* invalidate + refault: cycles/s */
+	FIG_MIGRATE,		/* migrate + refault: cycles/s (exotic only) */
+	FIG_SETUP,		/* alloc + mmap + memslot: ms */
+	FIG_MAX,
+};
+
+struct figure_info {
+	const char *name;	/* JSON key */
+	const char *column;	/* table column */
+	const char *unit;
+	bool lower_is_better;	/* ms */
+};
+
+extern const struct figure_info figures[FIG_MAX];
+
+/* the KVM counters kept per first-touch run (vCPU stats, then VM stats) */
+enum kstat {
+	KS_PF_TAKEN,
+	KS_PF_FIXED,
+	KS_EXITS,
+	KS_PAGES_4K,
+	KS_PAGES_2M,
+	KS_MAX,
+};
+extern const char *const kstat_names[KS_MAX];
+
+/* the samples of one figure on one side (baseline or subject) */
+struct side {
+	size_t n;
+	double v[BENCH_MAX_REPS];
+	uint64_t kvm[KS_MAX];	/* counters of the last run (first touch: the run's
+				 * deltas; steady: the mapping after it); ~0: none */
+};
+
+struct fig_result {
+	const char *skipped;	/* why not measured, or NULL */
+	char why[320];
+	struct side subject, baseline;
+	struct side populated;	/* setup only: anonymous mmap with MAP_POPULATE */
+};
+
+/* one row: a kind x method, or the anonymous-only row */
+struct row {
+	uint32_t kind, method;
+	const char *status;	/* "ok", "skip", "error" */
+	char why[320];
+	uint64_t length;	/* bytes per instance */
+	uint32_t order;
+	uint64_t setup_length;	/* bytes of the setup figure */
+	struct fig_result fig[FIG_MAX];
+	/* steady state's mapping of the subject (VM stats after the run) */
+	uint64_t pages_4k, pages_2m;
+	bool have_mapping;
+	bool host_prefault;	/* the host touched each 2 MiB before the guest */
+	const char *baseline;	/* anon_describe() */
+};
+
+/* ------------------------------------------------------------ subject.c */
+
+#define BENCH_SLOT	0
+#define BENCH_GPA	0x40000000ULL
+
+struct exotic_ctx;
+struct exotic_device;
+struct exotic_vm;
+struct exotic_vcpu;
+struct exotic_region;
+
+/* what a run shares: one VM and one vCPU for all of it */
+struct bench {
+	struct exotic_ctx *ctx;
+	struct exotic_device *dev;
+	struct exotic_vm *vm;
+	struct exotic_vcpu *vcpu;
+	uint64_t seed;
+	/* KVM's mappings of the library's system memslot that the guest
+	 * programs re-fault after a memslot change (bench_calibrate()):
+	 * subtracted from the VM's pages_4k and pages_2m */
+	uint64_t sys_4k, sys_2m;
+	char err[256];		/* the last failure, one line */
+};
+
+/* fresh memory in the bench memslot: anonymous (kind 0) or a region;
+ * populate: anonymous memory faulted in by mmap(MAP_POPULATE) */
+struct instance {
+	uint32_t kind, method, order;
+	size_t len;
+	struct exotic_region *region;
+	void *map;		/* anonymous: the whole mmap (2 MiB aligned inside) */
+	size_t map_len;
+	void *hva;
+	bool slotted;
+};
+
+/* the anonymous baseline's transparent huge pages */
+enum anon_thp {
+	ANON_THP_MATCH,		/* MADV_HUGEPAGE for the huge method, else MADV_NOHUGEPAGE */
+	ANON_THP_DEFAULT,	/* no madvise(): whatever the host's THP setting gives */
+};
+
+int bench_open(struct bench *b);
+void bench_close(struct bench *b);
+/* allocate, map and add the memslot: 0 or a negative errno (b->err says) */
+int inst_new(struct bench *b, struct instance *in, uint32_t kind, uint32_t method,
+	     uint32_t order, size_t len, enum anon_thp thp, bool populate);
+/* the host writes one word every step bytes (not timed) */
+void inst_prefault(struct instance *in, size_t step);
+/* what the baseline of a row with this method is, in words */
+const char *anon_describe(uint32_t method, enum anon_thp thp);
+void inst_free(struct bench *b, struct instance *in);
+/* host events: the driver's invalidate or migrate; MADV_DONTNEED for anonymous */
+int inst_invalidate(struct bench *b, struct instance *in);
+/* migrate: when the driver has no fresh backing (-ENOMEM, -ENOSPC: the
+ * blocks earlier events retired wait out the driver's quarantine, 100 ms
+ * by default, before they are free), waits and tries again, up to a
+ * second; *waited gets the seconds spent waiting, not part of the figure */
+int inst_migrate(struct bench *b, struct instance *in, double *waited);
+/* load a guest program on [BENCH_GPA, +len) and run it to its DONE; the
+ * seconds spent in KVM_RUN (host CLOCK_MONOTONIC) added to *secs */
+int guest_run(struct bench *b, int program, size_t len, size_t stride,
+	      unsigned int passes, double *secs);
+double now_s(void);
+
+/* ------------------------------------------------------------ workload.c */
+
+struct exotic_expect;
+
+struct plan {
+	unsigned int reps, passes, cycles;
+	size_t length, setup_length;
+	const struct exotic_expect *table;
+	enum anon_thp thp;
+	bool verbose;
+};
+
+/* Find b->sys_4k and b->sys_2m: a guest run over one anonymous page. */
+int bench_calibrate(struct bench *b, const struct plan *p);
+/* Measure one row (kind x method, interleaved with its anonymous baseline):
+ * 0, or a negative errno when the harness failed (row->why says). */
+int bench_row(struct bench *b, const struct plan *p, struct row *row);
+
+/* ------------------------------------------------------------ report.c */
+
+struct run_info {
+	const char *kernel, *profile, *profile_why;
+	unsigned int reps, passes, cycles;
+	uint64_t length, setup_asked;
+	uint64_t sys_4k, sys_2m;
+	enum anon_thp thp;
+};
+
+void report_table(FILE *f, const struct run_info *ri, const struct row *rows, size_t n);
+void report_json(FILE *f, const struct run_info *ri, const struct row *rows, size_t n);
+
+/* ------------------------------------------------------------ compare.c */
+
+/* Print ratios B/A per row and figure with both sides' noise; errors go to
+ * err as one line.  0, or 2 when a file is not an exotic-bench/1 document. */
+int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err);
+
+#endif

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * exotic-bench --compare A.json B.json: per row and figure, B's median
+ * over A's, with each run's noise ((max - min) / median) next to it: a
+ * ratio inside the noise is no change.  Each run's own ratio to its
+ * anonymous baseline follows: when the machine was busier during one run,
+ * the medians move together and those ratios do not.  Rows or figures
+ * measured in one document only are listed as such.
+ */
+#include <string.h>
+
+#include "json.h"
+#include "bench.h"
+
+static double dist1(double r)
+{
+	return r > 1 ? r - 1 : 1 - r;
+}
+
+static struct json *load(const char *path, FILE *err)
+{
+	char msg[256];
+	struct json *j = json_parse_file(path, msg, sizeof(msg));
+	const char *schema;
+
+	if (!j) {
+		fprintf(err, "exotic-bench: %s: %s\n", path, msg);
+		return NULL;
+	}
+	schema = json_get_str(j, "schema");
+	if (j->type != JSON_OBJECT || !schema || strcmp(schema, BENCH_SCHEMA) ||
+	    !json_get(j, "rows") || json_get(j, "rows")->type != JSON_ARRAY) {
+		fprintf(err, "exotic-bench: %s: not an %s document\n", path, BENCH_SCHEMA);
+		json_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+static const struct json *find_row(const struct json *doc, const char *kind,
+				   const char *method)
+{
+	return json_find_row(json_get(doc, "rows"), kind, method);
+}
+
+/* a figure's ratio to its anonymous baseline, 0 when it has none */
+static double ratio_of(const struct json *row, const char *fig)
+{
+	const struct json *figs = json_get(row, "figures"), *f, *r;
+
+	if (!figs || !(f = json_get(figs, fig)) || !(r = json_get(f, "ratio")) ||
+	    r->type != JSON_NUMBER)
+		return 0;
+	return r->number;
+}
+
+/* a ratio to anonymous memory in 7 columns, "-" when there is none */
+static const char *fmt_ratio(const struct json *row, const char *fig, char *buf, size_t size)
+{
+	double r = ratio_of(row, fig);
+
+	if (r > 0)
+		snprintf(buf, size, "%7.2f", r);
+	else
+		snprintf(buf, size, "%7s", "-");
+	return buf;
+}
+
+/* a figure's subject summary; false when it was not measured */
+static bool subject_of(const struct json *row, const char *fig, struct summary *s)
+{
+	const struct json *figs = json_get(row, "figures"), *f, *sub, *v;
+	const char *keys[3] = { "median", "min", "max" };
+	double *dst[3] = { &s->median, &s->min, &s->max };
+
+	if (!figs || !(f = json_get(figs, fig)) || !(sub = json_get(f, "subject")) ||
+	    sub->type != JSON_OBJECT)
+		return false;
+	for (int i = 0; i < 3; i++) {
+		v = json_get(sub, keys[i]);
+		if (!v || v->type != JSON_NUMBER)
+			return false;
+		*dst[i] = v->number;
+	}
+	s->n = 1;
+	return true;
+}
+
+static bool row_ok(const struct json *row)
+{
+	const char *st = row ? json_get_str(row, "status") : NULL;
+
+	return st && !strcmp(st, "ok");
+}
+
+int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
+{
+	struct json *a = load(path_a, err), *b = a ? load(path_b, err) : NULL;
+	const struct json *rows;
+	unsigned int compared = 0, outside = 0;
+
+	if (!a || !b) {
+		json_free(a);
+		return 2;
+	}
+	fprintf(out, "exotic-bench --compare: B/A of the subjects' medians, noise = (max-min)/median; "
+		"each run's ratio to its own anonymous baseline beside them\n");
+	fprintf(out, "%-11s %-6s %-9s %10s %10s %7s %7s %7s %7s %7s\n", "kind", "method", "figure",
+		"A", "B", "B/A", "noise A", "noise B", "anon A", "anon B");
+	rows = json_get(a, "rows");
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct json *ra = rows->items[i], *rb;
+		const char *kind = json_get_str(ra, "kind"), *method = json_get_str(ra, "method");
+
+		if (!kind || !method || !row_ok(ra))
+			continue;
+		rb = find_row(b, kind, method);
+		if (!row_ok(rb)) {
+			fprintf(out, "%-11s %-6s measured in A only\n", kind, method);
+			continue;
+		}
+		for (int k = 0; k < FIG_MAX; k++) {
+			struct summary sa, sb;
+			char ba[16], bb[16];
+			double r, na, nb;
+			bool ha = subject_of(ra, figures[k].name, &sa);
+			bool hb = subject_of(rb, figures[k].name, &sb);
+
+			if (!ha && !hb)
+				continue;
+			if (ha != hb) {
+				fprintf(out, "%-11s %-6s %-9s measured in %s only\n", kind, method,
+					figures[k].column, ha ? "A" : "B");
+				continue;
+			}
+			r = ratio(sb.median, sa.median);
+			na = spread(&sa);
+			nb = spread(&sb);
+			compared++;
+			/* outside the noise: further from 1 than both spreads */
+			if (dist1(r) > (na > nb ? na : nb))
+				outside++;
+			fprintf(out, "%-11s %-6s %-9s %10.4g %10.4g %7.3f %6.0f%% %6.0f%% %s %s%s\n",
+				kind, method, figures[k].column, sa.median, sb.median, r, na * 100,
+				nb * 100, fmt_ratio(ra, figures[k].name, ba, sizeof(ba)),
+				fmt_ratio(rb, figures[k].name, bb, sizeof(bb)),
+				dist1(r) > (na > nb ? na : nb) ? "  *" : "");
+		}
+	}
+	rows = json_get(b, "rows");
+	for (size_t i = 0; i < rows->n; i++) {
+		const char *kind = json_get_str(rows->items[i], "kind");
+		const char *method = json_get_str(rows->items[i], "method");
+
+		if (kind && method && row_ok(rows->items[i]) && !row_ok(find_row(a, kind, method)))
+			fprintf(out, "%-11s %-6s measured in B only\n", kind, method);
+	}
+	fprintf(out, "exotic-bench --compare: %u figures, %u outside the noise (*)\n", compared,
+		outside);
+	json_free(a);
+	json_free(b);
+	return 0;
+}

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * exotic-bench: what exotic memory costs a KVM guest next to anonymous
+ * memory.  For every kind x method the running kernel's expectation table
+ * maps on the vCPU fault path, and for anonymous memory interleaved with
+ * it: first touch (read, write), steady state (read, write), invalidate +
+ * refault, migrate + refault, setup.  Prints a table of ratios to
+ * anonymous memory, or the JSON document of docs/bench-schema.md.
+ *
+ * Exit status: 0 every row ran or was skipped by the table or the driver,
+ * 1 a row failed, 2 usage or unreadable --compare input, 3 nothing to run
+ * on (no KVM, no driver, no table for this kernel).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "exotic/exotic.h"
+#include "bench.h"
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: exotic-bench [options]\n"
+"       exotic-bench --compare A.json B.json\n"
+"                   B's medians over A's per row and figure, with both runs' noise\n"
+"  -s, --size BYTES     memory per instance, a multiple of 2M (K/M/G)       [16M]\n"
+"  -r, --reps N         repetitions of baseline and subject, in turns first  [7]\n"
+"  -p, --passes N       steady-state passes over the memory                  [64]\n"
+"  -c, --cycles N       invalidate/migrate + refault cycles per repetition    [2]\n"
+"      --setup BYTES    setup figure's length, halved while the driver refuses [1G]\n"
+"  -k, --kinds LIST     kinds (refcounted,compound,noncompound,reserved,carveout)\n"
+"  -m, --methods LIST   methods (remap,fault,huge,mixed,page)\n"
+"      --anon-thp       let the anonymous baseline have the host's THP setting (default:\n"
+"                       MADV_HUGEPAGE next to the huge method, else MADV_NOHUGEPAGE)\n"
+"      --tiny           2 MiB instances, 1 repetition, 1 pass, 1 cycle, 2 MiB setup\n"
+"                       (a smoke test: the figures mean nothing)\n"
+"      --profile NAME   the expectation table to follow               [detected]\n"
+"      --json           the JSON document (docs/bench-schema.md) on stdout instead\n"
+"      --json-file FILE print the table and write the JSON document to FILE\n"
+"  -v, --verbose        a line per repetition on stderr; library errors\n"
+"  -h, --help\n"
+"exit status: 0 ok, 1 a row failed, 2 usage, 3 nothing to run on\n");
+}
+
+static int parse_list(const char *arg, int (*from)(const char *), uint32_t *mask)
+{
+	char *dup = strdup(arg), *tok, *save = NULL;
+
+	if (!dup)
+		return -ENOMEM;
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int v = from(tok);
+
+		if (v < 0) {
+			fprintf(stderr, "exotic-bench: unknown kind or method '%s'\n", tok);
+			free(dup);
+			return -EINVAL;
+		}
+		*mask |= 1U << v;
+	}
+	free(dup);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "passes", required_argument, NULL, 'p' },
+		{ "cycles", required_argument, NULL, 'c' },
+		{ "setup", required_argument, NULL, 'S' },
+		{ "kinds", required_argument, NULL, 'k' },
+		{ "methods", required_argument, NULL, 'm' },
+		{ "tiny", no_argument, NULL, 't' },
+		{ "anon-thp", no_argument, NULL, 'A' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "json-file", required_argument, NULL, 'J' },
+		{ "compare", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct plan plan = { .reps = 7, .passes = 64, .cycles = 2, .length = 16 << 20,
+			     .setup_length = 1ULL << 30 };
+	struct bench b = { .seed = (uint64_t)time(NULL) * 2654435761ULL };
+	static struct row rows[EXOTIC_KIND_MAX * EXOTIC_MAP_MAX];
+	const char *profile = NULL, *json_file = NULL;
+	char detected[64], why[256] = "", kernel[128];
+	bool json = false, compare = false, tiny = false;
+	uint32_t kinds = 0, methods = 0;
+	struct exotic_expect *table = NULL;
+	struct run_info ri;
+	struct utsname u;
+	uint64_t v;
+	size_t n = 0;
+	FILE *jf = NULL;
+	int c, ret, status = 0;
+
+	while ((c = getopt_long(argc, argv, "s:r:p:c:k:m:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (cli_size(optarg, &v) || !v || v % (2 << 20) || v > (1ULL << 30)) {
+				fprintf(stderr, "exotic-bench: --size takes a multiple of 2M up to 1G, not '%s'\n", optarg);
+				return 2;
+			}
+			plan.length = v;
+			break;
+		case 'S':
+			if (cli_size(optarg, &v) || !v || v % (2 << 20) || v > (1ULL << 30)) {
+				fprintf(stderr, "exotic-bench: --setup takes a multiple of 2M up to 1G, not '%s'\n", optarg);
+				return 2;
+			}
+			plan.setup_length = v;
+			break;
+		case 'r':
+			if (cli_u32(optarg, 1, BENCH_MAX_REPS, &plan.reps)) {
+				fprintf(stderr, "exotic-bench: --reps takes 1..%d, not '%s'\n", BENCH_MAX_REPS, optarg);
+				return 2;
+			}
+			break;
+		case 'p':
+			if (cli_u32(optarg, 1, 1000, &plan.passes)) {
+				fprintf(stderr, "exotic-bench: --passes takes 1..1000, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			if (cli_u32(optarg, 1, 1000, &plan.cycles)) {
+				fprintf(stderr, "exotic-bench: --cycles takes 1..1000, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'k':
+			if (parse_list(optarg, exotic_kind_from_name, &kinds))
+				return 2;
+			break;
+		case 'm':
+			if (parse_list(optarg, exotic_method_from_name, &methods))
+				return 2;
+			break;
+		case 't': tiny = true; break;
+		case 'A': plan.thp = ANON_THP_DEFAULT; break;
+		case 'P': profile = optarg; break;
+		case 'j': json = true; break;
+		case 'J': json_file = optarg; break;
+		case 'C': compare = true; break;
+		case 'v': plan.verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (compare) {
+		if (argc - optind != 2) {
+			fprintf(stderr, "exotic-bench: --compare takes two files, A.json and B.json\n");
+			return 2;
+		}
+		return bench_compare(argv[optind], argv[optind + 1], stdout, stderr);
+	}
+	if (optind < argc) {
+		fprintf(stderr, "exotic-bench: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (json && json_file) {
+		fprintf(stderr, "exotic-bench: --json and --json-file: choose one\n");
+		return 2;
+	}
+	if (tiny) {
+		plan.length = plan.setup_length = 2 << 20;
+		plan.reps = plan.passes = plan.cycles = 1;
+	}
+	if (plan.setup_length < plan.length)
+		plan.setup_length = plan.length;
+
+	ret = bench_open(&b);
+	if (ret) {
+		fprintf(stderr, "exotic-bench: %s\n", b.err);
+		bench_close(&b);
+		return 3;
+	}
+	if (!plan.verbose && !getenv("EXOTIC_LOG"))
+		exotic_set_log_priority(b.ctx, LOG_CRIT);
+	if (!profile) {
+		ret = exotic_expect_detect(b.ctx, detected, sizeof(detected), why, sizeof(why));
+		if (ret) {
+			fprintf(stderr, "exotic-bench: no expectation table for this kernel: %s\n", why);
+			status = 3;
+			goto out;
+		}
+		profile = detected;
+	} else {
+		const struct exotic_profile *pr = exotic_profile_lookup(profile);
+
+		if (pr)
+			profile = pr->table;
+		snprintf(why, sizeof(why), "forced with --profile");
+	}
+	ret = exotic_expect_builtin(b.ctx, profile, &table);
+	if (ret) {
+		fprintf(stderr, "exotic-bench: no built-in table '%s'\n", profile);
+		status = 2;
+		goto out;
+	}
+	plan.table = table;
+	ret = bench_calibrate(&b, &plan);
+	if (ret) {
+		fprintf(stderr, "exotic-bench: calibration: %s\n", b.err);
+		status = 3;
+		goto out;
+	}
+	if (json_file) {
+		jf = fopen(json_file, "w");
+		if (!jf) {
+			fprintf(stderr, "exotic-bench: %s: %s\n", json_file, strerror(errno));
+			status = 2;
+			goto out;
+		}
+	}
+
+	for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
+	for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
+		struct row *r = &rows[n];
+
+		if ((kinds && !(kinds & (1U << k))) || (methods && !(methods & (1U << m))))
+			continue;
+		n++;
+		r->kind = k;
+		r->method = m;
+		ret = bench_row(&b, &plan, r);
+		if (ret) {
+			fprintf(stderr, "exotic-bench: %s %s: %s\n", exotic_kind_name(k),
+				exotic_method_name(m), r->why);
+			status = 1;
+		} else if (plan.verbose && strcmp(r->status, "ok")) {
+			fprintf(stderr, "exotic-bench: %s %s skipped: %s\n", exotic_kind_name(k),
+				exotic_method_name(m), r->why);
+		}
+	}
+
+	uname(&u);
+	snprintf(kernel, sizeof(kernel), "%s", u.release);
+	ri = (struct run_info){
+		.kernel = kernel, .profile = profile, .profile_why = why[0] ? why : "",
+		.reps = plan.reps, .passes = plan.passes, .cycles = plan.cycles,
+		.length = plan.length, .setup_asked = plan.setup_length, .thp = plan.thp,
+		.sys_4k = b.sys_4k, .sys_2m = b.sys_2m,
+	};
+	if (json)
+		report_json(stdout, &ri, rows, n);
+	else
+		report_table(stdout, &ri, rows, n);
+	if (jf) {
+		report_json(jf, &ri, rows, n);
+		if (fclose(jf)) {
+			fprintf(stderr, "exotic-bench: %s: %s\n", json_file, strerror(errno));
+			status = 2;
+		}
+	}
+out:
+	exotic_expect_free(table);
+	bench_close(&b);
+	return status;
+}

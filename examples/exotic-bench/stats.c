@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * exotic-bench: the pure parts.  Each figure is the median of its
+ * repetitions with their min and max; a row's ratio is the subject's
+ * median over the baseline's median of the same interleaved runs.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+const struct figure_info figures[FIG_MAX] = {
+	[FIG_FT_READ] = { "first_touch_read", "touch-r", "faults/s", false },
+	[FIG_FT_WRITE] = { "first_touch_write", "touch-w", "faults/s", false },
+	[FIG_STEADY_READ] = { "steady_read", "steady-r", "GiB/s", false },
+	[FIG_STEADY_WRITE] = { "steady_write", "steady-w", "GiB/s", false },
+	[FIG_INVALIDATE] = { "invalidate_refault", "inval", "cycles/s", false },
+	[FIG_MIGRATE] = { "migrate_refault", "migrate", "cycles/s", false },
+	[FIG_SETUP] = { "setup", "setup", "ms", true },
+};
+
+const char *const kstat_names[KS_MAX] = {
+	[KS_PF_TAKEN] = "pf_taken",
+	[KS_PF_FIXED] = "pf_fixed",
+	[KS_EXITS] = "exits",
+	[KS_PAGES_4K] = "pages_4k",
+	[KS_PAGES_2M] = "pages_2m",
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct summary summarize(const double *samples, size_t n)
+{
+	struct summary s = { .n = n };
+	double *v;
+
+	if (!n || !samples)
+		return (struct summary){ 0 };
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return (struct summary){ 0 };
+	memcpy(v, samples, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_double);
+	s.min = v[0];
+	s.max = v[n - 1];
+	s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	free(v);
+	return s;
+}
+
+double ratio(double a, double b)
+{
+	if (!(a > 0) || !(b > 0))
+		return 0;
+	return a / b;
+}
+
+double spread(const struct summary *s)
+{
+	if (!s || !(s->median > 0))
+		return 0;
+	return (s->max - s->min) / s->median;
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Guest suite: exotic-bench as make bench runs it, once, with tiny sizes
+ * and one repetition (a smoke test: no figure's value is judged).  It
+ * runs, its JSON document parses as exotic-bench/1, it has a row for every
+ * kind x method, each row the table maps on the vCPU fault path ran with
+ * every figure measured or skipped with a reason (the migrate figure
+ * without an anonymous baseline, the others with one), each row the table
+ * does not map is skipped with the table's reason, and --compare reads
+ * the document back.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "exotic/exotic.h"
+#include "vm_env.h"
+#include "../../examples/common/json.c"
+
+#define JSON	"/tmp/bench-smoke.json"
+#define OUT	"/tmp/bench-smoke.out"
+#define SHELL_OUT	OUT
+#include "shell.h"
+
+static const char *const figs[] = {
+	"first_touch_read", "first_touch_write", "steady_read", "steady_write",
+	"invalidate_refault", "migrate_refault", "setup",
+};
+
+static void print_out(void)
+{
+	char line[512];
+	FILE *f = fopen(OUT, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		print_message("# %s", line);
+	fclose(f);
+}
+
+static const struct json *row_of(const struct json *rows, const char *kind, const char *method)
+{
+	return json_find_row(rows, kind, method);
+}
+
+static void check_side(const struct json *side, const char *what)
+{
+	const struct json *samples;
+
+	assert_non_null(side);
+	if (side->type != JSON_OBJECT)
+		fail_msg("%s: not an object", what);
+	assert_non_null(json_get(side, "median"));
+	assert_int_equal(json_get(side, "median")->type, JSON_NUMBER);
+	assert_int_equal(json_get(side, "min")->type, JSON_NUMBER);
+	assert_int_equal(json_get(side, "max")->type, JSON_NUMBER);
+	samples = json_get(side, "samples");
+	assert_non_null(samples);
+	assert_int_equal(samples->type, JSON_ARRAY);
+	assert_int_equal(samples->n, 1);
+}
+
+static void test_smoke(void **state)
+{
+	struct exotic_ctx *ctx;
+	struct exotic_expect *table = NULL;
+	char profile[64], why[256], err[256];
+	const struct json *rows;
+	struct json *doc;
+	unsigned int ok = 0, skipped = 0;
+	int rc;
+
+	(void)state;
+	assert_int_equal(exotic_new(&ctx), 0);
+	vm_env_need(exotic_kvm_available(ctx) == 0 && access("/dev/exotic", F_OK) == 0,
+		    "# no KVM or no exotic device here\n");
+	assert_int_equal(vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)), 0);
+	assert_int_equal(exotic_expect_builtin(ctx, profile, &table), 0);
+
+	rc = sh("exotic-bench --tiny --profile %s --json-file " JSON, profile);
+	print_out();
+	assert_int_equal(rc, 0);
+	doc = json_parse_file(JSON, err, sizeof(err));
+	if (!doc)
+		fail_msg("%s: %s", JSON, err);
+	assert_string_equal(json_get_str(doc, "schema"), "exotic-bench/1");
+	assert_string_equal(json_get_str(doc, "profile"), profile);
+	rows = json_get(doc, "rows");
+	assert_non_null(rows);
+	assert_int_equal(rows->type, JSON_ARRAY);
+	assert_int_equal(rows->n, EXOTIC_KIND_MAX * EXOTIC_MAP_MAX);
+
+	for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
+	for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
+		const struct exotic_expect_entry *x =
+			exotic_expect_lookup(table, k, m, EXOTIC_PATH_NPF, EXOTIC_EV_NONE);
+		const struct json *row = row_of(rows, exotic_kind_name(k), exotic_method_name(m));
+		const struct json *f;
+		const char *status;
+
+		if (!row)
+			fail_msg("no row for %s %s", exotic_kind_name(k), exotic_method_name(m));
+		status = json_get_str(row, "status");
+		assert_non_null(status);
+		if (!x || x->before != EXOTIC_OUT_MAPPED) {
+			if (strcmp(status, "skip"))
+				fail_msg("%s %s: the table does not map it, yet status %s",
+					 exotic_kind_name(k), exotic_method_name(m), status);
+			assert_non_null(json_get_str(row, "why"));
+			skipped++;
+			continue;
+		}
+		if (strcmp(status, "ok"))
+			fail_msg("%s %s: status %s: %s", exotic_kind_name(k), exotic_method_name(m),
+				 status, json_get_str(row, "why"));
+		ok++;
+		assert_non_null(json_get(row, "mapping"));
+		assert_non_null(json_get(json_get(row, "mapping"), "pages_2m"));
+		f = json_get(row, "figures");
+		assert_non_null(f);
+		for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
+			const struct json *fig = json_get(f, figs[i]);
+			const struct json *base;
+
+			if (!fig)
+				fail_msg("%s %s: no figure %s", exotic_kind_name(k),
+					 exotic_method_name(m), figs[i]);
+			assert_non_null(json_get_str(fig, "unit"));
+			assert_non_null(json_get_str(fig, "clock"));
+			if (json_get_str(fig, "skipped"))
+				continue;
+			check_side(json_get(fig, "subject"), figs[i]);
+			base = json_get(fig, "baseline");
+			assert_non_null(base);
+			if (!strcmp(figs[i], "migrate_refault"))
+				assert_int_equal(base->type, JSON_NULL);
+			else
+				check_side(base, figs[i]);
+		}
+	}
+	print_message("# %s: %u rows measured, %u skipped by the table\n", profile, ok, skipped);
+	assert_true(ok > 0);
+
+	rc = sh("exotic-bench --compare " JSON " " JSON);
+	print_out();
+	assert_int_equal(rc, 0);
+
+	json_free(doc);
+	exotic_expect_free(table);
+	exotic_unref(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_smoke),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
