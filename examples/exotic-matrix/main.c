@@ -53,6 +53,9 @@ static void usage(FILE *f)
 "                   (the first access, then the second after each event)\n"
 "  --allow-kmsg     also run cells expected to make the kernel WARN or oops\n"
 "                   (skipped by default: see exotic-repro)\n"
+"  --allow-crash    also run cells whose table outcome is 'crash', measured to\n"
+"                   stop the kernel (skipped by default, with the reason):\n"
+"                   only in a VM of its own, that the cell will kill\n"
 "  --timeout S      kill a scenario that takes longer (default 120 s):\n"
 "                   it is reported as 'hang'\n"
 "  --seed N         stamp seed (default: from the clock, printed)\n"
@@ -144,7 +147,7 @@ static void print_grid(struct cell g[][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1][
 			const struct cell *n = &g[k][m][p][EXOTIC_EV_NONE];
 
 			if (!n->set) {
-				printf(" (not run: a kernel report is expected) |");
+				printf(" (not run: a kernel report or crash is expected) |");
 				continue;
 			}
 			printf(" %s%s", exotic_outcome_name(n->before), n->bad ? " **UNEXPECTED**" : "");
@@ -175,6 +178,7 @@ int main(int argc, char **argv)
 		{ "list-profiles", no_argument, NULL, 'L' },
 		{ "markdown", no_argument, NULL, 'm' },
 		{ "allow-kmsg", no_argument, NULL, 'k' },
+		{ "allow-crash", no_argument, NULL, 'C' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -185,6 +189,7 @@ int main(int argc, char **argv)
 	};
 	const char *profile = NULL, *expect_file = NULL, *json_file = NULL;
 	bool diff = false, fresh = false, json = false, list = false, allow_kmsg = false, verbose = false, md = false;
+	bool allow_crash = false;
 	static struct cell grid[EXOTIC_KIND_MAX + 1][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1]
 			       [EXOTIC_EV_MAX + 1];
 	struct filter filt = { 0 };
@@ -217,6 +222,7 @@ int main(int argc, char **argv)
 			return 0;
 		case 'm': md = true; break;
 		case 'k': allow_kmsg = true; break;
+		case 'C': allow_crash = true; break;
 		case 't': {
 			char *end;
 			unsigned long v;
@@ -284,6 +290,7 @@ int main(int argc, char **argv)
 		.tool = "exotic-matrix", .schema = SCHEMA, .profile = profile,
 		.expect_file = expect_file, .seed = seed, .timeout_s = timeout_s,
 		.allow_kmsg = allow_kmsg, .dry = list || fresh, .json = fresh ? NULL : jf,
+		.allow_crash = allow_crash,
 	};
 	ret = exotic_runner_new(ctx, &cfg, &run);
 	if (ret) {
@@ -366,7 +373,11 @@ int main(int argc, char **argv)
 		printf("%-11s %-6s %-5s %-10s  %-21s  %-21s  %s%s%s\n", exotic_kind_name(k),
 		       exotic_method_name(m), exotic_path_name(p), exotic_ev_name(e), exp, got,
 		       hl ? "\033[1;31m" : "", row.verdict, hl ? "\033[0m" : "");
-		if (verbose || !strcmp(row.verdict, "UNEXPECTED")) {
+		if (!strcmp(row.verdict, "skip") && exotic_expect_crash(x)) {
+			/* a cell that would stop the kernel: say so, every time */
+			printf("    not run: %s\n", r->detail);
+			printf("    why: %s\n", x->reason);
+		} else if (verbose || !strcmp(row.verdict, "UNEXPECTED")) {
 			if (r->detail[0])
 				printf("    saw: %s\n", r->detail);
 			if (r->kmsg[0])

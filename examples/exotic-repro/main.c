@@ -5,6 +5,7 @@
  *
  *   exotic-repro list [--json]
  *   exotic-repro run NAME... | --all  [--profile P] [--json] [--allow-kmsg]
+ *                                     [--allow-crash]
  *   exotic-repro --list-profiles
  *
  * Each reproducer is one scenario (kind, method, KVM path, event) whose
@@ -12,7 +13,9 @@
  * Those expected to make the kernel WARN or oops are skipped by --all
  * unless --allow-kmsg: the kernel prints such reports once per boot and the
  * test VM's console oracle fails any run that shows one, so make matrix
- * runs each of them alone in a fresh boot.
+ * runs each of them alone in a fresh boot.  Those whose outcome is "crash"
+ * (measured to stop the kernel) are skipped, named or not, unless
+ * --allow-crash.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +47,8 @@ static void usage(FILE *f)
 "  --json-file FILE with run: print text and write the JSON to FILE\n"
 "  --allow-kmsg     with --all, also run reproducers expected to make the\n"
 "                   kernel WARN or oops (once per boot: use a fresh VM)\n"
+"  --allow-crash    also run reproducers whose outcome is 'crash', measured\n"
+"                   to stop the kernel (skipped by default, even when named)\n"
 "  --timeout S      kill a scenario that takes longer (default 120 s):\n"
 "                   it is reported as 'hang'\n"
 "  --seed N         stamp seed\n"
@@ -146,6 +151,7 @@ int main(int argc, char **argv)
 		{ "json-file", required_argument, NULL, 'J' },
 		{ "list-profiles", no_argument, NULL, 'L' },
 		{ "allow-kmsg", no_argument, NULL, 'k' },
+		{ "allow-crash", no_argument, NULL, 'C' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "fresh-boot", no_argument, NULL, 'f' },
@@ -153,7 +159,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *profile = NULL, *expect_file = NULL, *json_file = NULL, *cmd;
-	bool all = false, json = false, allow_kmsg = false, fresh = false;
+	bool all = false, json = false, allow_kmsg = false, fresh = false, allow_crash = false;
 	uint64_t seed = (uint64_t)time(NULL) * 2654435761ULL;
 	unsigned int timeout_s = 120;
 	const struct exotic_repro *sel[64];
@@ -177,6 +183,7 @@ int main(int argc, char **argv)
 			exotic_profile_print_list(stdout);
 			return 0;
 		case 'k': allow_kmsg = true; break;
+		case 'C': allow_crash = true; break;
 		case 'f': fresh = true; break;
 		case 't': {
 			char *end;
@@ -275,7 +282,7 @@ int main(int argc, char **argv)
 	cfg = (struct exotic_runner_config){
 		.tool = "exotic-repro", .schema = SCHEMA, .profile = profile,
 		.expect_file = expect_file, .seed = seed, .timeout_s = timeout_s,
-		.allow_kmsg = allow_kmsg || !all, .json = jf,
+		.allow_kmsg = allow_kmsg || !all, .json = jf, .allow_crash = allow_crash,
 	};
 	ret = exotic_runner_new(ctx, &cfg, &run);
 	if (ret) {
@@ -304,7 +311,7 @@ int main(int argc, char **argv)
 		struct exotic_runner_row row;
 		const struct exotic_scenario_result *res = &row.result;
 
-		if (x && !json && (!exotic_expect_dangerous(x) || cfg.allow_kmsg)) {
+		if (x && !json && !exotic_runner_skips(run, x, NULL, 0)) {
 			printf("%s: expecting %s/%s%s\n", r->name, exotic_outcome_name(x->before),
 			       exotic_outcome_name(x->after),
 			       exotic_expect_dangerous(x) ? " (the kernel will log a report; this process may die)" : "");
