@@ -132,14 +132,16 @@ static void test_revoke(void **state)
 
 	if (fd < 0)
 		skip();
+	/* what earlier tests left in quarantine goes first, at their pace */
+	base = wait_used_bytes(fd, 0, 10000);
 	/*
 	 * The retired blocks must outlast the checks below: 4 MiB of huge
 	 * blocks poisoned, probed and queried take seconds on a KASAN kernel
-	 * under TCG.  The driver's longest quarantine; the test ends it by
-	 * restoring quarantine_ms, which applies to queued blocks too.
+	 * under TCG.  The driver's longest quarantine (it applies to queued
+	 * blocks too, hence after the wait above); the test ends it by
+	 * restoring quarantine_ms.
 	 */
 	assert_int_equal(param_write("quarantine_ms", QUARANTINE_OUTLASTS_TEST), 0);
-	base = wait_used_bytes(fd, 0, 10000);
 
 	assert_int_equal(ex_alloc_any(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
 	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
