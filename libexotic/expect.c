@@ -41,6 +41,7 @@ static const char *const outcome_names[] = {
 	[EXOTIC_OUT_REFCOUNT] = "refcount",
 	[EXOTIC_OUT_REFUSED] = "refused",
 	[EXOTIC_OUT_HANG] = "hang",
+	[EXOTIC_OUT_CRASH] = "crash",
 };
 
 static int name_index(const char *const *names, int first, int last,
@@ -244,6 +245,9 @@ static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
 	e.after = v;
 	if (e.before == EXOTIC_OUT_NOT_RUN)
 		BAD("%s:%u: the first access always runs: '-' is for 'after' only\n",
+		    name, ln);
+	if (e.before == EXOTIC_OUT_CRASH && e.after != EXOTIC_OUT_NOT_RUN)
+		BAD("%s:%u: after a 'crash' before the event nothing runs: 'after' must be '-'\n",
 		    name, ln);
 	if (!good_reason(f[6]))
 		BAD("%s:%u: the reason must be a sentence naming the kernel function responsible, e.g. 'kvm_try_get_pfn(): ...'\n",

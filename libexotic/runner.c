@@ -58,6 +58,41 @@ EXOTIC_EXPORT bool exotic_expect_dangerous(const struct exotic_expect_entry *e)
 		     e->after == EXOTIC_OUT_WARN || e->after == EXOTIC_OUT_KMSG);
 }
 
+EXOTIC_EXPORT bool exotic_expect_crash(const struct exotic_expect_entry *e)
+{
+	return e && (e->before == EXOTIC_OUT_CRASH || e->after == EXOTIC_OUT_CRASH);
+}
+
+EXOTIC_EXPORT bool exotic_runner_skips(const struct exotic_runner *r,
+				       const struct exotic_expect_entry *x,
+				       char *why, size_t size)
+{
+	if (!r || !x)
+		return false;
+	if (exotic_expect_crash(x) && !r->cfg.allow_crash) {
+		if (why && size)
+			snprintf(why, size,
+				 "expected to stop the kernel (crash on %s, measured: see the reason): not run without --allow-crash, %s",
+				 x->before == EXOTIC_OUT_CRASH ? "the first access" :
+				 "the access after the event",
+				 x->repro ? "alone in a boot of its own" : "in a VM of its own");
+		return true;
+	}
+	if (exotic_expect_dangerous(x) && !r->cfg.allow_kmsg) {
+		if (why && size && x->repro)
+			snprintf(why, size,
+				 "expected to make the kernel log a report: run 'exotic-repro run %s' alone in a fresh boot",
+				 x->repro);
+		else if (why && size)
+			snprintf(why, size,
+				 "expected to make the kernel log a %s: run it with --allow-kmsg in a VM of its own, or see exotic-repro",
+				 x->before == EXOTIC_OUT_KMSG || x->after == EXOTIC_OUT_KMSG ?
+				 "bug report" : "WARNING");
+		return true;
+	}
+	return false;
+}
+
 EXOTIC_EXPORT int exotic_runner_new(struct exotic_ctx *ctx,
 				    const struct exotic_runner_config *cfg,
 				    struct exotic_runner **out)
@@ -166,7 +201,7 @@ EXOTIC_EXPORT const char *exotic_runner_kernel(const struct exotic_runner *r)
 
 /* Skip it, run it, or list it; then judge it.  0 or a harness failure. */
 static int judge(struct exotic_runner *r, struct exotic_scenario *s,
-		 const char *skip_why, struct exotic_runner_row *row)
+		 struct exotic_runner_row *row)
 {
 	const struct exotic_expect_entry *x = row->expected;
 	struct exotic_scenario_result *res = &row->result;
@@ -176,9 +211,8 @@ static int judge(struct exotic_runner *r, struct exotic_scenario *s,
 		row->verdict = "-";
 		return 0;
 	}
-	if (exotic_expect_dangerous(x) && !r->cfg.allow_kmsg) {
+	if (exotic_runner_skips(r, x, res->detail, sizeof(res->detail))) {
 		row->verdict = "skip";
-		snprintf(res->detail, sizeof(res->detail), "%s", skip_why);
 		r->skipped++;
 		return 0;
 	}
@@ -235,7 +269,6 @@ EXOTIC_EXPORT int exotic_runner_cell(struct exotic_runner *r, uint32_t k, uint32
 				     uint32_t p, uint32_t e, struct exotic_runner_row *row)
 {
 	struct exotic_scenario s;
-	char why[200];
 	int ret;
 
 	if (!r || !row)
@@ -247,12 +280,8 @@ EXOTIC_EXPORT int exotic_runner_cell(struct exotic_runner *r, uint32_t k, uint32
 		r->bad++;
 		return -ENOENT;
 	}
-	snprintf(why, sizeof(why),
-		 "expected to make the kernel log a %s: run it with --allow-kmsg in a VM of its own, or see exotic-repro",
-		 row->expected->before == EXOTIC_OUT_KMSG ||
-		 row->expected->after == EXOTIC_OUT_KMSG ? "bug report" : "WARNING");
 	exotic_scenario_init(&s, k, m, p, e, r->cfg.seed);
-	ret = judge(r, &s, why, row);
+	ret = judge(r, &s, row);
 	if (ret)
 		return ret;
 	if (r->cfg.json) {
@@ -269,7 +298,6 @@ EXOTIC_EXPORT int exotic_runner_repro(struct exotic_runner *r,
 				      struct exotic_runner_row *row)
 {
 	struct exotic_scenario s;
-	char why[200];
 	int ret;
 
 	if (!r || !rp || !row)
@@ -281,11 +309,8 @@ EXOTIC_EXPORT int exotic_runner_repro(struct exotic_runner *r,
 		r->bad++;
 		return -ENOENT;
 	}
-	snprintf(why, sizeof(why),
-		 "expected to make the kernel log a report: run 'exotic-repro run %s' alone in a fresh boot",
-		 rp->name);
 	exotic_repro_scenario(rp, r->cfg.seed, &s);
-	ret = judge(r, &s, why, row);
+	ret = judge(r, &s, row);
 	if (ret)
 		return ret;
 	if (r->cfg.json) {

@@ -81,6 +81,7 @@ int runner_cli_option(const char *tool, int c, const char *arg, struct runner_cl
 	case 'j': o->json = true; return 1;
 	case 'J': o->json_file = arg; return 1;
 	case 'k': o->allow_kmsg = true; return 1;
+	case 'C': o->allow_crash = true; return 1;
 	case 'f': o->fresh = true; return 1;
 	case 'L':
 		exotic_profile_print_list(stdout);

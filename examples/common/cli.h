@@ -28,6 +28,7 @@ struct runner_cli {
 	const char *json_file;	/* --json-file */
 	bool json;		/* --json: the document on stdout */
 	bool allow_kmsg;	/* --allow-kmsg */
+	bool allow_crash;	/* --allow-crash */
 	bool fresh;		/* --fresh-boot */
 	uint64_t seed;		/* --seed; from the clock */
 	unsigned int timeout_s;	/* --timeout, per scenario */
@@ -40,6 +41,7 @@ struct runner_cli {
 	{ "json-file", required_argument, NULL, 'J' },			\
 	{ "list-profiles", no_argument, NULL, 'L' },			\
 	{ "allow-kmsg", no_argument, NULL, 'k' },			\
+	{ "allow-crash", no_argument, NULL, 'C' },			\
 	{ "seed", required_argument, NULL, 's' },			\
 	{ "timeout", required_argument, NULL, 't' },			\
 	{ "fresh-boot", no_argument, NULL, 'f' }

@@ -54,6 +54,9 @@ static void usage(FILE *f)
 "                   (the first access, then the second after each event)\n"
 "  --allow-kmsg     also run cells expected to make the kernel WARN or oops\n"
 "                   (skipped by default: see exotic-repro)\n"
+"  --allow-crash    also run cells whose table outcome is 'crash', measured to\n"
+"                   stop the kernel (skipped by default, with the reason):\n"
+"                   only in a VM of its own, that the cell will kill\n"
 "  --timeout S      kill a scenario that takes longer (default 120 s):\n"
 "                   it is reported as 'hang'\n"
 "  --seed N         stamp seed (default: from the clock, printed)\n"
@@ -242,7 +245,7 @@ int main(int argc, char **argv)
 	cfg = (struct exotic_runner_config){
 		.tool = "exotic-matrix", .schema = SCHEMA, .profile = o.profile,
 		.expect_file = o.expect_file, .seed = o.seed, .timeout_s = o.timeout_s,
-		.allow_kmsg = o.allow_kmsg, .dry = list || o.fresh, .json = o.fresh ? NULL : jf,
+		.allow_kmsg = o.allow_kmsg, .allow_crash = o.allow_crash, .dry = list || o.fresh, .json = o.fresh ? NULL : jf,
 	};
 	ret = exotic_runner_new(ctx, &cfg, &run);
 	if (ret) {

@@ -5,6 +5,7 @@
  *
  *   exotic-repro list [--json]
  *   exotic-repro run NAME... | --all  [--profile P] [--json] [--allow-kmsg]
+ *                                     [--allow-crash]
  *   exotic-repro --list-profiles
  *
  * Each reproducer is one scenario (kind, method, KVM path, event) whose
@@ -12,7 +13,9 @@
  * Those expected to make the kernel WARN or oops are skipped by --all
  * unless --allow-kmsg: the kernel prints such reports once per boot and the
  * test VM's console oracle fails any run that shows one, so make matrix
- * runs each of them alone in a fresh boot.
+ * runs each of them alone in a fresh boot.  Those whose outcome is "crash"
+ * (measured to stop the kernel) are skipped, named or not, unless
+ * --allow-crash.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +48,8 @@ static void usage(FILE *f)
 "  --json-file FILE with run: print text and write the JSON to FILE\n"
 "  --allow-kmsg     with --all, also run reproducers expected to make the\n"
 "                   kernel WARN or oops (once per boot: use a fresh VM)\n"
+"  --allow-crash    also run reproducers whose outcome is 'crash', measured\n"
+"                   to stop the kernel (skipped by default, even when named)\n"
 "  --timeout S      kill a scenario that takes longer (default 120 s):\n"
 "                   it is reported as 'hang'\n"
 "  --seed N         stamp seed\n"
@@ -230,7 +235,7 @@ int main(int argc, char **argv)
 	cfg = (struct exotic_runner_config){
 		.tool = "exotic-repro", .schema = SCHEMA, .profile = o.profile,
 		.expect_file = o.expect_file, .seed = o.seed, .timeout_s = o.timeout_s,
-		.allow_kmsg = o.allow_kmsg || !all, .json = jf,
+		.allow_kmsg = o.allow_kmsg || !all, .json = jf, .allow_crash = o.allow_crash,
 	};
 	ret = exotic_runner_new(ctx, &cfg, &run);
 	if (ret) {

@@ -63,6 +63,11 @@ static void test_one(void **state)
 			      r->name);
 		skip();
 	}
+	if (exotic_expect_crash(x)) {
+		print_message("%s: measured to stop this kernel (crash): not run (exotic-repro run --allow-crash %s)\n",
+			      r->name, r->name);
+		skip();
+	}
 	exotic_repro_scenario(r, 0x7265ULL, &s);	/* a fixed seed */
 	/* a harmless use of an unsafe combination: allow it for this run */
 	if (s.alloc_flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG)

@@ -473,7 +473,17 @@ static void test_inject_extra_ref(void **state)
  * More revoked regions than the graveyard holds wait in quarantine at
  * once: every one of them still has its free-time refcount check read
  * (none dropped unchecked), and the storm is clean.
+ *
+ * Bounded by events, not by time: the graveyard holds 24 regions
+ * (GRAVE_MAX, libexotic/storm_engine.h), and on the debug kernel under
+ * TCG a replace takes about 180 ms, so a 4 s storm with 600 ms of
+ * quarantine made 22 replaces and never filled it ("22 replaces, 22
+ * free-time checks read, 0 waited for with the graveyard full").  With
+ * 10 s of quarantine 24 replaces fit in one quarantine at up to 400 ms
+ * each; the settle time covers the waits for it.
  */
+#define GRAVEYARD_SIZE 24
+
 static void test_graveyard_full(void **state)
 {
 	struct exotic_storm_config cfg;
@@ -482,11 +492,13 @@ static void test_graveyard_full(void **state)
 
 	(void)state;
 	SKIP_WITHOUT_DEVICE();
-	/* 600 ms of quarantine, replaces as fast as they come */
-	assert_int_equal(param_write("quarantine_ms", "600"), 0);
+	/* 10 s of quarantine, replaces as fast as they come */
+	assert_int_equal(param_write("quarantine_ms", "10000"), 0);
 	inject_config(&cfg, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
 		      EXOTIC_EV_REPLACE);
-	cfg.duration_ms = 4000;
+	cfg.duration_ms = 0;
+	cfg.max_events = GRAVEYARD_SIZE + 8;	/* per event thread */
+	cfg.settle_ms = 15000;
 	cfg.gap_us = 0;
 	cfg.hold_us = 0;
 	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), 0);

@@ -22,7 +22,8 @@
  *
  * kind/method names are exotic_kind_name()/exotic_method_name()'s; paths
  * "npf" ("fault" is read as "npf"), "vmrun", "copy"; events "none", "invalidate", "migrate",
- * "revoke"; outcomes exotic_outcome_name()'s, "-" for "not run".
+ * "revoke"; outcomes exotic_outcome_name()'s, "-" for "not run", "crash"
+ * for an access measured to stop the kernel (never run unless forced).
  * Reproducers use the same files with the kind column "repro:NAME" and
  * "-" in method, path and event; the storm's rows have "storm:KIND",
  * the method, "-" in path and event, and the outcomes on the head and on
@@ -65,7 +66,15 @@ enum exotic_outcome {
 	EXOTIC_OUT_REFCOUNT,	/* the driver saw a backing page with a wrong refcount */
 	EXOTIC_OUT_REFUSED,	/* the driver refuses this kind × method (EINVAL) */
 	EXOTIC_OUT_HANG,	/* the scenario did not finish in time, or died */
-	EXOTIC_OUT_MAX = EXOTIC_OUT_HANG,
+	/*
+	 * A table's outcome only, never measured: the access stops the
+	 * kernel (a BUG() or panic that no process survives, measured on the
+	 * profile's kernel and named in the reason).  The runner does not run
+	 * such a row unless forced (exotic_runner_config.allow_crash).  As
+	 * "before" it wants "-" after: nothing runs on a stopped kernel.
+	 */
+	EXOTIC_OUT_CRASH,
+	EXOTIC_OUT_MAX = EXOTIC_OUT_CRASH,
 };
 
 /* Names and back (-EINVAL when unknown). */

@@ -37,6 +37,11 @@ struct exotic_runner_config {
 	bool allow_kmsg;
 	bool dry;		/* judge nothing, open nothing (a listing) */
 	FILE *json;		/* the JSON document goes here; NULL: none */
+	/*
+	 * also run rows whose table outcome is "crash" (EXOTIC_OUT_CRASH:
+	 * measured to stop the kernel); allow_kmsg does not imply it
+	 */
+	bool allow_crash;
 };
 
 /* What one row came to. */
@@ -71,8 +76,10 @@ EXOTIC_EXPORT const char *exotic_runner_kernel(const struct exotic_runner *runne
 
 /*
  * Judge one matrix cell or one reproducer: skip it when its expectation
- * says the kernel will WARN or oops and allow_kmsg is off, else run it
- * isolated and compare.  The row goes into the JSON document.  Returns 0,
+ * says the kernel will WARN or oops and allow_kmsg is off, or that it
+ * stops the kernel ("crash") and allow_crash is off (the row's
+ * result.detail says why: exotic_runner_skips()), else run it isolated
+ * and compare.  The row goes into the JSON document.  Returns 0,
  * -ENOENT when the table has no row for it (counted as unexpected, no
  * JSON row), or the negative errno of a harness failure (the run cannot
  * go on).
@@ -94,6 +101,17 @@ EXOTIC_EXPORT void exotic_runner_free(struct exotic_runner *runner);
 
 /* Does the entry expect a kernel report (WARN, oops): once per boot. */
 EXOTIC_EXPORT bool exotic_expect_dangerous(const struct exotic_expect_entry *entry);
+/* Does the entry expect the kernel to stop ("crash", before or after). */
+EXOTIC_EXPORT bool exotic_expect_crash(const struct exotic_expect_entry *entry);
+/*
+ * Would the runner leave this row out, and why: true with a one-line
+ * reason in why (size bytes; may be NULL) for a "crash" row without
+ * allow_crash, and for a WARN/oops row without allow_kmsg; false when it
+ * would run it.  What exotic_runner_cell() and exotic_runner_repro() do.
+ */
+EXOTIC_EXPORT bool exotic_runner_skips(const struct exotic_runner *runner,
+				       const struct exotic_expect_entry *entry,
+				       char *why, size_t size);
 
 /* s as a JSON string, escaped; null for NULL. */
 EXOTIC_EXPORT void exotic_json_str(FILE *f, const char *s);
