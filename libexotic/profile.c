@@ -236,9 +236,36 @@ EXOTIC_EXPORT int exotic_profile_detect(struct exotic_ctx *ctx,
 					 buf, sizeof(buf));
 	if (ret == -ENOENT)
 		exotic_err(ctx, "%s: force a profile with --profile\n", buf);
+	if (!ret) {
+		const struct exotic_profile *booted =
+			exotic_profile_as_booted(*profile, getenv("EXOTIC_PROFILE"));
+
+		if (booted != *profile) {
+			size_t n = strlen(buf);
+
+			snprintf(buf + n, sizeof(buf) - n,
+				 "; booted as %s, which detection never picks: table %s",
+				 booted->name, booted->table);
+			*profile = booted;
+		}
+	}
 	if (why && why_size)
 		snprintf(why, why_size, "%s", buf);
 	return ret;
+}
+
+EXOTIC_EXPORT const struct exotic_profile *
+exotic_profile_as_booted(const struct exotic_profile *detected, const char *booted_name)
+{
+	const struct exotic_profile *b = exotic_profile_lookup(booted_name);
+
+	if (!detected || !b || b == detected || *b->versions || b->unsafe != detected->unsafe ||
+	    b->mmu != detected->mmu)
+		return detected;
+	/* the same kernel, or the debug kernel built from the detected one's source */
+	if (strcmp(b->kernel, detected->kernel) && strcmp(b->kernel, "debug"))
+		return detected;
+	return b;
 }
 
 EXOTIC_EXPORT const struct exotic_profile *exotic_profile_current(void)

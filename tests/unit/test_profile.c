@@ -168,6 +168,28 @@ static void test_current_env(void **state)
 	unsetenv("EXOTIC_PROFILE");
 }
 
+/* Detection refined by what vm-run booted: never-detected profiles only. */
+static void test_as_booted(void **state)
+{
+	const struct exotic_profile *up = exotic_profile_lookup("upstream");
+	const struct exotic_profile *stock = exotic_profile_lookup("stock");
+
+	(void)state;
+	assert_string_equal(exotic_profile_as_booted(up, "upstream-patched")->name, "upstream-patched");
+	assert_string_equal(exotic_profile_as_booted(stock, "debug")->name, "debug");
+	/* a profile detection picks is never overridden: detection says what runs */
+	assert_ptr_equal(exotic_profile_as_booted(stock, "patched"), stock);
+	assert_ptr_equal(exotic_profile_as_booted(up, "upstream-unsafe"), up);
+	/* facts that disagree: another kernel, another parameter */
+	assert_ptr_equal(exotic_profile_as_booted(stock, "upstream-patched"), stock);
+	assert_ptr_equal(exotic_profile_as_booted(up, "debug"), up);
+	assert_ptr_equal(exotic_profile_as_booted(exotic_profile_lookup("patched"), "debug"),
+			 exotic_profile_lookup("patched"));
+	assert_ptr_equal(exotic_profile_as_booted(up, NULL), up);
+	assert_ptr_equal(exotic_profile_as_booted(up, "nope"), up);
+	assert_null(exotic_profile_as_booted(NULL, "debug"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_current_env),
+		cmocka_unit_test(test_as_booted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

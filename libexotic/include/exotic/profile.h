@@ -68,7 +68,18 @@ EXOTIC_EXPORT int exotic_profile_detect_from(const char *release, int unsafe, in
 					     const struct exotic_profile **profile,
 					     char *why, size_t why_size);
 
-/* The same on the running kernel. */
+/*
+ * The profile a kernel detected as detected is judged by when it was booted
+ * as booted_name ($EXOTIC_PROFILE, which scripts/vm-run sets; NULL when
+ * unknown): that one if detection never picks it (versions "-") and its
+ * facts agree (allow_unsafe_mappings, MMU mode, and the same kernel or the
+ * debug kernel built from the detected one's source), e.g. upstream-patched
+ * for upstream, debug for stock; else detected.
+ */
+EXOTIC_EXPORT const struct exotic_profile *
+exotic_profile_as_booted(const struct exotic_profile *detected, const char *booted_name);
+
+/* The same on the running kernel, refined by $EXOTIC_PROFILE as above. */
 EXOTIC_EXPORT int exotic_profile_detect(struct exotic_ctx *ctx,
 					const struct exotic_profile **profile,
 					char *why, size_t why_size);

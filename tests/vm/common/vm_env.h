@@ -49,24 +49,16 @@ static inline const char *vm_env_table(int unsafe)
 }
 
 /*
- * The expectation table to judge this run by, as exotic_expect_detect()
- * gives it, except for a profile that detection never picks (versions - in
- * kernels/profiles.tsv): upstream-patched has upstream's kernel and
- * kvm.allow_unsafe_mappings=N, only its KVM modules differ, so detection
- * says upstream.  When the test VM was booted for such a profile and
- * detection found one of the same kernel and allow_unsafe_mappings, the
- * booted profile's table is the one.  So it is for the debug profile, a
- * kernel of its own (kernels/profiles.tsv kernel "debug") that detection
- * takes for the 6.1 it is built from: its table is debug-6.1, whose rows
- * measured to stop that kernel ("crash") stock-6.1 does not have, and the
- * suites judging by stock-6.1 ran them and stopped it.
- * why, when not NULL, gets detection's line and says so.  Returns what
- * exotic_expect_detect() does.
+ * The expectation table to judge this run by: exotic_profile_detect()'s,
+ * which takes the booted profile ($EXOTIC_PROFILE) where detection never
+ * picks it and the facts agree (exotic_profile_as_booted(): upstream-patched
+ * on upstream's kernel, debug on the 6.1 it is built from).  why, when not
+ * NULL, gets detection's line.  Returns what exotic_profile_detect() does,
+ * or -ENAMETOOLONG.
  */
 static inline int vm_env_detect(struct exotic_ctx *ctx, char *table, size_t size,
 				char *why, size_t why_size)
 {
-	const struct exotic_profile *booted = exotic_profile_lookup(vm_env_profile());
 	const struct exotic_profile *p;
 	int ret;
 
@@ -75,16 +67,6 @@ static inline int vm_env_detect(struct exotic_ctx *ctx, char *table, size_t size
 	ret = exotic_profile_detect(ctx, &p, why, why_size);
 	if (ret)
 		return ret;
-	if (booted && !*booted->versions && booted->unsafe == p->unsafe &&
-	    (!strcmp(booted->kernel, p->kernel) || !strcmp(booted->kernel, "debug"))) {
-		if (why && why_size) {
-			size_t n = strlen(why);
-
-			snprintf(why + n, why_size - n, "; booted as %s, which detection never picks: table %s",
-				 booted->name, booted->table);
-		}
-		p = booted;
-	}
 	if (strlen(p->table) >= size)
 		return -ENAMETOOLONG;
 	memcpy(table, p->table, strlen(p->table) + 1);
