@@ -146,9 +146,11 @@ EXOTIC_EXPORT int exotic_expect_lookup_storm(const struct exotic_expect *table,
  * "patched-6.1-unsafe", "lts-6.12", "upstream-7.3" or "upstream-7.3-unsafe",
  * from uname's release and KVM's module parameters (kvm.allow_unsafe_mappings
  * exists only where KVM can map non-refcounted memory: our patches and
- * upstream >= 6.13; its value selects the -unsafe variant).  Never
- * "upstream-7.3-patched": its kernel and parameters are upstream-7.3's, only
- * the KVM modules differ (kernels/profiles.tsv, versions -).  A kernel
+ * upstream >= 6.13; its value selects the -unsafe variant) and the MMU
+ * mode.  "upstream-7.3-patched" (its kernel and parameters are
+ * upstream-7.3's, only the KVM modules differ: kernels/profiles.tsv,
+ * versions -) and "debug-6.1" only when $EXOTIC_PROFILE says the kernel
+ * was booted so (exotic_profile_as_booted()).  A kernel
  * between measured ones gets the nearest table, and why says it is
  * extrapolated.  why (may be NULL) gets a one-line explanation.
  * Returns 0, or -ENOENT when no table fits this kernel (why says so).

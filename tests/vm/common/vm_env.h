@@ -53,24 +53,12 @@ static inline const char *vm_env_table(int unsafe)
  * which takes the booted profile ($EXOTIC_PROFILE) where detection never
  * picks it and the facts agree (exotic_profile_as_booted(): upstream-patched
  * on upstream's kernel, debug on the 6.1 it is built from).  why, when not
- * NULL, gets detection's line.  Returns what exotic_profile_detect() does,
- * or -ENAMETOOLONG.
+ * NULL, gets detection's line.  Returns what exotic_expect_detect() does.
  */
 static inline int vm_env_detect(struct exotic_ctx *ctx, char *table, size_t size,
 				char *why, size_t why_size)
 {
-	const struct exotic_profile *p;
-	int ret;
-
-	if (!table || !size)
-		return -EINVAL;
-	ret = exotic_profile_detect(ctx, &p, why, why_size);
-	if (ret)
-		return ret;
-	if (strlen(p->table) >= size)
-		return -ENAMETOOLONG;
-	memcpy(table, p->table, strlen(p->table) + 1);
-	return 0;
+	return exotic_expect_detect(ctx, table, size, why, why_size);
 }
 
 /*
