@@ -79,6 +79,7 @@ static const char *const program_names[] = {
 	[EXOTIC_GUEST_WRITE] = "write",
 	[EXOTIC_GUEST_CHECKSUM] = "checksum",
 	[EXOTIC_GUEST_VMRUN] = "vmrun",
+	[EXOTIC_GUEST_MSR] = "msr",
 };
 
 EXOTIC_EXPORT const char *exotic_guest_program_name(unsigned int program)
@@ -302,8 +303,14 @@ EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 		exotic_err(ctx, "%s: EXOTIC_PROBE_* flags are for vmrun only\n", name);
 		return -EINVAL;
 	}
-	if ((p.flags & EXOTIC_GUEST_FOREVER) && program == EXOTIC_GUEST_VMRUN) {
-		exotic_err(ctx, "vmrun: EXOTIC_GUEST_FOREVER makes no sense here\n");
+	if ((p.flags & EXOTIC_GUEST_FOREVER) &&
+	    (program == EXOTIC_GUEST_VMRUN || program == EXOTIC_GUEST_MSR)) {
+		exotic_err(ctx, "%s: EXOTIC_GUEST_FOREVER makes no sense here\n", name);
+		return -EINVAL;
+	}
+	if (p.reserved || ((p.msr || p.msr_value) && program != EXOTIC_GUEST_MSR)) {
+		exotic_err(ctx, "%s: msr and msr_value are for msr only, reserved must be zero\n",
+			   name);
 		return -EINVAL;
 	}
 	stride = p.stride ? p.stride : PAGE_SIZE;
@@ -318,12 +325,17 @@ EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 	case EXOTIC_GUEST_CHECKSUM:
 		entry = exotic_guest_checksum_prog;
 		break;
-	default:
+	case EXOTIC_GUEST_VMRUN:
 		entry = exotic_guest_vmrun;
+		break;
+	default:
+		entry = exotic_guest_msr;
 		break;
 	}
 	if (program == EXOTIC_GUEST_VMRUN)
 		ret = prepare_vmcb(vcpu, &p.vmcb_gpa, p.flags);
+	else if (program == EXOTIC_GUEST_MSR)
+		ret = 0;
 	else
 		ret = check_range_params(ctx, name, &p, stride);
 	if (ret)
@@ -339,6 +351,8 @@ EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 	put64(b, B_FLAGS, p.flags);
 	put64(b, B_VMCB, p.vmcb_gpa);
 	put64(b, B_HSAVE, sys_gpa(vcpu_area(vcpu->id) + VCPU_HSAVE));
+	put64(b, B_MSR, p.msr);
+	put64(b, B_MSR_VALUE, p.msr_value);
 	put64(b, B_FIX_VEC, ~0ULL);
 
 	vcpu->program = 0;

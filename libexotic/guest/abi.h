@@ -58,6 +58,8 @@
 #define B_FLAGS			0x28
 #define B_VMCB			0x30
 #define B_HSAVE			0x38
+#define B_MSR			0x40
+#define B_MSR_VALUE		0x48
 #define B_UC_TYPE		0x80
 #define B_UC_LINE		0x88
 #define B_UC_FILE		0x90

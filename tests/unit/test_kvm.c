@@ -1040,7 +1040,7 @@ static void test_load_args(void **state)
 	assert_int_equal(exotic_guest_load(v, EXOTIC_GUEST_WALK, NULL), -EINVAL);
 	assert_int_equal(exotic_guest_load(v, 0, &p), -EINVAL);
 	assert_int_equal(exotic_guest_load(v, EXOTIC_GUEST_PROGRAM_MAX + 1, &p), -EINVAL);
-	assert_true(logcap_has(&f->log, "unknown guest program 5"));
+	assert_true(logcap_has(&f->log, "unknown guest program 6"));
 	p.flags = 1U << 20;
 	assert_int_equal(exotic_guest_load(v, EXOTIC_GUEST_WALK, &p), -EINVAL);
 	p.flags = EXOTIC_GUEST_SYNC_PASS;
@@ -1119,6 +1119,42 @@ static void test_load_range_programs(void **state)
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), -EIO);
 	wrap_fail_ioctl(KVM_SET_REGS, 0, EIO);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), -EIO);
+}
+
+static void test_load_msr(void **state)
+{
+	struct fixture *f = *state;
+	struct exotic_guest_params p = {
+		.msr = 0x4b564d01, .msr_value = 0x100000000ULL | 16 * MiB | 1,
+	};
+	struct exotic_guest_params w = { .gpa = 16 * MiB, .len = MiB, .msr = 1 };
+	uint64_t walk;
+
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_MSR, &p), 0);
+	assert_int_equal(block64(f, B_MSR), 0x4b564d01);
+	assert_int_equal(block64(f, B_MSR_VALUE), p.msr_value);
+	assert_true(fk.regs.rip >= SYS + SYS_CODE);
+	assert_true(fk.regs.rip < SYS + SYS_CODE + SYS_CODE_MAX);
+	walk = fk.regs.rip;
+
+	/* msr and msr_value belong to the msr program only */
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &w), -EINVAL);
+	assert_true(logcap_has(&f->log, "msr and msr_value are for msr only"));
+	w.msr = 0;
+	w.msr_value = 1;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &w), -EINVAL);
+	w.msr_value = 0;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &w), 0);
+	assert_int_not_equal(fk.regs.rip, walk);
+	assert_int_equal(block64(f, B_MSR), 0);
+	p.reserved = 1;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_MSR, &p), -EINVAL);
+	p.reserved = 0;
+	p.flags = EXOTIC_GUEST_FOREVER;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_MSR, &p), -EINVAL);
+	assert_true(logcap_has(&f->log, "msr: EXOTIC_GUEST_FOREVER makes no sense here"));
+	p.flags = EXOTIC_PROBE_NO_INIT;
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_MSR, &p), -EINVAL);
 }
 
 static uint32_t get32(const uint8_t *p, unsigned int off)
@@ -1226,7 +1262,8 @@ static void test_names(void **state)
 {
 	(void)state;
 	assert_null(exotic_guest_program_name(0));
-	assert_null(exotic_guest_program_name(5));
+	assert_null(exotic_guest_program_name(EXOTIC_GUEST_PROGRAM_MAX + 1));
+	assert_string_equal(exotic_guest_program_name(EXOTIC_GUEST_MSR), "msr");
 	for (int p = 1; p <= EXOTIC_GUEST_PROGRAM_MAX; p++)
 		assert_int_equal(exotic_guest_program_from_name(exotic_guest_program_name(p)), p);
 	assert_string_equal(exotic_guest_program_name(EXOTIC_GUEST_VMRUN), "vmrun");
@@ -1309,6 +1346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_ucalls, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(test_run_exits, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(test_load_args, setup_vcpu, teardown),
+		cmocka_unit_test_setup_teardown(test_load_msr, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(test_load_range_programs, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(test_load_vmrun, setup_vcpu, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup_vcpu, teardown),

@@ -234,7 +234,14 @@ enum exotic_guest_program {
 	 * stride and seed are unused.
 	 */
 	EXOTIC_GUEST_VMRUN	= 4,
-	EXOTIC_GUEST_PROGRAM_MAX = 4,
+	/*
+	 * WRMSR msr <- msr_value, DONE {0}.  For the paravirtual MSRs that
+	 * point KVM at a guest record it then writes (MSR_KVM_SYSTEM_TIME_NEW,
+	 * MSR_KVM_STEAL_TIME): the record is written before DONE reaches the
+	 * host.  gpa, len, stride and seed are unused.
+	 */
+	EXOTIC_GUEST_MSR	= 5,
+	EXOTIC_GUEST_PROGRAM_MAX = 5,
 };
 
 /* EXOTIC_GUEST_VMRUN results */
@@ -261,6 +268,9 @@ struct exotic_guest_params {
 	uint32_t passes;	/* walk/write/checksum: passes, 0 = 1 */
 	uint32_t flags;		/* EXOTIC_GUEST_*, EXOTIC_PROBE_* */
 	uint64_t vmcb_gpa;	/* vmrun: page-aligned VMCB address */
+	uint32_t msr;		/* msr: the MSR to write */
+	uint32_t reserved;	/* must be zero */
+	uint64_t msr_value;	/* msr: the value */
 };
 
 /*
