@@ -24,6 +24,8 @@ static const char *const path_names[] = {
 	[EXOTIC_PATH_NPF] = "npf",
 	[EXOTIC_PATH_VMRUN] = "vmrun",
 	[EXOTIC_PATH_COPY] = "copy",
+	[EXOTIC_PATH_PVCLOCK] = "pvclock",
+	[EXOTIC_PATH_STEAL_TIME] = "steal-time",
 };
 
 static const char *const outcome_names[] = {
@@ -41,6 +43,8 @@ static const char *const outcome_names[] = {
 	[EXOTIC_OUT_REFCOUNT] = "refcount",
 	[EXOTIC_OUT_REFUSED] = "refused",
 	[EXOTIC_OUT_HANG] = "hang",
+	[EXOTIC_OUT_NOT_WRITTEN] = "not-written",
+	[EXOTIC_OUT_STALE_WRITE] = "stale-write",
 	[EXOTIC_OUT_CRASH] = "crash",
 };
 

@@ -28,6 +28,11 @@
 #define HUGE_ORDER	9
 #define MAX_PROBES	3
 
+struct page_scan {
+	uint64_t excess;		/* references more than the rule allows */
+	uint64_t broken;		/* retired pages whose poison is gone */
+};
+
 struct run {
 	const struct exotic_scenario *s;
 	struct exotic_scenario_result *res;
@@ -45,7 +50,7 @@ struct run {
 	bool revoked;
 	uint64_t wseed;			/* seed of the guest's writes */
 	int kmsg_fd;
-	uint64_t excess;		/* refcount_excess() at the last check */
+	struct page_scan seen;		/* scan_pages() at the last check */
 	size_t dlen;
 };
 
@@ -160,53 +165,64 @@ int scenario_kmsg_check(int fd, struct exotic_scenario_result *res)
 }
 
 /*
- * How far the backing pages' refcounts are from what they must be
- * (pageref.h, the kit's rule, not the driver's expected_refcount),
- * summed over the live pages and the retired ones still in quarantine.
- * A leaked or stolen reference shows as an increase between two checks,
- * so each access is charged only with what happened during it.
+ * What the backing pages show now (pageref.h, the kit's rule, not the
+ * driver's expected_refcount): how far their refcounts are from what they
+ * must be, summed over the live pages and the retired ones still in
+ * quarantine, and how many retired pages no longer hold their poison.
+ * A leaked or stolen reference, or a write through a stale translation,
+ * shows as an increase between two scans, so each access is charged only
+ * with what happened during it.
  */
-static uint64_t refcount_excess(struct run *r)
+static struct page_scan scan_pages(struct run *r)
 {
+	struct page_scan sum = { 0 };
 	struct exotic_page pages[64];
-	uint64_t sum = 0;
 	int n;
 
 	if (!r->region)
-		return r->excess;
+		return r->seen;
 	for (uint64_t i = 0; !r->revoked && i < r->npages; i += 64) {
 		n = exotic_region_query(r->region, i * PG, pages, 64);
 		if (n <= 0)
 			break;
-		sum += pageref_excess(r->s->kind, r->s->method, r->res->order,
-				      pages, (size_t)n);
+		sum.excess += pageref_excess(r->s->kind, r->s->method, r->res->order,
+					     pages, (size_t)n);
 	}
 	for (uint64_t i = 0;; i += (uint64_t)n) {
 		n = exotic_region_query_retired(r->region, i, pages, 64);
 		if (n <= 0)
 			break;
-		sum += pageref_excess(r->s->kind, r->s->method, r->res->order,
-				      pages, (size_t)n);
+		sum.excess += pageref_excess(r->s->kind, r->s->method, r->res->order,
+					     pages, (size_t)n);
+		for (int j = 0; j < n; j++)
+			sum.broken += !(pages[j].flags & EXOTIC_PAGE_POISON_OK);
 	}
 	return sum;
 }
 
-/* Let the kernel log and the refcounts override what the access saw. */
+/* Let the kernel log, the retired pages' poison and the refcounts
+ * override what the access saw. */
 static uint32_t judge(struct run *r, uint32_t token)
 {
 	int cls = scenario_kmsg_check(r->kmsg_fd, r->res);
-	uint64_t now = refcount_excess(r);
-	uint64_t grew = now > r->excess ? now - r->excess : 0;
+	struct page_scan now = scan_pages(r);
+	uint64_t grew = now.excess > r->seen.excess ? now.excess - r->seen.excess : 0;
+	uint64_t broke = now.broken > r->seen.broken ? now.broken - r->seen.broken : 0;
 
-	r->excess = now;
+	r->seen = now;
 	if (grew) {
 		r->res->refcount_anomalies += grew;
 		detail(r, " [refcount: +%llu]", (unsigned long long)grew);
 	}
+	if (broke)
+		detail(r, " [poison overwritten in %llu retired pages]",
+		       (unsigned long long)broke);
 	if (cls == EXOTIC_KMSG_WARNING)
 		return EXOTIC_OUT_WARN;
 	if (cls != EXOTIC_KMSG_CLEAN)
 		return EXOTIC_OUT_KMSG;
+	if (broke)
+		return EXOTIC_OUT_STALE_WRITE;
 	if (grew)
 		return EXOTIC_OUT_REFCOUNT;
 	return token;
@@ -380,6 +396,67 @@ static uint32_t copy_probe(struct run *r, int i)
 	return EXOTIC_OUT_MAPPED;
 }
 
+/*
+ * The paravirtual records a guest points KVM at with an MSR (linux/kvm_para.h;
+ * the kvmclock layout is struct pvclock_vcpu_time_info): KVM bumps the
+ * 32-bit version to an odd value, writes the record and makes the version
+ * even again.  The MSR's value is the record's gpa | KVM_MSR_ENABLED.
+ */
+#define MSR_SYSTEM_TIME_NEW	0x4b564d01
+#define MSR_STEAL_TIME		0x4b564d03
+#define CLOCK_VERSION		0	/* pvclock_vcpu_time_info.version */
+#define CLOCK_MUL		24	/* .tsc_to_system_mul: never 0 once written */
+#define STEAL_VERSION		8	/* kvm_steal_time.version */
+
+static uint32_t version_at(const struct run *r, int i, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, r->addr + r->probe[i] * PG + off, sizeof(v));
+	return v;
+}
+
+/*
+ * pvclock, steal-time: the guest points the MSR at the probe page (and
+ * leaves it there: the next access, after the event, points it there
+ * again, so KVM must have let go of what it had).  KVM writes the record
+ * before the guest's DONE reaches us.  The host reads the version through
+ * its own mapping; after a revoke it cannot, and only the retired pages'
+ * poison (judge()) says whether KVM wrote somewhere it must not.
+ */
+static uint32_t record_probe(struct run *r, int i)
+{
+	bool clock = r->s->path == EXOTIC_PATH_PVCLOCK;
+	size_t off = clock ? CLOCK_VERSION : STEAL_VERSION;
+	struct exotic_guest_params p = {
+		.msr = clock ? MSR_SYSTEM_TIME_NEW : MSR_STEAL_TIME,
+		.msr_value = probe_gpa(r, i) | 1,
+	};
+	uint32_t before = 0, now, mul;
+	struct exotic_exit ex;
+	uint32_t out;
+
+	if (!r->revoked)
+		before = version_at(r, i, off);
+	out = run_to_done(r, EXOTIC_GUEST_MSR, &p, &ex);
+	if (out)
+		return out;
+	if (r->revoked) {
+		detail(r, "(revoked: nothing to read)");
+		return EXOTIC_OUT_NOT_WRITTEN;
+	}
+	now = version_at(r, i, off);
+	if (now == before)
+		return EXOTIC_OUT_NOT_WRITTEN;
+	memcpy(&mul, r->addr + r->probe[i] * PG + CLOCK_MUL, sizeof(mul));
+	if ((now & 1) || (clock && !mul)) {
+		detail(r, "(version %u -> %u%s)", before, now,
+		       clock && !mul ? ", no clock multiplier" : "");
+		return EXOTIC_OUT_MISMATCH;
+	}
+	return EXOTIC_OUT_MAPPED;
+}
+
 /* One access of every probe page; the first page that did not map
  * decides, and every page is listed in the detail. */
 static uint32_t access_all(struct run *r, const char *phase)
@@ -399,8 +476,11 @@ static uint32_t access_all(struct run *r, const char *phase)
 		case EXOTIC_PATH_VMRUN:
 			t = vmrun_probe(r, i);
 			break;
-		default:
+		case EXOTIC_PATH_COPY:
 			t = copy_probe(r, i);
+			break;
+		default:
+			t = record_probe(r, i);
 			break;
 		}
 		detail(r, "%s", exotic_outcome_name(t));
@@ -571,7 +651,7 @@ EXOTIC_EXPORT int exotic_scenario_run(struct exotic_device *dev,
 	}
 	for (int i = 0; i < r.nprobe; i++)
 		memcpy(&r.expect[i], r.addr + r.probe[i] * PG, 8);
-	r.excess = refcount_excess(&r);
+	r.seen = scan_pages(&r);
 
 	ret = exotic_vm_new(r.ctx, &r.vm);
 	if (ret)

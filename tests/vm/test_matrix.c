@@ -6,7 +6,8 @@
  * tail page through the vCPU fault path page by page (on stock the tail
  * fails with EFAULT while its head maps), and the nested VMRUN probe with
  * its VMCB on a tail page next to one on a refcounted page (on stock #GP
- * against entering L2).  Cells expected to make the kernel WARN or oops are
+ * against entering L2), and kvmclock after a migrate, with and without
+ * the notifier that must make KVM let go of the old page.  Cells expected to make the kernel WARN or oops are
  * left to exotic-repro in a boot of their own (scripts/matrix); those
  * measured to stop it (outcome "crash") are not run.
  */
@@ -25,6 +26,7 @@
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
 #include "exotic/runner.h"
+#include "sysfs.h"
 #include "vm_env.h"
 
 static struct exotic_ctx *ctx;
@@ -200,6 +202,49 @@ static void test_copy_path(void **state)
 }
 
 /*
+ * kvmclock (docs/design.md §6): the guest points MSR_KVM_SYSTEM_TIME_NEW at
+ * the page and keeps it there across a migrate; the event's mmu notifier
+ * must invalidate KVM's gfn-to-pfn cache, so the clock goes to the new
+ * block and the retired one keeps its poison.  The driver's
+ * skip_zap_on_migrate withholds that notifier: the cache keeps the retired
+ * page and KVM writes the clock over its poison, which the oracle must
+ * call stale-write, on every profile whose KVM writes the clock at all.
+ */
+static void test_pvclock_migrate(void **state)
+{
+	const struct exotic_expect_entry *x;
+	struct exotic_scenario_result r;
+	struct exotic_scenario s;
+	int ret;
+
+	(void)state;
+	x = expected(EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, EXOTIC_PATH_PVCLOCK,
+		     EXOTIC_EV_MIGRATE);
+	run_cell(EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, EXOTIC_PATH_PVCLOCK,
+		 EXOTIC_EV_MIGRATE, &r);
+	print_message("%s: %s\n", profile, r.detail);
+	assert_int_equal(r.before, x->before);
+	assert_int_equal(r.after, x->after);
+	assert_null(strstr(r.detail, "poison overwritten"));
+	if (x->after != EXOTIC_OUT_MAPPED) {
+		print_message("%s: KVM writes no clock here (%s): no stale write to provoke\n",
+			      profile, exotic_outcome_name(x->after));
+		return;
+	}
+
+	exotic_scenario_init(&s, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+			     EXOTIC_PATH_PVCLOCK, EXOTIC_EV_MIGRATE, seed);
+	assert_int_equal(param_write("inject_bug", "skip_zap_on_migrate"), 0);
+	ret = exotic_scenario_run_isolated(ctx, &s, &r, 120);
+	assert_int_equal(param_write("inject_bug", "none"), 0);
+	assert_int_equal(ret, 0);
+	print_message("%s, skip_zap_on_migrate: %s\n", profile, r.detail);
+	assert_int_equal(r.before, EXOTIC_OUT_MAPPED);
+	assert_int_equal(r.after, EXOTIC_OUT_STALE_WRITE);
+	assert_non_null(strstr(r.detail, "poison overwritten"));
+}
+
+/*
  * The table the matrix judges by is detected from KVM's parameters; it must
  * be the one the test VM was booted for (EXOTIC_PROFILE from vm-run), or a
  * "patched" boot that loaded stock modules would pass against stock's table.
@@ -244,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_tail_page_fault),
 		cmocka_unit_test(test_vmrun_tail_page),
 		cmocka_unit_test(test_copy_path),
+		cmocka_unit_test(test_pvclock_migrate),
 		cmocka_unit_test(test_matrix_refcounted),
 		cmocka_unit_test(test_matrix_compound),
 		cmocka_unit_test(test_matrix_noncompound),

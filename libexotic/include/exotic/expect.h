@@ -47,7 +47,12 @@ enum exotic_path {
 				 * mmu-notifier guarded */
 	EXOTIC_PATH_VMRUN = 2,	/* kvm_vcpu_map() through a nested VMRUN, unguarded */
 	EXOTIC_PATH_COPY = 3,	/* kvm_vcpu_read_guest(): emulated string I/O */
-	EXOTIC_PATH_MAX = 3,
+	EXOTIC_PATH_PVCLOCK = 4, /* kvmclock: the guest points MSR_KVM_SYSTEM_TIME_NEW
+				 * at the page, KVM writes the clock through its
+				 * gfn-to-pfn cache */
+	EXOTIC_PATH_STEAL_TIME = 5, /* MSR_KVM_STEAL_TIME at the page: KVM writes
+				 * the record with user accesses through the VMA */
+	EXOTIC_PATH_MAX = 5,
 };
 
 /* What one access did. */
@@ -66,6 +71,10 @@ enum exotic_outcome {
 	EXOTIC_OUT_REFCOUNT,	/* the driver saw a backing page with a wrong refcount */
 	EXOTIC_OUT_REFUSED,	/* the driver refuses this kind × method (EINVAL) */
 	EXOTIC_OUT_HANG,	/* the scenario did not finish in time, or died */
+	EXOTIC_OUT_NOT_WRITTEN,	/* pvclock, steal-time: KVM did not write the
+				 * record (it gives the guest no error) */
+	EXOTIC_OUT_STALE_WRITE,	/* a retired page's poison was overwritten:
+				 * something wrote through a stale translation */
 	/*
 	 * A table's outcome only, never measured: the access stops the
 	 * kernel (a BUG() or panic that no process survives, measured on the
