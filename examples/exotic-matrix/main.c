@@ -136,9 +136,22 @@ static void print_grid(struct cell g[][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1][
 		[EXOTIC_EV_INVALIDATE] = "inv", [EXOTIC_EV_MIGRATE] = "mig", [EXOTIC_EV_REVOKE] = "rev",
 	};
 
+	static const char *const path_title[EXOTIC_PATH_MAX + 1] = {
+		[EXOTIC_PATH_NPF] = "vCPU fault (`kvm_faultin_pfn`)",
+		[EXOTIC_PATH_VMRUN] = "nested VMRUN (`kvm_vcpu_map`)",
+		[EXOTIC_PATH_COPY] = "copy (`kvm_vcpu_read_guest`)",
+		[EXOTIC_PATH_PVCLOCK] = "kvmclock (gfn-to-pfn cache)",
+		[EXOTIC_PATH_STEAL_TIME] = "steal time (`record_steal_time`)",
+	};
+
 	printf("\n<!-- exotic-matrix --markdown, profile %s -->\n", profile);
-	printf("| kind | method | vCPU fault (`kvm_faultin_pfn`) | nested VMRUN (`kvm_vcpu_map`) | copy (`kvm_vcpu_read_guest`) |\n");
-	printf("|---|---|---|---|---|\n");
+	printf("| kind | method |");
+	for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++)
+		printf(" %s |", path_title[p] ? path_title[p] : exotic_path_name(p));
+	printf("\n|---|---|");
+	for (uint32_t p = 1; p <= EXOTIC_PATH_MAX; p++)
+		printf("---|");
+	printf("\n");
 	for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
 	for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
 		bool any = false;
