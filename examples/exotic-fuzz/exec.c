@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/io_uring.h>
@@ -86,12 +87,21 @@ void fuzz_signals_init(void)
 
 /* ------------------------------------------------------------ execution */
 
+uint64_t fuzz_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void fuzz_finding(struct fuzz *f, const char *fmt, ...)
 {
 	va_list ap;
 
 	pthread_mutex_lock(&f->lock);
 	if (!f->findings++) {
+		f->first_ms = fuzz_now_ms();
 		va_start(ap, fmt);
 		vsnprintf(f->finding, sizeof(f->finding), fmt, ap);
 		va_end(ap);

@@ -130,6 +130,8 @@ struct fuzz {
 	/* the first finding; later ones are counted */
 	char finding[512];
 	uint64_t findings;
+	/* CLOCK_MONOTONIC ms: the run's start, and its first finding */
+	uint64_t start_ms, first_ms;
 };
 
 /* xorshift64*, one per thread; never 0. */
@@ -154,6 +156,7 @@ void fuzz_op_format(const struct fuzz_op *op, char *buf, size_t len);
 /* 0, or -EINVAL if line is not an op fuzz_op_format() wrote. */
 int fuzz_op_parse(const char *line, struct fuzz_op *op);
 
+uint64_t fuzz_now_ms(void);
 __attribute__((format(printf, 2, 3)))
 void fuzz_finding(struct fuzz *f, const char *fmt, ...);
 
