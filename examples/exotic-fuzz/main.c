@@ -28,6 +28,7 @@
 #include "fuzz.h"
 
 #define QPARAM	"/sys/module/exotic/parameters/quarantine_ms"
+#define APARAM	"/sys/module/exotic/parameters/inject_alloc_fail"
 
 struct opts {
 	unsigned int seconds, threads;
@@ -211,13 +212,14 @@ static int quarantine_read(char *buf, size_t len)
 	return 0;
 }
 
-static void quarantine_write(const char *v)
+static void param_write(const char *path, const char *v)
 {
-	int fd = open(QPARAM, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
 
 	if (fd >= 0) {
 		if (write(fd, v, strlen(v)) < 0)
-			perror("exotic-fuzz: restoring quarantine_ms");
+			fprintf(stderr, "exotic-fuzz: writing %s to %s: %s\n", v, path,
+				strerror(errno));
 		close(fd);
 	}
 }
@@ -234,6 +236,14 @@ static void end_checks(struct fuzz *f, const struct opts *o)
 
 	/* the VM's slots, the ring's pins and any I/O go first */
 	fuzz_extras_release(f);
+	/*
+	 * No injected failure is left armed, and a short quarantine applies
+	 * to what a long one queued: the waits below would see it otherwise.
+	 */
+	if (f->root) {
+		param_write(APARAM, "0");
+		param_write(QPARAM, "50");
+	}
 	for (unsigned int i = 0; i < FUZZ_REGIONS; i++) {
 		struct fuzz_region *r = &f->regs[i];
 		struct exotic_region_info info = { .handle = r->handle };
@@ -363,7 +373,7 @@ static uint64_t run(const struct opts *o, const struct fuzz_op *ops, size_t nops
 	}
 	end_checks(&f, o);
 	if (saved_q[0])
-		quarantine_write(saved_q);
+		param_write(QPARAM, saved_q);
 	kmsg_check(&f, kw, &kseen);
 	exotic_kmsg_watch_unref(kw);
 	if (!quiet) {
