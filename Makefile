@@ -247,6 +247,13 @@ bench:
 fuzz:
 	$(Q)scripts/fuzz
 
+# Each driver defect the driver-safety work fixed (tests/mutants/*.patch),
+# put back into a copy of the driver: does the fuzzer's default run find it?
+# One stock test VM per mutant, plus the unmutated control (not part of
+# make check; MUTANTS="NN ..." for some only).
+fuzz-mutants:
+	$(Q)scripts/fuzz-mutants $(MUTANTS)
+
 # The conformance matrix and the reproducers, and the grid of what they
 # measured (docs/matrix-grid.md): every available profile but debug, or
 # KERNELS="stock upstream ..." (those), or KERNELS=all (every profile but
@@ -282,9 +289,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz fuzz-mutants matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz fuzz-mutants matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 

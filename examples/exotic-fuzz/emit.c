@@ -70,7 +70,7 @@ static void emit_op(FILE *out, const struct fuzz_op *op)
 		break;
 	case OP_MREMAP: fprintf(out, "op_mremap(%u, %uU);\n", op->map, op->a); break;
 	case OP_FORK: fprintf(out, "op_fork(%u, %" PRIu64 "ULL);\n", op->map, op->x); break;
-	case OP_PARAM: fprintf(out, "op_param(%uU);\n", op->a); break;
+	case OP_PARAM: fprintf(out, "op_param(%uU, %uU);\n", op->a, op->b); break;
 	case OP_BADIOCTL: fprintf(out, "op_badioctl(%u, %uU);\n", op->fd, op->a); break;
 	case OP_DUP: fprintf(out, "op_dup(%u, %uU, %uU);\n", op->fd, op->a, op->c); break;
 	case OP_KVM:

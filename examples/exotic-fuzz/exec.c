@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/io_uring.h>
@@ -47,8 +48,12 @@ static const int advices[] = {
 	MADV_POPULATE_WRITE,
 };
 
-/* quarantine_ms values: long enough for any access in flight to end */
-static const char *const quarantines[] = { "50", "100", "300" };
+/*
+ * quarantine_ms values: long enough for any access in flight to end; the
+ * long one is lowered again by a later op or by the end checks, and what
+ * it queued must follow (a change applies to the queued blocks too)
+ */
+static const char *const quarantines[] = { "50", "100", "300", "20000" };
 
 _Static_assert(sizeof(advices) / sizeof(advices[0]) == FUZZ_ADVICES, "advices");
 _Static_assert(sizeof(quarantines) / sizeof(quarantines[0]) == FUZZ_QUARANTINES,
@@ -86,12 +91,21 @@ void fuzz_signals_init(void)
 
 /* ------------------------------------------------------------ execution */
 
+uint64_t fuzz_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void fuzz_finding(struct fuzz *f, const char *fmt, ...)
 {
 	va_list ap;
 
 	pthread_mutex_lock(&f->lock);
 	if (!f->findings++) {
+		f->first_ms = fuzz_now_ms();
 		va_start(ap, fmt);
 		vsnprintf(f->finding, sizeof(f->finding), fmt, ap);
 		va_end(ap);
@@ -646,15 +660,27 @@ out:
 	pthread_rwlock_unlock(&f->maps_lock);
 }
 
+/*
+ * A module parameter: quarantine_ms, or inject_alloc_fail (the Nth block
+ * allocation from now fails with ENOMEM, once), which takes ALLOC and
+ * MIGRATE down their failure paths partway through.
+ */
 static void op_param(struct fuzz *f, const struct fuzz_op *op)
 {
 	const char *v = quarantines[op->a % (sizeof(quarantines) / sizeof(quarantines[0]))];
+	const char *path = "/sys/module/exotic/parameters/quarantine_ms";
+	char n[16];
 	int fd;
 	long ret;
 
 	if (!f->root)
 		return;
-	fd = open("/sys/module/exotic/parameters/quarantine_ms", O_WRONLY | O_CLOEXEC);
+	if (op->b) {
+		snprintf(n, sizeof(n), "%u", 1 + op->a % FUZZ_ALLOC_FAILS);
+		v = n;
+		path = "/sys/module/exotic/parameters/inject_alloc_fail";
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	ret = write(fd, v, strlen(v));

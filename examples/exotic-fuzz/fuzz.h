@@ -20,7 +20,8 @@
 
 #define FUZZ_FDS	4
 #define FUZZ_ADVICES	10	/* madvise() advices an op picks from */
-#define FUZZ_QUARANTINES 3	/* quarantine_ms values an op picks from */
+#define FUZZ_QUARANTINES 4	/* quarantine_ms values an op picks from */
+#define FUZZ_ALLOC_FAILS 4	/* inject_alloc_fail values an op picks from */
 #define FUZZ_REGIONS	16
 #define FUZZ_MAPS	32
 #define FUZZ_KSLOTS	4	/* KVM memslots an op picks from */
@@ -41,7 +42,7 @@ enum fuzz_op_type {
 	OP_TOUCH,	/* a write, x first page, y pages */
 	OP_FORK,	/* a child that touches a mapping and exits */
 	OP_GUP,		/* a 0 vmsplice, 1 process_vm_readv, 2 _writev */
-	OP_PARAM,	/* a index into the quarantine_ms values */
+	OP_PARAM,	/* b 0: a index into the quarantine_ms values; b 1: inject_alloc_fail=1+a */
 	OP_BADIOCTL,	/* a random command number */
 	OP_DUP,		/* fd slot into slot c: a 0 dup() (c's file closed), 1 dup2() */
 	OP_KVM,		/* KVM slot c: a 0 add over a mapping (b: read-only), 1 move, 2 delete, 3 run a checksum */
@@ -130,6 +131,8 @@ struct fuzz {
 	/* the first finding; later ones are counted */
 	char finding[512];
 	uint64_t findings;
+	/* CLOCK_MONOTONIC ms: the run's start, and its first finding */
+	uint64_t start_ms, first_ms;
 };
 
 /* xorshift64*, one per thread; never 0. */
@@ -154,6 +157,7 @@ void fuzz_op_format(const struct fuzz_op *op, char *buf, size_t len);
 /* 0, or -EINVAL if line is not an op fuzz_op_format() wrote. */
 int fuzz_op_parse(const char *line, struct fuzz_op *op);
 
+uint64_t fuzz_now_ms(void);
 __attribute__((format(printf, 2, 3)))
 void fuzz_finding(struct fuzz *f, const char *fmt, ...);
 

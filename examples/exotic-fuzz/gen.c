@@ -119,7 +119,8 @@ void fuzz_op_next(uint64_t *s, struct fuzz_op *op)
 		op->y = 1 + pick(s, 16);
 		break;
 	case OP_PARAM:
-		op->a = pick(s, FUZZ_QUARANTINES);
+		op->b = pick(s, 2);
+		op->a = pick(s, op->b ? FUZZ_ALLOC_FAILS : FUZZ_QUARANTINES);
 		break;
 	case OP_BADIOCTL:
 		op->a = (uint32_t)fuzz_rand(s);

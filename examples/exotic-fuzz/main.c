@@ -28,6 +28,7 @@
 #include "fuzz.h"
 
 #define QPARAM	"/sys/module/exotic/parameters/quarantine_ms"
+#define APARAM	"/sys/module/exotic/parameters/inject_alloc_fail"
 
 struct opts {
 	unsigned int seconds, threads;
@@ -46,10 +47,7 @@ struct worker {
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return fuzz_now_ms();
 }
 
 static void usage(FILE *out)
@@ -214,13 +212,14 @@ static int quarantine_read(char *buf, size_t len)
 	return 0;
 }
 
-static void quarantine_write(const char *v)
+static void param_write(const char *path, const char *v)
 {
-	int fd = open(QPARAM, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
 
 	if (fd >= 0) {
 		if (write(fd, v, strlen(v)) < 0)
-			perror("exotic-fuzz: restoring quarantine_ms");
+			fprintf(stderr, "exotic-fuzz: writing %s to %s: %s\n", v, path,
+				strerror(errno));
 		close(fd);
 	}
 }
@@ -237,6 +236,14 @@ static void end_checks(struct fuzz *f, const struct opts *o)
 
 	/* the VM's slots, the ring's pins and any I/O go first */
 	fuzz_extras_release(f);
+	/*
+	 * No injected failure is left armed, and a short quarantine applies
+	 * to what a long one queued: the waits below would see it otherwise.
+	 */
+	if (f->root) {
+		param_write(APARAM, "0");
+		param_write(QPARAM, "50");
+	}
 	for (unsigned int i = 0; i < FUZZ_REGIONS; i++) {
 		struct fuzz_region *r = &f->regs[i];
 		struct exotic_region_info info = { .handle = r->handle };
@@ -277,15 +284,19 @@ static void end_checks(struct fuzz *f, const struct opts *o)
 	close(fd);
 }
 
-static void kmsg_check(struct fuzz *f, struct exotic_kmsg_watch *kw)
+/* The kernel log's reports since the last call (*seen: how many were). */
+static void kmsg_check(struct fuzz *f, struct exotic_kmsg_watch *kw, size_t *seen)
 {
 	struct exotic_kmsg_finding k;
+	size_t n;
 
 	if (!kw || exotic_kmsg_watch_poll(kw, 0) < 0)
 		return;
-	for (size_t i = 0; i < exotic_kmsg_watch_count(kw, EXOTIC_KMSG_CLEAN); i++)
+	n = exotic_kmsg_watch_count(kw, EXOTIC_KMSG_CLEAN);
+	for (size_t i = *seen; i < n; i++)
 		if (!exotic_kmsg_watch_get(kw, i, &k))
 			fuzz_finding(f, "kernel log (%s): %s", exotic_kmsg_class_name(k.cls), k.text);
+	*seen = n;
 }
 
 /* ------------------------------------------------------------ runs */
@@ -316,11 +327,13 @@ static uint64_t run(const struct opts *o, const struct fuzz_op *ops, size_t nops
 	struct worker w[16];
 	pthread_t th[16];
 	uint64_t t0 = now_ms(), total = 0;
+	size_t kseen = 0;
 	char saved_q[32] = "";
 	FILE *rec = NULL;
 	struct fuzz f;
 
 	fuzz_init(&f, o);
+	f.start_ms = t0;
 	if (f.fds[0] < 0) {
 		fprintf(stderr, "exotic-fuzz: %s: %s\n", o->dev, strerror(errno));
 		exit(3);
@@ -346,6 +359,11 @@ static uint64_t run(const struct opts *o, const struct fuzz_op *ops, size_t nops
 				exit(2);
 			}
 		}
+		/* the kernel log as the threads run: a report's time is its own */
+		while (!o->ops && now_ms() < t0 + o->seconds * 1000ULL) {
+			usleep(250000);
+			kmsg_check(&f, kw, &kseen);
+		}
 		for (unsigned int i = 0; i < o->threads; i++) {
 			pthread_join(th[i], NULL);
 			total += w[i].done;
@@ -355,14 +373,17 @@ static uint64_t run(const struct opts *o, const struct fuzz_op *ops, size_t nops
 	}
 	end_checks(&f, o);
 	if (saved_q[0])
-		quarantine_write(saved_q);
-	kmsg_check(&f, kw);
+		param_write(QPARAM, saved_q);
+	kmsg_check(&f, kw, &kseen);
 	exotic_kmsg_watch_unref(kw);
 	if (!quiet) {
 		print_stats(&f, total, now_ms() - t0);
 		if (!ops)
 			printf("exotic-fuzz: seed %#" PRIx64 ", %u thread(s)%s\n", o->seed,
 			       o->threads, o->threads == 1 ? "" : " (the interleaving is not replayable)");
+		if (f.findings)
+			printf("exotic-fuzz: first finding after %.1f s (the run: %u s)\n",
+			       (f.first_ms - f.start_ms) / 1000.0, o->seconds);
 		if (f.findings)
 			printf("exotic-fuzz: FINDING: %s%s\n", f.finding,
 			       f.findings > 1 ? " (and more)" : "");

@@ -102,7 +102,7 @@ static int findings;
 static const int advices[] = { MADV_DONTNEED, MADV_DONTFORK, MADV_DOFORK,
 	MADV_WILLNEED, MADV_NORMAL, MADV_SEQUENTIAL, 20 /* COLD */,
 	21 /* PAGEOUT */, 22 /* POPULATE_READ */, 23 /* POPULATE_WRITE */ };
-static const char *const quarantines[] = { "50", "100", "300" };
+static const char *const quarantines[] = { "50", "100", "300", "20000" };
 static const int prots[] = { PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE, PROT_WRITE };
 static const unsigned long event_cmds[] = { EXOTIC_IOC_FREE, EXOTIC_IOC_REVOKE,
 	EXOTIC_IOC_INVALIDATE, EXOTIC_IOC_MIGRATE };
@@ -510,15 +510,30 @@ static void op_gup(unsigned int map, uint32_t a, uint64_t x, uint64_t y)
 	free(buf);
 }
 
-static void op_param(uint32_t a)
+static void param_write(const char *name, const char *v)
 {
-	const char *v = quarantines[a % 3];
-	int fd = open("/sys/module/exotic/parameters/quarantine_ms", O_WRONLY | O_CLOEXEC);
+	char path[96];
+	int fd;
 
+	snprintf(path, sizeof(path), "/sys/module/exotic/parameters/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	rc("quarantine_ms", write(fd, v, strlen(v)));
+	rc(name, write(fd, v, strlen(v)));
 	close(fd);
+}
+
+/* b 0: quarantine_ms; b 1: inject_alloc_fail=1+a (as exotic-fuzz's op_param()) */
+static void op_param(uint32_t a, uint32_t b)
+{
+	char n[16];
+
+	if (!b) {
+		param_write("quarantine_ms", quarantines[a % 4]);
+		return;
+	}
+	snprintf(n, sizeof(n), "%u", 1 + a % 4);
+	param_write("inject_alloc_fail", n);
 }
 
 static void op_badioctl(unsigned int fd, uint32_t a)
@@ -788,6 +803,9 @@ static int repro_end(void)
 		close(vcpu_fd);
 	if (vm_fd >= 0)
 		close(vm_fd);
+	/* as exotic-fuzz's end checks: nothing injected, a short quarantine */
+	param_write("inject_alloc_fail", "0");
+	param_write("quarantine_ms", "50");
 	for (unsigned int i = 0; i < NREGS; i++) {
 		struct exotic_region_info info = { .handle = regs[i].handle };
 		struct exotic_event ev = { .handle = regs[i].handle };
