@@ -11,6 +11,7 @@
 #   make driver-all  exotic.ko for 6.1 and every fetched kernel set
 #   make kernels    fetch the kernel sets of kernels/lock.tsv (scripts/kernels)
 #   make kvm-patched  KVM modules with kernel-patches/ applied (KSET=SET: for a kernel set)
+#   make kvm-patched-debug  the same for the debug kernel (KASAN, lockdep...): debug-patched
 #   make kvm-patched-arm64  the same series cross-built for arm64 (arch/arm64/kvm, virt/kvm)
 #   make kernel-debug  the debug kernel (KASAN, lockdep, kmemleak...); make driver-debug
 #   make kvm-selftests  KVM's selftests subset on stock and patched
@@ -259,7 +260,13 @@ matrix:
 # with KSET=SET, kernel-patches/X.Y applied to that kernel set's KVM, into
 # $(BUILD)/kvm-patched-SET (KSET=upstream: the upstream-patched profile).
 kvm-patched:
-	$(Q)scripts/kvm-patched $(if $(KSET),--set $(KSET))
+	$(Q)scripts/kvm-patched $(if $(filter debug,$(KSET)),--debug,$(if $(KSET),--set $(KSET)))
+
+# The same series built against the debug kernel's build tree (make
+# kernel-debug), with its KASAN/lockdep instrumentation and vermagic, into
+# $(BUILD)/kvm-patched-debug: the debug-patched profile.
+kvm-patched-debug:
+	$(Q)scripts/kvm-patched --debug
 
 # The same series cross-built for arm64 (arch/arm64/kvm and virt/kvm of the
 # pinned source, defconfig with KVM=y, no warnings), into
@@ -282,9 +289,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-patched-debug kvm-patched-arm64 kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz matrix kvm-patched kvm-patched-debug kvm-patched-arm64 kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 
