@@ -7,7 +7,7 @@
 #                   when available): build/bench/PROFILE.json and the tables
 #   make check      deps + build + host unit tests + guest suites (one summary line)
 #   make matrix     the conformance matrix and reproducers per kernel profile, and
-#                   their grid (KERNELS=all: every profile but debug)
+#                   their grid (KERNELS=all: every profile but the debug kernel's)
 #   make driver-all  exotic.ko for 6.1 and every fetched kernel set
 #   make kernels    fetch the kernel sets of kernels/lock.tsv (scripts/kernels)
 #   make kvm-patched  KVM modules with kernel-patches/ applied (KSET=SET: for a kernel set)
@@ -249,7 +249,7 @@ fuzz:
 	$(Q)scripts/fuzz
 
 # The conformance matrix and the reproducers, and the grid of what they
-# measured (docs/matrix-grid.md): every available profile but debug, or
+# measured (docs/matrix-grid.md): every available profile but the debug kernel's (debug, debug-patched), or
 # KERNELS="stock upstream ..." (those), or KERNELS=all (every profile but
 # debug, failing when one is not available here, with what provides it).
 matrix:
