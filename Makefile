@@ -151,6 +151,10 @@ tests: $(UNIT_TESTS) $(VM_TESTS) $(FUZZ_REPRO)
 # into $(BUILD)/kernels/SET.mk) into $(BUILD)/driver-SET; driver-all builds
 # for the pinned 6.1 and every fetched set.
 DRIVER_SRC := $(wildcard driver/*.c driver/*.h driver/include/uapi/*.h) driver/Kbuild driver/Makefile
+ifeq ($(KSET),debug)
+# debug.mk describes the debug kernel, whose EXOTIC_* must not replace the pin's
+$(error the debug kernel is not a kernel set: make kernel-debug driver-debug kvm-patched-debug)
+endif
 ifneq ($(KSET),)
 KSET_MK    := $(BUILD)/kernels/$(KSET).mk
 ifeq ($(wildcard $(KSET_MK)),)
@@ -260,7 +264,7 @@ matrix:
 # with KSET=SET, kernel-patches/X.Y applied to that kernel set's KVM, into
 # $(BUILD)/kvm-patched-SET (KSET=upstream: the upstream-patched profile).
 kvm-patched:
-	$(Q)scripts/kvm-patched $(if $(filter debug,$(KSET)),--debug,$(if $(KSET),--set $(KSET)))
+	$(Q)scripts/kvm-patched $(if $(KSET),--set $(KSET))
 
 # The same series built against the debug kernel's build tree (make
 # kernel-debug), with its KASAN/lockdep instrumentation and vermagic, into
