@@ -7,10 +7,11 @@
 #                   when available): build/bench/PROFILE.json and the tables
 #   make check      deps + build + host unit tests + guest suites (one summary line)
 #   make matrix     the conformance matrix and reproducers per kernel profile, and
-#                   their grid (KERNELS=all: every profile but debug)
+#                   their grid (KERNELS=all: every profile but the debug kernel's)
 #   make driver-all  exotic.ko for 6.1 and every fetched kernel set
 #   make kernels    fetch the kernel sets of kernels/lock.tsv (scripts/kernels)
 #   make kvm-patched  KVM modules with kernel-patches/ applied (KSET=SET: for a kernel set)
+#   make kvm-patched-debug  the same for the debug kernel (KASAN, lockdep...): debug-patched
 #   make kvm-patched-arm64  the same series cross-built for arm64 (arch/arm64/kvm, virt/kvm)
 #   make kernel-debug  the debug kernel (KASAN, lockdep, kmemleak...); make driver-debug
 #   make kvm-selftests  KVM's selftests subset on stock and patched
@@ -150,6 +151,10 @@ tests: $(UNIT_TESTS) $(VM_TESTS) $(FUZZ_REPRO)
 # into $(BUILD)/kernels/SET.mk) into $(BUILD)/driver-SET; driver-all builds
 # for the pinned 6.1 and every fetched set.
 DRIVER_SRC := $(wildcard driver/*.c driver/*.h driver/include/uapi/*.h) driver/Kbuild driver/Makefile
+ifeq ($(KSET),debug)
+# debug.mk describes the debug kernel, whose EXOTIC_* must not replace the pin's
+$(error the debug kernel is not a kernel set: make kernel-debug driver-debug kvm-patched-debug)
+endif
 ifneq ($(KSET),)
 KSET_MK    := $(BUILD)/kernels/$(KSET).mk
 ifeq ($(wildcard $(KSET_MK)),)
@@ -255,7 +260,7 @@ fuzz-mutants:
 	$(Q)scripts/fuzz-mutants $(MUTANTS)
 
 # The conformance matrix and the reproducers, and the grid of what they
-# measured (docs/matrix-grid.md): every available profile but debug, or
+# measured (docs/matrix-grid.md): every available profile but the debug kernel's (debug, debug-patched), or
 # KERNELS="stock upstream ..." (those), or KERNELS=all (every profile but
 # debug, failing when one is not available here, with what provides it).
 matrix:
@@ -267,6 +272,12 @@ matrix:
 # $(BUILD)/kvm-patched-SET (KSET=upstream: the upstream-patched profile).
 kvm-patched:
 	$(Q)scripts/kvm-patched $(if $(KSET),--set $(KSET))
+
+# The same series built against the debug kernel's build tree (make
+# kernel-debug), with its KASAN/lockdep instrumentation and vermagic, into
+# $(BUILD)/kvm-patched-debug: the debug-patched profile.
+kvm-patched-debug:
+	$(Q)scripts/kvm-patched --debug
 
 # The same series cross-built for arm64 (arch/arm64/kvm and virt/kvm of the
 # pinned source, defconfig with KVM=y, no warnings), into
@@ -289,9 +300,9 @@ clean:
 
 help:
 	@sed -n 's/^#   //p' Makefile
-	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz fuzz-mutants matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean"
+	@echo "targets: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz fuzz-mutants matrix kvm-patched kvm-patched-debug kvm-patched-arm64 kvm-selftests lint install clean"
 
-.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz fuzz-mutants matrix kvm-patched kvm-patched-arm64 kvm-selftests lint install clean help
+.PHONY: all lib examples tools tests driver driver-all driver-debug kernel-debug kernels deps check check-debug check-unit check-vm vm-shell storm bench fuzz fuzz-mutants matrix kvm-patched kvm-patched-debug kvm-patched-arm64 kvm-selftests lint install clean help
 
 -include $(shell find $(BUILD)/obj $(BUILD)/bin $(BUILD)/tools $(BUILD)/tests -name '*.d' 2>/dev/null)
 

@@ -262,8 +262,12 @@ exotic_profile_as_booted(const struct exotic_profile *detected, const char *boot
 	if (!detected || !b || b == detected || *b->versions || b->unsafe != detected->unsafe ||
 	    b->mmu != detected->mmu)
 		return detected;
-	/* the same kernel, or the debug kernel built from the detected one's source */
-	if (strcmp(b->kernel, detected->kernel) && strcmp(b->kernel, "debug"))
+	/*
+	 * the same kernel, or the debug kernel, which is built from the
+	 * pinned 6.1's source (scripts/kernel-debug)
+	 */
+	if (strcmp(b->kernel, detected->kernel) &&
+	    (strcmp(b->kernel, "debug") || strcmp(detected->kernel, "pin")))
 		return detected;
 	return b;
 }

@@ -96,6 +96,18 @@ static void test_lookup(void **state)
 	assert_int_equal(p->unsafe, EXOTIC_UNSAFE_N);
 	assert_null(exotic_profile_with_unsafe(p, EXOTIC_UNSAFE_Y));
 	assert_string_equal(exotic_profile_lookup("upstream-7.3-patched")->name, "upstream-patched");
+	/* the debug kernel with kernel-patches/6.1 built against it */
+	p = exotic_profile_lookup("debug-patched");
+	assert_non_null(p);
+	assert_string_equal(p->table, "debug-patched-6.1");
+	assert_string_equal(p->kernel, "debug");
+	assert_string_equal(p->kvm, "patched");
+	assert_string_equal(p->params, "");
+	assert_string_equal(p->versions, "");
+	assert_int_equal(p->unsafe, EXOTIC_UNSAFE_N);
+	assert_int_equal(p->mmu, EXOTIC_MMU_TDP);
+	assert_null(exotic_profile_with_unsafe(p, EXOTIC_UNSAFE_Y));
+	assert_string_equal(exotic_profile_lookup("debug-patched-6.1")->name, "debug-patched");
 	/* no parameter, no variant: the profile itself */
 	assert_string_equal(exotic_profile_with_unsafe(exotic_profile_lookup("stock"),
 						       EXOTIC_UNSAFE_Y)->name, "stock");
@@ -146,6 +158,29 @@ static void test_detect(void **state)
 	assert_string_equal(p->name, "patched-shadow");
 	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", 0, EXOTIC_MMU_TDP, &p, NULL, 0), 0);
 	assert_string_equal(p->name, "patched");
+	/* the debug kernel's release: patched or stock, never debug-patched or debug */
+	assert_int_equal(exotic_profile_detect_from("6.1.192-exotic-debug", 0, EXOTIC_MMU_TDP, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "patched");
+	assert_int_equal(exotic_profile_detect_from("6.1.192-exotic-debug", -1, EXOTIC_MMU_TDP, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "stock");
+	assert_int_equal(exotic_profile_detect_from("6.1.192-exotic-debug", 0, EXOTIC_MMU_SHADOW, &p, NULL, 0), 0);
+	assert_string_equal(p->name, "patched-shadow");
+	/* no facts make detection pick a never-detected row */
+	for (size_t i = 0; i < exotic_profile_count(); i++) {
+		static const char *const rel[] = { "6.1.0-57-amd64", "6.1.192-exotic-debug",
+						   "6.12.95+deb12-amd64", "7.3.4+deb13-amd64" };
+
+		for (size_t r = 0; r < sizeof(rel) / sizeof(rel[0]); r++)
+			for (int u = -1; u <= 1; u++)
+				for (int m = EXOTIC_MMU_TDP; m <= EXOTIC_MMU_SHADOW; m++) {
+					if (exotic_profile_detect_from(rel[r], u, m, &p, NULL, 0))
+						continue;
+					assert_string_not_equal(p->name, "debug-patched");
+					assert_string_not_equal(p->name, "debug");
+					assert_string_not_equal(p->name, "upstream-patched");
+					assert_string_not_equal(p->versions, "");
+				}
+	}
 	/* no measured shadow-paging profile for 7.x: said, not guessed */
 	assert_int_equal(exotic_profile_detect_from("7.3.4+deb13-amd64", 0, EXOTIC_MMU_SHADOW, &p, why, sizeof(why)), -ENOENT);
 	assert_non_null(strstr(why, "shadow paging"));
@@ -165,6 +200,8 @@ static void test_current_env(void **state)
 	/* never detected, so vm-run's EXOTIC_PROFILE is the only way to it */
 	setenv("EXOTIC_PROFILE", "upstream-patched", 1);
 	assert_string_equal(exotic_profile_current()->table, "upstream-7.3-patched");
+	setenv("EXOTIC_PROFILE", "debug-patched", 1);
+	assert_string_equal(exotic_profile_current()->table, "debug-patched-6.1");
 	unsetenv("EXOTIC_PROFILE");
 }
 
@@ -177,6 +214,8 @@ static void test_as_booted(void **state)
 	(void)state;
 	assert_string_equal(exotic_profile_as_booted(up, "upstream-patched")->name, "upstream-patched");
 	assert_string_equal(exotic_profile_as_booted(stock, "debug")->name, "debug");
+	assert_string_equal(exotic_profile_as_booted(exotic_profile_lookup("patched"),
+						     "debug-patched")->name, "debug-patched");
 	/* a profile detection picks is never overridden: detection says what runs */
 	assert_ptr_equal(exotic_profile_as_booted(stock, "patched"), stock);
 	assert_ptr_equal(exotic_profile_as_booted(up, "upstream-unsafe"), up);
@@ -185,6 +224,16 @@ static void test_as_booted(void **state)
 	assert_ptr_equal(exotic_profile_as_booted(up, "debug"), up);
 	assert_ptr_equal(exotic_profile_as_booted(exotic_profile_lookup("patched"), "debug"),
 			 exotic_profile_lookup("patched"));
+	/* debug-patched: kvm.allow_unsafe_mappings=N, TDP, and the debug
+	 * kernel is built from the pinned 6.1 only */
+	assert_ptr_equal(exotic_profile_as_booted(stock, "debug-patched"), stock);
+	assert_ptr_equal(exotic_profile_as_booted(exotic_profile_lookup("patched-unsafe"), "debug-patched"),
+			 exotic_profile_lookup("patched-unsafe"));
+	assert_ptr_equal(exotic_profile_as_booted(exotic_profile_lookup("patched-shadow"), "debug-patched"),
+			 exotic_profile_lookup("patched-shadow"));
+	assert_ptr_equal(exotic_profile_as_booted(up, "debug-patched"), up);
+	assert_ptr_equal(exotic_profile_as_booted(exotic_profile_lookup("lts-6.12"), "debug"),
+			 exotic_profile_lookup("lts-6.12"));
 	assert_ptr_equal(exotic_profile_as_booted(up, NULL), up);
 	assert_ptr_equal(exotic_profile_as_booted(up, "nope"), up);
 	assert_null(exotic_profile_as_booted(NULL, "debug"));

@@ -73,8 +73,9 @@ EXOTIC_EXPORT int exotic_profile_detect_from(const char *release, int unsafe, in
  * as booted_name ($EXOTIC_PROFILE, which scripts/vm-run sets; NULL when
  * unknown): that one if detection never picks it (versions "-") and its
  * facts agree (allow_unsafe_mappings, MMU mode, and the same kernel or the
- * debug kernel built from the detected one's source), e.g. upstream-patched
- * for upstream, debug for stock; else detected.
+ * debug kernel, built from the pinned 6.1's source, for a pinned-6.1
+ * profile), e.g. upstream-patched for upstream, debug for stock,
+ * debug-patched for patched; else detected.
  */
 EXOTIC_EXPORT const struct exotic_profile *
 exotic_profile_as_booted(const struct exotic_profile *detected, const char *booted_name);
