@@ -136,6 +136,18 @@ static const struct exotic_expect_entry *expected(uint32_t kind, uint32_t method
 	return x;
 }
 
+/* Run a cell and print what it saw; its expectation, which must exist. */
+static const struct exotic_expect_entry *run_expected(uint32_t kind, uint32_t method,
+						      uint32_t path, uint32_t event,
+						      struct exotic_scenario_result *r)
+{
+	const struct exotic_expect_entry *x = expected(kind, method, path, event);
+
+	run_cell(kind, method, path, event, r);
+	print_message("%s: %s\n", profile, r->detail);
+	return x;
+}
+
 /*
  * docs/design.md §6: the refcount-0 tail of a non-compound block through the vCPU
  * fault path.  Stock: get_page_unless_zero() fails on the tail, EFAULT,
@@ -148,11 +160,8 @@ static void test_tail_page_fault(void **state)
 	struct exotic_scenario_result r;
 
 	(void)state;
-	x = expected(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_PATH_NPF,
-		     EXOTIC_EV_NONE);
-	run_cell(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_PATH_NPF,
-		 EXOTIC_EV_NONE, &r);
-	print_message("%s: %s\n", profile, r.detail);
+	x = run_expected(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_PATH_NPF,
+			 EXOTIC_EV_NONE, &r);
 	assert_int_equal(r.before, x->before);
 	if (x->before == EXOTIC_OUT_EFAULT)
 		/* the tail (page 1) fails, the head (page 0, refcount 1) maps */
@@ -218,11 +227,8 @@ static void test_pvclock_migrate(void **state)
 	int ret;
 
 	(void)state;
-	x = expected(EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, EXOTIC_PATH_PVCLOCK,
-		     EXOTIC_EV_MIGRATE);
-	run_cell(EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, EXOTIC_PATH_PVCLOCK,
-		 EXOTIC_EV_MIGRATE, &r);
-	print_message("%s: %s\n", profile, r.detail);
+	x = run_expected(EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, EXOTIC_PATH_PVCLOCK,
+			 EXOTIC_EV_MIGRATE, &r);
 	assert_int_equal(r.before, x->before);
 	assert_int_equal(r.after, x->after);
 	assert_null(strstr(r.detail, "poison overwritten"));
