@@ -134,12 +134,13 @@ $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_COMMON) $(LIB_A)
 	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/vm/common -MMD -MP -MF $(@D)/.$(@F).d -o $@ \
 		$< $(VM_COMMON) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
 
-# A C reproducer as exotic-fuzz --emit-c writes it, for a minimized stream
-# that finds inject_bug=extra_ref (test_fuzz runs it in the guest, which has
-# no compiler): emitted here (--emit-c writes the ops without running them)
+# C reproducers as exotic-fuzz --emit-c writes them, for a minimized stream
+# that finds inject_bug=extra_ref and for a probe that finds
+# skip_zap_on_migrate (test_fuzz runs them in the guest, which has no
+# compiler): emitted here (--emit-c writes the ops without running them)
 # and built with nothing but libc and kernel uapi headers.
-FUZZ_REPRO := $(BUILD)/tests/vm/fuzz-repro-extra-ref
-$(FUZZ_REPRO): tests/vm/fuzz-extra-ref.ops $(BUILD)/bin/exotic-fuzz
+FUZZ_REPRO := $(BUILD)/tests/vm/fuzz-repro-extra-ref $(BUILD)/tests/vm/fuzz-repro-probe-migrate
+$(BUILD)/tests/vm/fuzz-repro-%: tests/vm/fuzz-%.ops $(BUILD)/bin/exotic-fuzz
 	@mkdir -p $(dir $@)
 	$(Q)EXOTIC_PROFILE=stock $(BUILD)/bin/exotic-fuzz --replay $< --emit-c $@.c > /dev/null
 	$(V_CC)$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $@.c

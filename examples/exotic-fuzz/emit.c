@@ -26,6 +26,21 @@ __asm__(".section .rodata.exotic_fuzz_prelude, \"a\"\n"
 	".previous\n");
 extern const char fuzz_repro_prelude[];
 
+/* probe.h and probe.c, as they are compiled into the fuzzer */
+__asm__(".section .rodata.exotic_fuzz_probe, \"a\"\n"
+	".globl fuzz_repro_probe_h\n"
+	".hidden fuzz_repro_probe_h\n"
+	"fuzz_repro_probe_h:\n"
+	".incbin \"examples/exotic-fuzz/probe.h\"\n"
+	".byte 0\n"
+	".globl fuzz_repro_probe_c\n"
+	".hidden fuzz_repro_probe_c\n"
+	"fuzz_repro_probe_c:\n"
+	".incbin \"examples/exotic-fuzz/probe.c\"\n"
+	".byte 0\n"
+	".previous\n");
+extern const char fuzz_repro_probe_h[], fuzz_repro_probe_c[];
+
 static bool outcome_ok(int o)
 {
 	return o == EXOTIC_STORM_OUT_MAP || o == EXOTIC_STORM_OUT_EFAULT;
@@ -82,6 +97,9 @@ static void emit_op(FILE *out, const struct fuzz_op *op)
 		fprintf(out, "op_%s(%u, %uU, %uU, %" PRIu64 "ULL, %" PRIu64 "ULL);\n",
 			fuzz_op_name(op->type), op->map, op->a, op->c, op->x, op->y);
 		break;
+	case OP_PROBE:
+		fprintf(out, "op_probe(%uU, %uU, %uU, %" PRIu64 "ULL);\n", op->a, op->b, op->c, op->x);
+		break;
 	default:
 		fprintf(out, "/* unknown op */\n");
 		break;
@@ -102,6 +120,17 @@ int fuzz_emit_c(const char *path, const char *source, const struct fuzz_op *ops,
 		" * /dev/exotic); /dev/kvm, /dev/ram0 and io_uring are used if present.\n"
 		" */\n", n, source);
 	fputs(fuzz_repro_prelude, out);
+	fputs(fuzz_repro_probe_h, out);
+	fputs(fuzz_repro_probe_c, out);
+	fputs("\n/* An op_probe(): probe.c's check, its finding counted as the others. */\n"
+	      "static void op_probe(uint32_t mode, uint32_t kind, uint32_t method, uint64_t seed)\n{\n"
+	      "\tconst struct fuzz_probe_env env = { .dev = dev, .root = geteuid() == 0,\n"
+	      "\t\t\t\t\t     .access = repro_access };\n"
+	      "\tchar msg[400];\n\n"
+	      "\tif (fuzz_probe(&env, mode % PROBE_MODES, kind, method, seed, msg, sizeof(msg)) ==\n"
+	      "\t    PROBE_FOUND) {\n"
+	      "\t\tprintf(\"repro: FINDING: %s\\n\", msg);\n"
+	      "\t\tfindings++;\n\t}\n}\n", out);
 	/* [kind][method][block tail]: no known KVM bug (exec.c: kvm_safe()) */
 	fprintf(out, "\n/* What KVM may fault in on profile %s%s */\n"
 		"static const unsigned char kvm_ok_tab[8][8][2] = {\n",

@@ -26,6 +26,7 @@
 #include "exotic/kvm.h"
 #include "exotic/storm.h"
 #include "fuzz.h"
+#include "probe.h"
 
 #define PG	4096ULL
 
@@ -56,6 +57,8 @@ static const int advices[] = {
 static const char *const quarantines[] = { "50", "100", "300", "20000" };
 
 _Static_assert(sizeof(advices) / sizeof(advices[0]) == FUZZ_ADVICES, "advices");
+_Static_assert(PROBE_MODES <= sizeof(((struct fuzz_stats *)0)->probes) / sizeof(uint64_t),
+	       "probe stats");
 _Static_assert(sizeof(quarantines) / sizeof(quarantines[0]) == FUZZ_QUARANTINES,
 	       "quarantines");
 
@@ -284,7 +287,14 @@ static void op_alloc(struct fuzz *f, const struct fuzz_op *op)
 	case 13: a.flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG; break;
 	default: break;
 	}
-	ret = ioctl(fd, EXOTIC_IOC_ALLOC, &a);
+	/* no unsafe ALLOC while a probe has unsafe_driver_bugs at 1 */
+	if (a.flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG) {
+		pthread_rwlock_rdlock(&f->unsafe_lock);
+		ret = ioctl(fd, EXOTIC_IOC_ALLOC, &a);
+		pthread_rwlock_unlock(&f->unsafe_lock);
+	} else {
+		ret = ioctl(fd, EXOTIC_IOC_ALLOC, &a);
+	}
 	result(f, op, ret);
 	if (ret < 0)
 		return;
@@ -1036,6 +1046,71 @@ void fuzz_extras_release(struct fuzz *f)
 	f->kvm_state = 0;
 }
 
+/* A probe's access to its own mappings, guarded as touch()'s are. */
+static int probe_access(volatile uint64_t *w, bool write, uint64_t *val)
+{
+	int sig = sigsetjmp(touch_jmp, 1);
+
+	if (sig) {
+		in_touch = 0;
+		return sig;
+	}
+	in_touch = 1;
+	if (write)
+		*w = *val;
+	else
+		*val = *w;
+	in_touch = 0;
+	return 0;
+}
+
+static void probe_unsafe_window(void *ctx, bool open)
+{
+	struct fuzz *f = ctx;
+
+	if (open)
+		pthread_rwlock_wrlock(&f->unsafe_lock);
+	else
+		pthread_rwlock_unlock(&f->unsafe_lock);
+}
+
+/* The costly probe modes run at most once in 10 s (the first one always). */
+static bool probe_costly_due(struct fuzz *f, unsigned int mode)
+{
+	uint64_t now = fuzz_now_ms();
+	bool due;
+
+	if (mode != PROBE_KILL && mode != PROBE_FILE_CAP)
+		return true;
+	pthread_mutex_lock(&f->lock);
+	due = !f->costly_probe_ms || now - f->costly_probe_ms >= 10000;
+	if (due)
+		f->costly_probe_ms = now;
+	pthread_mutex_unlock(&f->lock);
+	return due;
+}
+
+static void op_probe(struct fuzz *f, const struct fuzz_op *op)
+{
+	const struct fuzz_probe_env env = {
+		.dev = f->dev_path, .root = f->root, .access = probe_access,
+		.unsafe_window = probe_unsafe_window, .ctx = f,
+	};
+	unsigned int mode = op->a % PROBE_MODES;
+	enum fuzz_probe_verdict v;
+	char msg[400];
+
+	if (!probe_costly_due(f, mode))
+		return;
+	v = fuzz_probe(&env, mode, op->b, op->c, op->x, msg, sizeof(msg));
+	__atomic_add_fetch(&f->stats.ops[OP_PROBE], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&f->stats.probes[mode], 1, __ATOMIC_RELAXED);
+	if (v != PROBE_SKIPPED)
+		__atomic_add_fetch(&f->stats.probes_judged[mode], 1, __ATOMIC_RELAXED);
+	if (v == PROBE_FOUND)
+		fuzz_finding(f, "%s", msg);
+}
+
 void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op)
 {
 	switch (op->type) {
@@ -1060,6 +1135,7 @@ void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op)
 	case OP_KVM: op_kvm(f, op); break;
 	case OP_ODIRECT: op_odirect(f, op); break;
 	case OP_IOURING: op_iouring(f, op); break;
+	case OP_PROBE: op_probe(f, op); break;
 	default: break;
 	}
 }

@@ -48,6 +48,7 @@ enum fuzz_op_type {
 	OP_KVM,		/* KVM slot c: a 0 add over a mapping (b: read-only), 1 move, 2 delete, 3 run a checksum */
 	OP_ODIRECT,	/* /dev/ram0 page c, O_DIRECT: a 0 read into, 1 write from a mapping (x, y) */
 	OP_IOURING,	/* fixed buffers over a mapping (x, y, c iovecs): a 0 register and unregister, 1 register, 2 unregister */
+	OP_PROBE,	/* probe.h: a mode, b kind, c method, x seed */
 	OP_MAX,
 };
 
@@ -92,6 +93,8 @@ struct fuzz_stats {
 	/* kvm ops by kind (add, move, delete, run): made, succeeded; runs
 	 * whose KVM_RUN failed with EFAULT */
 	uint64_t kvm_calls[4], kvm_ok[4], kvm_efault;
+	/* probes by mode (probe.h): run, and run to a verdict */
+	uint64_t probes[16], probes_judged[16];
 };
 
 struct exotic_vm;
@@ -107,6 +110,13 @@ struct fuzz {
 	 * events against faults, all run concurrently under it.
 	 */
 	pthread_rwlock_t maps_lock;
+	/*
+	 * Held for reading by ALLOCs with the unsafe flag, for writing by a
+	 * probe while it sets unsafe_driver_bugs=1 for a child of its own.
+	 */
+	pthread_rwlock_t unsafe_lock;
+	/* CLOCK_MONOTONIC ms of the last probe of a costly mode */
+	uint64_t costly_probe_ms;
 	int fds[FUZZ_FDS];
 	struct fuzz_region regs[FUZZ_REGIONS];
 	struct fuzz_map maps[FUZZ_MAPS];

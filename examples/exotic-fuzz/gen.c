@@ -11,6 +11,7 @@
 
 #include "exotic/exotic.h"
 #include "fuzz.h"
+#include "probe.h"
 
 static const char *const op_names[OP_MAX] = {
 	[OP_OPEN] = "open", [OP_CLOSE] = "close", [OP_VERSION] = "version",
@@ -20,7 +21,7 @@ static const char *const op_names[OP_MAX] = {
 	[OP_MADVISE] = "madvise", [OP_TOUCH] = "touch", [OP_FORK] = "fork",
 	[OP_GUP] = "gup", [OP_PARAM] = "param", [OP_BADIOCTL] = "badioctl",
 	[OP_DUP] = "dup", [OP_KVM] = "kvm", [OP_ODIRECT] = "odirect",
-	[OP_IOURING] = "iouring",
+	[OP_IOURING] = "iouring", [OP_PROBE] = "probe",
 };
 
 /* relative weights of the op types */
@@ -30,7 +31,7 @@ static const unsigned int op_weight[OP_MAX] = {
 	[OP_MUNMAP] = 4, [OP_MPROTECT] = 3, [OP_MREMAP] = 2, [OP_MADVISE] = 3,
 	[OP_TOUCH] = 16, [OP_FORK] = 1, [OP_GUP] = 4, [OP_PARAM] = 1,
 	[OP_BADIOCTL] = 1, [OP_DUP] = 2, [OP_KVM] = 6, [OP_ODIRECT] = 3,
-	[OP_IOURING] = 2,
+	[OP_IOURING] = 2, [OP_PROBE] = 2,
 };
 
 const char *fuzz_op_name(unsigned int type)
@@ -140,6 +141,15 @@ void fuzz_op_next(uint64_t *s, struct fuzz_op *op)
 		op->c = pick(s, 1024);
 		op->x = pick(s, 1024);
 		op->y = 1 + pick(s, 16);
+		break;
+	case OP_PROBE:
+		/* the costly modes (a 128 MiB MIGRATE, half the device) rarely */
+		do
+			op->a = pick(s, PROBE_MODES);
+		while ((op->a == PROBE_KILL || op->a == PROBE_FILE_CAP) && !one_in(s, 4));
+		op->b = 1 + pick(s, EXOTIC_KIND_MAX);
+		op->c = 1 + pick(s, EXOTIC_MAP_MAX);
+		op->x = fuzz_rand(s);
 		break;
 	case OP_IOURING:
 		op->a = pick(s, 3);

@@ -26,6 +26,7 @@
 #include "exotic/storm.h"
 #include "cli.h"
 #include "fuzz.h"
+#include "probe.h"
 
 #define QPARAM	"/sys/module/exotic/parameters/quarantine_ms"
 #define APARAM	"/sys/module/exotic/parameters/inject_alloc_fail"
@@ -149,6 +150,7 @@ static void fuzz_init(struct fuzz *f, const struct opts *o)
 	memset(f, 0, sizeof(*f));
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_rwlock_init(&f->maps_lock, NULL);
+	pthread_rwlock_init(&f->unsafe_lock, NULL);
 	pthread_mutex_init(&f->vcpu_lock, NULL);
 	for (unsigned int i = 0; i < FUZZ_FDS; i++)
 		f->fds[i] = -1;
@@ -317,6 +319,13 @@ static void print_stats(const struct fuzz *f, uint64_t total, uint64_t ms)
 		       f->stats.kvm_ok[0], f->stats.kvm_calls[0], f->stats.kvm_ok[1],
 		       f->stats.kvm_calls[1], f->stats.kvm_ok[2], f->stats.kvm_calls[2],
 		       f->stats.kvm_ok[3], f->stats.kvm_calls[3], f->stats.kvm_efault);
+	if (f->stats.ops[OP_PROBE]) {
+		printf("exotic-fuzz: probes with a verdict");
+		for (unsigned int i = 0, n = 0; i < PROBE_MODES; i++)
+			printf("%s %s %" PRIu64 "/%" PRIu64, n++ ? "," : ":", fuzz_probe_name(i),
+			       f->stats.probes_judged[i], f->stats.probes[i]);
+		printf("\n");
+	}
 }
 
 /* Run ops (a file's) or the seeded threads; returns findings. */
@@ -424,6 +433,10 @@ static struct fuzz_op *read_ops(const char *path, size_t *n)
 		(*n)++;
 	}
 	fclose(in);
+	if (!*n) {
+		fprintf(stderr, "exotic-fuzz: %s: no ops\n", path);
+		exit(2);
+	}
 	return ops;
 }
 

@@ -8,10 +8,12 @@
  * below.  Exit status: 0 clean, 1 a finding (printed), 3 no device.
  */
 #define _GNU_SOURCE
+#define FUZZ_REPRO	1	/* probe.c, below, takes its uapi from here */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,15 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 
 /* ---- from the driver's uapi (driver/include/uapi/exotic_uapi.h) ---- */
+#define EXOTIC_KIND_REFCOUNTED		1
+#define EXOTIC_KIND_COMPOUND		2
+#define EXOTIC_KIND_NONCOMPOUND		3
+#define EXOTIC_KIND_MAX			5
+#define EXOTIC_MAP_REMAP		1
+#define EXOTIC_MAP_FAULT		2
 #define EXOTIC_MAP_HUGE			3
+#define EXOTIC_MAP_PAGE			5
+#define EXOTIC_POISON_MAGIC		0x4e4f53494f505845ULL
 #define EXOTIC_ALLOC_READONLY		(1U << 0)
 #define EXOTIC_ALLOC_UNSAFE_DRIVER_BUG	(1U << 2)
 #define EXOTIC_QUERY_RETIRED		(1U << 0)
@@ -187,6 +197,24 @@ static void touch(uint8_t *addr, uint64_t len, uint64_t x, uint64_t y, int write
 			(void)*w;
 		in_touch = 0;
 	}
+}
+
+/* probe.c's accesses, guarded as touch()'s are: 0 or the signal taken */
+static int repro_access(volatile uint64_t *w, bool write, uint64_t *val)
+{
+	int sig = sigsetjmp(touch_jmp, 1);
+
+	if (sig) {
+		in_touch = 0;
+		return sig;
+	}
+	in_touch = 1;
+	if (write)
+		*w = *val;
+	else
+		*val = *w;
+	in_touch = 0;
+	return 0;
 }
 
 /* ------------------------------------------------------------ the ops */

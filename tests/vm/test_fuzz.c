@@ -112,6 +112,9 @@ static void test_seed_is_a_stream(void **state)
 	/* a file that is not ops is refused with its line */
 	assert_int_equal(sh("echo 'alloc 1 2' > /tmp/bad.ops; exotic-fuzz --replay /tmp/bad.ops"), 2);
 	assert_true(out_has("bad.ops:1: not an op"));
+	/* nor is a file without ops a run of the seed's */
+	assert_int_equal(sh(": > /tmp/empty.ops; exotic-fuzz --replay /tmp/empty.ops"), 2);
+	assert_true(out_has("empty.ops: no ops"));
 }
 
 /* A failing stream shrinks to one that is shorter and still fails. */
@@ -124,7 +127,7 @@ static void test_minimize(void **state)
 	DEV_OPEN_OR_SKIP(fd);
 	close(fd);
 	assert_int_equal(param_write("inject_bug", "extra_ref"), 0);
-	assert_int_equal(sh("exotic-fuzz -j 1 -n 300 -t 0 -s 0x77 --record /tmp/m.ops"), 1);
+	assert_int_equal(sh("exotic-fuzz -j 1 -n 300 -t 0 -s 0x79 --record /tmp/m.ops"), 1);
 	before = file_lines("/tmp/m.ops");
 	assert_int_equal(sh("exotic-fuzz --minimize /tmp/m.ops"), 1);
 	assert_true(out_has("still fail"));
@@ -163,6 +166,50 @@ static void test_emitted_c(void **state)
 	}
 }
 
+/*
+ * The probes: each runs on a region of its own and checks one promise of
+ * the driver's events.  A MIGRATE that leaves the old PTEs in place
+ * (inject_bug=skip_zap_on_migrate) and events that zap only when the
+ * quarantine ends (late_zap) are found by one probe each, replayed; with
+ * no bug injected the same probes are clean.
+ */
+static void test_probes_find_injected(void **state)
+{
+	static const struct {
+		const char *bug, *op, *says;
+	} c[] = {
+		{ "skip_zap_on_migrate", "probe 0 0 0 1 1 2 7 0", "probe migrate: " },
+		{ "late_zap", "probe 0 0 0 0 1 2 7 0", "without a fault" },
+		{ "late_zap", "probe 0 0 0 1 3 4 9 0", "probe migrate: " },
+	};
+	FILE *ops;
+	int fd;
+
+	(void)state;
+	DEV_OPEN_OR_SKIP(fd);
+	close(fd);
+	for (unsigned int i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		ops = fopen("/tmp/p.ops", "w");
+		assert_non_null(ops);
+		assert_true(fprintf(ops, "%s\n", c[i].op) > 0);
+		assert_int_equal(fclose(ops), 0);
+		assert_int_equal(param_write("inject_bug", "none"), 0);
+		assert_int_equal(sh("exotic-fuzz --replay /tmp/p.ops"), 0);
+		assert_true(out_has("exotic-fuzz: clean"));
+		assert_int_equal(param_write("inject_bug", c[i].bug), 0);
+		print_message("# %s, inject_bug=%s\n", c[i].op, c[i].bug);
+		assert_int_equal(sh("exotic-fuzz --replay /tmp/p.ops"), 1);
+		assert_true(out_has(c[i].says));
+	}
+	/* the first as C, built by make from tests/vm/fuzz-probe-migrate.ops */
+	assert_int_equal(param_write("inject_bug", "none"), 0);
+	assert_int_equal(sh("fuzz-repro-probe-migrate"), 0);
+	assert_true(out_has("repro: clean"));
+	assert_int_equal(param_write("inject_bug", "skip_zap_on_migrate"), 0);
+	assert_int_equal(sh("fuzz-repro-probe-migrate"), 1);
+	assert_true(out_has("repro: FINDING: probe migrate: "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +218,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_seed_is_a_stream, restore),
 		cmocka_unit_test_teardown(test_minimize, restore),
 		cmocka_unit_test_teardown(test_emitted_c, restore),
+		cmocka_unit_test_teardown(test_probes_find_injected, restore),
 	};
 
 	return cmocka_run_group_tests_name("fuzz", tests, setup, NULL);
