@@ -36,8 +36,8 @@ static void usage(FILE *out)
 "  -w, --writers N         of those, vCPUs that write instead of walking         [0]\n"
 "  -e, --event-threads N   event threads (0: none, a probe of the expectations)  [1]\n"
 "  -x, --mix LIST          event weights, e.g. invalidate=3,migrate=3,replace=1\n"
-"                          (events: invalidate migrate replace slot remap mprotect;\n"
-"                          unlisted ones get 0)       [3,3,1,1,1,1]\n"
+"                          (events: invalidate migrate replace slot remap mprotect\n"
+"                          fork; unlisted ones get 0)               [3,3,1,1,1,1,1]\n"
 "  -t, --duration SECONDS  time bound, 0 for none                                [10]\n"
 "  -n, --events N          bound on events per event thread, 0 for none          [0]\n"
 "      --seed SEED         PRNG seed                                 [from the clock]\n"
@@ -111,7 +111,7 @@ static int parse_mix(const char *list, uint32_t *mix)
 		}
 		ev = exotic_event_from_name(tok);
 		if (ev < 0 || !(exotic_event_scope((unsigned int)ev) & EXOTIC_EV_IN_STORM)) {
-			fprintf(stderr, "exotic-storm: unknown event '%s' (invalidate, migrate, replace, slot, remap, mprotect)\n",
+			fprintf(stderr, "exotic-storm: unknown event '%s' (invalidate, migrate, replace, slot, remap, mprotect, fork)\n",
 				tok);
 			ret = -EINVAL;
 			break;

@@ -20,6 +20,7 @@ static const struct {
 	[EXOTIC_EV_SLOT] = { "slot", EXOTIC_EV_IN_STORM },
 	[EXOTIC_EV_REMAP] = { "remap", EXOTIC_EV_IN_STORM },
 	[EXOTIC_EV_MPROTECT] = { "mprotect", EXOTIC_EV_IN_STORM },
+	[EXOTIC_EV_FORK] = { "fork", EXOTIC_EV_IN_STORM },
 };
 
 EXOTIC_EXPORT const char *exotic_event_name(unsigned int ev)

@@ -493,6 +493,26 @@ EXOTIC_EXPORT int exotic_region_protect(struct exotic_region *r, int prot)
 	return 0;
 }
 
+EXOTIC_EXPORT int exotic_region_advise(struct exotic_region *r, int advice)
+{
+	int err;
+
+	if (!r)
+		return -EINVAL;
+	if (!r->addr || r->parked) {
+		exotic_err(r->ctx, "region %u has no mapping of its own to advise\n",
+			   r->handle);
+		return -EBUSY;
+	}
+	if (madvise(r->addr, (size_t)r->length, advice) < 0) {
+		err = exotic_neg_errno();
+		exotic_dbg(r->ctx, "madvise(%d) of region %u: %s\n", advice, r->handle,
+			   strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 EXOTIC_EXPORT int exotic_region_park(struct exotic_region *r)
 {
 	void *p;

@@ -3,9 +3,10 @@
  * The storm's event threads: each draws events from the plan
  * (storm_plan.c) and applies them to a slot under the slot's lock:
  * invalidate, migrate, replace (revoke and re-allocate), delete and re-add
- * the memslot, unmap and re-map, mprotect.
+ * the memslot, unmap and re-map, mprotect, fork.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -207,6 +209,105 @@ static int ev_mprotect(struct exotic_storm *s, struct storm_slot *slot,
 	return ret;
 }
 
+/*
+ * The child of ev_fork(): close every fd it inherited (KVM's, the
+ * device's: its copy of the mapping still holds the file), then read the
+ * first word of each page through its copy of the mapping, if it has one.
+ * Poison of an epoch at or below done (every event up to it had returned
+ * before the fork) is written to the pipe as { epoch, offset }.
+ */
+static int fork_child(const uint8_t *addr, uint64_t len, bool copied, uint64_t done,
+		      int report)
+{
+	uint64_t hit[2], n = 0;
+
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != report)
+			close(fd);
+	for (uint64_t off = 0; copied && off < len; off += 4096, n++) {
+		struct exotic_poison p;
+
+		memcpy(&p, addr + off, sizeof(p));
+		if (p.magic == EXOTIC_POISON_MAGIC && p.epoch <= done) {
+			hit[0] = p.epoch;
+			hit[1] = off;
+			return write(report, hit, sizeof(hit)) == sizeof(hit) ? 0 : 3;
+		}
+	}
+	hit[0] = 0;
+	hit[1] = n;
+	return write(report, hit, sizeof(hit)) == sizeof(hit) ? 0 : 3;
+}
+
+/*
+ * A VMM forking (a helper, a migration stream) while its vCPUs run: the
+ * child has the slot's mapping only where MADV_DOFORK is let through (the
+ * driver's mappings are VM_DONTCOPY; the kernel refuses DOFORK on
+ * VM_PFNMAP/VM_IO ones), reads it, closes its fds and exits, and no page
+ * may read poison of an event that had returned before the fork.  A
+ * child's read that faults kills it: a live region must read.
+ */
+static int ev_fork(struct exotic_storm *s, struct storm_slot *slot)
+{
+	bool copied = !exotic_region_advise(slot->region, MADV_DOFORK);
+	const uint8_t *addr = exotic_region_addr(slot->region);
+	uint64_t done, hit[2] = { 0, 0 };
+	int pipefd[2], status, ret = 0;
+	ssize_t n;
+	pid_t pid;
+
+	pthread_mutex_lock(&s->lock);
+	done = s->published;
+	pthread_mutex_unlock(&s->lock);
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (!pid)
+		_exit(fork_child(addr, slot->len, copied, done, pipefd[1]));
+	close(pipefd[1]);
+	if (pid < 0) {
+		ret = -errno;
+		close(pipefd[0]);
+		return ret;
+	}
+	do
+		n = read(pipefd[0], hit, sizeof(hit));
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (copied)
+		exotic_region_advise(slot->region, MADV_DONTFORK);
+	if (n == sizeof(hit) && hit[0]) {
+		struct exotic_storm_finding f = {
+			.vcpu = -1, .epoch = hit[0], .done_epoch = done, .offset = hit[1],
+		};
+		uint32_t handle = 0;
+
+		ADD(s->stats.fork_poison, 1);
+		f.property = storm_poison_property(s, hit[0], &f.event, &handle);
+		f.handle = handle;
+		storm_add_finding(s, slot, &f,
+			    "a fork child read poison of epoch %" PRIu64 " (%s, done %" PRIu64
+			    " before the fork) at region %u offset 0x%" PRIx64 " (%s/%s) seed 0x%" PRIx64,
+			    hit[0], f.event == ~0U ? "free" : exotic_event_name(f.event), done,
+			    handle, hit[1], exotic_kind_name(slot->kind),
+			    exotic_method_name(slot->method), s->cfg.seed);
+	} else if (n == sizeof(hit) && WIFEXITED(status) && !WEXITSTATUS(status)) {
+		ADD(s->stats.fork_pages, hit[1]);
+	} else {
+		struct exotic_storm_finding f = {
+			.property = EXOTIC_STORM_UNEXPECTED, .vcpu = -1, .event = EXOTIC_EV_FORK,
+		};
+
+		storm_add_finding(s, slot, &f, "a fork child reading slot %u (%s/%s)%s died: status %#x",
+			    slot->index, exotic_kind_name(slot->kind),
+			    exotic_method_name(slot->method),
+			    copied ? " through its copy of the mapping" : "", status);
+	}
+	return 0;
+}
+
 static int do_event(struct exotic_storm *s, struct event_thread *t,
 		    const struct exotic_storm_event_rec *ev)
 {
@@ -248,6 +349,9 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 		break;
 	case EXOTIC_EV_REMAP:
 		ret = ev_remap(s, slot, ev);
+		break;
+	case EXOTIC_EV_FORK:
+		ret = ev_fork(s, slot);
 		break;
 	default:
 		ret = ev_mprotect(s, slot, ev);

@@ -165,6 +165,9 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 		st->faults, st->zaps, st->pages_checked, r.published);
 	fprintf(out, "   revoked regions  %" PRIu64 " free-time checks read (%" PRIu64 " waited for with the graveyard full)\n",
 		st->graves_checked, st->grave_waits);
+	if (st->events[EXOTIC_EV_FORK])
+		fprintf(out, "   fork children    %" PRIu64 " pages read through their copies, %" PRIu64 " read poison\n",
+			st->fork_pages, st->fork_poison);
 
 	fprintf(out, "\n   %-22s %-5s %-13s %12s %11s %9s %5s %6s %6s\n", "kind/method", "order",
 		"expect h/t", "accesses", "efault", "disturbed", "race", "found", "unexp");
@@ -315,9 +318,11 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 		", \"expected_while_disturbed\": %" PRIu64 ", \"driver_faults\": %" PRIu64
 		", \"driver_zaps\": %" PRIu64 ", \"known_race_efault\": %" PRIu64
 		"}, \"pages_checked\": %" PRIu64 ", \"graves_checked\": %" PRIu64
-		", \"grave_waits\": %" PRIu64,
+		", \"grave_waits\": %" PRIu64 ", \"fork_pages\": %" PRIu64
+		", \"fork_poison\": %" PRIu64,
 		st->expected_efault, st->expected_disturbed, st->faults, st->zaps,
-		st->known_race_efault, st->pages_checked, st->graves_checked, st->grave_waits);
+		st->known_race_efault, st->pages_checked, st->graves_checked, st->grave_waits,
+		st->fork_pages, st->fork_poison);
 	fprintf(out, ", \"detections\": {");
 	for (unsigned int i = 0; i < EXOTIC_STORM_PROP_MAX; i++)
 		fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", exotic_storm_property_name(i),

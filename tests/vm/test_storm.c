@@ -388,6 +388,56 @@ static void test_inject_skip_zap(void **state)
 	storm_finds(bugged, &cfg, EXOTIC_STORM_PROP_STALE, t0, cfg.duration_ms);
 }
 
+/*
+ * fork: children of the VMM read their copy of a MIXED slot's mapping
+ * (MADV_DOFORK), close their fds and exit.  Clean on a clean driver, every
+ * page read; with skip_zap_on_migrate the parent's stale PTEs are copied
+ * and a child reads the poison behind them.  Kernels from 7.2 refuse
+ * MADV_DOFORK on the driver's mappings (test_driver_attack's
+ * test_dofork): the children have no copy to read there.
+ */
+static void test_fork_event(void **state)
+{
+	struct exotic_storm_config cfg;
+	struct exotic_storm_stats st;
+	struct exotic_device *bugged;
+	struct exotic_storm *storm;
+	uint64_t t0;
+
+	(void)state;
+	SKIP_WITHOUT_DEVICE();
+	inject_config(&cfg, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_MIXED, EXOTIC_EV_FORK);
+	cfg.duration_ms = 60000;
+	cfg.max_events = 20;
+	storm = run(&cfg);
+	exotic_storm_get_stats(storm, &st);
+	print_message("# %" PRIu64 " forks, %" PRIu64 " pages read by the children\n",
+		      st.events[EXOTIC_EV_FORK], st.fork_pages);
+	print_findings(storm, 3);
+	assert_int_equal(st.events[EXOTIC_EV_FORK], 20);
+	assert_int_equal(st.fork_poison, 0);
+	assert_int_equal(exotic_storm_verdict(storm), 0);
+	exotic_storm_unref(storm);
+	vm_env_need(st.fork_pages, "# MADV_DOFORK refused: the children had no copy to read\n");
+	assert_int_equal(st.fork_pages, 20 * (cfg.region_size / 4096));
+
+	t0 = mono_ms();
+	cfg.mix[EXOTIC_EV_MIGRATE] = 1;
+	cfg.mix[EXOTIC_EV_FORK] = 2;
+	bugged = open_injected("skip_zap_on_migrate");
+	assert_int_equal(exotic_storm_new(bugged, &cfg, &storm), 0);
+	assert_int_equal(exotic_storm_run(storm), 0);
+	exotic_storm_get_stats(storm, &st);
+	print_message("# skip_zap_on_migrate: %" PRIu64 " migrates, %" PRIu64 " forks, %" PRIu64
+		      " children read poison, in %" PRIu64 " ms\n", st.events[EXOTIC_EV_MIGRATE],
+		      st.events[EXOTIC_EV_FORK], st.fork_poison, mono_ms() - t0);
+	print_findings(storm, 3);
+	assert_true(st.fork_poison > 0);
+	assert_int_equal(exotic_storm_verdict(storm), 1);
+	exotic_storm_unref(storm);
+	exotic_device_unref(bugged);
+}
+
 static sigjmp_buf sigbus_jmp;
 
 static void on_sigbus(int sig)
@@ -563,6 +613,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_clean_storm_writers, restore_driver),
 		cmocka_unit_test_teardown(test_replay, restore_driver),
 		cmocka_unit_test_teardown(test_inject_skip_zap, restore_driver),
+		cmocka_unit_test_teardown(test_fork_event, restore_driver),
 		cmocka_unit_test_teardown(test_inject_late_zap, restore_driver),
 		cmocka_unit_test_teardown(test_inject_extra_ref, restore_driver),
 		cmocka_unit_test_teardown(test_graveyard_full, restore_driver),

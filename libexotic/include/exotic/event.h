@@ -24,7 +24,8 @@ enum exotic_ev {
 	EXOTIC_EV_SLOT,		/* delete the memslot, add it back */
 	EXOTIC_EV_REMAP,	/* munmap the hva range, mmap it again */
 	EXOTIC_EV_MPROTECT,	/* read-only for a while, then read-write */
-	EXOTIC_EV_MAX = EXOTIC_EV_MPROTECT,
+	EXOTIC_EV_FORK,		/* fork: the child reads, closes its fds, exits */
+	EXOTIC_EV_MAX = EXOTIC_EV_FORK,
 };
 
 /* exotic_event_scope(): where an event runs. */

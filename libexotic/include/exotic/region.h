@@ -74,6 +74,12 @@ EXOTIC_EXPORT int exotic_region_unmap(struct exotic_region *region);
  */
 EXOTIC_EXPORT int exotic_region_protect(struct exotic_region *region, int prot);
 /*
+ * madvise() the region's own mapping (MADV_DOFORK and the like); the
+ * kernel's -errno (the driver's mappings refuse some advice), -EBUSY if it
+ * has none.
+ */
+EXOTIC_EXPORT int exotic_region_advise(struct exotic_region *region, int advice);
+/*
  * Park: replace the region's own mapping with an inaccessible placeholder
  * at the same address, so that the device's PTEs and VMA are gone but
  * nobody else gets the range (what a VMM does when it unmaps a BAR it will

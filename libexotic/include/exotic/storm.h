@@ -129,6 +129,9 @@ struct exotic_storm_stats {
 					 * refcount check was read */
 	uint64_t grave_waits;		/* of those, waited for because the
 					 * graveyard was full */
+	uint64_t fork_pages;		/* pages fork children read through
+					 * their copy of a slot's mapping */
+	uint64_t fork_poison;		/* children that read poison there */
 };
 
 /* One detection or unexpected outcome. */
