@@ -171,6 +171,18 @@ EXOTIC_EXPORT const char *exotic_storm_property_name(unsigned int property)
 	return property <= EXOTIC_STORM_UNEXPECTED ? property_names[property] : NULL;
 }
 
+EXOTIC_EXPORT const char *exotic_storm_kind_name(unsigned int kind)
+{
+	return kind == EXOTIC_STORM_ANON ? "anonymous" : exotic_kind_name(kind);
+}
+
+EXOTIC_EXPORT int exotic_storm_kind_from_name(const char *name)
+{
+	if (name && (!strcmp(name, "anonymous") || !strcmp(name, "anon")))
+		return EXOTIC_STORM_ANON;
+	return exotic_kind_from_name(name);
+}
+
 static const char *const outcome_names[] = {
 	[EXOTIC_STORM_OUT_MAP] = "mapped",
 	[EXOTIC_STORM_OUT_EFAULT] = "efault",

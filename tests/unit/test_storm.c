@@ -462,6 +462,14 @@ static void test_profile_detect(void **state)
 static void test_names(void **state)
 {
 	(void)state;
+	assert_string_equal(exotic_storm_kind_name(EXOTIC_STORM_ANON), "anonymous");
+	assert_string_equal(exotic_storm_kind_name(EXOTIC_KIND_CARVEOUT), "carveout");
+	assert_null(exotic_storm_kind_name(EXOTIC_KIND_MAX + 1));
+	assert_int_equal(exotic_storm_kind_from_name("anonymous"), EXOTIC_STORM_ANON);
+	assert_int_equal(exotic_storm_kind_from_name("anon"), EXOTIC_STORM_ANON);
+	assert_int_equal(exotic_storm_kind_from_name("reserved"), EXOTIC_KIND_RESERVED);
+	assert_int_equal(exotic_storm_kind_from_name("anonymou"), -EINVAL);
+	assert_int_equal(exotic_storm_kind_from_name(NULL), -EINVAL);
 	assert_string_equal(exotic_storm_property_name(EXOTIC_STORM_PROP_STALE), "stale-translation");
 	assert_string_equal(exotic_storm_property_name(EXOTIC_STORM_PROP_USE_AFTER_FREE), "use-after-free");
 	assert_string_equal(exotic_storm_property_name(EXOTIC_STORM_UNEXPECTED), "unexpected");
