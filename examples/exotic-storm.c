@@ -28,7 +28,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "usage: exotic-storm [options]\n"
-"  -k, --kinds LIST        kinds (refcounted,compound,noncompound,reserved,carveout) or all\n"
+"  -k, --kinds LIST        kinds (refcounted,compound,noncompound,reserved,carveout) or all;\n"
+"                          anonymous: a slot of anonymous memory too (invalidate only)\n"
 "  -m, --methods LIST      methods (remap,fault,huge,mixed,page) or all\n"
 "  -s, --size BYTES        bytes per region, a multiple of 2M (K/M suffixes)     [2M]\n"
 "  -o, --order N           block order of compound/noncompound/reserved regions  [2]\n"
@@ -229,7 +230,7 @@ int main(int argc, char **argv)
 		bool bad = false;
 
 		switch (opt) {
-		case 'k': bad = parse_names(optarg, exotic_kind_from_name, &cfg.kinds); break;
+		case 'k': bad = parse_names(optarg, exotic_storm_kind_from_name, &cfg.kinds); break;
 		case 'm': bad = parse_names(optarg, exotic_method_from_name, &cfg.methods); break;
 		case 's': bad = cli_size(optarg, &cfg.region_size); break;
 		case 'o': bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.order); break;

@@ -107,7 +107,7 @@ static int check_config(struct exotic_ctx *ctx, const struct exotic_storm_config
 		exotic_err(ctx, "storm: unknown flags %#x\n", c->flags & ~EXOTIC_STORM_FLAGS_ALL);
 		return -EINVAL;
 	}
-	if (c->kinds & ~(((1U << (EXOTIC_KIND_MAX + 1)) - 1) & ~1U)) {
+	if (c->kinds & ~((1U << (EXOTIC_KIND_MAX + 1)) - 1)) {
 		exotic_err(ctx, "storm: unknown kinds in mask %#x\n", c->kinds);
 		return -EINVAL;
 	}
@@ -236,6 +236,47 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	return 0;
 }
 
+/*
+ * The anonymous slot: a shared anonymous mmap, so that MADV_DONTNEED (its
+ * invalidate) drops the page table entries and KVM's mappings but keeps
+ * the stamps, as the driver's invalidate does (a private mapping would
+ * read back zeroes).  KVM maps it on every profile.
+ */
+static int add_anon(struct exotic_storm *s)
+{
+	struct storm_slot *slot = &s->slots[s->nslots];
+	void *hva;
+	int ret;
+
+	hva = mmap(NULL, s->cfg.region_size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (hva == MAP_FAILED) {
+		ret = -errno;
+		exotic_err(s->ctx, "storm: anonymous slot: mmap: %s\n", strerror(-ret));
+		return ret;
+	}
+	memset(slot, 0, sizeof(*slot));
+	slot->kind = EXOTIC_STORM_ANON;
+	slot->len = s->cfg.region_size;
+	slot->block = 4096;
+	slot->index = s->nslots;
+	slot->gpa = SLOT_GPA_BASE + (uint64_t)s->nslots * s->cfg.region_size;
+	slot->expect_head = slot->expect_tail = EXOTIC_STORM_OUT_MAP;
+	exotic_guest_fill(hva, slot->gpa, slot->len, STRIDE, s->cfg.seed);
+	ret = exotic_vm_add_slot(s->vm, slot->index, slot->gpa, hva, slot->len, 0);
+	if (ret) {
+		munmap(hva, slot->len);
+		return ret;
+	}
+	slot->anon = hva;
+	pthread_mutex_init(&slot->lock, NULL);
+	s->plan_slots[s->nslots] = (struct storm_plan_slot){
+		.length = slot->len, .block = slot->block, .events = STORM_ANON_EVENTS,
+	};
+	s->nslots++;
+	return 0;
+}
+
 EXOTIC_EXPORT int exotic_storm_new(struct exotic_device *dev,
 				   const struct exotic_storm_config *cfg,
 				   struct exotic_storm **stormp)
@@ -292,7 +333,10 @@ EXOTIC_EXPORT int exotic_storm_new(struct exotic_device *dev,
 	if (ret)
 		goto err;
 	for (unsigned int kind = 1; kind <= EXOTIC_KIND_MAX; kind++) {
-		if (cfg->kinds && !(cfg->kinds & (1U << kind)))
+		/* 0, or only the anonymous slot's bit: no exotic kind is
+		 * asked for by name, so 0 is every one */
+		if (cfg->kinds & ~(1U << EXOTIC_STORM_ANON) ?
+		    !(cfg->kinds & (1U << kind)) : cfg->kinds != 0)
 			continue;
 		for (unsigned int method = 1; method <= EXOTIC_MAP_MAX; method++) {
 			if (cfg->methods && !(cfg->methods & (1U << method)))
@@ -308,6 +352,16 @@ EXOTIC_EXPORT int exotic_storm_new(struct exotic_device *dev,
 				goto err;
 		}
 	}
+	if ((cfg->kinds & (1U << EXOTIC_STORM_ANON)) && s->nslots < EXOTIC_VM_MAX_SLOTS) {
+		if (s->cfg.region_size * (s->nslots + 1) > 2 * GIB) {
+			exotic_err(ctx, "storm: no guest address space left for the anonymous slot\n");
+			ret = -EINVAL;
+			goto err;
+		}
+		ret = add_anon(s);
+		if (ret)
+			goto err;
+	}
 	if (!s->nslots) {
 		exotic_err(ctx, "storm: no kind x method combination is left to run (%s)\n",
 			   s->skipped[0] ? s->skipped : "none selected");
@@ -318,6 +372,12 @@ EXOTIC_EXPORT int exotic_storm_new(struct exotic_device *dev,
 	s->plan = (struct storm_plan){ .nslots = s->nslots, .slots = s->plan_slots,
 				       .hold_us = cfg->hold_us, .gap_us = cfg->gap_us };
 	memcpy(s->plan.mix, cfg->mix, sizeof(s->plan.mix));
+	if (s->nevents && storm_plan_orphan(&s->plan)) {
+		exotic_err(ctx, "storm: event %s: no slot takes it (the anonymous slot takes invalidate only)\n",
+			   exotic_event_name(storm_plan_orphan(&s->plan)));
+		ret = -EINVAL;
+		goto err;
+	}
 	for (unsigned int i = 0; i < cfg->vcpus; i++) {
 		struct vcpu_thread *v = &s->vcpus[i];
 
@@ -363,6 +423,9 @@ EXOTIC_EXPORT struct exotic_storm *exotic_storm_unref(struct exotic_storm *s)
 	exotic_vm_unref(s->vm);
 	for (unsigned int i = 0; i < s->nslots; i++) {
 		exotic_region_unref(s->slots[i].region);
+		/* after the VM, whose memslot used it */
+		if (s->slots[i].anon)
+			munmap(s->slots[i].anon, s->slots[i].len);
 		free(s->slots[i].suspect);
 		pthread_mutex_destroy(&s->slots[i].lock);
 	}

@@ -48,7 +48,9 @@ struct storm_slot {
 	uint64_t gpa, len, block;
 	int expect_head, expect_tail;	/* enum exotic_storm_outcome */
 	struct exotic_region *region;	/* current, under lock (and stable
-					 * while seq is even) */
+					 * while seq is even); NULL for the
+					 * anonymous slot */
+	void *anon;			/* the anonymous slot's mmap, or NULL */
 	uint32_t handle;		/* atomic copy for reports */
 	uint64_t seq;			/* odd while disturbed for everyone */
 	uint64_t wseq;			/* odd while read-only (writers) */
@@ -151,6 +153,18 @@ struct exotic_storm {
 	uint64_t poison_reported[64];	/* (pfn ^ epoch) already reported */
 	unsigned int npoison_reported;
 };
+
+/* "refcounted", ..., or "anonymous"; and the method, "mmap" for the
+ * anonymous slot: for reports */
+static inline const char *slot_kind_name(const struct storm_slot *slot)
+{
+	return exotic_storm_kind_name(slot->kind);
+}
+
+static inline const char *slot_method_name(const struct storm_slot *slot)
+{
+	return slot->anon ? "mmap" : exotic_method_name(slot->method);
+}
 
 /* A reference nobody drops: a stuck vCPU thread still uses the storm. */
 static inline void storm_ref_leak(struct exotic_storm *s)

@@ -3,7 +3,8 @@
  * The storm's event threads: each draws events from the plan
  * (storm_plan.c) and applies them to a slot under the slot's lock:
  * invalidate, migrate, replace (revoke and re-allocate), delete and re-add
- * the memslot, unmap and re-map, mprotect, fork.
+ * the memslot, unmap and re-map, mprotect, fork.  The anonymous slot takes
+ * invalidate only, as MADV_DONTNEED.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -291,8 +292,8 @@ static int ev_fork(struct exotic_storm *s, struct storm_slot *slot)
 			    "a fork child read poison of epoch %" PRIu64 " (%s, done %" PRIu64
 			    " before the fork) at region %u offset 0x%" PRIx64 " (%s/%s) seed 0x%" PRIx64,
 			    hit[0], f.event == ~0U ? "free" : exotic_event_name(f.event), done,
-			    handle, hit[1], exotic_kind_name(slot->kind),
-			    exotic_method_name(slot->method), s->cfg.seed);
+			    handle, hit[1], slot_kind_name(slot),
+			    slot_method_name(slot), s->cfg.seed);
 	} else if (n == sizeof(hit) && WIFEXITED(status) && !WEXITSTATUS(status)) {
 		ADD(s->stats.fork_pages, hit[1]);
 	} else {
@@ -301,10 +302,22 @@ static int ev_fork(struct exotic_storm *s, struct storm_slot *slot)
 		};
 
 		storm_add_finding(s, slot, &f, "a fork child reading slot %u (%s/%s)%s died: status %#x",
-			    slot->index, exotic_kind_name(slot->kind),
-			    exotic_method_name(slot->method),
+			    slot->index, slot_kind_name(slot),
+			    slot_method_name(slot),
 			    copied ? " through its copy of the mapping" : "", status);
 	}
+	return 0;
+}
+
+/* MADV_DONTNEED: the kernel drops the page table entries, KVM's MMU
+ * notifier its mappings; the shared memory keeps the stamps */
+static int anon_invalidate(struct storm_slot *slot,
+			   const struct exotic_storm_event_rec *ev)
+{
+	if (ev->offset > slot->len || ev->length > slot->len - ev->offset)
+		return -EINVAL;
+	if (madvise((char *)slot->anon + ev->offset, ev->length, MADV_DONTNEED))
+		return -errno;
 	return 0;
 }
 
@@ -324,9 +337,14 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 	snprintf(s->last_event, sizeof(s->last_event),
 		 "%s slot %u (%s/%s) +0x%" PRIx64 "/0x%" PRIx64,
 		 exotic_event_name(ev->type), slot->index,
-		 exotic_kind_name(slot->kind), exotic_method_name(slot->method),
+		 slot_kind_name(slot), slot_method_name(slot),
 		 ev->offset, ev->length);
 	pthread_mutex_unlock(&s->lock);
+	if (slot->anon && ev->type != EXOTIC_EV_INVALIDATE) {
+		/* the plan never draws one (STORM_ANON_EVENTS) */
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
 	switch (ev->type) {
 	case EXOTIC_EV_INVALIDATE:
 	case EXOTIC_EV_MIGRATE:
@@ -335,9 +353,12 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 						  slot->method == EXOTIC_MAP_HUGE ?
 						  2 * MIB : 4096));
 		storm_epoch_begin(s, t);
-		ret = ev->type == EXOTIC_EV_MIGRATE ?
-		      exotic_region_migrate(slot->region, ev->offset, ev->length, &epoch) :
-		      exotic_region_invalidate(slot->region, ev->offset, ev->length, &epoch);
+		if (slot->anon)
+			ret = anon_invalidate(slot, ev);
+		else if (ev->type == EXOTIC_EV_MIGRATE)
+			ret = exotic_region_migrate(slot->region, ev->offset, ev->length, &epoch);
+		else
+			ret = exotic_region_invalidate(slot->region, ev->offset, ev->length, &epoch);
 		storm_epoch_end(s, t, ret ? 0 : epoch, ev, LOAD(slot->handle));
 		STORE(slot->zseq, slot->zseq + 1);
 		break;
@@ -357,6 +378,7 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 		ret = ev_mprotect(s, slot, ev);
 		break;
 	}
+out:
 	pthread_mutex_unlock(&slot->lock);
 	if (!ret) {
 		ADD(s->stats.events[ev->type], 1);

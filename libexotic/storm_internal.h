@@ -28,7 +28,17 @@ static inline bool storm_event(unsigned int ev)
 struct storm_plan_slot {
 	uint64_t length;	/* region bytes */
 	uint64_t block;		/* bytes per block (migrate granularity) */
+	uint32_t events;	/* 1 << enum exotic_ev it takes; 0: every
+				 * storm event (exotic memory) */
 };
+
+/*
+ * What an anonymous slot (an anonymous mmap in a memslot) takes: invalidate
+ * (MADV_DONTNEED of the range).  The driver's other events (migrate,
+ * revoke and replace, ...) have no anonymous twin; memslot delete, unmap,
+ * mprotect and fork are not run on it.
+ */
+#define STORM_ANON_EVENTS	(1U << EXOTIC_EV_INVALIDATE)
 
 struct storm_plan {
 	unsigned int nslots;
@@ -39,13 +49,16 @@ struct storm_plan {
 };
 
 /*
- * Draw the next event from r.  Depends only on r's state and plan, never on
- * timing or outcomes: that is what makes --replay work.  Returns -EINVAL if
- * the plan has no slot, all weights are zero, or one weighs an event that is
- * not a storm event.
+ * Draw the next event from r: its type by the weights, then one of the
+ * slots that take it.  Depends only on r's state and plan, never on timing
+ * or outcomes: that is what makes --replay work.  Returns -EINVAL if the
+ * plan has no slot, all weights are zero, one weighs an event that is not
+ * a storm event, or one that no slot takes (storm_plan_orphan()).
  */
 int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
 		    struct exotic_storm_event_rec *ev);
+/* The first event plan weighs that none of its slots takes, or 0. */
+unsigned int storm_plan_orphan(const struct storm_plan *plan);
 /* FNV-1a over the fields that define an event. */
 uint64_t storm_hash_event(uint64_t hash, const struct exotic_storm_event_rec *ev);
 #define STORM_HASH_INIT	0xcbf29ce484222325ULL

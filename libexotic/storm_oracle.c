@@ -33,7 +33,7 @@ void storm_check_refcounts(struct exotic_storm *s, struct storm_slot *slot,
 	uint32_t handle;
 	int n;
 
-	if (pageref_base(slot->kind, false) < 0 || LOAD(slot->dead))
+	if (slot->anon || pageref_base(slot->kind, false) < 0 || LOAD(slot->dead))
 		return;
 	pages = calloc(npages, sizeof(*pages));
 	if (!pages)
@@ -77,7 +77,7 @@ void storm_check_refcounts(struct exotic_storm *s, struct storm_slot *slot,
 			    "page refcount %d, expected %d (driver expects %d, mapcount %d) at region %u offset 0x%" PRIx64 " pfn 0x%" PRIx64 " (%s/%s)%s seed 0x%" PRIx64,
 			    pages[i].refcount, e, pages[i].expected_refcount,
 			    pages[i].mapcount, handle, (uint64_t)pages[i].offset, (uint64_t)pages[i].pfn,
-			    exotic_kind_name(slot->kind), exotic_method_name(slot->method),
+			    slot_kind_name(slot), slot_method_name(slot),
 			    final ? " after the storm" : " during the storm", s->cfg.seed);
 	}
 	free(pages);
@@ -92,6 +92,8 @@ void storm_check_poison(struct exotic_storm *s, struct storm_slot *slot)
 	uint32_t handle;
 	int n;
 
+	if (slot->anon)		/* nothing is retired: nothing to poison */
+		return;
 	pthread_mutex_lock(&slot->lock);
 	handle = exotic_region_handle(slot->region);
 	for (;;) {
@@ -120,8 +122,8 @@ void storm_check_poison(struct exotic_storm *s, struct storm_slot *slot)
 			storm_add_finding(s, slot, &f,
 				    "retired page written after epoch %" PRIu64 " (%s) at region %u offset 0x%" PRIx64 " pfn 0x%" PRIx64 " (%s/%s) seed 0x%" PRIx64,
 				    f.epoch, f.event == ~0U ? "free" : exotic_event_name(f.event),
-				    handle, f.offset, f.pfn, exotic_kind_name(slot->kind),
-				    exotic_method_name(slot->method), s->cfg.seed);
+				    handle, f.offset, f.pfn, slot_kind_name(slot),
+				    slot_method_name(slot), s->cfg.seed);
 		}
 		idx += (uint64_t)n;
 	}
@@ -226,6 +228,8 @@ void storm_collect_driver_counters(struct exotic_storm *s)
 	for (unsigned int i = 0; i < s->nslots; i++) {
 		struct exotic_region_info info = { 0 };
 
+		if (s->slots[i].anon)
+			continue;
 		pthread_mutex_lock(&s->slots[i].lock);
 		if (!exotic_region_info(s->slots[i].region, &info)) {
 			faults += info.faults;

@@ -57,12 +57,30 @@ uint64_t storm_prng_below(struct storm_prng *r, uint64_t n)
 	return n ? (uint64_t)(((unsigned __int128)storm_prng_next(r) * n) >> 64) : 0;
 }
 
+static bool slot_takes(const struct storm_plan_slot *s, unsigned int type)
+{
+	return !s->events || (s->events & (1U << type));
+}
+
+unsigned int storm_plan_orphan(const struct storm_plan *plan)
+{
+	for (unsigned int type = 1; type <= EXOTIC_EV_MAX; type++) {
+		bool taken = false;
+
+		for (unsigned int i = 0; !taken && i < plan->nslots; i++)
+			taken = slot_takes(&plan->slots[i], type);
+		if (plan->mix[type] && !taken)
+			return type;
+	}
+	return 0;
+}
+
 int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
 		    struct exotic_storm_event_rec *ev)
 {
 	const struct storm_plan_slot *s;
 	uint64_t total = 0, pick, n, first, count;
-	unsigned int type;
+	unsigned int type, takers = 0, i;
 
 	if (!plan->nslots || !plan->slots)
 		return -EINVAL;
@@ -71,7 +89,7 @@ int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
 			return -EINVAL;
 		total += plan->mix[type];
 	}
-	if (!total)
+	if (!total || storm_plan_orphan(plan))
 		return -EINVAL;
 	memset(ev, 0, sizeof(*ev));
 	pick = storm_prng_below(r, total);
@@ -81,7 +99,18 @@ int storm_plan_next(struct storm_prng *r, const struct storm_plan *plan,
 		pick -= plan->mix[type];
 	}
 	ev->type = type;
-	ev->slot = (uint32_t)storm_prng_below(r, plan->nslots);
+	/* the pick-th slot that takes it: when every slot takes every
+	 * event, slot pick (what the plan drew before slots could refuse) */
+	for (i = 0; i < plan->nslots; i++)
+		takers += slot_takes(&plan->slots[i], type);
+	pick = storm_prng_below(r, takers);
+	for (i = 0; i < plan->nslots; i++) {
+		if (!slot_takes(&plan->slots[i], type))
+			continue;
+		if (!pick--)
+			break;
+	}
+	ev->slot = i;
 	s = &plan->slots[ev->slot];
 	switch (type) {
 	case EXOTIC_EV_INVALIDATE:
@@ -140,6 +169,18 @@ static const char *const property_names[] = {
 EXOTIC_EXPORT const char *exotic_storm_property_name(unsigned int property)
 {
 	return property <= EXOTIC_STORM_UNEXPECTED ? property_names[property] : NULL;
+}
+
+EXOTIC_EXPORT const char *exotic_storm_kind_name(unsigned int kind)
+{
+	return kind == EXOTIC_STORM_ANON ? "anonymous" : exotic_kind_name(kind);
+}
+
+EXOTIC_EXPORT int exotic_storm_kind_from_name(const char *name)
+{
+	if (name && (!strcmp(name, "anonymous") || !strcmp(name, "anon")))
+		return EXOTIC_STORM_ANON;
+	return exotic_kind_from_name(name);
 }
 
 static const char *const outcome_names[] = {

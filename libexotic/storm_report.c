@@ -23,7 +23,8 @@ struct storm_report {
 };
 
 struct storm_report_slot {
-	uint32_t kind, method, order;
+	const char *kind, *method;	/* names */
+	uint32_t order;
 	int expect_head, expect_tail;
 	uint64_t accesses, efault_tail, disturbed, detections, unexpected;
 	uint64_t races;
@@ -52,7 +53,8 @@ static int storm_report_slot(struct exotic_storm *s, unsigned int i,
 		return -ENOENT;
 	slot = &s->slots[i];
 	*out = (struct storm_report_slot){
-		.kind = slot->kind, .method = slot->method, .order = slot->order,
+		.kind = slot_kind_name(slot), .method = slot_method_name(slot),
+		.order = slot->order,
 		.expect_head = slot->expect_head, .expect_tail = slot->expect_tail,
 		.accesses = LOAD(slot->accesses), .efault_tail = LOAD(slot->efault_tail),
 		.disturbed = LOAD(slot->disturbed), .detections = LOAD(slot->detections),
@@ -177,8 +179,7 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 
 		if (storm_report_slot(s, i, &sl))
 			break;
-		snprintf(name, sizeof(name), "%s/%s", exotic_kind_name(sl.kind),
-			 exotic_method_name(sl.method));
+		snprintf(name, sizeof(name), "%s/%s", sl.kind, sl.method);
 		snprintf(expect, sizeof(expect), "%s/%s", exotic_storm_outcome_name(sl.expect_head),
 			 sl.order ? exotic_storm_outcome_name(sl.expect_tail) : "-");
 		fprintf(out, "   %-22s %-5u %-13s %12" PRIu64 " %11" PRIu64 " %9" PRIu64 " %5" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n",
@@ -336,7 +337,7 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 		if (storm_report_slot(s, i, &sl))
 			break;
 		fprintf(out, "%s{\"kind\": \"%s\", \"method\": \"%s\", \"order\": %u, \"expect_head\": \"%s\", \"expect_tail\": \"%s\", \"accesses\": %" PRIu64 ", \"efault_tail\": %" PRIu64 ", \"disturbed\": %" PRIu64 ", \"races\": %" PRIu64 ", \"detections\": %" PRIu64 ", \"unexpected\": %" PRIu64 "}",
-			i ? ", " : "", exotic_kind_name(sl.kind), exotic_method_name(sl.method),
+			i ? ", " : "", sl.kind, sl.method,
 			sl.order, exotic_storm_outcome_name(sl.expect_head),
 			exotic_storm_outcome_name(sl.expect_tail), sl.accesses, sl.efault_tail,
 			sl.disturbed, sl.races, sl.detections, sl.unexpected);

@@ -45,7 +45,7 @@ static void vcpu_unexpected(struct vcpu_thread *v, struct storm_slot *slot,
 
 	storm_add_finding(v->storm, slot, &f, "vcpu %u: %s at gpa 0x%" PRIx64 "%s%s%s",
 		    v->index, what, gpa, slot ? " (" : "",
-		    slot ? exotic_kind_name(slot->kind) : "",
+		    slot ? slot_kind_name(slot) : "",
 		    slot ? ")" : "");
 }
 
@@ -71,8 +71,8 @@ static void vcpu_poison(struct vcpu_thread *v, struct storm_slot *slot,
 		    v->index, epoch,
 		    f.event == ~0U ? "free" : exotic_event_name(f.event),
 		    f.done_epoch, f.handle, f.offset, f.pfn,
-		    slot ? exotic_kind_name(slot->kind) : "?",
-		    slot ? exotic_method_name(slot->method) : "?", s->cfg.seed);
+		    slot ? slot_kind_name(slot) : "?",
+		    slot ? slot_method_name(slot) : "?", s->cfg.seed);
 }
 
 /* Was slot disturbed since (seq, wseq) were read? */
@@ -136,7 +136,7 @@ void storm_vcpu_context(struct vcpu_thread *v, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%s slot %u (%s/%s) from gpa 0x%" PRIx64 "; last event: %s",
 		 v->writer ? "writing" : "walking", i,
-		 exotic_kind_name(s->slots[i].kind), exotic_method_name(s->slots[i].method),
+		 slot_kind_name(&s->slots[i]), slot_method_name(&s->slots[i]),
 		 LOAD(v->cur_gpa), last);
 }
 
@@ -234,8 +234,8 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 					snprintf(buf, sizeof(buf),
 						 "KVM_RUN EFAULT %u times in a row on a %s page the %s profile maps (%s/%s), each during an invalidation of it",
 						 races, tail ? "tail" : "head", s->profile,
-						 exotic_kind_name(slot->kind),
-						 exotic_method_name(slot->method));
+						 slot_kind_name(slot),
+						 slot_method_name(slot));
 					vcpu_unexpected(v, slot, gpa, ret, buf);
 					return false;
 				}
@@ -252,8 +252,8 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 				snprintf(buf, sizeof(buf),
 					 "KVM_RUN EFAULT on a %s page the %s profile maps (%s/%s order %u)",
 					 tail ? "tail" : "head", s->profile,
-					 exotic_kind_name(slot->kind),
-					 exotic_method_name(slot->method), slot->order);
+					 slot_kind_name(slot),
+					 slot_method_name(slot), slot->order);
 				vcpu_unexpected(v, slot, gpa, ret, buf);
 				return false;
 			}

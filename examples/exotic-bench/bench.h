@@ -5,6 +5,7 @@
  *   stats.c    samples -> median, min, max; ratios (pure, unit tested)
  *   subject.c  one instance: fresh memory (anonymous or a region) in a memslot
  *   workload.c the workloads, timed
+ *   storm.c    the storm workload: an invalidate-only exotic_storm
  *   report.c   the human table and the JSON document (docs/bench-schema.md)
  *   compare.c  --compare A.json B.json
  *   main.c     options, the run
@@ -44,6 +45,8 @@ enum figure {
 	FIG_STEADY_WRITE,	/* steady state, write: GiB/s */
 	FIG_INVALIDATE,		/* invalidate + refault: cycles/s */
 	FIG_MIGRATE,		/* migrate + refault: cycles/s (exotic only) */
+	FIG_STORM_EVENTS,	/* invalidate-only storm: events/s */
+	FIG_STORM_ACCESSES,	/* the same storm: guest accesses/s */
 	FIG_SETUP,		/* alloc + mmap + memslot: ms */
 	FIG_MAX,
 };
@@ -171,6 +174,7 @@ struct exotic_expect;
 
 struct plan {
 	unsigned int reps, passes, cycles;
+	unsigned int storm_ms;	/* each storm's duration */
 	size_t length, setup_length;
 	const struct exotic_expect *table;
 	enum anon_thp thp;
@@ -183,11 +187,20 @@ int bench_calibrate(struct bench *b, const struct plan *p);
  * 0, or a negative errno when the harness failed (row->why says). */
 int bench_row(struct bench *b, const struct plan *p, struct row *row);
 
+/* ------------------------------------------------------------ storm.c */
+
+/* One storm of the storm figures for row: over the row's kind x method
+ * (subject) or anonymous memory (baseline), invalidate only, for
+ * p->storm_ms; adds a sample to FIG_STORM_EVENTS and FIG_STORM_ACCESSES.
+ * 0, or a negative errno (b->err says); a storm that made a finding is
+ * -EIO, the finding in b->err. */
+int rep_storm(struct bench *b, const struct plan *p, struct row *row, bool subject);
+
 /* ------------------------------------------------------------ report.c */
 
 struct run_info {
 	const char *kernel, *profile, *profile_why;
-	unsigned int reps, passes, cycles;
+	unsigned int reps, passes, cycles, storm_ms;
 	uint64_t length, setup_asked;
 	uint64_t sys_4k, sys_2m;
 	enum anon_thp thp;

@@ -4,7 +4,8 @@
  * over A's, with each run's noise ((max - min) / median) next to it: a
  * ratio inside the noise is no change.  Each run's own ratio to its
  * anonymous baseline follows: when the machine was busier during one run,
- * the medians move together and those ratios do not.  Rows or figures
+ * the medians move together and those ratios do not.  Last, whether B's
+ * median falls inside A's min-max: a repeat of a run should.  Rows or figures
  * measured in one document only are listed as such.
  */
 #include <string.h>
@@ -97,16 +98,17 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 {
 	struct json *a = load(path_a, err), *b = a ? load(path_b, err) : NULL;
 	const struct json *rows;
-	unsigned int compared = 0, outside = 0;
+	unsigned int compared = 0, outside = 0, inside_a = 0;
 
 	if (!a || !b) {
 		json_free(a);
 		return 2;
 	}
 	fprintf(out, "exotic-bench --compare: B/A of the subjects' medians, noise = (max-min)/median; "
-		"each run's ratio to its own anonymous baseline beside them\n");
-	fprintf(out, "%-11s %-6s %-9s %10s %10s %7s %7s %7s %7s %7s\n", "kind", "method", "figure",
-		"A", "B", "B/A", "noise A", "noise B", "anon A", "anon B");
+		"each run's ratio to its own anonymous baseline beside them; in A: B's median "
+		"inside A's min-max\n");
+	fprintf(out, "%-11s %-6s %-9s %10s %10s %7s %7s %7s %7s %7s %5s\n", "kind", "method", "figure",
+		"A", "B", "B/A", "noise A", "noise B", "anon A", "anon B", "in A");
 	rows = json_get(a, "rows");
 	for (size_t i = 0; i < rows->n; i++) {
 		const struct json *ra = rows->items[i], *rb;
@@ -123,6 +125,7 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 			struct summary sa, sb;
 			char ba[16], bb[16];
 			double r, na, nb;
+			bool in_a;
 			bool ha = subject_of(ra, figures[k].name, &sa);
 			bool hb = subject_of(rb, figures[k].name, &sb);
 
@@ -137,13 +140,15 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 			na = spread(&sa);
 			nb = spread(&sb);
 			compared++;
+			in_a = sb.median >= sa.min && sb.median <= sa.max;
+			inside_a += in_a;
 			/* outside the noise: further from 1 than both spreads */
 			if (dist1(r) > (na > nb ? na : nb))
 				outside++;
-			fprintf(out, "%-11s %-6s %-9s %10.4g %10.4g %7.3f %6.0f%% %6.0f%% %s %s%s\n",
+			fprintf(out, "%-11s %-6s %-9s %10.4g %10.4g %7.3f %6.0f%% %6.0f%% %s %s %5s%s\n",
 				kind, method, figures[k].column, sa.median, sb.median, r, na * 100,
 				nb * 100, fmt_ratio(ra, figures[k].name, ba, sizeof(ba)),
-				fmt_ratio(rb, figures[k].name, bb, sizeof(bb)),
+				fmt_ratio(rb, figures[k].name, bb, sizeof(bb)), in_a ? "yes" : "no",
 				dist1(r) > (na > nb ? na : nb) ? "  *" : "");
 		}
 	}
@@ -155,8 +160,8 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 		if (kind && method && row_ok(rows->items[i]) && !row_ok(find_row(a, kind, method)))
 			fprintf(out, "%-11s %-6s measured in B only\n", kind, method);
 	}
-	fprintf(out, "exotic-bench --compare: %u figures, %u outside the noise (*)\n", compared,
-		outside);
+	fprintf(out, "exotic-bench --compare: %u figures, %u outside the noise (*), %u with B's median "
+		"inside A's min-max\n", compared, outside, inside_a);
 	json_free(a);
 	json_free(b);
 	return 0;

@@ -4,7 +4,7 @@
  * memory.  For every kind x method the running kernel's expectation table
  * maps on the vCPU fault path, and for anonymous memory interleaved with
  * it: first touch (read, write), steady state (read, write), invalidate +
- * refault, migrate + refault, setup.  Prints a table of ratios to
+ * refault, migrate + refault, an invalidate-only storm, setup.  Prints a table of ratios to
  * anonymous memory, or the JSON document of docs/bench-schema.md.
  *
  * Exit status: 0 every row ran or was skipped by the table or the driver,
@@ -34,11 +34,13 @@ static void usage(FILE *f)
 "  -p, --passes N       steady-state passes over the memory                  [64]\n"
 "  -c, --cycles N       invalidate/migrate + refault cycles per repetition    [2]\n"
 "      --setup BYTES    setup figure's length, halved while the driver refuses [1G]\n"
+"      --storm-ms MS    duration of each invalidate-only storm                [1000]\n"
 "  -k, --kinds LIST     kinds (refcounted,compound,noncompound,reserved,carveout)\n"
 "  -m, --methods LIST   methods (remap,fault,huge,mixed,page)\n"
 "      --anon-thp       let the anonymous baseline have the host's THP setting (default:\n"
 "                       MADV_HUGEPAGE next to the huge method, else MADV_NOHUGEPAGE)\n"
-"      --tiny           2 MiB instances, 1 repetition, 1 pass, 1 cycle, 2 MiB setup\n"
+"      --tiny           2 MiB instances, 1 repetition, 1 pass, 1 cycle, 2 MiB setup,\n"
+"                       200 ms storms\n"
 "                       (a smoke test: the figures mean nothing)\n"
 "      --profile NAME   the expectation table to follow               [detected]\n"
 "      --json           the JSON document (docs/bench-schema.md) on stdout instead\n"
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
 		{ "passes", required_argument, NULL, 'p' },
 		{ "cycles", required_argument, NULL, 'c' },
 		{ "setup", required_argument, NULL, 'S' },
+		{ "storm-ms", required_argument, NULL, 'T' },
 		{ "kinds", required_argument, NULL, 'k' },
 		{ "methods", required_argument, NULL, 'm' },
 		{ "tiny", no_argument, NULL, 't' },
@@ -89,7 +92,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct plan plan = { .reps = 7, .passes = 64, .cycles = 2, .length = 16 << 20,
-			     .setup_length = 1ULL << 30 };
+			     .setup_length = 1ULL << 30, .storm_ms = 1000 };
 	struct bench b = { .seed = (uint64_t)time(NULL) * 2654435761ULL };
 	static struct row rows[EXOTIC_KIND_MAX * EXOTIC_MAP_MAX];
 	const char *profile = NULL, *json_file = NULL;
@@ -138,6 +141,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'T':
+			if (cli_u32(optarg, 50, 600000, &plan.storm_ms)) {
+				fprintf(stderr, "exotic-bench: --storm-ms takes 50..600000, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'k':
 			if (parse_list(optarg, exotic_kind_from_name, &kinds))
 				return 2;
@@ -175,6 +184,7 @@ int main(int argc, char **argv)
 	if (tiny) {
 		plan.length = plan.setup_length = 2 << 20;
 		plan.reps = plan.passes = plan.cycles = 1;
+		plan.storm_ms = 200;
 	}
 	if (plan.setup_length < plan.length)
 		plan.setup_length = plan.length;
@@ -249,6 +259,7 @@ int main(int argc, char **argv)
 	ri = (struct run_info){
 		.kernel = kernel, .profile = profile, .profile_why = why[0] ? why : "",
 		.reps = plan.reps, .passes = plan.passes, .cycles = plan.cycles,
+		.storm_ms = plan.storm_ms,
 		.length = plan.length, .setup_asked = plan.setup_length, .thp = plan.thp,
 		.sys_4k = b.sys_4k, .sys_2m = b.sys_2m,
 	};

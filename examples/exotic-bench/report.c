@@ -47,8 +47,9 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 	char a[16], b[16], c[16], d[16], e[16], g[16];
 
 	fprintf(f, "exotic-bench: kernel %s, table %s, %" PRIu64 " MiB per instance, "
-		"%u repetitions, %u steady passes, %u event cycles, times host CLOCK_MONOTONIC\n",
-		ri->kernel, ri->profile, ri->length >> 20, ri->reps, ri->passes, ri->cycles);
+		"%u repetitions, %u steady passes, %u event cycles, %u ms storms, times host CLOCK_MONOTONIC\n",
+		ri->kernel, ri->profile, ri->length >> 20, ri->reps, ri->passes, ri->cycles,
+		ri->storm_ms);
 	fprintf(f, "ratio to anonymous memory (median / anonymous median of the same runs; "
 		"setup: lower is better)\n");
 	fprintf(f, "%-11s %-6s", "kind", "method");
@@ -85,7 +86,8 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 				r->method == EXOTIC_MAP_HUGE ? "" : "");
 		fprintf(f, "\n");
 	}
-	fprintf(f, "(migrate has no anonymous twin: cycles/s; setup-p: setup next to a populated "
+	fprintf(f, "(migrate has no anonymous twin: cycles/s; storm-ev, storm-ac: invalidations and guest "
+		"accesses per second of an invalidate-only storm; setup-p: setup next to a populated "
 		"anonymous mmap; 2M maps: pages_2m KVM mapped / 2 MiB pages in the instance)\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
@@ -187,6 +189,8 @@ static const char *clock_of(int k)
 	switch (k) {
 	case FIG_INVALIDATE:
 	case FIG_MIGRATE: return "host-monotonic: host event + KVM_RUN";
+	case FIG_STORM_EVENTS:
+	case FIG_STORM_ACCESSES: return "host-monotonic: storm run";
 	case FIG_SETUP: return "host-monotonic: alloc + mmap + memslot";
 	default: return "host-monotonic: KVM_RUN";
 	}
@@ -204,8 +208,8 @@ void report_json(FILE *f, const struct run_info *ri, const struct row *rows, siz
 	fprintf(f, ",\n  \"system_pages\": {\"pages_4k\": %" PRIu64 ", \"pages_2m\": %" PRIu64 "}",
 		ri->sys_4k, ri->sys_2m);
 	fprintf(f, ",\n  \"repetitions\": %u,\n  \"length\": %" PRIu64 ",\n  \"passes\": %u,\n"
-		"  \"cycles\": %u,\n  \"setup_length_asked\": %" PRIu64 ",\n  \"rows\": [",
-		ri->reps, ri->length, ri->passes, ri->cycles, ri->setup_asked);
+		"  \"cycles\": %u,\n  \"storm_ms\": %u,\n  \"setup_length_asked\": %" PRIu64 ",\n  \"rows\": [",
+		ri->reps, ri->length, ri->passes, ri->cycles, ri->storm_ms, ri->setup_asked);
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 

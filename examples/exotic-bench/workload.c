@@ -15,6 +15,8 @@
  *      then cycles of host invalidate (MADV_DONTNEED for anonymous) +
  *      guest write of every page; then, exotic only, cycles of migrate +
  *      the same refault;
+ *   S. storm (storm.c): an invalidate-only exotic_storm of its own VM for
+ *      storm_ms over the row's kind x method, or over anonymous memory;
  *   C. setup: allocate + mmap + memslot of the setup length, timed; then
  *      it goes.  The baseline is timed twice: as a lazy mmap (what the
  *      anonymous side pays later, at first touch, is not in it) and
@@ -303,6 +305,21 @@ static const char *table_says(const struct plan *p, struct row *row, uint32_t ev
 	return buf;
 }
 
+/* S: the storm; one the storm cannot set up for this kind x method (its
+ * own rules leave it out: -ENODATA) skips the storm figures instead */
+static int storm_or_skip(struct bench *b, const struct plan *p, struct row *row, bool subject)
+{
+	int ret = rep_storm(b, p, row, subject);
+
+	if (ret != -ENODATA)
+		return ret;
+	for (int f = FIG_STORM_EVENTS; f <= FIG_STORM_ACCESSES; f++) {
+		snprintf(row->fig[f].why, sizeof(row->fig[f].why), "%s", b->err);
+		row->fig[f].skipped = row->fig[f].why;
+	}
+	return 0;
+}
+
 int bench_row(struct bench *b, const struct plan *p, struct row *row)
 {
 	const char *why;
@@ -329,6 +346,12 @@ int bench_row(struct bench *b, const struct plan *p, struct row *row)
 	why = table_says(p, row, EXOTIC_EV_MIGRATE, true, row->fig[FIG_MIGRATE].why,
 			 sizeof(row->fig[FIG_MIGRATE].why));
 	row->fig[FIG_MIGRATE].skipped = why;
+	/* a storm of invalidations needs the access after one to map */
+	for (int f = FIG_STORM_EVENTS; f <= FIG_STORM_ACCESSES; f++) {
+		snprintf(row->fig[f].why, sizeof(row->fig[f].why), "%s",
+			 row->fig[FIG_INVALIDATE].why);
+		row->fig[f].skipped = row->fig[FIG_INVALIDATE].skipped ? row->fig[f].why : NULL;
+	}
 
 	ret = pick_setup_length(b, p, row);
 	if (ret == -EOPNOTSUPP || ret == -ENODEV) {
@@ -346,6 +369,8 @@ int bench_row(struct bench *b, const struct plan *p, struct row *row)
 			ret = rep_touch_read(b, p, row, subject);
 			if (!ret)
 				ret = rep_mapped(b, p, row, subject);
+			if (!ret && !row->fig[FIG_STORM_EVENTS].skipped)
+				ret = storm_or_skip(b, p, row, subject);
 			if (!ret)
 				ret = rep_setup(b, p, row, subject);
 		}

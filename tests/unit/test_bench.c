@@ -100,25 +100,26 @@ static void test_compare(void **state)
 	(void)state;
 	assert_int_equal(compare(a, b), 0);
 	assert_string_equal(docs_err, "");
-	/* inside the noise (10% and 7%): not marked */
-	assert_non_null(strstr(docs_out, "refcounted  remap  touch-r          100        102   1.020     10%      7%  100.00  102.00\n"));
-	/* twice as slow, 20% and 10% noise: marked */
-	assert_non_null(strstr(docs_out, "refcounted  remap  setup             10         20   2.000     20%     10%   10.00   20.00  *\n"));
+	/* inside the noise (10% and 7%): not marked; B's median is inside
+	 * A's min-max */
+	assert_non_null(strstr(docs_out, "refcounted  remap  touch-r          100        102   1.020     10%      7%  100.00  102.00   yes\n"));
+	/* twice as slow, 20% and 10% noise: marked, and outside A's min-max */
+	assert_non_null(strstr(docs_out, "refcounted  remap  setup             10         20   2.000     20%     10%   10.00   20.00    no  *\n"));
 	assert_non_null(strstr(docs_out, "refcounted  remap  migrate   measured in B only"));
 	assert_non_null(strstr(docs_out, "reserved    fault  measured in A only"));
 	assert_non_null(strstr(docs_out, "carveout    page   measured in B only"));
-	assert_non_null(strstr(docs_out, "2 figures, 1 outside the noise"));
+	assert_non_null(strstr(docs_out, "2 figures, 1 outside the noise (*), 1 with B's median inside A's min-max\n"));
 	/* a figure without a ratio: the baseline of migrate */
 	b = docs_write("b2.json", HEAD
 		ROW("refcounted", "remap", "\"migrate_refault\": {\"unit\": \"x\", \"clock\": \"c\", "
 		    "\"subject\": " SIDE("5", "4", "6") ", \"baseline\": null, \"ratio\": null}")
 		TAIL);
 	assert_int_equal(compare(b, b), 0);
-	assert_non_null(strstr(docs_out, "refcounted  remap  migrate            5          5   1.000     40%     40%       -       -\n"));
+	assert_non_null(strstr(docs_out, "refcounted  remap  migrate            5          5   1.000     40%     40%       -       -   yes\n"));
 	b = docs_path("b.json");
 	/* the other way round */
 	assert_int_equal(compare(b, a), 0);
-	assert_non_null(strstr(docs_out, "refcounted  remap  setup             20         10   0.500"));
+	assert_non_null(strstr(docs_out, "refcounted  remap  setup             20         10   0.500     10%     20%   20.00   10.00    no  *\n"));
 	assert_non_null(strstr(docs_out, "refcounted  remap  migrate   measured in A only"));
 }
 
@@ -149,7 +150,7 @@ static void test_compare_bad_input(void **state)
 	assert_one_line_error("norows.json", "not an exotic-bench/1 document");
 	/* two documents without a measured row: nothing to compare, no error */
 	assert_int_equal(compare(a, a), 0);
-	assert_non_null(strstr(docs_out, "0 figures, 0 outside the noise"));
+	assert_non_null(strstr(docs_out, "0 figures, 0 outside the noise (*), 0 with B's median inside A's min-max"));
 }
 
 int main(void)

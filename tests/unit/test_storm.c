@@ -206,6 +206,96 @@ static void test_plan_replay(void **state)
 	assert_int_not_equal(ha, hc);
 }
 
+/*
+ * An anonymous slot takes only what makes sense for anonymous memory
+ * (STORM_ANON_EVENTS: invalidate, as MADV_DONTNEED): the plan never
+ * draws another event for it, and refuses a weight no slot takes.
+ */
+static const struct storm_plan_slot mixed_slots[] = {
+	{ .length = 2 * MiB, .block = 4096 },
+	{ .length = 4 * MiB, .block = 4096, .events = STORM_ANON_EVENTS },
+	{ .length = 2 * MiB, .block = 2 * MiB },
+};
+
+static void test_plan_anon(void **state)
+{
+	unsigned int anon_types[EXOTIC_EV_MAX + 1] = { 0 }, slots[3] = { 0 };
+	unsigned int nstorm = 0, on_anon, others;
+	struct exotic_storm_event_rec ev;
+	struct storm_plan p;
+	struct storm_prng r;
+
+	(void)state;
+	assert_int_equal(STORM_ANON_EVENTS, 1U << EXOTIC_EV_INVALIDATE);
+	for (unsigned int e = 1; e <= EXOTIC_EV_MAX; e++)
+		nstorm += storm_event(e);
+	/* equal weights: invalidate is 1/nstorm of the draws, a third of
+	 * those on the anonymous slot; the rest on the two exotic slots */
+	on_anon = 20000 / (3 * nstorm);
+	others = (20000 - on_anon) / 2;
+	plan_init(&p);
+	p.slots = mixed_slots;
+	assert_int_equal(storm_plan_orphan(&p), 0);
+	storm_prng_seed(&r, 0xa11, 0);
+	for (int i = 0; i < 20000; i++) {
+		assert_int_equal(storm_plan_next(&r, &p, &ev), 0);
+		assert_true(ev.slot < 3);
+		slots[ev.slot]++;
+		assert_true(ev.offset + ev.length <= mixed_slots[ev.slot].length);
+		if (ev.slot == 1)
+			anon_types[ev.type]++;
+	}
+	for (unsigned int e = 1; e <= EXOTIC_EV_MAX; e++)
+		if (e != EXOTIC_EV_INVALIDATE)
+			assert_int_equal(anon_types[e], 0);
+	assert_in_range(anon_types[EXOTIC_EV_INVALIDATE], on_anon - 200, on_anon + 200);
+	assert_in_range(slots[1], on_anon - 200, on_anon + 200);
+	assert_in_range(slots[0], others - 500, others + 500);
+	assert_in_range(slots[2], others - 500, others + 500);
+
+	/* only the anonymous slot: an invalidate-only mix runs ... */
+	plan_init(&p);
+	p.slots = &mixed_slots[1];
+	p.nslots = 1;
+	memset(p.mix, 0, sizeof(p.mix));
+	p.mix[EXOTIC_EV_INVALIDATE] = 1;
+	assert_int_equal(storm_plan_orphan(&p), 0);
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(storm_plan_next(&r, &p, &ev), 0);
+		assert_int_equal(ev.type, EXOTIC_EV_INVALIDATE);
+		assert_int_equal(ev.slot, 0);
+		assert_int_equal(ev.offset % 4096, 0);
+		assert_int_equal(ev.length % 4096, 0);
+	}
+	/* ... and a weight on migrate is an event no slot takes: refused */
+	p.mix[EXOTIC_EV_MIGRATE] = 1;
+	assert_int_equal(storm_plan_orphan(&p), EXOTIC_EV_MIGRATE);
+	assert_int_equal(storm_plan_next(&r, &p, &ev), -EINVAL);
+}
+
+/* the hash of test_plan_pinned()'s 200 events, recorded before slots could
+ * refuse events */
+#define PINNED_HASH	0x337de573bdf6b56eULL
+
+/* Plans whose slots take every event draw what they drew before slots
+ * could refuse events: a recorded --replay stays valid. */
+static void test_plan_pinned(void **state)
+{
+	struct exotic_storm_event_rec ev;
+	uint64_t h = STORM_HASH_INIT;
+	struct storm_prng r;
+	struct storm_plan p;
+
+	(void)state;
+	plan_init(&p);
+	storm_prng_seed(&r, 0x5eed, 2);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(storm_plan_next(&r, &p, &ev), 0);
+		h = storm_hash_event(h, &ev);
+	}
+	assert_int_equal(h, PINNED_HASH);
+}
+
 /* ----------------------------------------------------- expectations */
 
 /* An EFAULT is the lookup race only if an invalidation that had not ended
@@ -372,6 +462,14 @@ static void test_profile_detect(void **state)
 static void test_names(void **state)
 {
 	(void)state;
+	assert_string_equal(exotic_storm_kind_name(EXOTIC_STORM_ANON), "anonymous");
+	assert_string_equal(exotic_storm_kind_name(EXOTIC_KIND_CARVEOUT), "carveout");
+	assert_null(exotic_storm_kind_name(EXOTIC_KIND_MAX + 1));
+	assert_int_equal(exotic_storm_kind_from_name("anonymous"), EXOTIC_STORM_ANON);
+	assert_int_equal(exotic_storm_kind_from_name("anon"), EXOTIC_STORM_ANON);
+	assert_int_equal(exotic_storm_kind_from_name("reserved"), EXOTIC_KIND_RESERVED);
+	assert_int_equal(exotic_storm_kind_from_name("anonymou"), -EINVAL);
+	assert_int_equal(exotic_storm_kind_from_name(NULL), -EINVAL);
 	assert_string_equal(exotic_storm_property_name(EXOTIC_STORM_PROP_STALE), "stale-translation");
 	assert_string_equal(exotic_storm_property_name(EXOTIC_STORM_PROP_USE_AFTER_FREE), "use-after-free");
 	assert_string_equal(exotic_storm_property_name(EXOTIC_STORM_UNEXPECTED), "unexpected");
@@ -555,6 +653,8 @@ int main(void)
 		cmocka_unit_test(test_plan_ranges),
 		cmocka_unit_test(test_plan_mix),
 		cmocka_unit_test(test_plan_replay),
+		cmocka_unit_test(test_plan_anon),
+		cmocka_unit_test(test_plan_pinned),
 		cmocka_unit_test(test_zap_window),
 		cmocka_unit_test(test_pfnmap_race),
 		cmocka_unit_test(test_expect_table),

@@ -6,8 +6,8 @@
  * kind x method, each row the table maps on the vCPU fault path ran with
  * every figure measured or skipped with a reason (the migrate figure
  * without an anonymous baseline, the others with one), each row the table
- * does not map is skipped with the table's reason, and --compare reads
- * the document back.
+ * does not map is skipped with the table's reason, the table printed has
+ * a column for every figure, and --compare reads the document back.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -32,8 +32,37 @@
 
 static const char *const figs[] = {
 	"first_touch_read", "first_touch_write", "steady_read", "steady_write",
-	"invalidate_refault", "migrate_refault", "setup",
+	"invalidate_refault", "migrate_refault", "storm_events", "storm_accesses", "setup",
 };
+
+/* the table's columns, in order */
+static const char *const columns[] = {
+	"touch-r", "touch-w", "steady-r", "steady-w", "inval", "migrate", "storm-ev",
+	"storm-ac", "setup", "setup-p", "2M maps",
+};
+
+/* The table's header line has every column, in order. */
+static void check_columns(void)
+{
+	char line[512];
+	const char *at = NULL;
+	FILE *f = fopen(OUT, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "kind ", 5)) {
+			at = line;
+			break;
+		}
+	fclose(f);
+	if (!at)
+		fail_msg("no table header in the output");
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
+		at = strstr(at, columns[i]);
+		if (!at)
+			fail_msg("the table has no column %s (or not in order)", columns[i]);
+	}
+}
 
 static void print_out(void)
 {
@@ -94,6 +123,9 @@ static void test_smoke(void **state)
 		fail_msg("%s: %s", JSON, err);
 	assert_string_equal(json_get_str(doc, "schema"), "exotic-bench/1");
 	assert_string_equal(json_get_str(doc, "profile"), profile);
+	assert_non_null(json_get(doc, "storm_ms"));
+	assert_int_equal(json_get(doc, "storm_ms")->type, JSON_NUMBER);
+	check_columns();
 	rows = json_get(doc, "rows");
 	assert_non_null(rows);
 	assert_int_equal(rows->type, JSON_ARRAY);

@@ -5,6 +5,9 @@
  *
  *  - a clean short storm over every kind x method reports no detection and
  *    no unexpected outcome;
+ *  - an anonymous slot (EXOTIC_STORM_ANON) next to an exotic one is only
+ *    ever invalidated (MADV_DONTNEED), its stamps survive it, and a mix
+ *    no slot can take is refused;
  *  - the same seed and event bounds issue the same event sequence (per
  *    event thread: the records and their hash), another seed does not;
  *  - each oracle fires, with the right property and in bounded time, when
@@ -18,7 +21,8 @@
  * (the parameter is 0644; regions pick extra_ref up when they are
  * allocated, events pick the others up when they run) and set back to
  * "none" by every test's teardown.  EXOTIC_STORM_SEED fixes the seed of the
- * clean storm; it is printed either way.
+ * clean storm; it is printed either way.  EXOTIC_STORM_TESTS (a cmocka
+ * pattern, e.g. "test_anon*") runs only the tests it matches.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -210,6 +214,77 @@ static void test_clean_storm_writers(void **state)
 	assert_int_equal(st.events[EXOTIC_EV_MPROTECT] + st.events[EXOTIC_EV_MIGRATE] +
 			 st.events[EXOTIC_EV_REMAP], cfg.max_events);
 	assert_true(st.events[EXOTIC_EV_MPROTECT] > 0);
+	assert_true(st.accesses > 1000);
+	assert_int_equal(exotic_storm_verdict(storm), 0);
+	exotic_storm_unref(storm);
+}
+
+/* ------------------------------------------------------------ anonymous */
+
+#define ANON_EVENTS	40
+
+static void test_anon_storm(void **state)
+{
+	struct exotic_storm_event_rec recs[ANON_EVENTS];
+	struct exotic_storm_config cfg;
+	struct exotic_storm_stats st;
+	struct exotic_storm *storm = NULL;
+	unsigned int anon_slot, on_anon = 0;
+	int n;
+
+	(void)state;
+	SKIP_WITHOUT_DEVICE();
+	/* only the anonymous slot, and a mix with migrate in it: refused */
+	base_config(&cfg, 0xa11);
+	cfg.kinds = 1U << EXOTIC_STORM_ANON;
+	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), -EINVAL);
+	assert_null(storm);
+
+	/* next to refcounted/remap, every event in the mix, a writer too:
+	 * the anonymous slot (the last) is only ever invalidated */
+	base_config(&cfg, 0xa11);
+	cfg.kinds = 1U << EXOTIC_STORM_ANON | 1U << EXOTIC_KIND_REFCOUNTED;
+	cfg.methods = 1U << EXOTIC_MAP_REMAP;
+	cfg.writers = 1;
+	cfg.max_events = ANON_EVENTS;
+	cfg.log_events = ANON_EVENTS;
+	cfg.duration_ms = 120000;
+	cfg.gap_us = 20000;
+	storm = run(&cfg);
+	exotic_storm_get_stats(storm, &st);
+	print_findings(storm, 10);
+	assert_int_equal(st.slots, 2);
+	anon_slot = (unsigned int)st.slots - 1;
+	n = exotic_storm_event_log(storm, 0, recs, ANON_EVENTS);
+	assert_int_equal(n, ANON_EVENTS);
+	for (int i = 0; i < n; i++) {
+		if (recs[i].slot != anon_slot)
+			continue;
+		on_anon++;
+		assert_int_equal(recs[i].type, EXOTIC_EV_INVALIDATE);
+	}
+	print_message("# anonymous next to refcounted/remap: %u of %d events on the anonymous slot, %" PRIu64
+		      " guest accesses in %" PRIu64 " ms\n", on_anon, n, st.accesses, st.elapsed_ms);
+	assert_true(on_anon > 0);
+	assert_int_equal(st.event_errors[EXOTIC_EV_INVALIDATE], 0);
+	assert_int_equal(exotic_storm_verdict(storm), 0);
+	storm = exotic_storm_unref(storm);
+
+	/* only the anonymous slot, invalidate only: what exotic-bench runs */
+	base_config(&cfg, 0xa12);
+	cfg.kinds = 1U << EXOTIC_STORM_ANON;
+	memset(cfg.mix, 0, sizeof(cfg.mix));
+	cfg.mix[EXOTIC_EV_INVALIDATE] = 1;
+	cfg.max_events = ANON_EVENTS;
+	cfg.duration_ms = 120000;
+	cfg.gap_us = 20000;
+	storm = run(&cfg);
+	exotic_storm_get_stats(storm, &st);
+	print_findings(storm, 10);
+	print_message("# anonymous only: %" PRIu64 " invalidations, %" PRIu64 " guest accesses in %" PRIu64 " ms\n",
+		      st.events[EXOTIC_EV_INVALIDATE], st.accesses, st.elapsed_ms);
+	assert_int_equal(st.slots, 1);
+	assert_int_equal(st.events[EXOTIC_EV_INVALIDATE], ANON_EVENTS);
 	assert_true(st.accesses > 1000);
 	assert_int_equal(exotic_storm_verdict(storm), 0);
 	exotic_storm_unref(storm);
@@ -611,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test_teardown(test_clean_storm, restore_driver),
 		cmocka_unit_test_teardown(test_clean_storm_writers, restore_driver),
+		cmocka_unit_test_teardown(test_anon_storm, restore_driver),
 		cmocka_unit_test_teardown(test_replay, restore_driver),
 		cmocka_unit_test_teardown(test_inject_skip_zap, restore_driver),
 		cmocka_unit_test_teardown(test_fork_event, restore_driver),
@@ -619,5 +695,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_graveyard_full, restore_driver),
 	};
 
+	if (getenv("EXOTIC_STORM_TESTS"))
+		cmocka_set_test_filter(getenv("EXOTIC_STORM_TESTS"));
 	return cmocka_run_group_tests_name("storm", tests, group_setup, group_teardown);
 }

@@ -10,6 +10,16 @@
  * munmap + re-mmap, mprotect read-only + read-write.  It is bounded by time
  * and/or by a number of events per event thread.
  *
+ * A storm can also have one memslot of anonymous memory (kinds bit
+ * EXOTIC_STORM_ANON), the twin a VMM would give the guest: a shared
+ * anonymous mmap (MAP_SHARED | MAP_ANONYMOUS, so that MADV_DONTNEED drops
+ * the page table entries but keeps the stamps the walk checks, as the
+ * driver's invalidate does).  Its only event is invalidate, as
+ * MADV_DONTNEED of the range; the others have no anonymous twin (migrate,
+ * replace) or are not run on it, and a mix weighing one that no slot
+ * takes is refused.  The refcount and poison oracles watch exotic slots
+ * only.
+ *
  * Oracles:
  *  - refcount: every backing page's refcount is checked against the value
  *    the memory kind requires (independently of the driver's own
@@ -69,6 +79,10 @@ enum exotic_storm_property {
 #define EXOTIC_STORM_NO_KMSG	(1U << 1)	/* do not watch /dev/kmsg */
 #define EXOTIC_STORM_FLAGS_ALL	(EXOTIC_STORM_KNOWN_BUGS | EXOTIC_STORM_NO_KMSG)
 
+/* exotic_storm_config.kinds: bit 0, which no EXOTIC_KIND_* uses, asks for
+ * one memslot of anonymous memory (methods do not apply to it) */
+#define EXOTIC_STORM_ANON	0
+
 #define EXOTIC_STORM_MAX_THREADS	16	/* event threads */
 #define EXOTIC_STORM_MAX_EXIT		64	/* KVM_EXIT_* counted */
 #define EXOTIC_STORM_MAX_ERRNO		140	/* KVM_RUN errnos counted */
@@ -81,7 +95,9 @@ typedef void (*exotic_storm_progress_fn)(void *data,
 
 struct exotic_storm_config {
 	uint64_t seed;
-	uint32_t kinds;		/* bitmask of 1 << EXOTIC_KIND_*; 0: all */
+	uint32_t kinds;		/* bitmask of 1 << EXOTIC_KIND_*, and
+				 * 1 << EXOTIC_STORM_ANON for an anonymous
+				 * slot; 0: every exotic kind */
 	uint32_t methods;	/* bitmask of 1 << EXOTIC_MAP_*; 0: all */
 	uint64_t region_size;	/* bytes per region, multiple of 2 MiB */
 	uint32_t order;		/* block order of compound, noncompound and
@@ -222,6 +238,12 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *storm,
 					      FILE *out);
 EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *storm,
 					   FILE *out);
+
+/* A storm slot's kind: exotic_kind_name(), or "anonymous" for
+ * EXOTIC_STORM_ANON; NULL if unknown.  And back (also "anon"): -EINVAL if
+ * unknown. */
+EXOTIC_EXPORT const char *exotic_storm_kind_name(unsigned int kind);
+EXOTIC_EXPORT int exotic_storm_kind_from_name(const char *name);
 
 /* "refcount", "use-after-free", "stale-translation", "kernel-log",
  * "unexpected"; NULL if unknown. */
