@@ -252,19 +252,10 @@ static int teardown(void **state)
 
 	if (!f)
 		return 0;
-	exotic_vcpu_unref(f->vcpu);
-	exotic_vm_unref(f->vm);
+	vcpu_vm_unref(f->vcpu, f->vm);
 	exotic_region_unref(f->region);
 	free(f);
 	return 0;
-}
-
-static void expect_done(const struct exotic_exit *exit)
-{
-	char buf[256];
-
-	if (exit->ucall != EXOTIC_UCALL_DONE)
-		fail_msg("expected done, got %s", exotic_exit_describe(exit, buf, sizeof(buf)));
 }
 
 static const char *outcome(int ret)
@@ -336,7 +327,7 @@ static void test_combo(void **state)
 			    exit.access_gpa < REGION_GPA + REGION_LEN);
 		walk_off = exit.access_gpa - REGION_GPA;
 	} else {
-		expect_done(&exit);
+		assert_exit_done(&exit);
 		assert_int_equal(exit.args[0], PAGES);
 		assert_int_equal(exit.args[2], 0);
 		assert_int_equal(poison, 0);
@@ -349,7 +340,7 @@ static void test_combo(void **state)
 	if (write) {
 		assert_int_equal(write, -EFAULT);
 	} else {
-		expect_done(&exit);
+		assert_exit_done(&exit);
 		assert_int_equal(exit.args[0], PAGES);
 		assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0,
 						     p.seed, &bad), PAGES);
@@ -362,7 +353,7 @@ static void test_combo(void **state)
 	if (sum) {
 		assert_int_equal(sum, -EFAULT);
 	} else {
-		expect_done(&exit);
+		assert_exit_done(&exit);
 		assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, REGION_LEN, 8));
 	}
 	/* Reads and writes through the same mapping agree on mappability. */
@@ -377,7 +368,7 @@ static void test_combo(void **state)
 		/* 7.3 exits to userspace where older kernels inject #GP */
 		probe_name = "internal-error";
 	} else if (!probe) {
-		expect_done(&exit);
+		assert_exit_done(&exit);
 		probe_name = exotic_probe_result_name(exit.args[0]);
 		assert_non_null(probe_name);
 		if (exit.args[0] == EXOTIC_PROBE_NOT_ENTERED)
@@ -481,7 +472,7 @@ static void test_revoke_then_efault(void **state)
 	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, 5);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	assert_exit_done(&exit);
 	assert_int_equal(exit.args[0], PAGES);
 
 	assert_int_equal(exotic_region_revoke(f->region, &epoch), 0);
@@ -507,14 +498,14 @@ static void test_migrate_invalidate_clean(void **state)
 	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, 6);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	assert_exit_done(&exit);
 	assert_int_equal(exit.args[0], PAGES);
 
 	assert_int_equal(exotic_region_migrate(f->region, 0, 0, &epoch), 0);
 	assert_int_equal(exotic_vm_publish_epoch(f->vm, epoch), 0);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, &poison), 0);
-	expect_done(&exit);
+	assert_exit_done(&exit);
 	assert_int_equal(exit.args[0], PAGES);
 	assert_int_equal(exit.args[2], 0);
 	assert_int_equal(poison, 0);
@@ -524,7 +515,7 @@ static void test_migrate_invalidate_clean(void **state)
 	p.seed = 7;
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	assert_exit_done(&exit);
 	assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0, 7, NULL),
 			 PAGES);
 }
@@ -760,7 +751,7 @@ static void test_readonly_region(void **state)
 	prepare_flags(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, EXOTIC_ALLOC_READONLY);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	assert_exit_done(&exit);
 	assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, REGION_LEN, 0));
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
@@ -786,12 +777,12 @@ static void test_mkwrite_region(void **state)
 	assert_int_equal(exotic_region_invalidate(f->region, 0, 0, NULL), 0);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	assert_exit_done(&exit);
 	assert_int_equal(exit.args[0], PAGES);
 	p.seed = 5;
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	assert_exit_done(&exit);
 	assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0, 5, NULL), PAGES);
 }
 

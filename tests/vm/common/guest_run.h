@@ -37,6 +37,32 @@ static inline int run_program(struct exotic_vcpu *vcpu, struct exotic_exit *exit
 	return -ETIMEDOUT;
 }
 
+/* Fail the test unless the exit is the program's done report. */
+static inline void assert_exit_done(const struct exotic_exit *exit)
+{
+	char buf[256];
+
+	if (exit->ucall != EXOTIC_UCALL_DONE)
+		fail_msg("expected done, got %s", exotic_exit_describe(exit, buf, sizeof(buf)));
+}
+
+/* Run the program to its end; fail the test unless it reported done. */
+static inline void run_to_done(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
+{
+	int ret = run_program(vcpu, exit, NULL);
+
+	if (ret)
+		fail_msg("KVM_RUN: %s", exotic_strerror(ret));
+	assert_exit_done(exit);
+}
+
+/* Drop a test's vCPU and then its VM (NULL: nothing to drop). */
+static inline void vcpu_vm_unref(struct exotic_vcpu *vcpu, struct exotic_vm *vm)
+{
+	exotic_vcpu_unref(vcpu);
+	exotic_vm_unref(vm);
+}
+
 /*
  * A test's context, device, one region, and a VM with one vCPU over it:
  * setup creates the context (the test the rest), teardown drops all.
@@ -65,8 +91,7 @@ static inline int region_vm_teardown(void **state)
 {
 	struct region_vm *f = *state;
 
-	exotic_vcpu_unref(f->vcpu);
-	exotic_vm_unref(f->vm);
+	vcpu_vm_unref(f->vcpu, f->vm);
 	exotic_region_unref(f->region);
 	exotic_device_unref(f->dev);
 	exotic_unref(f->ctx);
