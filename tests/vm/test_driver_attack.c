@@ -424,9 +424,7 @@ static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 		assert_int_equal(ret, -EINVAL);
 		return;
 	}
-	map = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill(map, len, 99);
+	map = ex_map_filled(fd, a.mmap_offset, len, 99);
 	buf = malloc(span);
 	assert_non_null(buf);
 
@@ -621,9 +619,7 @@ static void test_migrate_fail_uncharge(void **state)
 	base = wait_used_bytes(fd, 0, 10000);
 	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_MIXED,
 				  len, 2, 0, &a), 0);
-	map = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill(map, len, 5);
+	map = ex_map_filled(fd, a.mmap_offset, len, 5);
 	for (i = 0; i < sizeof(nth) / sizeof(nth[0]); i++) {
 		assert_int_equal(param_write("inject_alloc_fail", nth[i]), 0);
 		assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0,
