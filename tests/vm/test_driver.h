@@ -45,6 +45,13 @@
 #define PM_PRESENT	(1ULL << 63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 
+/* A region a table-driven driver test allocates: one row of its table. */
+struct region_case {
+	const char *name;
+	uint32_t kind, method, order;
+	uint64_t length;
+};
+
 static inline int dev_open(void)
 {
 	return open("/dev/exotic", O_RDWR | O_CLOEXEC);

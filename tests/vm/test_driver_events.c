@@ -43,15 +43,7 @@ static void region_pfns(int fd, uint32_t handle, uint32_t method,
 	free(pages);
 }
 
-struct ev_case {
-	const char *name;
-	uint32_t kind;
-	uint32_t method;
-	uint32_t order;
-	uint64_t length;
-};
-
-static const struct ev_case cases[] = {
+static const struct region_case cases[] = {
 	{ "refcounted/remap", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, 0, 8 * PG },
 	{ "refcounted/fault", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 0, 8 * PG },
 	{ "compound/page", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 1, 8 * PG },
@@ -64,7 +56,7 @@ static const struct ev_case cases[] = {
 };
 
 /* A file of the device, or the test skips (no device, no carve-out). */
-static int open_for(const struct ev_case *c)
+static int open_for(const struct region_case *c)
 {
 	struct exotic_version v;
 	int fd = dev_open();
@@ -115,7 +107,7 @@ static void check_retired(int fd, uint32_t handle, const uint64_t *old,
 
 static void test_revoke(void **state)
 {
-	const struct ev_case *c = *state;
+	const struct region_case *c = *state;
 	unsigned long npages = c->length / PG, i;
 	struct exotic_region_info info;
 	struct exotic_version v;
@@ -179,7 +171,7 @@ static void test_revoke(void **state)
 
 static void test_invalidate(void **state)
 {
-	const struct ev_case *c = *state;
+	const struct region_case *c = *state;
 	unsigned long npages = c->length / PG, i;
 	struct exotic_region_info before, after;
 	struct exotic_alloc a;
@@ -238,7 +230,7 @@ static void test_invalidate(void **state)
 
 static void test_migrate(void **state)
 {
-	const struct ev_case *c = *state;
+	const struct region_case *c = *state;
 	unsigned long npages = c->length / PG, i, j;
 	struct exotic_region_info info;
 	struct exotic_alloc a;
