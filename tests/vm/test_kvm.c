@@ -283,9 +283,7 @@ static void test_move_and_delete(void **state)
 	p.gpa = SLOT_GPA;
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
 	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
-	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
-	assert_int_equal(exit.mmio_addr, SLOT_GPA);
-	assert_int_equal(exit.mmio_write, 0);
+	assert_exit_mmio(&exit, SLOT_GPA, false);
 	exotic_exit_describe(&exit, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "mmio read"));
 
@@ -294,9 +292,7 @@ static void test_move_and_delete(void **state)
 	p.gpa = new_gpa;
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
-	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
-	assert_int_equal(exit.mmio_addr, new_gpa);
-	assert_int_equal(exit.mmio_write, 1);
+	assert_exit_mmio(&exit, new_gpa, true);
 }
 
 /* Overlaps and the system range are refused before KVM sees them. */
@@ -333,9 +329,7 @@ static void test_readonly_slot(void **state)
 	assert_int_equal(exit.args[0], SLOT_LEN / 4096);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
-	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
-	assert_int_equal(exit.mmio_addr, 512 * MiB);
-	assert_int_equal(exit.mmio_write, 1);
+	assert_exit_mmio(&exit, 512 * MiB, true);
 }
 
 /*

@@ -759,9 +759,7 @@ static void test_readonly_region(void **state)
 	assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, REGION_LEN, 0));
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
-	assert_int_equal(exit.mmio_write, 1);
-	assert_int_equal(exit.mmio_addr, REGION_GPA);
+	assert_exit_mmio(&exit, REGION_GPA, true);
 }
 
 /*

@@ -6,8 +6,11 @@
 #define EXOTIC_TEST_GUEST_RUN_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+
+#include <linux/kvm.h>
 
 #include "exotic/exotic.h"
 
@@ -44,6 +47,14 @@ static inline void assert_exit_done(const struct exotic_exit *exit)
 
 	if (exit->ucall != EXOTIC_UCALL_DONE)
 		fail_msg("expected done, got %s", exotic_exit_describe(exit, buf, sizeof(buf)));
+}
+
+/* Fail the test unless the exit is an MMIO read or write (write) of gpa. */
+static inline void assert_exit_mmio(const struct exotic_exit *exit, uint64_t gpa, bool write)
+{
+	assert_int_equal(exit->reason, KVM_EXIT_MMIO);
+	assert_int_equal(exit->mmio_addr, gpa);
+	assert_int_equal(exit->mmio_write, write);
 }
 
 /* Run the program to its end; fail the test unless it reported done. */
