@@ -216,7 +216,7 @@ static bool map_of(struct fuzz *f, unsigned int *slot, struct fuzz_map *m)
 	return used;
 }
 
-/* sub_range() and touch() */
+/* sub_range(), touch() and guarded_access() */
 #include "touch.h"
 
 static void op_open(struct fuzz *f, const struct fuzz_op *op)
@@ -1011,24 +1011,6 @@ void fuzz_extras_release(struct fuzz *f)
 	f->kvm_state = 0;
 }
 
-/* A probe's access to its own mappings, guarded as touch()'s are. */
-static int probe_access(volatile uint64_t *w, bool write, uint64_t *val)
-{
-	int sig = sigsetjmp(touch_jmp, 1);
-
-	if (sig) {
-		in_touch = 0;
-		return sig;
-	}
-	in_touch = 1;
-	if (write)
-		*w = *val;
-	else
-		*val = *w;
-	in_touch = 0;
-	return 0;
-}
-
 static void probe_unsafe_window(void *ctx, bool open)
 {
 	struct fuzz *f = ctx;
@@ -1058,7 +1040,7 @@ static bool probe_costly_due(struct fuzz *f, unsigned int mode)
 static void op_probe(struct fuzz *f, const struct fuzz_op *op)
 {
 	const struct fuzz_probe_env env = {
-		.dev = f->dev_path, .root = f->root, .access = probe_access,
+		.dev = f->dev_path, .root = f->root, .access = guarded_access,
 		.unsafe_window = probe_unsafe_window, .ctx = f,
 	};
 	unsigned int mode = op->a % PROBE_MODES;

@@ -118,26 +118,11 @@ static void on_fault(int sig)
 	raise(sig);
 }
 
-/* sub_range() and touch(), as exec.c has them: emit.c writes touch.h here */
+/*
+ * sub_range(), touch() and guarded_access() (probe.c's accesses), as
+ * exec.c has them: emit.c writes touch.h here
+ */
 #include "touch.h"
-
-/* probe.c's accesses, guarded as touch()'s are: 0 or the signal taken */
-static int repro_access(volatile uint64_t *w, bool write, uint64_t *val)
-{
-	int sig = sigsetjmp(touch_jmp, 1);
-
-	if (sig) {
-		in_touch = 0;
-		return sig;
-	}
-	in_touch = 1;
-	if (write)
-		*w = *val;
-	else
-		*val = *w;
-	in_touch = 0;
-	return 0;
-}
 
 /* ------------------------------------------------------------ the ops */
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The pages an op picks and the guarded reads and writes of them, written
- * once: exec.c includes this file, and emit.c writes it into every C
- * reproducer in place of the prelude's #include of it.  Before including
- * it: PG, and the sigjmp_buf touch_jmp and volatile sig_atomic_t in_touch
- * that the SIGBUS/SIGSEGV handler jumps through.  libc headers only.
+ * The pages an op picks and the guarded reads and writes of them (the
+ * ops' and the probes'), written once: exec.c includes this file, and
+ * emit.c writes it into every C reproducer in place of the prelude's
+ * #include of it.  Before including it: PG, and the sigjmp_buf touch_jmp
+ * and volatile sig_atomic_t in_touch that the SIGBUS/SIGSEGV handler
+ * jumps through.  libc headers only.
  */
 #ifndef EXOTIC_FUZZ_TOUCH_H
 #define EXOTIC_FUZZ_TOUCH_H
@@ -50,6 +51,24 @@ static unsigned int touch(uint8_t *addr, uint64_t len, uint64_t x, uint64_t y,
 		in_touch = 0;
 	}
 	return sigs;
+}
+
+/* One word read into *val or written from it, guarded: 0 or the signal taken. */
+static int guarded_access(volatile uint64_t *w, bool write, uint64_t *val)
+{
+	int sig = sigsetjmp(touch_jmp, 1);
+
+	if (sig) {
+		in_touch = 0;
+		return sig;
+	}
+	in_touch = 1;
+	if (write)
+		*w = *val;
+	else
+		*val = *w;
+	in_touch = 0;
+	return 0;
 }
 
 #endif /* EXOTIC_FUZZ_TOUCH_H */
