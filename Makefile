@@ -321,9 +321,12 @@ $(BUILD)/tests/unit/test_cli: $(EX_COMMON) $(wildcard examples/common/*.h)
 # rule's -MF keeps only the last source's dependencies: name them here)
 $(BUILD)/tests/unit/test_matrix_diff: $(wildcard examples/exotic-matrix/*.[ch]) \
 	tests/unit/fixtures/repro-stock-6.1.json
-# exotic-fuzz's generator and C emitter (which .incbin's repro-prelude.h)
-UNIT_EXTRA_test_fuzz_emit := examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c -DTOP='"$(CURDIR)"'
-$(BUILD)/tests/unit/test_fuzz_emit: $(wildcard examples/exotic-fuzz/*.h) examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c
+# exotic-fuzz's generator and C emitter (which .incbin's repro-prelude.h,
+# touch.h and the driver's uapi header)
+UNIT_EXTRA_test_fuzz_emit := examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c
+$(BUILD)/tests/unit/test_fuzz_emit: $(wildcard examples/exotic-fuzz/*.h) examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c \
+	driver/include/uapi/exotic_uapi.h
+$(BUILD)/bin/exotic-fuzz: driver/include/uapi/exotic_uapi.h
 # test_bench #includes exotic-bench's pure parts and --compare
 $(BUILD)/tests/unit/test_bench: $(wildcard examples/exotic-bench/*.[ch]) $(wildcard examples/common/json.[ch])
 # test_bench (guest) #includes exotic-matrix's JSON reader

@@ -59,6 +59,17 @@ static void usage(FILE *f)
 		"  -h, --help\n");
 }
 
+/* *out = value, the value of name arg (-1: none), or a message and -EINVAL. */
+static int by_name(const char *what, const char *arg, int value, int *out)
+{
+	if (value < 0) {
+		fprintf(stderr, "mini-vmm: unknown %s '%s'\n", what, arg);
+		return -EINVAL;
+	}
+	*out = value;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -83,25 +94,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "k:m:l:o:p:s:S:V:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			o->kind = strcmp(optarg, "anon") ? exotic_kind_from_name(optarg) : 0;
-			if (o->kind < 0) {
-				fprintf(stderr, "mini-vmm: unknown kind '%s'\n", optarg);
+			if (by_name("kind", optarg, strcmp(optarg, "anon") ?
+				    exotic_kind_from_name(optarg) : 0, &o->kind))
 				return -EINVAL;
-			}
 			break;
 		case 'm':
-			o->method = exotic_method_from_name(optarg);
-			if (o->method < 0) {
-				fprintf(stderr, "mini-vmm: unknown method '%s'\n", optarg);
+			if (by_name("method", optarg, exotic_method_from_name(optarg), &o->method))
 				return -EINVAL;
-			}
 			break;
 		case 'p':
-			o->program = exotic_guest_program_from_name(optarg);
-			if (o->program < 0) {
-				fprintf(stderr, "mini-vmm: unknown program '%s'\n", optarg);
+			if (by_name("program", optarg, exotic_guest_program_from_name(optarg),
+				    &o->program))
 				return -EINVAL;
-			}
 			break;
 		case 'l': case 'o': case 's': case 'S': case 'V':
 			if (cli_size(optarg, &v)) {

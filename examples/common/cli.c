@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "cli.h"
+#include "exotic/exotic.h"
 #include "exotic/profile.h"
+#include "exotic/runner.h"
 
 static int number(const char *s, uint64_t *v, char **end)
 {
@@ -103,6 +105,22 @@ int runner_cli_option(const char *tool, int c, const char *arg, struct runner_cl
 	}
 }
 
+int runner_cli_next(const char *tool, int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, struct runner_cli *o)
+{
+	for (;;) {
+		int c = getopt_long(argc, argv, shortopts, longopts, NULL), ret;
+
+		if (c == -1)
+			return -1;
+		ret = runner_cli_option(tool, c, optarg, o);
+		if (ret < 0)
+			return -2;
+		if (!ret)
+			return c;
+	}
+}
+
 int runner_cli_json(const char *tool, const struct runner_cli *o, FILE **out)
 {
 	*out = NULL;
@@ -122,4 +140,52 @@ int runner_cli_json(const char *tool, const struct runner_cli *o, FILE **out)
 		}
 	}
 	return 0;
+}
+
+int runner_cli_open(const struct runner_cli *o, struct exotic_runner_config *cfg,
+		    struct exotic_ctx **ctx, FILE **jf, struct exotic_runner **run)
+{
+	int ret = exotic_new(ctx);
+
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", cfg->tool, exotic_strerror(ret));
+		return 3;
+	}
+	if (runner_cli_json(cfg->tool, o, jf))
+		return 2;
+	cfg->profile = o->profile;
+	cfg->expect_file = o->expect_file;
+	cfg->seed = o->seed;
+	cfg->timeout_s = o->timeout_s;
+	cfg->allow_kmsg |= o->allow_kmsg;
+	cfg->allow_crash = o->allow_crash;
+	/* a --fresh-boot listing prints names, not the document */
+	cfg->json = cfg->dry && o->fresh ? NULL : *jf;
+	ret = exotic_runner_new(*ctx, cfg, run);
+	if (ret)
+		return ret == -ENOENT ? 3 : 2;
+	return 0;
+}
+
+int runner_cli_start(const char *tool, struct exotic_runner *run, bool quiet)
+{
+	int ret = exotic_runner_start(run, quiet);
+
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", tool, exotic_strerror(ret));
+		return 3;
+	}
+	return 0;
+}
+
+int runner_cli_close(const char *tool, const struct runner_cli *o, struct exotic_ctx *ctx,
+		     FILE *jf, struct exotic_runner *run, int status)
+{
+	if (jf && jf != stdout && fclose(jf)) {
+		fprintf(stderr, "%s: %s: %s\n", tool, o->json_file, strerror(errno));
+		status = 2;
+	}
+	exotic_runner_free(run);
+	exotic_unref(ctx);
+	return status;
 }

@@ -54,10 +54,35 @@ void runner_cli_init(struct runner_cli *o);
  */
 int runner_cli_option(const char *tool, int c, const char *arg, struct runner_cli *o);
 /*
+ * getopt_long() with the RUNNER_CLI_OPTIONS taken into o: the next other
+ * option, -1 at the end, or -2 for a bad value (after its message).
+ */
+int runner_cli_next(const char *tool, int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, struct runner_cli *o);
+/*
  * Where the JSON document goes: stdout, the --json-file (created), or
  * NULL for none.  -EINVAL for both options, -errno if the file cannot be
  * created; either after a one-line message.
  */
 int runner_cli_json(const char *tool, const struct runner_cli *o, FILE **out);
+
+struct exotic_ctx;
+struct exotic_runner;
+struct exotic_runner_config;
+/*
+ * A runner as the options ask for it: a context, the JSON document's file
+ * (runner_cli_json()) and a runner of cfg (the tool sets .tool, .schema,
+ * .dry and its own .allow_kmsg; the options fill the rest, .json but for
+ * a --fresh-boot listing).  0, or the tool's exit status after a message: 2 bad
+ * options or table, 3 no library context or no profile for this kernel.
+ * runner_cli_close() in any case.
+ */
+int runner_cli_open(const struct runner_cli *o, struct exotic_runner_config *cfg,
+		    struct exotic_ctx **ctx, FILE **jf, struct exotic_runner **run);
+/* Start the runner (quiet: no progress on stderr): 0, or 3 after a message. */
+int runner_cli_start(const char *tool, struct exotic_runner *run, bool quiet);
+/* Close what runner_cli_open() opened: status, or 2 if the JSON file failed. */
+int runner_cli_close(const char *tool, const struct runner_cli *o, struct exotic_ctx *ctx,
+		     FILE *jf, struct exotic_runner *run, int status);
 
 #endif /* EXOTIC_CLI_H */

@@ -128,29 +128,55 @@ static struct side *side_of(struct row *row, enum figure f, bool subject)
 	return subject ? &row->fig[f].subject : &row->fig[f].baseline;
 }
 
+/* A fresh instance of the row's subject or baseline; vm0: the VM's gauges
+ * before its memslot existed */
+static int inst_start(struct bench *b, const struct plan *p, const struct row *row,
+		      bool subject, struct instance *in, uint64_t *vm0)
+{
+	int ret;
+
+	vm_counters(b, vm0);
+	ret = inst_new(b, in, subject ? row->kind : 0, row->method, row->order, p->length, p->thp, false);
+	if (ret)
+		return ret;
+	if (row->host_prefault)
+		inst_prefault(in, TWO_MIB);
+	return 0;
+}
+
+/* One timed guest run over the instance: work / seconds and KVM's counters
+ * over the run are the side's figure f */
+static int measure(struct bench *b, const struct plan *p, struct row *row, enum figure f,
+		   bool subject, const uint64_t *vm0, int program, size_t stride,
+		   unsigned int passes, double work)
+{
+	uint64_t vc0[KS_MAX];
+	double secs = 0;
+	struct side *s;
+	int ret;
+
+	vcpu_counters(b, vc0);
+	ret = guest_run(b, program, p->length, stride, passes, &secs);
+	if (ret)
+		return ret;
+	s = side_of(row, f, subject);
+	counters_since(b, vc0, vm0, s->kvm);
+	add(s, work / secs);
+	return 0;
+}
+
 /* A: first touch, read */
 static int rep_touch_read(struct bench *b, const struct plan *p, struct row *row,
 			  bool subject)
 {
 	struct instance in;
-	uint64_t vm0[KS_MAX], vc0[KS_MAX];
-	double secs = 0;
-	int ret;
+	uint64_t vm0[KS_MAX];
+	int ret = inst_start(b, p, row, subject, &in, vm0);
 
-	vm_counters(b, vm0);
-	ret = inst_new(b, &in, subject ? row->kind : 0, row->method, row->order, p->length, p->thp, false);
 	if (ret)
 		return ret;
-	if (row->host_prefault)
-		inst_prefault(&in, TWO_MIB);
-	vcpu_counters(b, vc0);
-	ret = guest_run(b, EXOTIC_GUEST_CHECKSUM, p->length, PAGE, 1, &secs);
-	if (!ret) {
-		struct side *s = side_of(row, FIG_FT_READ, subject);
-
-		counters_since(b, vc0, vm0, s->kvm);
-		add(s, (double)(p->length / PAGE) / secs);
-	}
+	ret = measure(b, p, row, FIG_FT_READ, subject, vm0, EXOTIC_GUEST_CHECKSUM, PAGE, 1,
+		      (double)(p->length / PAGE));
 	inst_free(b, &in);
 	return ret;
 }
@@ -161,41 +187,24 @@ static int rep_mapped(struct bench *b, const struct plan *p, struct row *row,
 {
 	struct instance in;
 	uint64_t vm0[KS_MAX], vc0[KS_MAX];
-	double secs = 0, gib = (double)p->length * p->passes / (1 << 30);
+	double secs, gib = (double)p->length * p->passes / (1 << 30);
 	struct side *s;
-	int ret;
+	int ret = inst_start(b, p, row, subject, &in, vm0);
 
-	vm_counters(b, vm0);
-	ret = inst_new(b, &in, subject ? row->kind : 0, row->method, row->order, p->length, p->thp, false);
 	if (ret)
 		return ret;
-	if (row->host_prefault)
-		inst_prefault(&in, TWO_MIB);
-	vcpu_counters(b, vc0);
-	ret = guest_run(b, EXOTIC_GUEST_WRITE, p->length, PAGE, 1, &secs);
+	ret = measure(b, p, row, FIG_FT_WRITE, subject, vm0, EXOTIC_GUEST_WRITE, PAGE, 1,
+		      (double)(p->length / PAGE));
+	if (!ret)
+		ret = measure(b, p, row, FIG_STEADY_READ, subject, vm0, EXOTIC_GUEST_CHECKSUM,
+			      LINE, p->passes, gib);
+	if (!ret)
+		ret = measure(b, p, row, FIG_STEADY_WRITE, subject, vm0, EXOTIC_GUEST_WRITE,
+			      LINE, p->passes, gib);
 	if (ret)
 		goto out;
-	s = side_of(row, FIG_FT_WRITE, subject);
-	counters_since(b, vc0, vm0, s->kvm);
-	add(s, (double)(p->length / PAGE) / secs);
-
-	secs = 0;
-	vcpu_counters(b, vc0);
-	ret = guest_run(b, EXOTIC_GUEST_CHECKSUM, p->length, LINE, p->passes, &secs);
-	if (ret)
-		goto out;
-	s = side_of(row, FIG_STEADY_READ, subject);
-	counters_since(b, vc0, vm0, s->kvm);
-	add(s, gib / secs);
-	secs = 0;
-	vcpu_counters(b, vc0);
-	ret = guest_run(b, EXOTIC_GUEST_WRITE, p->length, LINE, p->passes, &secs);
-	if (ret)
-		goto out;
-	s = side_of(row, FIG_STEADY_WRITE, subject);
-	counters_since(b, vc0, vm0, s->kvm);
-	add(s, gib / secs);
 	if (subject) {
+		s = side_of(row, FIG_STEADY_WRITE, subject);
 		row->pages_4k = s->kvm[KS_PAGES_4K];
 		row->pages_2m = s->kvm[KS_PAGES_2M];
 		row->have_mapping = s->kvm[KS_PAGES_2M] != EXOTIC_STAT_MISSING;

@@ -2,7 +2,8 @@
 /*
  * exotic-fuzz --emit-c: a stream of ops as a standalone C reproducer, as
  * syzkaller writes them.  The file is repro-prelude.h (the ops as direct
- * syscalls, the tables and the end checks; embedded below) followed by
+ * syscalls, the tables and the end checks; embedded below, with the
+ * driver's uapi header and touch.h in place of its #includes) followed by
  * what KVM may fault in on this profile and a main() that makes one call
  * per op with the op's own fields: it resolves slots at run time as
  * exec.c does, so it replays the same ops whatever the calls return.
@@ -16,15 +17,53 @@
 #include "exotic/storm.h"
 #include "fuzz.h"
 
-/* repro-prelude.h, relative to the top of the tree where make runs */
-__asm__(".section .rodata.exotic_fuzz_prelude, \"a\"\n"
-	".globl fuzz_repro_prelude\n"
-	".hidden fuzz_repro_prelude\n"
-	"fuzz_repro_prelude:\n"
-	".incbin \"examples/exotic-fuzz/repro-prelude.h\"\n"
-	".byte 0\n"
-	".previous\n");
-extern const char fuzz_repro_prelude[];
+/*
+ * repro-prelude.h and the two files it #includes, embedded (paths relative
+ * to the top of the tree where make runs); fuzz_emit_prelude() writes
+ * each of those files in place of its #include line.
+ */
+#define EMBED(sym, file)						\
+	__asm__(".section .rodata.exotic_fuzz_embed, \"a\"\n"		\
+		".globl " #sym "\n"					\
+		".hidden " #sym "\n"					\
+		#sym ":\n"						\
+		".incbin \"" file "\"\n"					\
+		".byte 0\n"						\
+		".previous\n");						\
+	extern const char sym[]
+
+EMBED(fuzz_repro_prelude, "examples/exotic-fuzz/repro-prelude.h");
+EMBED(fuzz_repro_uapi, "driver/include/uapi/exotic_uapi.h");
+EMBED(fuzz_repro_touch, "examples/exotic-fuzz/touch.h");
+
+static const struct {
+	const char *line;
+	const char *text;
+} prelude_includes[] = {
+	{ "#include \"exotic_uapi.h\"\n", fuzz_repro_uapi },
+	{ "#include \"touch.h\"\n", fuzz_repro_touch },
+};
+
+void fuzz_emit_prelude(FILE *out)
+{
+	const char *p = fuzz_repro_prelude;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		const char *text = NULL;
+
+		for (size_t i = 0; i < sizeof(prelude_includes) / sizeof(prelude_includes[0]); i++)
+			if (strlen(prelude_includes[i].line) == len &&
+			    !memcmp(p, prelude_includes[i].line, len))
+				text = prelude_includes[i].text;
+		if (text)
+			fputs(text, out);
+		else
+			fwrite(p, 1, len, out);
+		p += len;
+	}
+}
 
 /* probe.h and probe.c, as they are compiled into the fuzzer */
 __asm__(".section .rodata.exotic_fuzz_probe, \"a\"\n"
@@ -119,13 +158,13 @@ int fuzz_emit_c(const char *path, const char *source, const struct fuzz_op *ops,
 		" * Run as root in a machine with exotic.ko loaded ($EXOTIC_DEVICE, or\n"
 		" * /dev/exotic); /dev/kvm, /dev/ram0 and io_uring are used if present.\n"
 		" */\n", n, source);
-	fputs(fuzz_repro_prelude, out);
+	fuzz_emit_prelude(out);
 	fputs(fuzz_repro_probe_h, out);
 	fputs(fuzz_repro_probe_c, out);
 	fputs("\n/* An op_probe(): probe.c's check, its finding counted as the others. */\n"
 	      "static void op_probe(uint32_t mode, uint32_t kind, uint32_t method, uint64_t seed)\n{\n"
 	      "\tconst struct fuzz_probe_env env = { .dev = dev, .root = geteuid() == 0,\n"
-	      "\t\t\t\t\t     .access = repro_access };\n"
+	      "\t\t\t\t\t     .access = guarded_access };\n"
 	      "\tchar msg[400];\n\n"
 	      "\tif (fuzz_probe(&env, mode % PROBE_MODES, kind, method, seed, msg, sizeof(msg)) ==\n"
 	      "\t    PROBE_FOUND) {\n"

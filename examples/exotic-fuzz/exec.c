@@ -216,15 +216,8 @@ static bool map_of(struct fuzz *f, unsigned int *slot, struct fuzz_map *m)
 	return used;
 }
 
-/* A sub-range [off, off + len) of npages pages, from the op's x and y. */
-static void sub_range(uint64_t npages, uint64_t x, uint64_t y, uint64_t *off,
-		      uint64_t *len)
-{
-	*off = npages ? x % npages : 0;
-	*len = y ? y : npages - *off;
-	if (*off + *len > npages)
-		*len = npages - *off;
-}
+/* sub_range(), touch() and guarded_access() */
+#include "touch.h"
 
 static void op_open(struct fuzz *f, const struct fuzz_op *op)
 {
@@ -551,34 +544,6 @@ static void op_mremap(struct fuzz *f, const struct fuzz_op *op)
 	}
 out:
 	pthread_rwlock_unlock(&f->maps_lock);
-}
-
-/* Read (and write) a word of each page; SIGBUS/SIGSEGV are answers too. */
-static unsigned int touch(uint8_t *addr, uint64_t len, uint64_t x, uint64_t y,
-			  bool write)
-{
-	volatile uint64_t *w;
-	uint64_t off, n;
-	/* live across siglongjmp() */
-	volatile unsigned int sigs = 0;
-	volatile uint64_t i;
-
-	sub_range(len / PG, x, y, &off, &n);
-	for (i = off; i < off + n; i++) {
-		w = (volatile uint64_t *)(addr + i * PG + ((i * 72) & (PG - 8)));
-		if (sigsetjmp(touch_jmp, 1)) {
-			in_touch = 0;
-			sigs++;
-			continue;
-		}
-		in_touch = 1;
-		if (write)
-			*w = *w + 1;
-		else
-			(void)*w;
-		in_touch = 0;
-	}
-	return sigs;
 }
 
 static void op_touch(struct fuzz *f, const struct fuzz_op *op)
@@ -1046,24 +1011,6 @@ void fuzz_extras_release(struct fuzz *f)
 	f->kvm_state = 0;
 }
 
-/* A probe's access to its own mappings, guarded as touch()'s are. */
-static int probe_access(volatile uint64_t *w, bool write, uint64_t *val)
-{
-	int sig = sigsetjmp(touch_jmp, 1);
-
-	if (sig) {
-		in_touch = 0;
-		return sig;
-	}
-	in_touch = 1;
-	if (write)
-		*w = *val;
-	else
-		*val = *w;
-	in_touch = 0;
-	return 0;
-}
-
 static void probe_unsafe_window(void *ctx, bool open)
 {
 	struct fuzz *f = ctx;
@@ -1093,7 +1040,7 @@ static bool probe_costly_due(struct fuzz *f, unsigned int mode)
 static void op_probe(struct fuzz *f, const struct fuzz_op *op)
 {
 	const struct fuzz_probe_env env = {
-		.dev = f->dev_path, .root = f->root, .access = probe_access,
+		.dev = f->dev_path, .root = f->root, .access = guarded_access,
 		.unsafe_window = probe_unsafe_window, .ctx = f,
 	};
 	unsigned int mode = op->a % PROBE_MODES;

@@ -161,6 +161,8 @@ void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op);
 /* Write ops as a standalone C reproducer (emit.c); 0 or -errno. */
 int fuzz_emit_c(const char *path, const char *source, const struct fuzz_op *ops,
 		size_t n, const char *profile, bool known_bugs);
+/* The reproducer's runtime as fuzz_emit_c() writes it (standalone C). */
+void fuzz_emit_prelude(FILE *out);
 /* Release the VM, the ring and the block device (before the end checks). */
 void fuzz_extras_release(struct fuzz *f);
 void fuzz_op_format(const struct fuzz_op *op, char *buf, size_t len);

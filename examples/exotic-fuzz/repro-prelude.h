@@ -4,8 +4,9 @@
  * included by the fuzzer: it is the standalone C that replays a stream of
  * ops with direct syscalls, one thread, resolving table slots as exec.c
  * does, then runs the fuzzer's end checks.  Only libc and kernel uapi
- * headers; the few definitions of the driver's uapi it needs are inlined
- * below.  Exit status: 0 clean, 1 a finding (printed), 3 no device.
+ * headers: emit.c writes the driver's uapi header and touch.h (shared with
+ * exec.c) in place of their #include lines below, so the reproducer
+ * stands alone.  Exit status: 0 clean, 1 a finding (printed), 3 no device.
  */
 #define _GNU_SOURCE
 #define FUZZ_REPRO	1	/* probe.c, below, takes its uapi from here */
@@ -33,60 +34,8 @@
 /* a stream uses some of the ops below, rarely all */
 #pragma GCC diagnostic ignored "-Wunused-function"
 
-/* ---- from the driver's uapi (driver/include/uapi/exotic_uapi.h) ---- */
-#define EXOTIC_KIND_REFCOUNTED		1
-#define EXOTIC_KIND_COMPOUND		2
-#define EXOTIC_KIND_NONCOMPOUND		3
-#define EXOTIC_KIND_MAX			5
-#define EXOTIC_MAP_REMAP		1
-#define EXOTIC_MAP_FAULT		2
-#define EXOTIC_MAP_HUGE			3
-#define EXOTIC_MAP_PAGE			5
-#define EXOTIC_POISON_MAGIC		0x4e4f53494f505845ULL
-#define EXOTIC_ALLOC_READONLY		(1U << 0)
-#define EXOTIC_ALLOC_UNSAFE_DRIVER_BUG	(1U << 2)
-#define EXOTIC_QUERY_RETIRED		(1U << 0)
-struct exotic_version {
-	__u32 abi_version, kinds, methods, max_order;
-	__u64 max_bytes, used_bytes, carveout_base, carveout_size;
-	__u32 max_regions, quarantine_ms;
-	__u64 epoch, file_max_bytes, file_used_bytes, reserved[2];
-};
-struct exotic_alloc {
-	__u32 kind, method;
-	__u64 length;
-	__u32 order, flags, handle, pad;
-	__u64 mmap_offset, reserved[4];
-};
-struct exotic_event {
-	__u32 handle, flags;
-	__u64 offset, length, epoch, reserved[2];
-};
-struct exotic_region_info {
-	__u32 handle, kind, method, order, flags, state;
-	__u64 length, mmap_offset, nr_pfns, faults, zaps, migrations, epoch;
-	__u64 refcount_anomalies, quarantined, reserved[4];
-};
-struct exotic_page {
-	__u64 pfn;
-	__s32 refcount, mapcount, expected_refcount;
-	__u32 flags;
-	__u64 offset, epoch;
-};
-struct exotic_query {
-	__u32 handle, flags;
-	__u64 offset, count, pages, reserved[2];
-};
-#define EXOTIC_IOC_MAGIC	0xE7
-#define EXOTIC_IOC_VERSION	_IOR(EXOTIC_IOC_MAGIC, 0x00, struct exotic_version)
-#define EXOTIC_IOC_ALLOC	_IOWR(EXOTIC_IOC_MAGIC, 0x01, struct exotic_alloc)
-#define EXOTIC_IOC_FREE		_IOWR(EXOTIC_IOC_MAGIC, 0x02, struct exotic_event)
-#define EXOTIC_IOC_REVOKE	_IOWR(EXOTIC_IOC_MAGIC, 0x03, struct exotic_event)
-#define EXOTIC_IOC_INVALIDATE	_IOWR(EXOTIC_IOC_MAGIC, 0x04, struct exotic_event)
-#define EXOTIC_IOC_MIGRATE	_IOWR(EXOTIC_IOC_MAGIC, 0x05, struct exotic_event)
-#define EXOTIC_IOC_INFO		_IOWR(EXOTIC_IOC_MAGIC, 0x06, struct exotic_region_info)
-#define EXOTIC_IOC_QUERY	_IOWR(EXOTIC_IOC_MAGIC, 0x07, struct exotic_query)
-/* ---- end of the driver's uapi ---- */
+/* the driver's uapi: emit.c writes driver/include/uapi/exotic_uapi.h here */
+#include "exotic_uapi.h"
 
 #define PG	4096ULL
 #define NFDS	4
@@ -151,14 +100,6 @@ static int map_of(unsigned int slot)
 	return -1;
 }
 
-static void sub_range(uint64_t npages, uint64_t x, uint64_t y, uint64_t *off, uint64_t *len)
-{
-	*off = npages ? x % npages : 0;
-	*len = y ? y : npages - *off;
-	if (*off + *len > npages)
-		*len = npages - *off;
-}
-
 static void forget_regions(unsigned int fd_slot)
 {
 	for (unsigned int i = 0; i < NREGS; i++)
@@ -177,45 +118,11 @@ static void on_fault(int sig)
 	raise(sig);
 }
 
-static void touch(uint8_t *addr, uint64_t len, uint64_t x, uint64_t y, int write)
-{
-	volatile uint64_t *w;
-	uint64_t off, n;
-	volatile uint64_t i;
-
-	sub_range(len / PG, x, y, &off, &n);
-	for (i = off; i < off + n; i++) {
-		w = (volatile uint64_t *)(addr + i * PG + ((i * 72) & (PG - 8)));
-		if (sigsetjmp(touch_jmp, 1)) {
-			in_touch = 0;
-			continue;
-		}
-		in_touch = 1;
-		if (write)
-			*w = *w + 1;
-		else
-			(void)*w;
-		in_touch = 0;
-	}
-}
-
-/* probe.c's accesses, guarded as touch()'s are: 0 or the signal taken */
-static int repro_access(volatile uint64_t *w, bool write, uint64_t *val)
-{
-	int sig = sigsetjmp(touch_jmp, 1);
-
-	if (sig) {
-		in_touch = 0;
-		return sig;
-	}
-	in_touch = 1;
-	if (write)
-		*w = *val;
-	else
-		*val = *w;
-	in_touch = 0;
-	return 0;
-}
+/*
+ * sub_range(), touch() and guarded_access() (probe.c's accesses), as
+ * exec.c has them: emit.c writes touch.h here
+ */
+#include "touch.h"
 
 /* ------------------------------------------------------------ the ops */
 

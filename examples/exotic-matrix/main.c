@@ -212,13 +212,9 @@ int main(int argc, char **argv)
 	int c, ret, status = 0;
 
 	runner_cli_init(&o);
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		ret = runner_cli_option("exotic-matrix", c, optarg, &o);
-		if (ret < 0)
-			return 2;
-		if (ret)
-			continue;
+	while ((c = runner_cli_next("exotic-matrix", argc, argv, "vh", opts, &o)) != -1) {
 		switch (c) {
+		case -2: return 2;
 		case 'o':
 			if (parse_only(&filt, optarg))
 				return 2;
@@ -246,25 +242,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exotic-matrix: --fresh-boot goes with --list, without JSON\n");
 		return 2;
 	}
-	ret = exotic_new(&ctx);
-	if (ret) {
-		fprintf(stderr, "exotic-matrix: %s\n", exotic_strerror(ret));
-		return 3;
-	}
-	if (runner_cli_json("exotic-matrix", &o, &jf)) {
-		status = 2;
-		goto out;
-	}
 	cfg = (struct exotic_runner_config){
-		.tool = "exotic-matrix", .schema = SCHEMA, .profile = o.profile,
-		.expect_file = o.expect_file, .seed = o.seed, .timeout_s = o.timeout_s,
-		.allow_kmsg = o.allow_kmsg, .allow_crash = o.allow_crash, .dry = list || o.fresh, .json = o.fresh ? NULL : jf,
+		.tool = "exotic-matrix", .schema = SCHEMA, .dry = list || o.fresh,
 	};
-	ret = exotic_runner_new(ctx, &cfg, &run);
-	if (ret) {
-		status = ret == -ENOENT ? 3 : 2;
+	status = runner_cli_open(&o, &cfg, &ctx, &jf, &run);
+	if (status)
 		goto out;
-	}
 	table = exotic_runner_table(run);
 	profile = exotic_runner_profile(run);
 	if (o.fresh) {
@@ -281,12 +264,9 @@ int main(int argc, char **argv)
 		}
 		goto out;
 	}
-	ret = exotic_runner_start(run, !verbose);
-	if (ret) {
-		fprintf(stderr, "exotic-matrix: %s\n", exotic_strerror(ret));
-		status = 3;
+	status = runner_cli_start("exotic-matrix", run, !verbose);
+	if (status)
 		goto out;
-	}
 	tty = isatty(STDOUT_FILENO);
 	if (!o.json) {
 		why = exotic_runner_why(run);
@@ -361,11 +341,5 @@ int main(int argc, char **argv)
 			print_grid(grid, profile);
 	}
 out:
-	if (jf && jf != stdout && fclose(jf)) {
-		fprintf(stderr, "exotic-matrix: %s: %s\n", o.json_file, strerror(errno));
-		status = 2;
-	}
-	exotic_runner_free(run);
-	exotic_unref(ctx);
-	return status;
+	return runner_cli_close("exotic-matrix", &o, ctx, jf, run, status);
 }

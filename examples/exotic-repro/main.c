@@ -164,13 +164,9 @@ int main(int argc, char **argv)
 	int c, ret, status = 0;
 
 	runner_cli_init(&o);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		ret = runner_cli_option("exotic-repro", c, optarg, &o);
-		if (ret < 0)
-			return 2;
-		if (ret)
-			continue;
+	while ((c = runner_cli_next("exotic-repro", argc, argv, "h", opts, &o)) != -1) {
 		switch (c) {
+		case -2: return 2;
 		case 'a': all = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -222,33 +218,17 @@ int main(int argc, char **argv)
 		}
 	}
 
-	ret = exotic_new(&ctx);
-	if (ret) {
-		fprintf(stderr, "exotic-repro: %s\n", exotic_strerror(ret));
-		return 3;
-	}
-	if (runner_cli_json("exotic-repro", &o, &jf)) {
-		status = 2;
-		goto out;
-	}
 	/* named on the command line: run even if the kernel will report */
 	cfg = (struct exotic_runner_config){
-		.tool = "exotic-repro", .schema = SCHEMA, .profile = o.profile,
-		.expect_file = o.expect_file, .seed = o.seed, .timeout_s = o.timeout_s,
-		.allow_kmsg = o.allow_kmsg || !all, .json = jf, .allow_crash = o.allow_crash,
+		.tool = "exotic-repro", .schema = SCHEMA, .allow_kmsg = !all,
 	};
-	ret = exotic_runner_new(ctx, &cfg, &run);
-	if (ret) {
-		status = ret == -ENOENT ? 3 : 2;
+	status = runner_cli_open(&o, &cfg, &ctx, &jf, &run);
+	if (status)
 		goto out;
-	}
 	profile = exotic_runner_profile(run);
-	ret = exotic_runner_start(run, true);
-	if (ret) {
-		fprintf(stderr, "exotic-repro: %s\n", exotic_strerror(ret));
-		status = 3;
+	status = runner_cli_start("exotic-repro", run, true);
+	if (status)
 		goto out;
-	}
 	if (!o.json) {
 		why = exotic_runner_why(run);
 		printf("exotic-repro: kernel %s, profile %s%s%s%s, seed %llu\n",
@@ -306,11 +286,5 @@ int main(int argc, char **argv)
 		printf("exotic-repro: %s: %zu reproducers, %u ok, %u UNEXPECTED, %u skipped\n",
 		       profile, nsel, n_ok, n_bad, n_skip);
 out:
-	if (jf && jf != stdout && fclose(jf)) {
-		fprintf(stderr, "exotic-repro: %s: %s\n", o.json_file, strerror(errno));
-		status = 2;
-	}
-	exotic_runner_free(run);
-	exotic_unref(ctx);
-	return status;
+	return runner_cli_close("exotic-repro", &o, ctx, jf, run, status);
 }

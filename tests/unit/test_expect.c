@@ -220,6 +220,19 @@ static void test_tables_invariants(void **state)
 	}
 }
 
+/* The table's entry for a cell, which must be there with outcome before. */
+static const struct exotic_expect_entry *expect_before(const struct exotic_expect *t,
+							uint32_t kind, uint32_t method,
+							uint32_t path, uint32_t event,
+							uint32_t before)
+{
+	const struct exotic_expect_entry *x = exotic_expect_lookup(t, kind, method, path, event);
+
+	assert_non_null(x);
+	assert_int_equal(x->before, before);
+	return x;
+}
+
 /* the facts the stock table must state (docs/design.md §6) */
 static void test_stock_key_rows(void **state)
 {
@@ -227,28 +240,23 @@ static void test_stock_key_rows(void **state)
 	const struct exotic_expect_entry *x;
 
 	(void)state;
-	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
-				 EXOTIC_PATH_NPF, EXOTIC_EV_NONE);
-	assert_int_equal(x->before, EXOTIC_OUT_EFAULT);
+	x = expect_before(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_PATH_NPF,
+			  EXOTIC_EV_NONE, EXOTIC_OUT_EFAULT);
 	assert_non_null(strstr(x->reason, "kvm_try_get_pfn()"));
-	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP,
-				 EXOTIC_PATH_VMRUN, EXOTIC_EV_NONE);
-	assert_int_equal(x->before, EXOTIC_OUT_GP);
-	x = exotic_expect_lookup(t, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
-				 EXOTIC_PATH_NPF, EXOTIC_EV_REVOKE);
-	assert_int_equal(x->before, EXOTIC_OUT_MAPPED);
+	expect_before(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP, EXOTIC_PATH_VMRUN,
+		      EXOTIC_EV_NONE, EXOTIC_OUT_GP);
+	x = expect_before(t, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, EXOTIC_PATH_NPF,
+			  EXOTIC_EV_REVOKE, EXOTIC_OUT_MAPPED);
 	assert_int_equal(x->after, EXOTIC_OUT_EFAULT);
 	x = exotic_expect_lookup_repro(t, "reserved-refcount0-warn");
 	assert_int_equal(x->before, EXOTIC_OUT_WARN);
 	exotic_expect_free(t);
 
 	t = builtin("patched-6.1");
-	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
-				 EXOTIC_PATH_NPF, EXOTIC_EV_NONE);
-	assert_int_equal(x->before, EXOTIC_OUT_MAPPED);
-	x = exotic_expect_lookup(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP,
-				 EXOTIC_PATH_VMRUN, EXOTIC_EV_NONE);
-	assert_int_equal(x->before, EXOTIC_OUT_GP);
+	expect_before(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_PATH_NPF,
+		      EXOTIC_EV_NONE, EXOTIC_OUT_MAPPED);
+	expect_before(t, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP, EXOTIC_PATH_VMRUN,
+		      EXOTIC_EV_NONE, EXOTIC_OUT_GP);
 	exotic_expect_free(t);
 }
 

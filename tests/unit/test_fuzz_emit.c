@@ -99,8 +99,10 @@ static void test_inlined_uapi_agrees(void **state)
 	assert_int_equal(system("mkdir -p " DIR), 0);
 	f = fopen(DIR "/uapi.c", "w");
 	assert_non_null(f);
-	fputs("#include <stddef.h>\n#include \"" TOP "/examples/exotic-fuzz/repro-prelude.h\"\n"
-	      "static int kvm_safe(int s) { (void)s; return 0; }\n"
+	/* the runtime as the reproducer has it, uapi header written in */
+	fputs("#include <stddef.h>\n", f);
+	fuzz_emit_prelude(f);
+	fputs("static int kvm_safe(int s) { (void)s; return 0; }\n"
 	      "int main(void)\n{\n"
 	      "\tprintf(\"%lx %lx %lx %lx %lx %lx %lx %lx %zu %zu %zu %zu %zu %zu\\n\",\n"
 	      "\t       (unsigned long)EXOTIC_IOC_VERSION, (unsigned long)EXOTIC_IOC_ALLOC,\n"

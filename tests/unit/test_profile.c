@@ -68,6 +68,26 @@ static void test_rows_sound(void **state)
 	}
 }
 
+/*
+ * Profile name, judged by table, runs kernel with KVM from kernel-patches:
+ * never detected, no allow_unsafe_mappings=1 variant, found by its table.
+ */
+static const struct exotic_profile *patched_only(const char *name, const char *table,
+						  const char *kernel)
+{
+	const struct exotic_profile *p = exotic_profile_lookup(name);
+
+	assert_non_null(p);
+	assert_string_equal(p->table, table);
+	assert_string_equal(p->kernel, kernel);
+	assert_string_equal(p->kvm, "patched");
+	assert_string_equal(p->versions, "");
+	assert_int_equal(p->unsafe, EXOTIC_UNSAFE_N);
+	assert_null(exotic_profile_with_unsafe(p, EXOTIC_UNSAFE_Y));
+	assert_string_equal(exotic_profile_lookup(table)->name, name);
+	return p;
+}
+
 static void test_lookup(void **state)
 {
 	const struct exotic_profile *p;
@@ -87,27 +107,11 @@ static void test_lookup(void **state)
 	assert_string_equal(exotic_profile_with_unsafe(exotic_profile_lookup("upstream-unsafe"),
 						       EXOTIC_UNSAFE_N)->name, "upstream");
 	/* KVM rebuilt from kernel-patches/7.3: no allow_unsafe_mappings=1 variant */
-	p = exotic_profile_lookup("upstream-patched");
-	assert_non_null(p);
-	assert_string_equal(p->table, "upstream-7.3-patched");
-	assert_string_equal(p->kernel, "set:upstream");
-	assert_string_equal(p->kvm, "patched");
-	assert_string_equal(p->versions, "");
-	assert_int_equal(p->unsafe, EXOTIC_UNSAFE_N);
-	assert_null(exotic_profile_with_unsafe(p, EXOTIC_UNSAFE_Y));
-	assert_string_equal(exotic_profile_lookup("upstream-7.3-patched")->name, "upstream-patched");
+	patched_only("upstream-patched", "upstream-7.3-patched", "set:upstream");
 	/* the debug kernel with kernel-patches/6.1 built against it */
-	p = exotic_profile_lookup("debug-patched");
-	assert_non_null(p);
-	assert_string_equal(p->table, "debug-patched-6.1");
-	assert_string_equal(p->kernel, "debug");
-	assert_string_equal(p->kvm, "patched");
+	p = patched_only("debug-patched", "debug-patched-6.1", "debug");
 	assert_string_equal(p->params, "");
-	assert_string_equal(p->versions, "");
-	assert_int_equal(p->unsafe, EXOTIC_UNSAFE_N);
 	assert_int_equal(p->mmu, EXOTIC_MMU_TDP);
-	assert_null(exotic_profile_with_unsafe(p, EXOTIC_UNSAFE_Y));
-	assert_string_equal(exotic_profile_lookup("debug-patched-6.1")->name, "debug-patched");
 	/* no parameter, no variant: the profile itself */
 	assert_string_equal(exotic_profile_with_unsafe(exotic_profile_lookup("stock"),
 						       EXOTIC_UNSAFE_Y)->name, "stock");

@@ -45,6 +45,13 @@
 #define PM_PRESENT	(1ULL << 63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 
+/* A region a table-driven driver test allocates: one row of its table. */
+struct region_case {
+	const char *name;
+	uint32_t kind, method, order;
+	uint64_t length;
+};
+
 static inline int dev_open(void)
 {
 	return open("/dev/exotic", O_RDWR | O_CLOEXEC);
@@ -69,16 +76,11 @@ static inline int ex_alloc(int fd, uint32_t kind, uint32_t method,
 			   uint64_t length, uint32_t order, uint32_t flags,
 			   struct exotic_alloc *out)
 {
-	struct exotic_alloc a;
-	int ret;
+	struct exotic_alloc a = {
+		.kind = kind, .method = method, .length = length, .order = order, .flags = flags,
+	};
+	int ret = xioctl(fd, EXOTIC_IOC_ALLOC, &a);
 
-	memset(&a, 0, sizeof(a));
-	a.kind = kind;
-	a.method = method;
-	a.length = length;
-	a.order = order;
-	a.flags = flags;
-	ret = xioctl(fd, EXOTIC_IOC_ALLOC, &a);
 	if (out)
 		*out = a;
 	return ret;
@@ -87,14 +89,9 @@ static inline int ex_alloc(int fd, uint32_t kind, uint32_t method,
 static inline int ex_event(int fd, unsigned long cmd, uint32_t handle,
 			   uint64_t offset, uint64_t length, uint64_t *epoch)
 {
-	struct exotic_event ev;
-	int ret;
+	struct exotic_event ev = { .handle = handle, .offset = offset, .length = length };
+	int ret = xioctl(fd, cmd, &ev);
 
-	memset(&ev, 0, sizeof(ev));
-	ev.handle = handle;
-	ev.offset = offset;
-	ev.length = length;
-	ret = xioctl(fd, cmd, &ev);
 	if (epoch)
 		*epoch = ev.epoch;
 	return ret;
@@ -118,16 +115,12 @@ static inline long ex_query(int fd, uint32_t handle, uint32_t flags,
 			    uint64_t offset, struct exotic_page *pages,
 			    uint64_t count)
 {
-	struct exotic_query q;
-	int ret;
+	struct exotic_query q = {
+		.handle = handle, .flags = flags, .offset = offset, .count = count,
+		.pages = (uintptr_t)pages,
+	};
+	int ret = xioctl(fd, EXOTIC_IOC_QUERY, &q);
 
-	memset(&q, 0, sizeof(q));
-	q.handle = handle;
-	q.flags = flags;
-	q.offset = offset;
-	q.count = count;
-	q.pages = (uintptr_t)pages;
-	ret = xioctl(fd, EXOTIC_IOC_QUERY, &q);
 	return ret ? ret : (long)q.count;
 }
 
@@ -160,6 +153,18 @@ static inline uint64_t pagemap_pfn(const void *addr)
 	return (e & PM_PRESENT) ? (e & PM_PFN_MASK) : 0;
 }
 
+/* pread() of pfn's word of a /proc/kpage* file into *word. */
+static inline ssize_t proc_pfn_word(const char *path, uint64_t pfn, uint64_t *word)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	n = pread(fd, word, sizeof(*word), pfn * sizeof(*word));
+	close(fd);
+	return n;
+}
+
 /*
  * /proc/kpageflags word for pfn; sets *beyond when the file ends before pfn
  * (a PFN above max_pfn: no struct page).
@@ -167,12 +172,8 @@ static inline uint64_t pagemap_pfn(const void *addr)
 static inline uint64_t kpageflags(uint64_t pfn, bool *beyond)
 {
 	uint64_t flags = 0;
-	ssize_t n;
-	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	ssize_t n = proc_pfn_word("/proc/kpageflags", pfn, &flags);
 
-	assert_true(fd >= 0);
-	n = pread(fd, &flags, sizeof(flags), pfn * sizeof(flags));
-	close(fd);
 	assert_true(n == 0 || n == sizeof(flags));
 	if (beyond)
 		*beyond = n == 0;
@@ -182,17 +183,16 @@ static inline uint64_t kpageflags(uint64_t pfn, bool *beyond)
 static inline int64_t kpagecount(uint64_t pfn)
 {
 	uint64_t count = 0;
-	ssize_t n;
-	int fd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
 
-	assert_true(fd >= 0);
-	n = pread(fd, &count, sizeof(count), pfn * sizeof(count));
-	close(fd);
-	return n == sizeof(count) ? (int64_t)count : -1;
+	return proc_pfn_word("/proc/kpagecount", pfn, &count) == sizeof(count) ?
+	       (int64_t)count : -1;
 }
 
-/* Is [phys, phys + len) inside a /proc/iomem line named name? */
-static inline bool iomem_contains(const char *name, uint64_t phys, uint64_t len)
+/*
+ * Is [phys, phys + len) inside (within) or overlapping (!within) a
+ * /proc/iomem line named name?
+ */
+static inline bool iomem_match(const char *name, uint64_t phys, uint64_t len, bool within)
 {
 	char line[256];
 	bool found = false;
@@ -203,36 +203,27 @@ static inline bool iomem_contains(const char *name, uint64_t phys, uint64_t len)
 		unsigned long long start, end;
 		char *colon = strchr(line, ':');
 
-		if (!colon || sscanf(line, " %llx-%llx", &start, &end) != 2)
+		if (!colon || sscanf(line, " %llx-%llx", &start, &end) != 2 ||
+		    !strstr(colon, name))
 			continue;
-		if (!strstr(colon, name))
-			continue;
-		if (phys >= start && phys + len - 1 <= end)
+		if (within ? phys >= start && phys + len - 1 <= end :
+			     phys <= end && phys + len - 1 >= start)
 			found = true;
 	}
 	fclose(f);
 	return found;
 }
 
+/* Is [phys, phys + len) inside a /proc/iomem line named name? */
+static inline bool iomem_contains(const char *name, uint64_t phys, uint64_t len)
+{
+	return iomem_match(name, phys, len, true);
+}
+
 /* Does [phys, phys + len) overlap any System RAM line of /proc/iomem? */
 static inline bool iomem_overlaps_ram(uint64_t phys, uint64_t len)
 {
-	char line[256];
-	bool overlap = false;
-	FILE *f = fopen("/proc/iomem", "r");
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end;
-
-		if (!strstr(line, "System RAM") ||
-		    sscanf(line, " %llx-%llx", &start, &end) != 2)
-			continue;
-		if (phys <= end && phys + len - 1 >= start)
-			overlap = true;
-	}
-	fclose(f);
-	return overlap;
+	return iomem_match("System RAM", phys, len, false);
 }
 
 /* ----------------------------------------------------------- signals */
@@ -300,6 +291,16 @@ static inline long verify(const void *p, size_t len, uint64_t seed)
 		if (w[i] != pattern(seed, i * 8))
 			return (long)(i * 8);
 	return -1;
+}
+
+/* A read-write shared mapping of [offset, +len), filled from seed. */
+static inline void *ex_map_filled(int fd, uint64_t offset, size_t len, uint64_t seed)
+{
+	void *p = ex_map(fd, offset, len, PROT_READ | PROT_WRITE);
+
+	assert_non_null(p);
+	fill(p, len, seed);
+	return p;
 }
 
 /* ------------------------------------------------------------ sysfs */
@@ -417,6 +418,17 @@ static inline void sleep_ms(unsigned int ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* The region's info once nothing of it is in quarantine, or after 10 s. */
+static inline void wait_unquarantined(int fd, uint32_t handle, struct exotic_region_info *info)
+{
+	for (int i = 0; i < 500; i++) {
+		assert_int_equal(ex_info(fd, handle, info), 0);
+		if (!info->quarantined)
+			break;
+		sleep_ms(20);
+	}
 }
 
 /* Wait until the device holds no bytes (quarantine drained). */

@@ -184,13 +184,7 @@ static void check_live_pages(int fd, uint32_t handle, uint32_t kind,
 	free(pg);
 }
 
-struct mrace_case {
-	const char *name;
-	uint32_t kind, method, order;
-	size_t len;
-};
-
-static const struct mrace_case mrace_cases[] = {
+static const struct region_case mrace_cases[] = {
 	{ "refcounted/remap", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, 0, 64 * PG },
 	{ "noncompound/remap", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_REMAP, 2, 64 * PG },
 	{ "reserved/fault", EXOTIC_KIND_RESERVED, EXOTIC_MAP_FAULT, 1, 64 * PG },
@@ -213,7 +207,7 @@ static uint64_t now_ms(void)
 
 static void test_mmap_race(void **state)
 {
-	const struct mrace_case *c = *state;
+	const struct region_case *c = *state;
 	pthread_t t[MRACE_MAPPERS];
 	struct exotic_version v;
 	unsigned long events = 0, regions = 0, k;
@@ -240,17 +234,17 @@ static void test_mmap_race(void **state)
 	m->kind = c->kind;
 	m->method = c->method;
 	m->order = c->order;
-	m->len = c->len;
+	m->len = c->length;
 	for (k = 0; k < MRACE_MAPPERS; k++)
 		assert_int_equal(pthread_create(&t[k], NULL, mrace_mapper, m), 0);
 
 	end = now_ms() + MRACE_MS;
 	while (now_ms() < end) {
 		struct exotic_alloc a;
-		unsigned long blocks = c->len / (PG << c->order);
+		unsigned long blocks = c->length / (PG << c->order);
 		int e;
 
-		assert_int_equal(ex_alloc(fd, c->kind, c->method, c->len,
+		assert_int_equal(ex_alloc(fd, c->kind, c->method, c->length,
 					  c->order, 0, &a), 0);
 		mrace_fill(m, a.handle);
 		atomic_store(&m->handle, a.handle);
@@ -307,7 +301,7 @@ static void test_mmap_race(void **state)
 	if (last) {
 		struct exotic_region_info info;
 
-		check_live_pages(fd, last, c->kind, c->len / PG);
+		check_live_pages(fd, last, c->kind, c->length / PG);
 		assert_int_equal(ex_info(fd, last, &info), 0);
 		assert_int_equal(info.refcount_anomalies, 0);
 		assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, last, 0, 0, NULL), 0);
@@ -424,9 +418,7 @@ static void gup_one(int fd, uint32_t kind, uint32_t method, uint32_t order,
 		assert_int_equal(ret, -EINVAL);
 		return;
 	}
-	map = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill(map, len, 99);
+	map = ex_map_filled(fd, a.mmap_offset, len, 99);
 	buf = malloc(span);
 	assert_non_null(buf);
 
@@ -621,9 +613,7 @@ static void test_migrate_fail_uncharge(void **state)
 	base = wait_used_bytes(fd, 0, 10000);
 	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_MIXED,
 				  len, 2, 0, &a), 0);
-	map = ex_map(fd, a.mmap_offset, len, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill(map, len, 5);
+	map = ex_map_filled(fd, a.mmap_offset, len, 5);
 	for (i = 0; i < sizeof(nth) / sizeof(nth[0]); i++) {
 		assert_int_equal(param_write("inject_alloc_fail", nth[i]), 0);
 		assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0,

@@ -296,37 +296,25 @@ EVENT_CASE(b_inval_too_long, EXOTIC_IOC_INVALIDATE, ev.length = 17 * PG)
 EVENT_CASE(b_migrate_unaligned, EXOTIC_IOC_MIGRATE, (ev.offset = PG, ev.length = 4 * PG))
 EVENT_CASE(b_migrate_partial_block, EXOTIC_IOC_MIGRATE, ev.length = 2 * PG)
 
-static int b_double_revoke(int fd)
+/* A second event on a live region, after a first one went through. */
+static int event_after(int fd, unsigned long first, unsigned long then)
 {
 	uint32_t h = live_fault(fd, NULL);
 
-	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, h, 0, 0, NULL), 0);
-	return ex_event(fd, EXOTIC_IOC_REVOKE, h, 0, 0, NULL);
+	assert_int_equal(ex_event(fd, first, h, 0, 0, NULL), 0);
+	return ex_event(fd, then, h, 0, 0, NULL);
 }
 
-static int b_inval_after_revoke(int fd)
-{
-	uint32_t h = live_fault(fd, NULL);
-
-	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, h, 0, 0, NULL), 0);
-	return ex_event(fd, EXOTIC_IOC_INVALIDATE, h, 0, 0, NULL);
+#define AFTER_CASE(fn, first, then)				\
+static int fn(int fd)						\
+{								\
+	return event_after(fd, first, then);			\
 }
 
-static int b_migrate_after_revoke(int fd)
-{
-	uint32_t h = live_fault(fd, NULL);
-
-	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, h, 0, 0, NULL), 0);
-	return ex_event(fd, EXOTIC_IOC_MIGRATE, h, 0, 0, NULL);
-}
-
-static int b_double_free(int fd)
-{
-	uint32_t h = live_fault(fd, NULL);
-
-	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, h, 0, 0, NULL), 0);
-	return ex_event(fd, EXOTIC_IOC_FREE, h, 0, 0, NULL);
-}
+AFTER_CASE(b_double_revoke, EXOTIC_IOC_REVOKE, EXOTIC_IOC_REVOKE)
+AFTER_CASE(b_inval_after_revoke, EXOTIC_IOC_REVOKE, EXOTIC_IOC_INVALIDATE)
+AFTER_CASE(b_migrate_after_revoke, EXOTIC_IOC_REVOKE, EXOTIC_IOC_MIGRATE)
+AFTER_CASE(b_double_free, EXOTIC_IOC_FREE, EXOTIC_IOC_FREE)
 
 static int b_info_unknown(int fd)
 {
@@ -346,67 +334,53 @@ static int b_mmap_after_revoke(int fd)
 	return map_err(fd, off, PG, PROT_READ, MAP_SHARED);
 }
 
-static int b_access_after_revoke(int fd)
+/*
+ * A 4-page region of kind, method and order, its first page written
+ * through a mapping; then cmd, and an access to the mapping's word at:
+ * the signal it takes.
+ */
+static int access_after(int fd, uint32_t kind, uint32_t method, uint32_t order,
+			unsigned long cmd, unsigned int at, bool write)
 {
 	uint64_t off;
-	uint32_t h = live(fd, EXOTIC_KIND_COMPOUND, EXOTIC_MAP_REMAP, 4 * PG, 2, 0, &off);
+	uint32_t h = live(fd, kind, method, 4 * PG, order, 0, &off);
 	uint64_t *p = ex_map(fd, off, 4 * PG, PROT_READ | PROT_WRITE);
 	int sig;
 
 	assert_non_null(p);
 	*p = 1;
-	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, h, 0, 0, NULL), 0);
-	sig = probe_access(p + 512, true);
+	assert_int_equal(ex_event(fd, cmd, h, 0, 0, NULL), 0);
+	sig = probe_access(p + at, write);
 	munmap(p, 4 * PG);
 	return SIG(sig);
+}
+
+static int b_access_after_revoke(int fd)
+{
+	return access_after(fd, EXOTIC_KIND_COMPOUND, EXOTIC_MAP_REMAP, 2, EXOTIC_IOC_REVOKE,
+			    512, true);
 }
 
 static int b_access_after_free(int fd)
 {
-	uint64_t off;
-	uint32_t h = live(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_PAGE, 4 * PG, 0, 0, &off);
-	uint64_t *p = ex_map(fd, off, 4 * PG, PROT_READ | PROT_WRITE);
-	int sig;
-
-	assert_non_null(p);
-	*p = 1;
-	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, h, 0, 0, NULL), 0);
-	sig = probe_access(p, false);
-	munmap(p, 4 * PG);
-	return SIG(sig);
+	return access_after(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_PAGE, 0, EXOTIC_IOC_FREE,
+			    0, false);
 }
 
-static int b_mmap_larger(int fd)
-{
-	uint64_t off;
-
-	live_fault(fd, &off);
-	return map_err(fd, off, 5 * PG, PROT_READ, MAP_SHARED);
+/* A read-only mmap of [at, +len) of a live region's window. */
+#define MMAP_CASE(fn, at, len, flags)				\
+static int fn(int fd)						\
+{								\
+	uint64_t off;						\
+								\
+	live_fault(fd, &off);					\
+	return map_err(fd, off + (at), len, PROT_READ, flags);	\
 }
 
-static int b_mmap_past_region(int fd)
-{
-	uint64_t off;
-
-	live_fault(fd, &off);
-	return map_err(fd, off + 4 * PG, PG, PROT_READ, MAP_SHARED);
-}
-
-static int b_mmap_straddle(int fd)
-{
-	uint64_t off;
-
-	live_fault(fd, &off);
-	return map_err(fd, off + 3 * PG, 2 * PG, PROT_READ, MAP_SHARED);
-}
-
-static int b_mmap_private(int fd)
-{
-	uint64_t off;
-
-	live_fault(fd, &off);
-	return map_err(fd, off, PG, PROT_READ, MAP_PRIVATE);
-}
+MMAP_CASE(b_mmap_larger, 0, 5 * PG, MAP_SHARED)
+MMAP_CASE(b_mmap_past_region, 4 * PG, PG, MAP_SHARED)
+MMAP_CASE(b_mmap_straddle, 3 * PG, 2 * PG, MAP_SHARED)
+MMAP_CASE(b_mmap_private, 0, PG, MAP_PRIVATE)
 
 static int b_mmap_unknown_handle(int fd)
 {
@@ -514,15 +488,11 @@ static int b_readonly_mprotect(int fd)
 static int query_raw(int fd, uint32_t flags, uint64_t offset, uint64_t count,
 		     uint64_t pages, uint64_t reserved)
 {
-	struct exotic_query q;
+	struct exotic_query q = {
+		.handle = live_fault(fd, NULL), .flags = flags, .offset = offset,
+		.count = count, .pages = pages, .reserved = { reserved },
+	};
 
-	memset(&q, 0, sizeof(q));
-	q.handle = live_fault(fd, NULL);
-	q.flags = flags;
-	q.offset = offset;
-	q.count = count;
-	q.pages = pages;
-	q.reserved[0] = reserved;
 	return xioctl(fd, EXOTIC_IOC_QUERY, &q);
 }
 

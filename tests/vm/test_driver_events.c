@@ -43,15 +43,7 @@ static void region_pfns(int fd, uint32_t handle, uint32_t method,
 	free(pages);
 }
 
-struct ev_case {
-	const char *name;
-	uint32_t kind;
-	uint32_t method;
-	uint32_t order;
-	uint64_t length;
-};
-
-static const struct ev_case cases[] = {
+static const struct region_case cases[] = {
 	{ "refcounted/remap", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, 0, 8 * PG },
 	{ "refcounted/fault", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, 0, 8 * PG },
 	{ "compound/page", EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 1, 8 * PG },
@@ -63,7 +55,8 @@ static const struct ev_case cases[] = {
 	{ "carveout/huge", EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 9, 2 * HUGE },
 };
 
-static int open_for(const struct ev_case *c)
+/* A file of the device, or the test skips (no device, no carve-out). */
+static int open_for(const struct region_case *c)
 {
 	struct exotic_version v;
 	int fd = dev_open();
@@ -77,6 +70,15 @@ static int open_for(const struct ev_case *c)
 		vm_env_need(0, "# no carve-out configured\n");
 	}
 	return fd;
+}
+
+/* Room for n PFNs (free() it). */
+static uint64_t *pfn_array(unsigned long n)
+{
+	uint64_t *pfns = calloc(n, sizeof(*pfns));
+
+	assert_non_null(pfns);
+	return pfns;
 }
 
 /* Check the quarantined pages: the old PFNs, poisoned with epoch. */
@@ -105,7 +107,7 @@ static void check_retired(int fd, uint32_t handle, const uint64_t *old,
 
 static void test_revoke(void **state)
 {
-	const struct ev_case *c = *state;
+	const struct region_case *c = *state;
 	unsigned long npages = c->length / PG, i;
 	struct exotic_region_info info;
 	struct exotic_version v;
@@ -115,8 +117,6 @@ static void test_revoke(void **state)
 	uint8_t *map;
 	int fd = open_for(c);
 
-	if (fd < 0)
-		skip();
 	/* what earlier tests left in quarantine goes first, at their pace */
 	base = wait_used_bytes(fd, 0, 10000);
 	/*
@@ -129,11 +129,8 @@ static void test_revoke(void **state)
 	assert_int_equal(param_write("quarantine_ms", QUARANTINE_OUTLASTS_TEST), 0);
 
 	assert_int_equal(ex_alloc_any(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
-	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill(map, c->length, 42);
-	pfns = calloc(npages, sizeof(*pfns));
-	assert_non_null(pfns);
+	map = ex_map_filled(fd, a.mmap_offset, c->length, 42);
+	pfns = pfn_array(npages);
 	region_pfns(fd, a.handle, c->method, map, npages, pfns);
 	assert_int_equal(ex_version(fd, &v), 0);
 	assert_int_equal(v.used_bytes, base + c->length);
@@ -174,7 +171,7 @@ static void test_revoke(void **state)
 
 static void test_invalidate(void **state)
 {
-	const struct ev_case *c = *state;
+	const struct region_case *c = *state;
 	unsigned long npages = c->length / PG, i;
 	struct exotic_region_info before, after;
 	struct exotic_alloc a;
@@ -182,16 +179,10 @@ static void test_invalidate(void **state)
 	uint8_t *map;
 	int fd = open_for(c);
 
-	if (fd < 0)
-		skip();
 	assert_int_equal(ex_alloc_any(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
-	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill(map, c->length, 7);
-	pfns = calloc(npages, sizeof(*pfns));
-	again = calloc(npages, sizeof(*again));
-	assert_non_null(pfns);
-	assert_non_null(again);
+	map = ex_map_filled(fd, a.mmap_offset, c->length, 7);
+	pfns = pfn_array(npages);
+	again = pfn_array(npages);
 	region_pfns(fd, a.handle, c->method, map, npages, pfns);
 	assert_int_equal(ex_info(fd, a.handle, &before), 0);
 
@@ -239,7 +230,7 @@ static void test_invalidate(void **state)
 
 static void test_migrate(void **state)
 {
-	const struct ev_case *c = *state;
+	const struct region_case *c = *state;
 	unsigned long npages = c->length / PG, i, j;
 	struct exotic_region_info info;
 	struct exotic_alloc a;
@@ -247,18 +238,12 @@ static void test_migrate(void **state)
 	uint8_t *map;
 	int fd = open_for(c);
 
-	if (fd < 0)
-		skip();
 	/* the old blocks must still be quarantined at check_retired() */
 	assert_int_equal(param_write("quarantine_ms", QUARANTINE_OUTLASTS_TEST), 0);
 	assert_int_equal(ex_alloc_any(fd, c->kind, c->method, c->length, c->order, 0, &a), 0);
-	map = ex_map(fd, a.mmap_offset, c->length, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill(map, c->length, 99);
-	pfns = calloc(npages, sizeof(*pfns));
-	moved = calloc(npages, sizeof(*moved));
-	assert_non_null(pfns);
-	assert_non_null(moved);
+	map = ex_map_filled(fd, a.mmap_offset, c->length, 99);
+	pfns = pfn_array(npages);
+	moved = pfn_array(npages);
 	region_pfns(fd, a.handle, c->method, map, npages, pfns);
 
 	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, &epoch), 0);
@@ -306,9 +291,7 @@ static void test_migrate_partial(void **state)
 	DEV_OPEN_OR_SKIP(fd);
 	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE,
 				  npages * PG, 2, 0, &a), 0);
-	map = ex_map(fd, a.mmap_offset, npages * PG, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill(map, npages * PG, 5);
+	map = ex_map_filled(fd, a.mmap_offset, npages * PG, 5);
 	region_pfns(fd, a.handle, EXOTIC_MAP_PAGE, map, npages, pfns);
 	/* blocks 1 and 2 of 4 */
 	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 4 * PG, 8 * PG, NULL), 0);
@@ -345,9 +328,7 @@ static void test_migrate_no_late_zap(void **state)
 	assert_int_equal(param_write("quarantine_ms", "50"), 0);
 	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT,
 				  npages * PG, 0, 0, &a), 0);
-	map = ex_map(fd, a.mmap_offset, npages * PG, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill(map, npages * PG, 3);
+	map = ex_map_filled(fd, a.mmap_offset, npages * PG, 3);
 	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, NULL), 0);
 	assert_int_equal(verify(map, npages * PG, 3), -1);	/* faults the fresh blocks in */
 	assert_int_equal(ex_info(fd, a.handle, &before), 0);
@@ -484,30 +465,49 @@ static bool inject(const char *what)
 	return param_write("inject_bug", what) == 0;
 }
 
+/* A file with inject_bug=bug (it applies to the files opened after it is
+ * set), or the test skips. */
+static int open_injected(const char *bug)
+{
+	int fd;
+
+	if (!inject(bug))
+		skip();
+	DEV_OPEN_OR_SKIP(fd);
+	return fd;
+}
+
+/*
+ * With a zap-skipping inject_bug set for fd: a 4-page region filled from
+ * seed and migrated, then inject_bug back to none.  The translation
+ * outlived the event: it shows the event's epoch.  The mapping.
+ */
+static volatile uint64_t *migrated_stale(int fd, uint32_t kind, uint32_t method,
+					 uint32_t order, uint64_t seed, struct exotic_alloc *a)
+{
+	volatile uint64_t *map;
+	uint64_t epoch;
+
+	assert_int_equal(ex_alloc(fd, kind, method, 4 * PG, order, 0, a), 0);
+	map = ex_map_filled(fd, a->mmap_offset, 4 * PG, seed);
+	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a->handle, 0, 0, &epoch), 0);
+	assert_true(inject("none"));
+	assert_int_equal(map[0], EXOTIC_POISON_MAGIC);
+	assert_int_equal(map[1], epoch);
+	return map;
+}
+
 /* skip_zap_on_migrate: the stale mapping reads the poison of the epoch. */
 static void test_inject_skip_zap(void **state)
 {
 	struct exotic_page r[4];
 	struct exotic_alloc a;
-	uint64_t epoch;
 	volatile uint64_t *map;
 	int fd;
 
 	(void)state;
-	/* inject_bug applies to the files opened after it is set */
-	if (!inject("skip_zap_on_migrate"))
-		skip();
-	DEV_OPEN_OR_SKIP(fd);
-	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_MIXED,
-				  4 * PG, 0, 0, &a), 0);
-	map = ex_map(fd, a.mmap_offset, 4 * PG, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill((void *)map, 4 * PG, 3);
-	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, &epoch), 0);
-	assert_true(inject("none"));
-	/* the translation outlived the event: it shows the event's epoch */
-	assert_int_equal(map[0], EXOTIC_POISON_MAGIC);
-	assert_int_equal(map[1], epoch);
+	fd = open_injected("skip_zap_on_migrate");
+	map = migrated_stale(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_MIXED, 0, 3, &a);
 	assert_int_equal(ex_query(fd, a.handle, EXOTIC_QUERY_RETIRED, 0, r, 4), 4);
 	assert_true(r[0].flags & EXOTIC_PAGE_POISON_OK);
 	/* a write through it is a write after free: the poison is broken */
@@ -525,25 +525,13 @@ static void test_inject_skip_zap(void **state)
 static void test_inject_late_zap(void **state)
 {
 	struct exotic_alloc a;
-	uint64_t epoch;
 	volatile uint64_t *map;
 	int fd;
 
 	(void)state;
-	/* inject_bug applies to the files opened after it is set */
-	if (!inject("late_zap"))
-		skip();
-	DEV_OPEN_OR_SKIP(fd);
+	fd = open_injected("late_zap");
 	assert_int_equal(param_write("quarantine_ms", "300"), 0);
-	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
-				  4 * PG, 2, 0, &a), 0);
-	map = ex_map(fd, a.mmap_offset, 4 * PG, PROT_READ | PROT_WRITE);
-	assert_non_null(map);
-	fill((void *)map, 4 * PG, 4);
-	assert_int_equal(ex_event(fd, EXOTIC_IOC_MIGRATE, a.handle, 0, 0, &epoch), 0);
-	assert_true(inject("none"));
-	assert_int_equal(map[0], EXOTIC_POISON_MAGIC);
-	assert_int_equal(map[1], epoch);
+	map = migrated_stale(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, 2, 4, &a);
 	/*
 	 * Zapped at the end of the quarantine (300 ms): the refault maps the
 	 * new PFNs.  Poll for it, up to 10 s, rather than sleep for it.
@@ -566,12 +554,10 @@ static void test_inject_late_zap_revoke(void **state)
 	struct exotic_alloc a;
 	uint64_t epoch;
 	volatile uint64_t *map;
-	int fd, i;
+	int fd;
 
 	(void)state;
-	if (!inject("late_zap"))
-		skip();
-	DEV_OPEN_OR_SKIP(fd);
+	fd = open_injected("late_zap");
 	assert_int_equal(param_write("quarantine_ms", "300"), 0);
 	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_PAGE,
 				  2 * PG, 0, 0, &a), 0);
@@ -584,12 +570,7 @@ static void test_inject_late_zap_revoke(void **state)
 	assert_int_equal(map[0], EXOTIC_POISON_MAGIC);
 	assert_int_equal(map[1], epoch);
 	assert_int_equal(probe_access(map + 512, false), SIGBUS);
-	for (i = 0; i < 500; i++) {
-		assert_int_equal(ex_info(fd, a.handle, &info), 0);
-		if (!info.quarantined)
-			break;
-		sleep_ms(20);
-	}
+	wait_unquarantined(fd, a.handle, &info);
 	assert_int_equal(info.quarantined, 0);
 	assert_int_equal(info.refcount_anomalies, 0);
 	assert_int_equal(probe_access(map, false), SIGBUS);
@@ -607,10 +588,7 @@ static void test_inject_extra_ref(void **state)
 	int fd;
 
 	(void)state;
-	/* inject_bug applies to the files opened after it is set */
-	if (!inject("extra_ref"))
-		skip();
-	DEV_OPEN_OR_SKIP(fd);
+	fd = open_injected("extra_ref");
 	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
 				  4 * PG, 2, 0, &a), 0);
 	assert_true(inject("none"));
@@ -626,12 +604,7 @@ static void test_inject_extra_ref(void **state)
 	assert_int_equal(info.refcount_anomalies, 0);
 	/* checked when the block is freed, then repaired */
 	assert_int_equal(ex_event(fd, EXOTIC_IOC_REVOKE, a.handle, 0, 0, NULL), 0);
-	for (int i = 0; i < 500; i++) {
-		assert_int_equal(ex_info(fd, a.handle, &info), 0);
-		if (!info.quarantined)
-			break;
-		sleep_ms(20);
-	}
+	wait_unquarantined(fd, a.handle, &info);
 	assert_int_equal(info.quarantined, 0);
 	assert_int_equal(info.refcount_anomalies, 1);
 	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);

@@ -76,22 +76,10 @@ static int teardown(void **state)
 
 	if (!f)
 		return 0;
-	exotic_vcpu_unref(f->vcpu);
-	exotic_vm_unref(f->vm);
+	vcpu_vm_unref(f->vcpu, f->vm);
 	exotic_unref(f->ctx);
 	free(f);
 	return 0;
-}
-
-static void expect_done(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
-{
-	char buf[256];
-	int ret = run_program(vcpu, exit, NULL);
-
-	if (ret)
-		fail_msg("KVM_RUN: %s", exotic_strerror(ret));
-	if (exit->ucall != EXOTIC_UCALL_DONE)
-		fail_msg("expected done, got %s", exotic_exit_describe(exit, buf, sizeof(buf)));
 }
 
 /* Issue 2: the guest writes a pattern, the host reads it back. */
@@ -105,7 +93,7 @@ static void test_write_pattern(void **state)
 	uint64_t bad;
 
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	assert_int_equal(exit.nargs, 1);
 	assert_int_equal(exit.args[0], SLOT_LEN / 64);
 	assert_int_equal(exotic_guest_verify(f->mem, SLOT_GPA, SLOT_LEN, 64, 0x5eed, &bad),
@@ -131,7 +119,7 @@ static void test_write_passes_subrange(void **state)
 	struct exotic_exit exit;
 
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	assert_int_equal(exit.args[0], 3 * 16);	/* 16 pages, 3 passes */
 	assert_int_equal(exotic_guest_verify(f->mem + MiB, SLOT_GPA + MiB, 64 * 1024,
 					     0, 7, NULL), 16);
@@ -218,7 +206,7 @@ static void test_walk_poison_epochs(void **state)
 	assert_int_equal(exit.args[0], SLOT_GPA + off);
 	assert_int_equal(exit.args[1], 5);
 	assert_int_equal(exit.args[2], 5);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	assert_int_equal(exit.args[1], 0);
 	assert_int_equal(exit.args[2], 1);	/* detections */
 }
@@ -264,13 +252,13 @@ static void test_checksum(void **state)
 	for (size_t i = 0; i < SLOT_LEN; i++)
 		f->mem[i] = (uint8_t)rand();
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, SLOT_LEN, 8));
 	assert_int_equal(exit.args[1], SLOT_LEN / 8);
 	/* One changed byte changes the guest's sum. */
 	f->mem[SLOT_LEN - 1] ^= 1;
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, SLOT_LEN, 8));
 }
 
@@ -287,7 +275,7 @@ static void test_move_and_delete(void **state)
 
 	assert_int_equal(exotic_vm_move_slot(f->vm, 0, new_gpa), 0);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	assert_int_equal(exotic_guest_verify(f->mem, new_gpa, SLOT_LEN, 0, 1, NULL),
 			 SLOT_LEN / 4096);
 
@@ -295,9 +283,7 @@ static void test_move_and_delete(void **state)
 	p.gpa = SLOT_GPA;
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
 	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
-	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
-	assert_int_equal(exit.mmio_addr, SLOT_GPA);
-	assert_int_equal(exit.mmio_write, 0);
+	assert_exit_mmio(&exit, SLOT_GPA, false);
 	exotic_exit_describe(&exit, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "mmio read"));
 
@@ -306,9 +292,7 @@ static void test_move_and_delete(void **state)
 	p.gpa = new_gpa;
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
-	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
-	assert_int_equal(exit.mmio_addr, new_gpa);
-	assert_int_equal(exit.mmio_write, 1);
+	assert_exit_mmio(&exit, new_gpa, true);
 }
 
 /* Overlaps and the system range are refused before KVM sees them. */
@@ -341,13 +325,11 @@ static void test_readonly_slot(void **state)
 						 EXOTIC_SLOT_READONLY, &mem), 0);
 	exotic_guest_fill(mem, 512 * MiB, SLOT_LEN, 0, 8);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	assert_int_equal(exit.args[0], SLOT_LEN / 4096);
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
-	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
-	assert_int_equal(exit.mmio_addr, 512 * MiB);
-	assert_int_equal(exit.mmio_write, 1);
+	assert_exit_mmio(&exit, 512 * MiB, true);
 }
 
 /*
@@ -370,7 +352,7 @@ static void test_run_efault_surfaced(void **state)
 	assert_int_equal(mprotect(f->mem, SLOT_LEN, PROT_READ | PROT_WRITE), 0);
 	/* Reloading after the failure works: the vCPU is still usable. */
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 }
 
 /* The nested probe in ordinary memory: L2 must run (the control case). */
@@ -381,7 +363,7 @@ static void test_vmrun_control(void **state)
 	struct exotic_exit exit;
 
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	if (exit.args[0] == EXOTIC_PROBE_NO_SVM)
 		skip();
 	assert_string_equal(exotic_probe_result_name(exit.args[0]), "entered");
@@ -389,7 +371,7 @@ static void test_vmrun_control(void **state)
 	/* The same with the VMCB in a user slot of anonymous memory. */
 	p = (struct exotic_guest_params){ .vmcb_gpa = SLOT_GPA + 8192 };
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	assert_int_equal(exit.args[0], EXOTIC_PROBE_ENTERED);
 	/* L1 got the #VMEXIT for VMMCALL (0x81) in its VMCB. */
 	assert_int_equal(*(uint32_t *)(f->mem + 8192 + 0x70), 0x81);
@@ -444,7 +426,7 @@ static void test_vmrun_unbacked_gp(void **state)
 		assert_int_equal(exit.reason, KVM_EXIT_INTERNAL_ERROR);
 		return;
 	}
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	if (exit.args[0] == EXOTIC_PROBE_NO_SVM)
 		skip();
 	assert_string_equal(exotic_probe_result_name(exit.args[0]), "#GP");
@@ -454,7 +436,7 @@ static void test_vmrun_unbacked_gp(void **state)
 	memset(f->mem, 0, 4096);
 	p = (struct exotic_guest_params){ .vmcb_gpa = SLOT_GPA, .flags = EXOTIC_PROBE_NO_INIT };
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_VMRUN, &p), 0);
-	expect_done(f->vcpu, &exit);
+	run_to_done(f->vcpu, &exit);
 	assert_int_equal(exit.args[0], EXOTIC_PROBE_NOT_ENTERED);
 	assert_int_equal(*(uint32_t *)(f->mem + 0x70), 0xffffffff);	/* VMEXIT_INVALID */
 }

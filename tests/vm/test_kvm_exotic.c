@@ -252,19 +252,20 @@ static int teardown(void **state)
 
 	if (!f)
 		return 0;
-	exotic_vcpu_unref(f->vcpu);
-	exotic_vm_unref(f->vm);
+	vcpu_vm_unref(f->vcpu, f->vm);
 	exotic_region_unref(f->region);
 	free(f);
 	return 0;
 }
 
-static void expect_done(const struct exotic_exit *exit)
+/* Load a guest program and run it to its done report (poison: as run_program()). */
+static void load_run_done(struct fixture *f, enum exotic_guest_program program,
+			  const struct exotic_guest_params *p, struct exotic_exit *exit,
+			  int *poison)
 {
-	char buf[256];
-
-	if (exit->ucall != EXOTIC_UCALL_DONE)
-		fail_msg("expected done, got %s", exotic_exit_describe(exit, buf, sizeof(buf)));
+	assert_int_equal(exotic_guest_load(f->vcpu, program, p), 0);
+	assert_int_equal(run_program(f->vcpu, exit, poison), 0);
+	assert_exit_done(exit);
 }
 
 static const char *outcome(int ret)
@@ -336,7 +337,7 @@ static void test_combo(void **state)
 			    exit.access_gpa < REGION_GPA + REGION_LEN);
 		walk_off = exit.access_gpa - REGION_GPA;
 	} else {
-		expect_done(&exit);
+		assert_exit_done(&exit);
 		assert_int_equal(exit.args[0], PAGES);
 		assert_int_equal(exit.args[2], 0);
 		assert_int_equal(poison, 0);
@@ -349,7 +350,7 @@ static void test_combo(void **state)
 	if (write) {
 		assert_int_equal(write, -EFAULT);
 	} else {
-		expect_done(&exit);
+		assert_exit_done(&exit);
 		assert_int_equal(exit.args[0], PAGES);
 		assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0,
 						     p.seed, &bad), PAGES);
@@ -362,7 +363,7 @@ static void test_combo(void **state)
 	if (sum) {
 		assert_int_equal(sum, -EFAULT);
 	} else {
-		expect_done(&exit);
+		assert_exit_done(&exit);
 		assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, REGION_LEN, 8));
 	}
 	/* Reads and writes through the same mapping agree on mappability. */
@@ -377,7 +378,7 @@ static void test_combo(void **state)
 		/* 7.3 exits to userspace where older kernels inject #GP */
 		probe_name = "internal-error";
 	} else if (!probe) {
-		expect_done(&exit);
+		assert_exit_done(&exit);
 		probe_name = exotic_probe_result_name(exit.args[0]);
 		assert_non_null(probe_name);
 		if (exit.args[0] == EXOTIC_PROBE_NOT_ENTERED)
@@ -466,6 +467,16 @@ static void test_combo(void **state)
 		assert_string_equal(probe_name, walk ? "#GP" : "entered");
 }
 
+/* A refcounted fault-mapped region stamped with p's seed, walked once, clean. */
+static void prepare_walked(struct fixture *f, const struct exotic_guest_params *p,
+			   struct exotic_exit *exit)
+{
+	prepare(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT);
+	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, p->seed);
+	load_run_done(f, EXOTIC_GUEST_WALK, p, exit, NULL);
+	assert_int_equal(exit->args[0], PAGES);
+}
+
 /* Revoke: KVM must not keep using the retired pages; KVM_RUN fails. */
 static void test_revoke_then_efault(void **state)
 {
@@ -477,12 +488,7 @@ static void test_revoke_then_efault(void **state)
 	uint64_t epoch;
 	int poison = 0;
 
-	prepare(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT);
-	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, 5);
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
-	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
-	assert_int_equal(exit.args[0], PAGES);
+	prepare_walked(f, &p, &exit);
 
 	assert_int_equal(exotic_region_revoke(f->region, &epoch), 0);
 	assert_int_equal(exotic_vm_publish_epoch(f->vm, epoch), 0);
@@ -503,18 +509,11 @@ static void test_migrate_invalidate_clean(void **state)
 	uint64_t epoch;
 	int poison = 0;
 
-	prepare(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT);
-	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, 6);
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
-	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
-	assert_int_equal(exit.args[0], PAGES);
+	prepare_walked(f, &p, &exit);
 
 	assert_int_equal(exotic_region_migrate(f->region, 0, 0, &epoch), 0);
 	assert_int_equal(exotic_vm_publish_epoch(f->vm, epoch), 0);
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
-	assert_int_equal(run_program(f->vcpu, &exit, &poison), 0);
-	expect_done(&exit);
+	load_run_done(f, EXOTIC_GUEST_WALK, &p, &exit, &poison);
 	assert_int_equal(exit.args[0], PAGES);
 	assert_int_equal(exit.args[2], 0);
 	assert_int_equal(poison, 0);
@@ -522,9 +521,7 @@ static void test_migrate_invalidate_clean(void **state)
 	assert_int_equal(exotic_region_invalidate(f->region, 0, 0, &epoch), 0);
 	assert_int_equal(exotic_vm_publish_epoch(f->vm, epoch), 0);
 	p.seed = 7;
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
-	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	load_run_done(f, EXOTIC_GUEST_WRITE, &p, &exit, NULL);
 	assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0, 7, NULL),
 			 PAGES);
 }
@@ -758,15 +755,11 @@ static void test_readonly_region(void **state)
 	struct exotic_exit exit;
 
 	prepare_flags(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, EXOTIC_ALLOC_READONLY);
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
-	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	load_run_done(f, EXOTIC_GUEST_CHECKSUM, &p, &exit, NULL);
 	assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, REGION_LEN, 0));
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	assert_int_equal(exit.reason, KVM_EXIT_MMIO);
-	assert_int_equal(exit.mmio_write, 1);
-	assert_int_equal(exit.mmio_addr, REGION_GPA);
+	assert_exit_mmio(&exit, REGION_GPA, true);
 }
 
 /*
@@ -784,14 +777,10 @@ static void test_mkwrite_region(void **state)
 	prepare_flags(f, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, EXOTIC_ALLOC_MKWRITE);
 	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, 4);
 	assert_int_equal(exotic_region_invalidate(f->region, 0, 0, NULL), 0);
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
-	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	load_run_done(f, EXOTIC_GUEST_WALK, &p, &exit, NULL);
 	assert_int_equal(exit.args[0], PAGES);
 	p.seed = 5;
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
-	assert_int_equal(run_program(f->vcpu, &exit, NULL), 0);
-	expect_done(&exit);
+	load_run_done(f, EXOTIC_GUEST_WRITE, &p, &exit, NULL);
 	assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0, 5, NULL), PAGES);
 }
 

@@ -150,6 +150,22 @@ static int patched_61(void)
 	return f ? 1 : 0;
 }
 
+/*
+ * What a test printed is judged on 6.1 only (its KVM and kernel-patches/6.1):
+ * elsewhere the test skips.  patched_61() otherwise.
+ */
+static int judged_61(const char *what)
+{
+	int patched = patched_61();
+
+	if (patched < 0) {
+		print_message("not a 6.1 kernel: this suite pins down 6.1's KVM and kernel-patches/6.1; the %s printed, not judged\n",
+			      what);
+		skip();
+	}
+	return patched;
+}
+
 static void prepare(struct region_vm *f, unsigned int kind, unsigned int method,
 		    unsigned int order)
 {
@@ -225,8 +241,7 @@ static void test_prefetch(void **state)
 	};
 	struct exotic_exit exit;
 	uint64_t before, after, bad;
-	char buf[256];
-	int patched = patched_61();
+	int patched;
 
 	prepare(f, EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE, 0);
 	map_4k(f);
@@ -241,8 +256,7 @@ static void test_prefetch(void **state)
 
 	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
 	assert_int_equal(exotic_vcpu_run(f->vcpu, &exit), 0);
-	if (exit.ucall != EXOTIC_UCALL_DONE)
-		fail_msg("expected done, got %s", exotic_exit_describe(&exit, buf, sizeof(buf)));
+	assert_exit_done(&exit);
 	assert_int_equal(exit.args[0], PAGES);
 	/* the host sees what the guest wrote */
 	assert_int_equal(exotic_guest_verify(exotic_region_addr(f->region), REGION_GPA,
@@ -254,10 +268,7 @@ static void test_prefetch(void **state)
 	after = excess(f, &bad);
 	print_message("# refcount excess after the VM: %" PRIu64 " on %" PRIu64 " of %llu pages\n",
 		      after, bad, PAGES);
-	if (patched < 0) {
-		print_message("not a 6.1 kernel: this suite pins down 6.1's KVM and kernel-patches/6.1; the figures above are printed, not judged\n");
-		skip();
-	}
+	patched = judged_61("figures above are");
 	if (patched == 0) {
 		/*
 		 * Stock 6.1's known leak (kernel-patches/6.1 0009 fixes it):
@@ -279,7 +290,7 @@ static void test_tail(void **state)
 		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 0x7a11,
 	};
 	struct exotic_exit exit;
-	int patched = patched_61(), ret;
+	int patched, ret;
 	bool shadow = npt() == 'N';
 	char buf[256];
 
@@ -291,10 +302,7 @@ static void test_tail(void **state)
 			      exit.access_gpa);
 	else
 		print_message("# guest: %s\n", exotic_exit_describe(&exit, buf, sizeof(buf)));
-	if (patched < 0) {
-		print_message("not a 6.1 kernel: this suite pins down 6.1's KVM and kernel-patches/6.1; the outcome above is printed, not judged\n");
-		skip();
-	}
+	patched = judged_61("outcome above is");
 	if (patched == 1 && !shadow) {
 		/* TDP records the page in bit 55 of its SPTE: mapped */
 		assert_int_equal(ret, 0);
@@ -320,7 +328,7 @@ static void test_pae_switch(void **state)
 {
 	struct region_vm *f = *state;
 	size_t len = (size_t)(pae_switch_end - pae_switch_start);
-	int patched = patched_61(), ret, fd;
+	int patched, ret, fd;
 	bool shadow = npt() == 'N';
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -355,10 +363,7 @@ static void test_pae_switch(void **state)
 			      exit.rip, exit.rip < CODE_GPA + 0x23 ? "64-bit" : "32-bit");
 	else
 		print_message("# guest: %s\n", exotic_exit_describe(&exit, buf, sizeof(buf)));
-	if (patched < 0) {
-		print_message("not a 6.1 kernel: this suite pins down 6.1's KVM and kernel-patches/6.1; the outcome above is printed, not judged\n");
-		skip();
-	}
+	patched = judged_61("outcome above is");
 	if (patched == 1 && !shadow) {
 		uint64_t *tail = (uint64_t *)((uint8_t *)exotic_region_addr(f->region) + 4096);
 

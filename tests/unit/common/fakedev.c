@@ -207,20 +207,15 @@ static int do_info(struct exotic_region_info *info)
 
 	if (!r)
 		FAIL(ENOENT);
-	memset(info, 0, sizeof(*info));
-	info->handle = handle;
-	info->kind = r->kind;
-	info->method = r->method;
-	info->order = r->order;
-	info->flags = r->flags;
-	info->state = r->state;
-	info->length = r->length;
-	info->mmap_offset = handle * FAKEDEV_REGION_SPAN;
-	info->nr_pfns = r->state == EXOTIC_STATE_LIVE ? r->length / PAGE : 0;
-	info->zaps = r->invalidations + r->migrations;
-	info->migrations = r->migrations;
-	info->epoch = r->epoch;
-	info->quarantined = r->retired_pages;
+	/* what driver/introspect.c reports, from the fake's own counts */
+	*info = (struct exotic_region_info){
+		.handle = handle, .kind = r->kind, .method = r->method, .order = r->order,
+		.flags = r->flags, .state = r->state, .length = r->length,
+		.mmap_offset = handle * FAKEDEV_REGION_SPAN,
+		.nr_pfns = r->state == EXOTIC_STATE_LIVE ? r->length / PAGE : 0,
+		.zaps = r->invalidations + r->migrations, .migrations = r->migrations,
+		.epoch = r->epoch, .quarantined = r->retired_pages,
+	};
 	return 0;
 }
 

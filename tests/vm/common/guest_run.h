@@ -6,8 +6,11 @@
 #define EXOTIC_TEST_GUEST_RUN_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+
+#include <linux/kvm.h>
 
 #include "exotic/exotic.h"
 
@@ -35,6 +38,40 @@ static inline int run_program(struct exotic_vcpu *vcpu, struct exotic_exit *exit
 	}
 	fail_msg("guest never finished");
 	return -ETIMEDOUT;
+}
+
+/* Fail the test unless the exit is the program's done report. */
+static inline void assert_exit_done(const struct exotic_exit *exit)
+{
+	char buf[256];
+
+	if (exit->ucall != EXOTIC_UCALL_DONE)
+		fail_msg("expected done, got %s", exotic_exit_describe(exit, buf, sizeof(buf)));
+}
+
+/* Fail the test unless the exit is an MMIO read or write (write) of gpa. */
+static inline void assert_exit_mmio(const struct exotic_exit *exit, uint64_t gpa, bool write)
+{
+	assert_int_equal(exit->reason, KVM_EXIT_MMIO);
+	assert_int_equal(exit->mmio_addr, gpa);
+	assert_int_equal(exit->mmio_write, write);
+}
+
+/* Run the program to its end; fail the test unless it reported done. */
+static inline void run_to_done(struct exotic_vcpu *vcpu, struct exotic_exit *exit)
+{
+	int ret = run_program(vcpu, exit, NULL);
+
+	if (ret)
+		fail_msg("KVM_RUN: %s", exotic_strerror(ret));
+	assert_exit_done(exit);
+}
+
+/* Drop a test's vCPU and then its VM (NULL: nothing to drop). */
+static inline void vcpu_vm_unref(struct exotic_vcpu *vcpu, struct exotic_vm *vm)
+{
+	exotic_vcpu_unref(vcpu);
+	exotic_vm_unref(vm);
 }
 
 /*
@@ -65,8 +102,7 @@ static inline int region_vm_teardown(void **state)
 {
 	struct region_vm *f = *state;
 
-	exotic_vcpu_unref(f->vcpu);
-	exotic_vm_unref(f->vm);
+	vcpu_vm_unref(f->vcpu, f->vm);
 	exotic_region_unref(f->region);
 	exotic_device_unref(f->dev);
 	exotic_unref(f->ctx);
