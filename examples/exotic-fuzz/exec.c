@@ -1021,18 +1021,19 @@ static void probe_unsafe_window(void *ctx, bool open)
 		pthread_rwlock_unlock(&f->unsafe_lock);
 }
 
-/* The costly probe modes run at most once in 10 s (the first one always). */
+/* Each costly probe mode runs at most once in 10 s (its first one always). */
 static bool probe_costly_due(struct fuzz *f, unsigned int mode)
 {
-	uint64_t now = fuzz_now_ms();
+	uint64_t now = fuzz_now_ms(), *last;
 	bool due;
 
 	if (mode != PROBE_KILL && mode != PROBE_FILE_CAP)
 		return true;
+	last = &f->costly_probe_ms[mode == PROBE_FILE_CAP];
 	pthread_mutex_lock(&f->lock);
-	due = !f->costly_probe_ms || now - f->costly_probe_ms >= 10000;
+	due = !*last || now - *last >= 10000;
 	if (due)
-		f->costly_probe_ms = now;
+		*last = now;
 	pthread_mutex_unlock(&f->lock);
 	return due;
 }

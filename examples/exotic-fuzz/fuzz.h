@@ -115,8 +115,8 @@ struct fuzz {
 	 * probe while it sets unsafe_driver_bugs=1 for a child of its own.
 	 */
 	pthread_rwlock_t unsafe_lock;
-	/* CLOCK_MONOTONIC ms of the last probe of a costly mode */
-	uint64_t costly_probe_ms;
+	/* CLOCK_MONOTONIC ms of the last probe of each costly mode (kill, file-cap) */
+	uint64_t costly_probe_ms[2];
 	int fds[FUZZ_FDS];
 	struct fuzz_region regs[FUZZ_REGIONS];
 	struct fuzz_map maps[FUZZ_MAPS];

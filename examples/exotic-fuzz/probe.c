@@ -32,7 +32,8 @@
 #define P_PG		4096ULL
 #define P_HUGE		(2ULL << 20)
 #define P_WORD		64		/* the byte of a page the probes use */
-#define P_RACE_ROUNDS	16
+#define P_RACE_ROUNDS	4
+#define P_RACE_EVENTS	8	/* MIGRATEs per round, then a REVOKE */
 #define P_RACE_MAPS	64
 #define P_KILL_BYTES	(128ULL << 20)
 
@@ -445,72 +446,123 @@ static enum fuzz_probe_verdict probe_nopriv(struct probe *p)
 struct race {
 	int fd;
 	uint64_t offset, len;
-	atomic_bool revoking, stop;
+	/* odd while an event runs; mappings whose mmap() saw it change or odd
+	 * may have raced it and are kept for the check */
+	atomic_ulong seq;
+	atomic_bool stop;
+	pthread_mutex_t lock;
 	uint8_t *maps[P_RACE_MAPS];
 	unsigned int n;
 };
 
-/* mmap() in a loop; keeps the mappings that returned once REVOKE began. */
+/* mmap() in a loop, keeping the mappings that overlapped an event. */
 static void *race_mapper(void *arg)
 {
 	struct race *r = arg;
+	unsigned long s0;
+	bool kept;
 	void *m;
 
-	while (!atomic_load(&r->stop) && r->n < P_RACE_MAPS) {
+	while (!atomic_load(&r->stop)) {
+		s0 = atomic_load(&r->seq);
 		m = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, (off_t)r->offset);
 		if (m == MAP_FAILED)
 			continue;
-		if (atomic_load(&r->revoking))
-			r->maps[r->n++] = m;
-		else
+		kept = false;
+		if ((s0 & 1) || atomic_load(&r->seq) != s0) {
+			pthread_mutex_lock(&r->lock);
+			if (r->n < P_RACE_MAPS) {
+				r->maps[r->n++] = m;
+				kept = true;
+			}
+			pthread_mutex_unlock(&r->lock);
+		}
+		if (!kept)
 			munmap(m, r->len);
 	}
 	return NULL;
 }
 
 /*
- * REMAP filled at mmap() time would be reachable from a VMA that REVOKE's
- * unmap_mapping_range() cannot see yet: race mmap() against REVOKE, then
- * no mapping that returned during it may read.
+ * After an event returned, the mappings that raced it: after MIGRATE no
+ * page may read a retired block's poison, after REVOKE no page may read.
+ * They are unmapped.  PROBE_FOUND, or PROBE_CLEAN.
+ */
+static enum fuzz_probe_verdict race_check(struct probe *p, struct race *r, uint32_t kind,
+					  bool revoked)
+{
+	enum fuzz_probe_verdict verdict = PROBE_CLEAN;
+	uint64_t v;
+
+	pthread_mutex_lock(&r->lock);
+	for (unsigned int i = 0; i < r->n; i++) {
+		for (uint64_t pg = 0; verdict == PROBE_CLEAN && pg < r->len / P_PG; pg++) {
+			int sig = p_read(p, r->maps[i], pg, &v);
+
+			if (revoked && !sig)
+				verdict = found(p, "probe mmap-race: a mapping made while REVOKE ran reads page %llu of a kind %u REMAP region after REVOKE returned, without a fault",
+						(unsigned long long)pg, kind);
+			else if (!revoked && !sig && v == EXOTIC_POISON_MAGIC)
+				verdict = found(p, "probe mmap-race: a mapping made while MIGRATE ran reads a retired block's poison at page %llu of a kind %u REMAP region after MIGRATE returned",
+						(unsigned long long)pg, kind);
+		}
+		munmap(r->maps[i], r->len);
+	}
+	r->n = 0;
+	pthread_mutex_unlock(&r->lock);
+	return verdict;
+}
+
+/*
+ * A VMA's PTEs filled at mmap() time would be out of reach of an event's
+ * unmap_mapping_range() until the kernel links the VMA into the file's
+ * mappings: race mmap() against MIGRATEs, then a REVOKE, and check the
+ * mappings that overlapped each once it returned.
  */
 static enum fuzz_probe_verdict probe_mmap_race(struct probe *p, uint32_t kind, uint64_t seed)
 {
 	enum fuzz_probe_verdict verdict = PROBE_SKIPPED;
 	struct race *r = calloc(1, sizeof(*r));
 	pthread_t t;
-	uint64_t v;
 
 	if (!r)
 		return PROBE_SKIPPED;
+	pthread_mutex_init(&r->lock, NULL);
 	p->fd = open(p->env->dev, O_RDWR | O_CLOEXEC);
 	for (unsigned int round = 0; p->fd >= 0 && round < P_RACE_ROUNDS &&
 	     verdict != PROBE_FOUND; round++) {
 		if (p_alloc_on(p->fd, &p->a, kind, EXOTIC_MAP_REMAP, 64 * P_PG, 0))
 			break;
-		memset(r, 0, sizeof(*r));
 		r->fd = p->fd;
 		r->offset = p->a.mmap_offset;
 		r->len = p->a.length;
+		r->n = 0;
+		atomic_store(&r->stop, false);
 		if (pthread_create(&t, NULL, race_mapper, r))
 			break;
-		/* let the mapper loop a little, by the seed */
-		for (uint64_t spin = (seed >> (round % 48)) & 0xffff; spin; spin--)
-			__asm__ volatile("" ::: "memory");
-		atomic_store(&r->revoking, true);
-		if (p_event(p->fd, EXOTIC_IOC_REVOKE, p->a.handle))
-			atomic_store(&r->revoking, false);
+		verdict = PROBE_CLEAN;
+		for (unsigned int e = 0; e <= P_RACE_EVENTS && verdict == PROBE_CLEAN; e++) {
+			bool revoke = e == P_RACE_EVENTS;
+
+			/* let the mapper loop a little, by the seed */
+			for (uint64_t spin = (seed >> ((round + e) % 48)) & 0x3fff; spin; spin--)
+				__asm__ volatile("" ::: "memory");
+			atomic_fetch_add(&r->seq, 1);
+			p_event(p->fd, revoke ? EXOTIC_IOC_REVOKE : EXOTIC_IOC_MIGRATE, p->a.handle);
+			atomic_fetch_add(&r->seq, 1);
+			if (revoke)
+				atomic_store(&r->stop, true);
+			verdict = race_check(p, r, kind, revoke);
+		}
 		atomic_store(&r->stop, true);
 		pthread_join(t, NULL);
-		for (unsigned int i = 0; i < r->n; i++) {
-			if (verdict != PROBE_FOUND && !p_read(p, r->maps[i], 0, &v))
-				verdict = found(p, "probe mmap-race: a mapping made while REVOKE ran reads a kind %u REMAP region after REVOKE returned, without a fault",
-						kind);
-			munmap(r->maps[i], r->len);
-		}
-		if (verdict != PROBE_FOUND)
-			verdict = PROBE_CLEAN;
+		if (verdict == PROBE_CLEAN)
+			verdict = race_check(p, r, kind, true);
+		else
+			race_check(p, r, kind, true);
 		p_event(p->fd, EXOTIC_IOC_FREE, p->a.handle);
 	}
+	pthread_mutex_destroy(&r->lock);
 	free(r);
 	return verdict;
 }
@@ -601,7 +653,7 @@ static char task_state(pid_t pid)
 /*
  * A child faults on a region whose MIGRATE holds the region lock for a
  * long time; seen asleep there, it is SIGKILLed and must be gone well
- * before the MIGRATE ends.  No verdict unless the MIGRATE ran on for 200
+ * before the MIGRATE ends.  No verdict unless the MIGRATE ran on for 400
  * ms after the kill.
  */
 static enum fuzz_probe_verdict probe_kill(struct probe *p)
@@ -662,7 +714,7 @@ static enum fuzz_probe_verdict probe_kill(struct probe *p)
 	close(go[1]);
 	close(ready[0]);
 	close(ready[1]);
-	if (!blocked || done_at_kill || m.done_ms < t_kill + 200)
+	if (!blocked || done_at_kill || m.done_ms < t_kill + 400)
 		return PROBE_SKIPPED;
 	if (t_reaped >= m.done_ms)
 		return found(p, "probe kill: a task SIGKILLed while its fault waited behind a MIGRATE was reaped only when the MIGRATE ended, %llu ms later (the wait is not killable)",
