@@ -159,12 +159,12 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	}
 	head = exotic_storm_expect(s->profile, kind, method, false);
 	tail = exotic_storm_expect(s->profile, kind, method, true);
-	if ((head == EXOTIC_STORM_OUT_CRASH || tail == EXOTIC_STORM_OUT_CRASH) &&
+	if ((head == EXOTIC_OUT_CRASH || tail == EXOTIC_OUT_CRASH) &&
 	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
 		note_skip(s, kind, method, "the kernel oopses on it (known bug: --known-bugs runs it)");
 		return 0;
 	}
-	if ((head == EXOTIC_STORM_OUT_LEAK || tail == EXOTIC_STORM_OUT_LEAK) &&
+	if ((head == EXOTIC_OUT_REFCOUNT || tail == EXOTIC_OUT_REFCOUNT) &&
 	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
 		note_skip(s, kind, method, "KVM leaks page references on it (known bug: --known-bugs runs it)");
 		return 0;
@@ -178,12 +178,12 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 		note_skip(s, kind, method, "the profile's table has no storm row for it");
 		return 0;
 	}
-	if (method == EXOTIC_MAP_HUGE && tail == EXOTIC_STORM_OUT_WARN &&
+	if (method == EXOTIC_MAP_HUGE && tail == EXOTIC_OUT_WARN &&
 	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
 		note_skip(s, kind, method, "KVM WARNs on its tails (known bug: --known-bugs runs it)");
 		return 0;
 	}
-	if (order && tail == EXOTIC_STORM_OUT_WARN && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS))
+	if (order && tail == EXOTIC_OUT_WARN && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS))
 		/* order-0 blocks have no tail page to trip the known WARN */
 		order = 0;
 	memset(slot, 0, sizeof(*slot));
@@ -197,7 +197,7 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	slot->expect_head = head;
 	slot->expect_tail = tail;
 	/* the driver only hands out what oopses the kernel when told to */
-	if (head == EXOTIC_STORM_OUT_CRASH || tail == EXOTIC_STORM_OUT_CRASH ||
+	if (head == EXOTIC_OUT_CRASH || tail == EXOTIC_OUT_CRASH ||
 	    (method == EXOTIC_MAP_HUGE && kind != EXOTIC_KIND_COMPOUND &&
 	     huge_needs_folio()))
 		slot->alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
@@ -261,7 +261,7 @@ static int add_anon(struct exotic_storm *s)
 	slot->block = 4096;
 	slot->index = s->nslots;
 	slot->gpa = SLOT_GPA_BASE + (uint64_t)s->nslots * s->cfg.region_size;
-	slot->expect_head = slot->expect_tail = EXOTIC_STORM_OUT_MAP;
+	slot->expect_head = slot->expect_tail = EXOTIC_OUT_MAPPED;
 	exotic_guest_fill(hva, slot->gpa, slot->len, STRIDE, s->cfg.seed);
 	ret = exotic_vm_add_slot(s->vm, slot->index, slot->gpa, hva, slot->len, 0);
 	if (ret) {

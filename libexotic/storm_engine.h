@@ -46,7 +46,7 @@ struct storm_slot {
 	unsigned int index;		/* KVM user slot id */
 	uint32_t kind, method, order;
 	uint64_t gpa, len, block;
-	int expect_head, expect_tail;	/* enum exotic_storm_outcome */
+	int expect_head, expect_tail;	/* enum exotic_outcome */
 	struct exotic_region *region;	/* current, under lock (and stable
 					 * while seq is even); NULL for the
 					 * anonymous slot */

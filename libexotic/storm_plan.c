@@ -183,29 +183,6 @@ EXOTIC_EXPORT int exotic_storm_kind_from_name(const char *name)
 	return exotic_kind_from_name(name);
 }
 
-static const char *const outcome_names[] = {
-	[EXOTIC_STORM_OUT_MAP] = "mapped",
-	[EXOTIC_STORM_OUT_EFAULT] = "efault",
-	[EXOTIC_STORM_OUT_WARN] = "warn",
-	[EXOTIC_STORM_OUT_ANY] = "any",
-	[EXOTIC_STORM_OUT_CRASH] = "crash",
-	[EXOTIC_STORM_OUT_LEAK] = "leak",
-};
-
-EXOTIC_EXPORT const char *exotic_storm_outcome_name(int outcome)
-{
-	return outcome >= EXOTIC_STORM_OUT_MAP && outcome <= EXOTIC_STORM_OUT_LEAK ?
-	       outcome_names[outcome] : NULL;
-}
-
-EXOTIC_EXPORT int exotic_storm_outcome_from_name(const char *name)
-{
-	for (int i = EXOTIC_STORM_OUT_MAP; name && i <= EXOTIC_STORM_OUT_LEAK; i++)
-		if (!strcmp(outcome_names[i], name))
-			return i;
-	return -EINVAL;
-}
-
 /*
  * The vCPU fault path (kvm_faultin_pfn) on each profile is in the profile's
  * expectation table, as "storm:KIND" rows with the kernel function

@@ -180,8 +180,8 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 		if (storm_report_slot(s, i, &sl))
 			break;
 		snprintf(name, sizeof(name), "%s/%s", sl.kind, sl.method);
-		snprintf(expect, sizeof(expect), "%s/%s", exotic_storm_outcome_name(sl.expect_head),
-			 sl.order ? exotic_storm_outcome_name(sl.expect_tail) : "-");
+		snprintf(expect, sizeof(expect), "%s/%s", exotic_outcome_name(sl.expect_head),
+			 sl.order ? exotic_outcome_name(sl.expect_tail) : "-");
 		fprintf(out, "   %-22s %-5u %-13s %12" PRIu64 " %11" PRIu64 " %9" PRIu64 " %5" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n",
 			name, sl.order, expect, sl.accesses, sl.efault_tail, sl.disturbed,
 			sl.races, sl.detections, sl.unexpected);
@@ -338,8 +338,8 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 			break;
 		fprintf(out, "%s{\"kind\": \"%s\", \"method\": \"%s\", \"order\": %u, \"expect_head\": \"%s\", \"expect_tail\": \"%s\", \"accesses\": %" PRIu64 ", \"efault_tail\": %" PRIu64 ", \"disturbed\": %" PRIu64 ", \"races\": %" PRIu64 ", \"detections\": %" PRIu64 ", \"unexpected\": %" PRIu64 "}",
 			i ? ", " : "", sl.kind, sl.method,
-			sl.order, exotic_storm_outcome_name(sl.expect_head),
-			exotic_storm_outcome_name(sl.expect_tail), sl.accesses, sl.efault_tail,
+			sl.order, exotic_outcome_name(sl.expect_head),
+			exotic_outcome_name(sl.expect_tail), sl.accesses, sl.efault_tail,
 			sl.disturbed, sl.races, sl.detections, sl.unexpected);
 	}
 	fprintf(out, "], \"skipped\": ");

@@ -216,8 +216,8 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 			off = gpa - slot->gpa;
 			tail = (off / 4096) & ((1ULL << slot->order) - 1);
 			expect = tail ? slot->expect_tail : slot->expect_head;
-			if (expect != EXOTIC_STORM_OUT_EFAULT && expect != EXOTIC_STORM_OUT_ANY &&
-			    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_STORM_OUT_LEAK) &&
+			if (expect != EXOTIC_OUT_EFAULT && expect != EXOTIC_OUT_ANY &&
+			    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_OUT_REFCOUNT) &&
 			    storm_pfnmap_race(s->profile, slot->method) &&
 			    zap_covered(slot, zseq, off)) {
 				/*
@@ -247,8 +247,8 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 				}
 				continue;
 			}
-			if (expect != EXOTIC_STORM_OUT_EFAULT && expect != EXOTIC_STORM_OUT_ANY &&
-			    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_STORM_OUT_LEAK)) {
+			if (expect != EXOTIC_OUT_EFAULT && expect != EXOTIC_OUT_ANY &&
+			    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_OUT_REFCOUNT)) {
 				snprintf(buf, sizeof(buf),
 					 "KVM_RUN EFAULT on a %s page the %s profile maps (%s/%s order %u)",
 					 tail ? "tail" : "head", s->profile,

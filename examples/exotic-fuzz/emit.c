@@ -82,7 +82,7 @@ extern const char fuzz_repro_probe_h[], fuzz_repro_probe_c[];
 
 static bool outcome_ok(int o)
 {
-	return o == EXOTIC_STORM_OUT_MAP || o == EXOTIC_STORM_OUT_EFAULT;
+	return o == EXOTIC_OUT_MAPPED || o == EXOTIC_OUT_EFAULT;
 }
 
 static void emit_op(FILE *out, const struct fuzz_op *op)

@@ -397,8 +397,8 @@ static bool kvm_safe(struct fuzz *f, const struct fuzz_region *r)
 		return false;
 	head = exotic_storm_expect(f->profile, r->kind, r->method, false);
 	tail = r->order ? exotic_storm_expect(f->profile, r->kind, r->method, true) : head;
-	return (head == EXOTIC_STORM_OUT_MAP || head == EXOTIC_STORM_OUT_EFAULT) &&
-	       (tail == EXOTIC_STORM_OUT_MAP || tail == EXOTIC_STORM_OUT_EFAULT);
+	return (head == EXOTIC_OUT_MAPPED || head == EXOTIC_OUT_EFAULT) &&
+	       (tail == EXOTIC_OUT_MAPPED || tail == EXOTIC_OUT_EFAULT);
 }
 
 /* Does [p, p + len) meet the host range of a memslot? */

@@ -116,8 +116,8 @@ static void test_tables_complete(void **state)
 
 				assert_int_equal(exotic_expect_lookup_storm(t, k, m, &head, &tail, NULL),
 						 mapped ? 0 : -ENOENT);
-				if (mapped && (!exotic_storm_outcome_name(head) ||
-					       !exotic_storm_outcome_name(tail)))
+				if (mapped && (!exotic_outcome_name(head) ||
+					       !exotic_outcome_name(tail)))
 					fail_msg("%s: storm row %s %s", *p, exotic_kind_name(k),
 						 exotic_method_name(m));
 			}
@@ -374,7 +374,11 @@ static void test_parse_bad(void **state)
 	assert_int_equal(parse(HDR "storm:carveout\tremap\t-\t-\tmapped\tmapped\tno function\n"), -EINVAL);
 	assert_int_equal(parse(HDR "storm:carveout\tremap\t-\t-\tmapped\tany\tf(): long enough\n"
 			       "storm:carveout\tremap\t-\t-\tmapped\tcrash\tf(): long enough\n"), -EINVAL);
+	assert_int_equal(parse(HDR "storm:carveout\tremap\t-\t-\trefcount\tany\tf(): long enough\n"), 0);
+	/* "leak", the storm rows' old word for "refcount", is still read */
 	assert_int_equal(parse(HDR "storm:carveout\tremap\t-\t-\tleak\tany\tf(): long enough\n"), 0);
+	/* "any" says a storm does not judge a page; a matrix cell is always judged */
+	assert_int_equal(parse(HDR ROW("carveout", "huge", "copy", "none", "any", "mapped")), -EINVAL);
 	assert_int_equal(parse(HDR "@owner\tme\n"), -EINVAL);
 	assert_int_equal(parse("@profile\n"), -EINVAL);
 	/* a comment is any line that starts with '#' */

@@ -76,6 +76,11 @@ enum exotic_outcome {
 	EXOTIC_OUT_STALE_WRITE,	/* a retired page's poison was overwritten:
 				 * something wrote through a stale translation */
 	/*
+	 * A storm row's outcome only: the storm does not judge these pages
+	 * (what KVM does with them is not pinned down on the profile).
+	 */
+	EXOTIC_OUT_ANY,
+	/*
 	 * A table's outcome only, never measured: the access stops the
 	 * kernel (a BUG() or panic that no process survives, measured on the
 	 * profile's kernel and named in the reason).  The runner does not run
@@ -142,7 +147,8 @@ exotic_expect_lookup_repro(const struct exotic_expect *table, const char *name);
 /*
  * The storm row of kind x method ("storm:KIND" rows): the vCPU fault
  * path's outcome on a block's first page (head) and on the others (tail),
- * as enum exotic_storm_outcome (exotic/storm.h), and its reason.  Any
+ * as enum exotic_outcome (mapped, efault, warn, refcount, crash or any),
+ * and its reason.  Any
  * pointer may be NULL.  0, -ENOENT if the table has no such row, -EINVAL
  * without a table.
  */

@@ -254,24 +254,13 @@ EXOTIC_EXPORT const char *exotic_storm_property_name(unsigned int property);
  * vCPU fault path to a page of kind x method (block_tail: not the first
  * page of its block), on a profile (a name of exotic/profile.h's registry,
  * or a table name), from the "storm:KIND" rows of its expectation table:
+ * an enum exotic_outcome (exotic/expect.h) of EXOTIC_OUT_MAPPED, _EFAULT,
+ * _WARN (KVM WARNs, a known bug), _REFCOUNT (KVM leaks a reference),
+ * _CRASH (the kernel oopses) or _ANY (not judged).  -EINVAL for an
+ * unknown profile, kind or method, -ENOENT without a row.
  */
-enum exotic_storm_outcome {
-	EXOTIC_STORM_OUT_MAP = 1,		/* mapped: the access succeeds */
-	EXOTIC_STORM_OUT_EFAULT,		/* KVM_RUN fails with EFAULT */
-	EXOTIC_STORM_OUT_WARN,		/* mapped, but KVM WARNs (known bug) */
-	EXOTIC_STORM_OUT_ANY,		/* not pinned down: not judged */
-	EXOTIC_STORM_OUT_CRASH,		/* the kernel oopses (known bug) */
-	EXOTIC_STORM_OUT_LEAK,		/* mapped, but KVM leaks a page
-					 * reference (known bug) */
-};
-/* -EINVAL for an unknown profile, kind or method, -ENOENT without a row. */
 EXOTIC_EXPORT int exotic_storm_expect(const char *profile, unsigned int kind,
 				unsigned int method, bool block_tail);
-/* "mapped", "efault", "warn", "any", "crash", "leak" (the matrix's
- * outcome names where they mean the same); NULL if unknown. */
-EXOTIC_EXPORT const char *exotic_storm_outcome_name(int outcome);
-/* And back: -EINVAL if unknown. */
-EXOTIC_EXPORT int exotic_storm_outcome_from_name(const char *name);
 /* The name of exotic_profile_current() (exotic/profile.h); NULL if none. */
 EXOTIC_EXPORT const char *exotic_storm_profile_detect(void);
 
