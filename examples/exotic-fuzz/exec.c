@@ -2,8 +2,10 @@
 /*
  * exotic-fuzz's ops, executed: each resolves its slots against the shared
  * tables of files, regions and mappings, makes its call, and judges the
- * error it got (result()).  The fuzzer's own accesses to the mappings are
- * guarded: SIGBUS and SIGSEGV there are answers, not crashes.
+ * error it got (fuzz_result()).  The fuzzer's own accesses to the mappings
+ * are guarded: SIGBUS and SIGSEGV there are answers, not crashes.  The ops
+ * of the kernel's long-term users (KVM, O_DIRECT, io_uring) are in
+ * pinners.c, the probes in probe.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/io_uring.h>
-
 #include "exotic/exotic.h"
-#include "exotic/kvm.h"
 #include "exotic/storm.h"
 #include "fuzz.h"
 #include "probe.h"
@@ -121,7 +120,7 @@ void fuzz_finding(struct fuzz *f, const char *fmt, ...)
  * what the kernel's own syscalls answer for stale fds, gone mappings and
  * bad pointers.  Anything else is a finding.
  */
-static bool errno_allowed(int e)
+bool fuzz_errno_allowed(int e)
 {
 	switch (e) {
 	case EINVAL: case ENOTTY: case ENOMEM: case ENOSPC: case ENOENT:
@@ -134,8 +133,8 @@ static bool errno_allowed(int e)
 	}
 }
 
-/* As result(), with one more errno this op's call may give (0: none). */
-static void result_or(struct fuzz *f, const struct fuzz_op *op, long ret, int extra)
+/* As fuzz_result(), with one more errno this op's call may give (0: none). */
+void fuzz_result_or(struct fuzz *f, const struct fuzz_op *op, long ret, int extra)
 {
 	char buf[128];
 	int e = errno;
@@ -143,7 +142,7 @@ static void result_or(struct fuzz *f, const struct fuzz_op *op, long ret, int ex
 	__atomic_add_fetch(&f->stats.ops[op->type], 1, __ATOMIC_RELAXED);
 	if (ret >= 0)
 		return;
-	if (errno_allowed(e) || (extra && e == extra)) {
+	if (fuzz_errno_allowed(e) || (extra && e == extra)) {
 		__atomic_add_fetch(&f->stats.errors[op->type], 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -152,7 +151,7 @@ static void result_or(struct fuzz *f, const struct fuzz_op *op, long ret, int ex
 		     buf, strerror(e), e);
 }
 
-static void result(struct fuzz *f, const struct fuzz_op *op, long ret)
+void fuzz_result(struct fuzz *f, const struct fuzz_op *op, long ret)
 {
 	char buf[128];
 	int e = errno;
@@ -160,7 +159,7 @@ static void result(struct fuzz *f, const struct fuzz_op *op, long ret)
 	__atomic_add_fetch(&f->stats.ops[op->type], 1, __ATOMIC_RELAXED);
 	if (ret >= 0)
 		return;
-	if (errno_allowed(e)) {
+	if (fuzz_errno_allowed(e)) {
 		__atomic_add_fetch(&f->stats.errors[op->type], 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -201,7 +200,7 @@ static bool region_of(struct fuzz *f, unsigned int slot, struct fuzz_region *r,
 }
 
 /* The same for mappings; *slot is set to the slot found. */
-static bool map_of(struct fuzz *f, unsigned int *slot, struct fuzz_map *m)
+bool fuzz_map_of(struct fuzz *f, unsigned int *slot, struct fuzz_map *m)
 {
 	bool used = false;
 
@@ -219,6 +218,11 @@ static bool map_of(struct fuzz *f, unsigned int *slot, struct fuzz_map *m)
 /* sub_range(), touch() and guarded_access() */
 #include "touch.h"
 
+void fuzz_sub_range(uint64_t npages, uint64_t x, uint64_t y, uint64_t *off, uint64_t *len)
+{
+	sub_range(npages, x, y, off, len);
+}
+
 static void op_open(struct fuzz *f, const struct fuzz_op *op)
 {
 	int fd, old = -1;
@@ -228,7 +232,7 @@ static void op_open(struct fuzz *f, const struct fuzz_op *op)
 		return;
 	fd = open(f->dev_path, (op->a ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 
-	result(f, op, fd);
+	fuzz_result(f, op, fd);
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&f->lock);
@@ -255,7 +259,7 @@ static void op_close(struct fuzz *f, const struct fuzz_op *op)
 			f->regs[i].used = false;
 	pthread_mutex_unlock(&f->lock);
 	if (fd >= 0)
-		result(f, op, close(fd));
+		fuzz_result(f, op, close(fd));
 }
 
 static void op_alloc(struct fuzz *f, const struct fuzz_op *op)
@@ -288,7 +292,7 @@ static void op_alloc(struct fuzz *f, const struct fuzz_op *op)
 	} else {
 		ret = ioctl(fd, EXOTIC_IOC_ALLOC, &a);
 	}
-	result(f, op, ret);
+	fuzz_result(f, op, ret);
 	if (ret < 0)
 		return;
 	pthread_mutex_lock(&f->lock);
@@ -313,7 +317,7 @@ static void op_event(struct fuzz *f, const struct fuzz_op *op)
 	if (!region_of(f, op->reg, &r, &fd)) {
 		/* no region: a handle nobody has */
 		ev.handle = (uint32_t)op->x;
-		result(f, op, ioctl(fd_of(f, op->fd), cmd, &ev));
+		fuzz_result(f, op, ioctl(fd_of(f, op->fd), cmd, &ev));
 		return;
 	}
 	ev.handle = r.handle;
@@ -333,7 +337,7 @@ static void op_event(struct fuzz *f, const struct fuzz_op *op)
 		ev.offset = off * unit;
 		ev.length = len * unit;
 	}
-	result(f, op, ioctl(fd, cmd, &ev));
+	fuzz_result(f, op, ioctl(fd, cmd, &ev));
 	if (cmd == EXOTIC_IOC_FREE && !ev.offset && !ev.length && !ev.flags) {
 		pthread_mutex_lock(&f->lock);
 		if (f->regs[op->reg].used && f->regs[op->reg].handle == r.handle &&
@@ -352,7 +356,7 @@ static void op_info(struct fuzz *f, const struct fuzz_op *op)
 	if (!region_of(f, op->reg, &r, &fd))
 		fd = fd_of(f, op->fd);
 	info.handle = r.used ? r.handle : op->reg;
-	result(f, op, ioctl(fd, EXOTIC_IOC_INFO, &info));
+	fuzz_result(f, op, ioctl(fd, EXOTIC_IOC_INFO, &info));
 }
 
 static void op_query(struct fuzz *f, const struct fuzz_op *op)
@@ -375,7 +379,7 @@ static void op_query(struct fuzz *f, const struct fuzz_op *op)
 			return;
 		q.pages = (uintptr_t)pages;
 	}
-	result(f, op, ioctl(fd, EXOTIC_IOC_QUERY, &q));
+	fuzz_result(f, op, ioctl(fd, EXOTIC_IOC_QUERY, &q));
 	free(pages);
 }
 
@@ -436,7 +440,7 @@ static void op_mmap(struct fuzz *f, const struct fuzz_op *op)
 	 */
 	p = mmap(NULL, len * PG, kvm_ok ? prots[op->a % 4] : PROT_NONE,
 		 op->b ? MAP_PRIVATE : MAP_SHARED, fd, (off_t)(r.offset + off * PG));
-	result(f, op, p == MAP_FAILED ? -1 : 0);
+	fuzz_result(f, op, p == MAP_FAILED ? -1 : 0);
 	if (p == MAP_FAILED)
 		return;
 	if (!kvm_ok && (kslot_overlaps(f, p, len * PG) ||
@@ -468,14 +472,14 @@ static void op_munmap(struct fuzz *f, const struct fuzz_op *op)
 	void *p;
 
 	pthread_rwlock_wrlock(&f->maps_lock);
-	if (!map_of(f, &slot, &m))
+	if (!fuzz_map_of(f, &slot, &m))
 		goto out;
 	sub_range(m.len / PG, op->x, op->y, &off, &len);
 	if (!op->y || len == m.len / PG) {
 		pthread_mutex_lock(&f->lock);
 		f->maps[slot].used = false;
 		pthread_mutex_unlock(&f->lock);
-		result(f, op, munmap(m.addr, m.len));
+		fuzz_result(f, op, munmap(m.addr, m.len));
 		goto out;
 	}
 	/*
@@ -485,7 +489,7 @@ static void op_munmap(struct fuzz *f, const struct fuzz_op *op)
 	 */
 	p = mmap(m.addr + off * PG, len * PG, PROT_NONE,
 		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	result(f, op, p == MAP_FAILED ? -1 : 0);
+	fuzz_result(f, op, p == MAP_FAILED ? -1 : 0);
 out:
 	pthread_rwlock_unlock(&f->maps_lock);
 }
@@ -499,9 +503,9 @@ static void op_on_range(struct fuzz *f, const struct fuzz_op *op,
 	uint64_t off, len;
 
 	pthread_rwlock_rdlock(&f->maps_lock);
-	if (map_of(f, &slot, &m)) {
+	if (fuzz_map_of(f, &slot, &m)) {
 		sub_range(m.len / PG, op->x, op->y, &off, &len);
-		result(f, op, call(m.addr + off * PG, len * PG, arg));
+		fuzz_result(f, op, call(m.addr + off * PG, len * PG, arg));
 	}
 	pthread_rwlock_unlock(&f->maps_lock);
 }
@@ -525,7 +529,7 @@ static void op_mremap(struct fuzz *f, const struct fuzz_op *op)
 	void *p;
 
 	pthread_rwlock_wrlock(&f->maps_lock);
-	if (!map_of(f, &slot, &m))
+	if (!fuzz_map_of(f, &slot, &m))
 		goto out;
 	/*
 	 * Moved or grown, a mapping KVM must not fault in could reach a
@@ -535,7 +539,7 @@ static void op_mremap(struct fuzz *f, const struct fuzz_op *op)
 		goto out;
 	nlen = op->a == 1 ? m.len + PG : op->a == 2 && m.len > PG ? m.len - PG : m.len;
 	p = mremap(m.addr, m.len, nlen, op->a == 0 ? MREMAP_MAYMOVE : 0);
-	result(f, op, p == MAP_FAILED ? -1 : 0);
+	fuzz_result(f, op, p == MAP_FAILED ? -1 : 0);
 	if (p != MAP_FAILED) {
 		pthread_mutex_lock(&f->lock);
 		f->maps[slot].addr = p;
@@ -553,10 +557,10 @@ static void op_touch(struct fuzz *f, const struct fuzz_op *op)
 	unsigned int sigs;
 
 	pthread_rwlock_rdlock(&f->maps_lock);
-	if (map_of(f, &slot, &m)) {
+	if (fuzz_map_of(f, &slot, &m)) {
 		sigs = touch(m.addr, m.len, op->x, op->y, op->a);
 		__atomic_add_fetch(&f->stats.signals, sigs, __ATOMIC_RELAXED);
-		result(f, op, 0);
+		fuzz_result(f, op, 0);
 	}
 	pthread_rwlock_unlock(&f->maps_lock);
 }
@@ -569,14 +573,14 @@ static void op_fork(struct fuzz *f, const struct fuzz_op *op)
 	pid_t pid;
 
 	pthread_rwlock_rdlock(&f->maps_lock);
-	if (!map_of(f, &slot, &m)) {
+	if (!fuzz_map_of(f, &slot, &m)) {
 		pthread_rwlock_unlock(&f->maps_lock);
 		return;
 	}
 	pid = fork();
 	if (pid < 0) {
 		pthread_rwlock_unlock(&f->maps_lock);
-		result(f, op, -1);
+		fuzz_result(f, op, -1);
 		return;
 	}
 	if (!pid) {
@@ -589,7 +593,7 @@ static void op_fork(struct fuzz *f, const struct fuzz_op *op)
 	pthread_rwlock_unlock(&f->maps_lock);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		fuzz_finding(f, "a forked child touching a mapping died (status %#x)", status);
-	result(f, op, 0);
+	fuzz_result(f, op, 0);
 }
 
 static void op_gup(struct fuzz *f, const struct fuzz_op *op)
@@ -602,7 +606,7 @@ static void op_gup(struct fuzz *f, const struct fuzz_op *op)
 	long ret;
 
 	pthread_rwlock_rdlock(&f->maps_lock);
-	if (!map_of(f, &slot, &m))
+	if (!fuzz_map_of(f, &slot, &m))
 		goto out;
 	sub_range(m.len / PG, op->x, op->y, &off, &len);
 	buf = malloc(len * PG);
@@ -618,7 +622,7 @@ static void op_gup(struct fuzz *f, const struct fuzz_op *op)
 			goto out;
 		}
 		ret = vmsplice(p[1], &remote, 1, 0);
-		result(f, op, ret);
+		fuzz_result(f, op, ret);
 		while (ret > 0 && read(p[0], buf, len * PG) > 0)
 			;
 		close(p[0]);
@@ -628,7 +632,7 @@ static void op_gup(struct fuzz *f, const struct fuzz_op *op)
 			memset(buf, 0x5a, len * PG);
 		ret = op->a == 1 ? process_vm_readv(getpid(), &local, 1, &remote, 1, 0) :
 				   process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
-		result(f, op, ret);
+		fuzz_result(f, op, ret);
 	}
 	free(buf);
 out:
@@ -660,14 +664,14 @@ static void op_param(struct fuzz *f, const struct fuzz_op *op)
 		return;
 	ret = write(fd, v, strlen(v));
 	close(fd);
-	result(f, op, ret);
+	fuzz_result(f, op, ret);
 }
 
 static void op_version(struct fuzz *f, const struct fuzz_op *op)
 {
 	struct exotic_version v;
 
-	result(f, op, ioctl(fd_of(f, op->fd), EXOTIC_IOC_VERSION, op->a ? (void *)16 : &v));
+	fuzz_result(f, op, ioctl(fd_of(f, op->fd), EXOTIC_IOC_VERSION, op->a ? (void *)16 : &v));
 }
 
 static void op_badioctl(struct fuzz *f, const struct fuzz_op *op)
@@ -679,7 +683,7 @@ static void op_badioctl(struct fuzz *f, const struct fuzz_op *op)
 	if (op->a & 1)
 		cmd = _IOC(_IOC_DIR(op->a), EXOTIC_IOC_MAGIC, _IOC_NR(op->a) % 16,
 			   _IOC_SIZE(op->a) % sizeof(junk));
-	result(f, op, ioctl(fd_of(f, op->fd), cmd, junk));
+	fuzz_result(f, op, ioctl(fd_of(f, op->fd), cmd, junk));
 }
 
 /*
@@ -717,298 +721,9 @@ static void op_dup(struct fuzz *f, const struct fuzz_op *op)
 		old = -1;
 	}
 	pthread_mutex_unlock(&f->lock);
-	result(f, op, fd);
+	fuzz_result(f, op, fd);
 	if (old >= 0)
 		close(old);
-}
-
-/* ------------------------------------------------------------ KVM */
-
-#define KVM_GPA_BASE	(1ULL << 30)
-#define KVM_GPA_STEP	(64ULL << 20)	/* more than any fuzz mapping */
-
-static void kvm_quiet_log(void *data, int priority, const char *file, int line,
-			  const char *fn, const char *fmt, va_list args)
-{
-	(void)data; (void)priority; (void)file; (void)line; (void)fn;
-	(void)fmt; (void)args;
-}
-
-/* The process's VM and vCPU, made on first use; false if there is no KVM. */
-static bool kvm_get(struct fuzz *f)
-{
-	struct exotic_ctx *ctx = NULL;
-	int ret;
-
-	pthread_mutex_lock(&f->lock);
-	if (!f->kvm_state) {
-		f->kvm_state = -1;
-		ret = exotic_new(&ctx);
-		if (!ret) {
-			/* refused arguments are the fuzzer's business, not the log's */
-			exotic_set_log_fn(ctx, kvm_quiet_log, NULL);
-			ret = exotic_kvm_available(ctx);
-		}
-		if (!ret)
-			ret = exotic_vm_new(ctx, &f->vm);
-		if (!ret)
-			ret = exotic_vcpu_new(f->vm, 0, &f->vcpu);
-		if (!ret)
-			f->kvm_state = 1;
-		else
-			fprintf(stderr, "exotic-fuzz: no KVM VM (%s): kvm ops skipped\n",
-				strerror(-ret));
-		exotic_unref(ctx);
-	}
-	pthread_mutex_unlock(&f->lock);
-	return f->kvm_state > 0;
-}
-
-static void kvm_result(struct fuzz *f, const struct fuzz_op *op, int ret)
-{
-	__atomic_add_fetch(&f->stats.kvm_calls[op->a % 4], 1, __ATOMIC_RELAXED);
-	if (!ret)
-		__atomic_add_fetch(&f->stats.kvm_ok[op->a % 4], 1, __ATOMIC_RELAXED);
-	else if (ret == -EFAULT && op->a % 4 == 3)
-		__atomic_add_fetch(&f->stats.kvm_efault, 1, __ATOMIC_RELAXED);
-	errno = -ret;
-	/* the library's own refusals (-EINVAL, -EEXIST, -ENOENT) are allowed */
-	result(f, op, ret < 0 ? -1 : 0);
-}
-
-/*
- * A read-only program (checksum) over the slot: KVM faults in the exotic
- * PFNs behind it while other threads revoke, invalidate, migrate and
- * unmap them.  KVM_RUN failing with EFAULT (memory KVM cannot map: a
- * revoked page, an unmapped hva) or EINTR is an answer; an MMIO exit (a
- * slot moved or deleted under the guest) ends the run too.
- */
-static void kvm_run(struct fuzz *f, const struct fuzz_op *op, unsigned int ks)
-{
-	struct exotic_guest_params p = { .stride = 4096 };
-	struct exotic_exit exit;
-	int ret;
-
-	pthread_mutex_lock(&f->lock);
-	p.gpa = f->kslots[ks].gpa;
-	p.len = f->kslots[ks].len;
-	pthread_mutex_unlock(&f->lock);
-	if (p.len > (64ULL << 10))
-		p.len = 64ULL << 10;	/* briefly: 16 pages at most (TCG) */
-	pthread_mutex_lock(&f->vcpu_lock);
-	ret = exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p);
-	for (unsigned int i = 0; !ret && i < 8; i++) {
-		ret = exotic_vcpu_run(f->vcpu, &exit);
-		if (!ret && (exit.ucall == EXOTIC_UCALL_DONE || exit.ucall == EXOTIC_UCALL_NONE ||
-			     exit.ucall == EXOTIC_UCALL_EXCEPTION || exit.ucall == EXOTIC_UCALL_ASSERT))
-			break;
-	}
-	pthread_mutex_unlock(&f->vcpu_lock);
-	kvm_result(f, op, ret);
-}
-
-/*
- * KVM memslots over fuzz mappings.  A slot keeps its hva when the mapping
- * behind it is unmapped or moved (the table's entry is not touched): KVM
- * allows that, and must then refuse or remap the addresses, never crash.
- */
-static void op_kvm(struct fuzz *f, const struct fuzz_op *op)
-{
-	unsigned int ks = op->c % FUZZ_KSLOTS, slot = op->map;
-	struct fuzz_map m;
-	uint64_t gpa;
-	bool used;
-	int ret;
-
-	if (!kvm_get(f))
-		return;
-	pthread_mutex_lock(&f->lock);
-	used = f->kslots[ks].used;
-	pthread_mutex_unlock(&f->lock);
-	switch (op->a % 4) {
-	case 0:
-		pthread_rwlock_rdlock(&f->maps_lock);
-		if (!map_of(f, &slot, &m) || !m.kvm_ok) {
-			pthread_rwlock_unlock(&f->maps_lock);
-			return;
-		}
-		gpa = KVM_GPA_BASE + ks * KVM_GPA_STEP;
-		ret = exotic_vm_add_slot(f->vm, ks, gpa, m.addr, m.len,
-					 op->b ? EXOTIC_SLOT_READONLY : 0);
-		pthread_rwlock_unlock(&f->maps_lock);
-		if (!ret) {
-			pthread_mutex_lock(&f->lock);
-			f->kslots[ks] = (struct fuzz_kslot){ .used = true, .gpa = gpa, .len = m.len,
-							     .hva = m.addr };
-			pthread_mutex_unlock(&f->lock);
-		}
-		kvm_result(f, op, ret);
-		break;
-	case 1:
-		if (!used)
-			return;
-		/* to a free stretch above the added ones, or onto another slot's */
-		gpa = KVM_GPA_BASE + (op->x % (2 * FUZZ_KSLOTS)) * KVM_GPA_STEP;
-		ret = exotic_vm_move_slot(f->vm, ks, gpa);
-		if (!ret) {
-			pthread_mutex_lock(&f->lock);
-			f->kslots[ks].gpa = gpa;
-			pthread_mutex_unlock(&f->lock);
-		}
-		kvm_result(f, op, ret);
-		break;
-	case 2:
-		if (!used)
-			return;
-		ret = exotic_vm_delete_slot(f->vm, ks);
-		if (!ret) {
-			pthread_mutex_lock(&f->lock);
-			f->kslots[ks].used = false;
-			pthread_mutex_unlock(&f->lock);
-		}
-		kvm_result(f, op, ret);
-		break;
-	default:
-		if (used)
-			kvm_run(f, op, ks);
-		break;
-	}
-}
-
-/* ------------------------------------------------------------ O_DIRECT */
-
-#define RAM_DEV		"/dev/ram0"
-#define RAM_PAGES	1024		/* brd's default 4 MiB */
-
-static int ram_get(struct fuzz *f)
-{
-	pthread_mutex_lock(&f->lock);
-	if (!f->ram_state) {
-		f->ram_fd = open(RAM_DEV, O_RDWR | O_DIRECT | O_CLOEXEC);
-		f->ram_state = f->ram_fd >= 0 ? 1 : -1;
-		if (f->ram_fd < 0)
-			fprintf(stderr, "exotic-fuzz: %s: %s (modprobe brd): odirect ops skipped\n",
-				RAM_DEV, strerror(errno));
-	}
-	pthread_mutex_unlock(&f->lock);
-	return f->ram_state > 0 ? f->ram_fd : -1;
-}
-
-/*
- * O_DIRECT between the block device and a mapping: the block layer pins
- * the mapping's pages (GUP, FOLL_PIN) for the I/O; memory it cannot pin
- * gives EFAULT, and EINVAL is the answer to what O_DIRECT refuses.  On
- * 6.1, GUP's slow path answers EEXIST for a present PTE without a normal
- * page (mm/gup.c: follow_pfn_pte(), passed on by __get_user_pages() when
- * it was asked for pages): vmsplice, O_DIRECT and io_uring all get it on
- * some exotic mappings, and errno_allowed() has it.
- */
-static void op_odirect(struct fuzz *f, const struct fuzz_op *op)
-{
-	unsigned int slot = op->map;
-	struct fuzz_map m;
-	uint64_t off, len, at;
-	int fd = ram_get(f);
-	ssize_t ret;
-
-	if (fd < 0)
-		return;
-	pthread_rwlock_rdlock(&f->maps_lock);
-	if (map_of(f, &slot, &m)) {
-		sub_range(m.len / PG, op->x, op->y, &off, &len);
-		at = (op->c % (RAM_PAGES - 16)) * PG;
-		ret = op->a ? pwrite(fd, m.addr + off * PG, len * PG, (off_t)at) :
-			      pread(fd, m.addr + off * PG, len * PG, (off_t)at);
-		result(f, op, ret);
-	}
-	pthread_rwlock_unlock(&f->maps_lock);
-}
-
-/* ------------------------------------------------------------ io_uring */
-
-static int ring_get(struct fuzz *f)
-{
-	struct io_uring_params p;
-
-	pthread_mutex_lock(&f->lock);
-	if (!f->ring_state) {
-		memset(&p, 0, sizeof(p));
-		f->ring_fd = (int)syscall(__NR_io_uring_setup, 4, &p);
-		f->ring_state = f->ring_fd >= 0 ? 1 : -1;
-		if (f->ring_fd < 0)
-			fprintf(stderr, "exotic-fuzz: io_uring_setup: %s: iouring ops skipped\n",
-				strerror(errno));
-	}
-	pthread_mutex_unlock(&f->lock);
-	return f->ring_state > 0 ? f->ring_fd : -1;
-}
-
-/*
- * IORING_REGISTER_BUFFERS over a range of a mapping, c iovecs: a long-term
- * pin (FOLL_WRITE | FOLL_LONGTERM) held until the buffers are unregistered.
- * The errors, from io_uring/rsrc.c (6.1): EFAULT (pages it could not pin),
- * EOPNOTSUPP (pinned, but file-backed memory that is neither shmem nor
- * hugetlbfs), ENOMEM (RLIMIT_MEMLOCK accounting, allocations), EINVAL (a
- * bad iovec), EBUSY (buffers already registered), and GUP's EEXIST (see
- * op_odirect()); unregistering with none registered is ENXIO, and only
- * there.
- */
-static void op_iouring(struct fuzz *f, const struct fuzz_op *op)
-{
-	unsigned int slot = op->map, n = op->c ? op->c : 1;
-	struct iovec iov[4];
-	struct fuzz_map m;
-	uint64_t off, len;
-	int fd = ring_get(f);
-	long ret;
-
-	if (fd < 0)
-		return;
-	if (op->a == 2) {
-		ret = syscall(__NR_io_uring_register, fd, IORING_UNREGISTER_BUFFERS, NULL, 0);
-		result_or(f, op, ret, ENXIO);
-		return;
-	}
-	pthread_rwlock_rdlock(&f->maps_lock);
-	if (!map_of(f, &slot, &m)) {
-		pthread_rwlock_unlock(&f->maps_lock);
-		return;
-	}
-	sub_range(m.len / PG, op->x, op->y, &off, &len);
-	if (n > 4)
-		n = 4;
-	for (unsigned int i = 0; i < n; i++) {
-		/* n pieces of the range; the last takes what is left */
-		uint64_t piece = len / n ? len / n : 1;
-
-		iov[i].iov_base = m.addr + (off + (i * piece) % len) * PG;
-		iov[i].iov_len = (i == n - 1 ? len - (i * piece) % len : piece) * PG;
-	}
-	ret = syscall(__NR_io_uring_register, fd, IORING_REGISTER_BUFFERS, iov, n);
-	pthread_rwlock_unlock(&f->maps_lock);
-	result_or(f, op, ret, EOPNOTSUPP);
-	if (!ret && !op->a) {
-		ret = syscall(__NR_io_uring_register, fd, IORING_UNREGISTER_BUFFERS, NULL, 0);
-		/* another thread may have unregistered them meanwhile */
-		result_or(f, op, ret, ENXIO);
-	}
-}
-
-void fuzz_extras_release(struct fuzz *f)
-{
-	if (f->ring_state > 0)
-		close(f->ring_fd);
-	if (f->ram_state > 0)
-		close(f->ram_fd);
-	f->ring_state = f->ram_state = 0;
-	if (f->kvm_state > 0) {
-		exotic_vcpu_unref(f->vcpu);
-		/* deletes the slots: KVM drops what it maps of exotic memory */
-		exotic_vm_unref(f->vm);
-	}
-	f->vcpu = NULL;
-	f->vm = NULL;
-	f->kvm_state = 0;
 }
 
 static void probe_unsafe_window(void *ctx, bool open)
@@ -1080,9 +795,9 @@ void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op)
 	case OP_PARAM: op_param(f, op); break;
 	case OP_BADIOCTL: op_badioctl(f, op); break;
 	case OP_DUP: op_dup(f, op); break;
-	case OP_KVM: op_kvm(f, op); break;
-	case OP_ODIRECT: op_odirect(f, op); break;
-	case OP_IOURING: op_iouring(f, op); break;
+	case OP_KVM: fuzz_op_kvm(f, op); break;
+	case OP_ODIRECT: fuzz_op_odirect(f, op); break;
+	case OP_IOURING: fuzz_op_iouring(f, op); break;
 	case OP_PROBE: op_probe(f, op); break;
 	default: break;
 	}

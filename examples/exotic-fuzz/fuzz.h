@@ -165,6 +165,24 @@ int fuzz_emit_c(const char *path, const char *source, const struct fuzz_op *ops,
 void fuzz_emit_prelude(FILE *out);
 /* Release the VM, the ring and the block device (before the end checks). */
 void fuzz_extras_release(struct fuzz *f);
+
+/*
+ * What exec.c's ops and pinners.c's share.  fuzz_result() counts a call
+ * and records a finding if it failed with an errno it may not give
+ * (fuzz_result_or(): or with extra); fuzz_map_of() copies the mapping in
+ * *slot, or in the next used slot after it (*slot is set to it), false if
+ * there is none.
+ */
+bool fuzz_errno_allowed(int e);
+/* touch.h's sub_range(): the pages [off, off + len) of npages an op's x, y pick */
+void fuzz_sub_range(uint64_t npages, uint64_t x, uint64_t y, uint64_t *off, uint64_t *len);
+void fuzz_result(struct fuzz *f, const struct fuzz_op *op, long ret);
+void fuzz_result_or(struct fuzz *f, const struct fuzz_op *op, long ret, int extra);
+bool fuzz_map_of(struct fuzz *f, unsigned int *slot, struct fuzz_map *m);
+/* pinners.c: memslots and vCPU runs, O_DIRECT, io_uring fixed buffers */
+void fuzz_op_kvm(struct fuzz *f, const struct fuzz_op *op);
+void fuzz_op_odirect(struct fuzz *f, const struct fuzz_op *op);
+void fuzz_op_iouring(struct fuzz *f, const struct fuzz_op *op);
 void fuzz_op_format(const struct fuzz_op *op, char *buf, size_t len);
 /* 0, or -EINVAL if line is not an op fuzz_op_format() wrote. */
 int fuzz_op_parse(const char *line, struct fuzz_op *op);
