@@ -92,22 +92,24 @@ EXOTIC_EXPORT int exotic_kvm_available(struct exotic_ctx *ctx)
 
 /*
  * Page tables identity-mapping [0, EXOTIC_GUEST_MAPPED_LIMIT) with 2 MiB
- * pages, a GDT with a 64-bit code, a data and a TSS descriptor, an IDT
+ * pages (user-accessible, which L1 at CPL 0 without SMEP/SMAP ignores, so
+ * that they also serve as the nested page table of the nested-TDP probe:
+ * the CPU walks nested page tables as user accesses), a GDT with a 64-bit code, a data and a TSS descriptor, an IDT
  * whose first 32 vectors go to the exception stubs, and the programs.
  */
 static void sys_build(uint8_t *sys)
 {
-	const uint64_t P = 1, RW = 2, PS = 0x80;
+	const uint64_t P = 1, RW = 2, US = 4, PS = 0x80;
 	uint64_t stubs = code_gpa(exotic_guest_exc_stubs);
 	uint64_t tss = sys_gpa(SYS_TSS);
 
-	put64(sys, SYS_PML4, sys_gpa(SYS_PDPT) | P | RW);
+	put64(sys, SYS_PML4, sys_gpa(SYS_PDPT) | P | RW | US);
 	for (uint64_t i = 0; i < SYS_PD_PAGES; i++) {
 		uint64_t pd = SYS_PD + i * PAGE_SIZE;
 
-		put64(sys, SYS_PDPT + i * 8, sys_gpa(pd) | P | RW);
+		put64(sys, SYS_PDPT + i * 8, sys_gpa(pd) | P | RW | US);
 		for (uint64_t j = 0; j < 512; j++)
-			put64(sys, pd + j * 8, ((i << 30) | (j << 21)) | P | RW | PS);
+			put64(sys, pd + j * 8, ((i << 30) | (j << 21)) | P | RW | US | PS);
 	}
 
 	put64(sys, SYS_GDT + SEL_CODE, 0x00af9b000000ffffULL);
