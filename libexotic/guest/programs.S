@@ -311,25 +311,6 @@ exotic_guest_msr:
 	UCALL	UC_DONE
 	jmp	halt_forever
 
-/*
- * msr: WRMSR B_MSR <- B_MSR_VALUE, then DONE {0}.  For the paravirtual
- * MSRs whose value is a guest address KVM then writes to (kvmclock,
- * steal time): KVM handles the WRMSR, updates the record on the way back
- * into the guest, and the host looks at the record once DONE is in.
- */
-	.globl	exotic_guest_msr
-	.hidden	exotic_guest_msr
-exotic_guest_msr:
-	movq	%rdi, %r15
-	movl	B_MSR(%r15), %ecx
-	movq	B_MSR_VALUE(%r15), %rax
-	movq	%rax, %rdx
-	shrq	$32, %rdx
-	wrmsr
-	movq	$0, B_UC_ARGS(%r15)
-	ARGS	1
-	UCALL	UC_DONE
-	jmp	halt_forever
 
 /* L2 of the probe: general registers are L1's, so %r15 is the block. */
 	.globl	exotic_guest_l2
