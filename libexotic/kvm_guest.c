@@ -157,7 +157,9 @@ static void vmcb_seg(uint8_t *v, unsigned int off, uint16_t sel, uint16_t attr,
  * block and runs VMMCALL; VMRUN, VMMCALL, HLT and SHUTDOWN are intercepted
  * so L2 always comes back to L1.  It passes 6.1's nested_vmcb_check_*().
  * With nested_tdp, L2 runs under nested paging with L1's identity map as
- * its nested page table, from exotic_guest_l2_read.
+ * its nested page table and page tables of its own (SYS_L2_PML4: not the
+ * nested page table's pages, which KVM write-protects), from
+ * exotic_guest_l2_read.
  */
 static void vmcb_build(uint8_t *v, uint32_t vcpu_id, bool nested_tdp)
 {
@@ -182,7 +184,8 @@ static void vmcb_build(uint8_t *v, uint32_t vcpu_id, bool nested_tdp)
 	v[VMCB_CPL] = 0;
 	put64(v, VMCB_EFER, L1_EFER | EFER_SVME);
 	put64(v, VMCB_CR4, L1_CR4);
-	put64(v, VMCB_CR3, sys_gpa(SYS_PML4));
+	/* under nested paging L2 walks page tables of its own (see sys_build()) */
+	put64(v, VMCB_CR3, sys_gpa(nested_tdp ? SYS_L2_PML4 : SYS_PML4));
 	put64(v, VMCB_CR0, L1_CR0);
 	put64(v, VMCB_DR7, 0x400);
 	put64(v, VMCB_DR6, 0xffff0ff0);
@@ -198,6 +201,15 @@ static void vmcb_build(uint8_t *v, uint32_t vcpu_id, bool nested_tdp)
 }
 
 /* ---------------------------------------------------------- loading */
+
+/* L2's page tables under nested paging map 1 GiB pages (sys_build()) */
+static bool has_1g_pages(const struct exotic_vm *vm)
+{
+	for (uint32_t i = 0; vm->cpuid && i < vm->cpuid->nent; i++)
+		if (vm->cpuid->entries[i].function == 0x80000001)
+			return vm->cpuid->entries[i].edx & (1U << 26);
+	return false;
+}
 
 static bool in_system(uint64_t gpa, uint64_t len)
 {
@@ -346,6 +358,11 @@ EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 		exotic_err(ctx, "vmrun: nested TDP reads the word at gpa 0x%llx: 8-byte aligned, in the identity map, outside the system range, and the VMCB must be written (no EXOTIC_PROBE_NO_INIT)\n",
 			   (unsigned long long)p.gpa);
 		return -EINVAL;
+	}
+	if (program == EXOTIC_GUEST_VMRUN && (p.flags & EXOTIC_PROBE_NESTED_TDP) &&
+	    !has_1g_pages(vcpu->vm)) {
+		exotic_err(ctx, "vmrun: nested TDP: the vCPU has no 1 GiB pages (CPUID 0x80000001 EDX.PDPE1GB) for L2's page tables\n");
+		return -EOPNOTSUPP;
 	}
 	if (program == EXOTIC_GUEST_VMRUN)
 		ret = prepare_vmcb(vcpu, &p.vmcb_gpa, p.flags);
