@@ -156,10 +156,9 @@ static void vmcb_seg(uint8_t *v, unsigned int off, uint16_t sel, uint16_t attr,
  * tables, no nested paging) starting at exotic_guest_l2, which marks the
  * block and runs VMMCALL; VMRUN, VMMCALL, HLT and SHUTDOWN are intercepted
  * so L2 always comes back to L1.  It passes 6.1's nested_vmcb_check_*().
- * With nested_tdp, L2 runs under nested paging with L1's identity map as
- * its nested page table and page tables of its own (SYS_L2_PML4: not the
- * nested page table's pages, which KVM write-protects), from
- * exotic_guest_l2_read.
+ * With nested_tdp, L2 runs under nested paging with an identity nested
+ * page table of its own (SYS_NPT_PML4, no page shared with the page
+ * tables L1 and L2 walk: see sys_build()), from exotic_guest_l2_read.
  */
 static void vmcb_build(uint8_t *v, uint32_t vcpu_id, bool nested_tdp)
 {
@@ -184,8 +183,7 @@ static void vmcb_build(uint8_t *v, uint32_t vcpu_id, bool nested_tdp)
 	v[VMCB_CPL] = 0;
 	put64(v, VMCB_EFER, L1_EFER | EFER_SVME);
 	put64(v, VMCB_CR4, L1_CR4);
-	/* under nested paging L2 walks page tables of its own (see sys_build()) */
-	put64(v, VMCB_CR3, sys_gpa(nested_tdp ? SYS_L2_PML4 : SYS_PML4));
+	put64(v, VMCB_CR3, sys_gpa(SYS_PML4));
 	put64(v, VMCB_CR0, L1_CR0);
 	put64(v, VMCB_DR7, 0x400);
 	put64(v, VMCB_DR6, 0xffff0ff0);
@@ -193,7 +191,7 @@ static void vmcb_build(uint8_t *v, uint32_t vcpu_id, bool nested_tdp)
 	put64(v, VMCB_RIP, code_gpa(nested_tdp ? exotic_guest_l2_read : exotic_guest_l2));
 	if (nested_tdp) {
 		put64(v, VMCB_NESTED_CTL, 1);
-		put64(v, VMCB_NCR3, sys_gpa(SYS_PML4));
+		put64(v, VMCB_NCR3, sys_gpa(SYS_NPT_PML4));
 	}
 	put64(v, VMCB_RSP, sys_gpa(vcpu_area(vcpu_id) + VCPU_L2_STACK_TOP));
 	put64(v, VMCB_RAX, 0);
@@ -202,7 +200,7 @@ static void vmcb_build(uint8_t *v, uint32_t vcpu_id, bool nested_tdp)
 
 /* ---------------------------------------------------------- loading */
 
-/* L2's page tables under nested paging map 1 GiB pages (sys_build()) */
+/* the nested-TDP probe's nested page table maps 1 GiB pages (sys_build()) */
 static bool has_1g_pages(const struct exotic_vm *vm)
 {
 	for (uint32_t i = 0; vm->cpuid && i < vm->cpuid->nent; i++)
@@ -361,7 +359,7 @@ EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 	}
 	if (program == EXOTIC_GUEST_VMRUN && (p.flags & EXOTIC_PROBE_NESTED_TDP) &&
 	    !has_1g_pages(vcpu->vm)) {
-		exotic_err(ctx, "vmrun: nested TDP: the vCPU has no 1 GiB pages (CPUID 0x80000001 EDX.PDPE1GB) for L2's page tables\n");
+		exotic_err(ctx, "vmrun: nested TDP: the vCPU has no 1 GiB pages (CPUID 0x80000001 EDX.PDPE1GB) for the nested page table\n");
 		return -EOPNOTSUPP;
 	}
 	if (program == EXOTIC_GUEST_VMRUN)
