@@ -11,7 +11,8 @@
  * So each cell here must give what npf gives, measured in the same boot,
  * and differ from copy where npf does: after revoke npf is EFAULT and copy
  * an MMIO exit on every profile; a refcount-0 tail of a non-compound block
- * is EFAULT through npf on stock and mapped through copy.
+ * is EFAULT through npf on stock and mapped through copy.  Where npf leaves
+ * references behind, so must nested-tdp.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,7 +79,8 @@ static void like_npf(uint32_t k, uint32_t m, uint32_t e)
 		assert_int_not_equal(nested.before, copy.before);
 	if (npf.after != copy.after)
 		assert_int_not_equal(nested.after, copy.after);
-	assert_int_equal(nested.refcount_anomalies, 0);
+	/* not the same count: the shadow MMU prefetches neighbours npf faults in */
+	assert_int_equal(!!nested.refcount_anomalies, !!npf.refcount_anomalies);
 }
 
 /* after revoke: npf EFAULT, copy an MMIO exit (every profile) */
@@ -95,11 +97,24 @@ static void test_noncompound_tail(void **state)
 	like_npf(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, EXOTIC_EV_NONE);
 }
 
+/*
+ * A vm_insert_page()d PageReserved page: on stock every gfn_to_pfn() leaks
+ * a reference, and npf's SPTE stays after 'none', so only the first
+ * access leaks.  The nested MMU's shadow must stay as well from one VMRUN
+ * to the next (a nested page table nothing write-protects in passing).
+ */
+static void test_reserved_page_kept(void **state)
+{
+	(void)state;
+	like_npf(EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE, EXOTIC_EV_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_revoke_refcounted),
 		cmocka_unit_test(test_noncompound_tail),
+		cmocka_unit_test(test_reserved_page_kept),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
