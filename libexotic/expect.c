@@ -47,7 +47,6 @@ static const char *const outcome_names[] = {
 	[EXOTIC_OUT_NOT_WRITTEN] = "not-written",
 	[EXOTIC_OUT_STALE_WRITE] = "stale-write",
 	[EXOTIC_OUT_CRASH] = "crash",
-	[EXOTIC_OUT_UNMEASURED] = "unmeasured",
 };
 
 static int name_index(const char *const *names, int first, int last,
@@ -255,9 +254,6 @@ static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
 	if (e.before == EXOTIC_OUT_CRASH && e.after != EXOTIC_OUT_NOT_RUN)
 		BAD("%s:%u: after a 'crash' before the event nothing runs: 'after' must be '-'\n",
 		    name, ln);
-	if ((e.before == EXOTIC_OUT_UNMEASURED && e.after != EXOTIC_OUT_NOT_RUN) ||
-	    e.after == EXOTIC_OUT_UNMEASURED)
-		BAD("%s:%u: 'unmeasured' is for 'before' only, with '-' as 'after'\n", name, ln);
 	if (!good_reason(f[6]))
 		BAD("%s:%u: the reason must be a sentence naming the kernel function responsible, e.g. 'kvm_try_get_pfn(): ...'\n",
 		    name, ln);

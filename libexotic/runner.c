@@ -78,12 +78,6 @@ EXOTIC_EXPORT bool exotic_runner_skips(const struct exotic_runner *r,
 				 x->repro ? "alone in a boot of its own" : "in a VM of its own");
 		return true;
 	}
-	if (x->before == EXOTIC_OUT_UNMEASURED && !r->cfg.allow_kmsg) {
-		if (why && size)
-			snprintf(why, size,
-				 "not measured on this profile's kernel yet (see the reason): run it with --allow-kmsg in a VM of its own to measure it");
-		return true;
-	}
 	if (exotic_expect_dangerous(x) && !r->cfg.allow_kmsg) {
 		if (why && size && x->repro)
 			snprintf(why, size,

@@ -4,11 +4,8 @@
  * is "crash" (measured to stop the kernel) is never run unless the
  * runner is forced (allow_crash), --allow-kmsg does not force it, and the
  * row says why it was left out; the parser takes "crash" only where it
- * means something.  A row whose outcome is "unmeasured" (a path the
- * profile's kernel was never measured on) is skipped unless --allow-kmsg,
- * which runs whatever may make the kernel report, runs it.  No device and
- * no KVM are needed: a refused row is judged before the runner touches
- * either.
+ * means something.  No device and no KVM are needed: a refused row is
+ * judged before the runner touches either.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -38,7 +35,6 @@ static const char table_text[] =
 	R("compound", "huge", "npf", "migrate", "warn", "mapped")
 	R("compound", "huge", "npf", "revoke", "kmsg", "crash")
 	R("compound", "huge", "copy", "none", "mapped", "mapped")
-	R("compound", "huge", "nested-tdp", "none", "unmeasured", "-")
 	"repro:boom\t-\t-\t-\tcrash\t-\tbar(): stops the kernel\n";
 
 static int group_setup(void **state)
@@ -218,64 +214,6 @@ static void test_crash_cell_skipped(void **state)
 	free(doc);
 }
 
-/* "unmeasured": a table outcome only, as "before", with "-" after */
-static void test_unmeasured_parsed(void **state)
-{
-	static const char bad[] = "@profile\tt\n" R("compound", "huge", "npf", "none", "unmeasured", "efault");
-	static const char bad_after[] = "@profile\tt\n" R("compound", "huge", "npf", "none", "mapped", "unmeasured");
-	struct exotic_runner *r = runner(false, false, NULL);
-	struct exotic_expect *t = NULL;
-	const struct exotic_expect_entry *x;
-
-	(void)state;
-	assert_string_equal(exotic_outcome_name(EXOTIC_OUT_UNMEASURED), "unmeasured");
-	assert_int_equal(exotic_outcome_from_name("unmeasured"), EXOTIC_OUT_UNMEASURED);
-	x = row(r, EXOTIC_PATH_NESTED_TDP, EXOTIC_EV_NONE);
-	assert_int_equal(x->before, EXOTIC_OUT_UNMEASURED);
-	assert_int_equal(x->after, EXOTIC_OUT_NOT_RUN);
-	assert_false(exotic_expect_crash(x));
-	assert_false(exotic_expect_dangerous(x));
-	exotic_runner_free(r);
-	assert_int_equal(exotic_expect_parse(ctx, "bad", bad, strlen(bad), &t), -EINVAL);
-	assert_null(t);
-	assert_int_equal(exotic_expect_parse(ctx, "bad", bad_after, strlen(bad_after), &t), -EINVAL);
-	assert_null(t);
-}
-
-static void test_unmeasured_cell_skipped(void **state)
-{
-	char *doc = NULL;
-	size_t len = 0;
-	FILE *jf = open_memstream(&doc, &len);
-	struct exotic_runner *r;
-	struct exotic_runner_row rw;
-	unsigned int rows, ok, bad, skipped;
-	char why[256];
-
-	(void)state;
-	assert_non_null(jf);
-	r = runner(false, true, jf);
-	assert_int_equal(exotic_runner_cell(r, EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE,
-					    EXOTIC_PATH_NESTED_TDP, EXOTIC_EV_NONE, &rw), 0);
-	assert_string_equal(rw.verdict, "skip");
-	assert_false(rw.ran);
-	assert_non_null(strstr(rw.result.detail, "not measured"));
-	assert_non_null(strstr(rw.result.detail, "--allow-kmsg"));
-	exotic_runner_counts(r, &rows, &ok, &bad, &skipped);
-	assert_int_equal(bad, 0);
-	assert_int_equal(skipped, 1);
-	exotic_runner_free(r);
-	fclose(jf);
-	assert_non_null(strstr(doc, "\"before\": \"unmeasured\""));
-	assert_non_null(strstr(doc, "\"got\": null, \"verdict\": \"skip\""));
-	free(doc);
-	/* --allow-kmsg runs it (to measure it) */
-	r = runner(true, false, NULL);
-	assert_false(exotic_runner_skips(r, row(r, EXOTIC_PATH_NESTED_TDP, EXOTIC_EV_NONE),
-					 why, sizeof(why)));
-	exotic_runner_free(r);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,8 +221,6 @@ int main(void)
 		cmocka_unit_test(test_crash_before_wants_nothing_after),
 		cmocka_unit_test(test_crash_refused_unless_forced),
 		cmocka_unit_test(test_crash_cell_skipped),
-		cmocka_unit_test(test_unmeasured_parsed),
-		cmocka_unit_test(test_unmeasured_cell_skipped),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -86,16 +86,7 @@ enum exotic_outcome {
 	 * "before" it wants "-" after: nothing runs on a stopped kernel.
 	 */
 	EXOTIC_OUT_CRASH,
-	/*
-	 * A table's outcome only, never measured: the profile's kernel has
-	 * not been measured on this cell yet (a path added after the table,
-	 * its kernel not at hand; the reason says so).  The runner skips such
-	 * a row unless exotic_runner_config.allow_kmsg, which runs it to
-	 * measure it (an unknown kernel may report).  As "before" only, with
-	 * "-" after.
-	 */
-	EXOTIC_OUT_UNMEASURED,
-	EXOTIC_OUT_MAX = EXOTIC_OUT_UNMEASURED,
+	EXOTIC_OUT_MAX = EXOTIC_OUT_CRASH,
 };
 
 /* Names and back (-EINVAL when unknown). */
