@@ -26,6 +26,7 @@ static const char *const path_names[] = {
 	[EXOTIC_PATH_COPY] = "copy",
 	[EXOTIC_PATH_PVCLOCK] = "pvclock",
 	[EXOTIC_PATH_STEAL_TIME] = "steal-time",
+	[EXOTIC_PATH_NESTED_TDP] = "nested-tdp",
 };
 
 static const char *const outcome_names[] = {

@@ -28,6 +28,7 @@ exotic_expect_index:
 	TABLE	stock-6.1, "expect/stock-6.1.tsv"
 	TABLE	patched-6.1, "expect/patched-6.1.tsv"
 	TABLE	patched-6.1-unsafe, "expect/patched-6.1-unsafe.tsv"
+	TABLE	stock-6.1-shadow, "expect/stock-6.1-shadow.tsv"
 	TABLE	patched-6.1-shadow, "expect/patched-6.1-shadow.tsv"
 	TABLE	lts-6.12, "expect/lts-6.12.tsv"
 	TABLE	upstream-7.3, "expect/upstream-7.3.tsv"

@@ -34,6 +34,9 @@ static_assert((1U << GF_FOREVER) == EXOTIC_GUEST_FOREVER &&
 	      (1U << GF_SYNC_PASS) == EXOTIC_GUEST_SYNC_PASS, "abi.h out of sync");
 static_assert(SYS_VCPU + EXOTIC_VM_MAX_VCPUS * SYS_VCPU_SIZE <= EXOTIC_VM_SYSTEM_SIZE,
 	      "vCPU areas do not fit the system slot");
+static_assert(SYS_PD + SYS_PD_PAGES * 0x1000 <= SYS_GDT &&
+	      SYS_MSRPM + 0x2000 <= SYS_NPT_PML4 && SYS_NPT_PDPT + 0x1000 <= SYS_CODE,
+	      "system slot overlap");
 static_assert(SYS_PD_PAGES * (1ULL << 30) == EXOTIC_GUEST_MAPPED_LIMIT,
 	      "page tables do not cover the mapped limit");
 static_assert(B_UC_ARGS + 8 * EXOTIC_UCALL_MAX_ARGS <= B_FIX_VEC, "block overlap");
@@ -92,12 +95,26 @@ EXOTIC_EXPORT int exotic_kvm_available(struct exotic_ctx *ctx)
 
 /*
  * Page tables identity-mapping [0, EXOTIC_GUEST_MAPPED_LIMIT) with 2 MiB
- * pages, a GDT with a 64-bit code, a data and a TSS descriptor, an IDT
- * whose first 32 vectors go to the exception stubs, and the programs.
+ * pages, the nested-TDP probe's nested page table mapping the same with
+ * 1 GiB pages (user-accessible, as the CPU walks nested page tables with
+ * user accesses; accessed and dirty already), a GDT with a 64-bit code, a
+ * data and a TSS descriptor, an IDT whose first 32 vectors go to the
+ * exception stubs, and the programs.
+ *
+ * The nested page table shares no page with the page tables L1 and L2
+ * walk.  KVM write-protects the pages of L1's nested page table it
+ * shadows, and every guest page-table access is a write through the
+ * nested page table (FNAME(walk_addr_generic)'s nested_access; the NPF
+ * exit says PFERR_GUEST_PAGE|W): L2 walking them would fault on a
+ * write-tracked gfn and kvm_mmu_page_fault() would emulate its instruction
+ * (page_fault_handle_page_track(): RET_PF_EMULATE), reading the probe
+ * word with kvm_vcpu_read_guest() instead of through the nested MMU; L1
+ * walking them would unprotect them (kvm_mmu_unprotect_page()) and zap
+ * the nested MMU's shadow between two probes.
  */
 static void sys_build(uint8_t *sys)
 {
-	const uint64_t P = 1, RW = 2, PS = 0x80;
+	const uint64_t P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80;
 	uint64_t stubs = code_gpa(exotic_guest_exc_stubs);
 	uint64_t tss = sys_gpa(SYS_TSS);
 
@@ -109,6 +126,10 @@ static void sys_build(uint8_t *sys)
 		for (uint64_t j = 0; j < 512; j++)
 			put64(sys, pd + j * 8, ((i << 30) | (j << 21)) | P | RW | PS);
 	}
+
+	put64(sys, SYS_NPT_PML4, sys_gpa(SYS_NPT_PDPT) | P | RW | US | A);
+	for (uint64_t i = 0; i < SYS_PD_PAGES; i++)
+		put64(sys, SYS_NPT_PDPT + i * 8, (i << 30) | P | RW | US | A | D | PS);
 
 	put64(sys, SYS_GDT + SEL_CODE, 0x00af9b000000ffffULL);
 	put64(sys, SYS_GDT + SEL_DATA, 0x00cf93000000ffffULL);

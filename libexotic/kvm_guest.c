@@ -118,6 +118,8 @@ EXOTIC_EXPORT const char *exotic_probe_result_name(uint64_t result)
 #define VMCB_IOPM_BASE		0x040
 #define VMCB_MSRPM_BASE		0x048
 #define VMCB_ASID		0x058
+#define VMCB_NESTED_CTL		0x090	/* bit 0 NP_ENABLE */
+#define VMCB_NCR3		0x0b0
 #define VMCB_SAVE		0x400
 #define VMCB_ES			(VMCB_SAVE + 0x000)
 #define VMCB_CS			(VMCB_SAVE + 0x010)
@@ -154,8 +156,11 @@ static void vmcb_seg(uint8_t *v, unsigned int off, uint16_t sel, uint16_t attr,
  * tables, no nested paging) starting at exotic_guest_l2, which marks the
  * block and runs VMMCALL; VMRUN, VMMCALL, HLT and SHUTDOWN are intercepted
  * so L2 always comes back to L1.  It passes 6.1's nested_vmcb_check_*().
+ * With nested_tdp, L2 runs under nested paging with an identity nested
+ * page table of its own (SYS_NPT_PML4, no page shared with the page
+ * tables L1 and L2 walk: see sys_build()), from exotic_guest_l2_read.
  */
-static void vmcb_build(uint8_t *v, uint32_t vcpu_id)
+static void vmcb_build(uint8_t *v, uint32_t vcpu_id, bool nested_tdp)
 {
 	uint32_t misc1 = (1U << 24) | (1U << 31);
 	uint32_t misc2 = (1U << 0) | (1U << 1);
@@ -183,13 +188,26 @@ static void vmcb_build(uint8_t *v, uint32_t vcpu_id)
 	put64(v, VMCB_DR7, 0x400);
 	put64(v, VMCB_DR6, 0xffff0ff0);
 	put64(v, VMCB_RFLAGS, 2);
-	put64(v, VMCB_RIP, code_gpa(exotic_guest_l2));
+	put64(v, VMCB_RIP, code_gpa(nested_tdp ? exotic_guest_l2_read : exotic_guest_l2));
+	if (nested_tdp) {
+		put64(v, VMCB_NESTED_CTL, 1);
+		put64(v, VMCB_NCR3, sys_gpa(SYS_NPT_PML4));
+	}
 	put64(v, VMCB_RSP, sys_gpa(vcpu_area(vcpu_id) + VCPU_L2_STACK_TOP));
 	put64(v, VMCB_RAX, 0);
 	put64(v, VMCB_GPAT, 0x0007040600070406ULL);
 }
 
 /* ---------------------------------------------------------- loading */
+
+/* the nested-TDP probe's nested page table maps 1 GiB pages (sys_build()) */
+static bool has_1g_pages(const struct exotic_vm *vm)
+{
+	for (uint32_t i = 0; vm->cpuid && i < vm->cpuid->nent; i++)
+		if (vm->cpuid->entries[i].function == 0x80000001)
+			return vm->cpuid->entries[i].edx & (1U << 26);
+	return false;
+}
 
 static bool in_system(uint64_t gpa, uint64_t len)
 {
@@ -237,7 +255,7 @@ static int prepare_vmcb(struct exotic_vcpu *vcpu, uint64_t *gpa, uint32_t flags)
 	void *hva;
 	int ret;
 
-	if (flags & EXOTIC_PROBE_CONTROL)
+	if (flags & (EXOTIC_PROBE_CONTROL | EXOTIC_PROBE_NESTED_TDP))
 		*gpa = sys_gpa(vcpu_area(vcpu->id) + VCPU_VMCB);
 	else if (*gpa % PAGE_SIZE) {
 		exotic_err(ctx, "vmrun: vmcb_gpa 0x%llx must be page aligned\n",
@@ -263,7 +281,7 @@ static int prepare_vmcb(struct exotic_vcpu *vcpu, uint64_t *gpa, uint32_t flags)
 			   ret == -EACCES ? "read-only" : ret == -ENXIO ? "revoked" : strerror(-ret));
 		return ret;
 	}
-	vmcb_build(vmcb, vcpu->id);
+	vmcb_build(vmcb, vcpu->id, flags & EXOTIC_PROBE_NESTED_TDP);
 	memcpy(hva, vmcb, sizeof(vmcb));
 	return 0;
 }
@@ -298,7 +316,7 @@ EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 		exotic_err(ctx, "%s: EXOTIC_GUEST_SYNC_PASS is for walk only\n", name);
 		return -EINVAL;
 	}
-	if ((p.flags & (EXOTIC_PROBE_CONTROL | EXOTIC_PROBE_NO_INIT)) &&
+	if ((p.flags & (EXOTIC_PROBE_CONTROL | EXOTIC_PROBE_NO_INIT | EXOTIC_PROBE_NESTED_TDP)) &&
 	    program != EXOTIC_GUEST_VMRUN) {
 		exotic_err(ctx, "%s: EXOTIC_PROBE_* flags are for vmrun only\n", name);
 		return -EINVAL;
@@ -331,6 +349,18 @@ EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 	default:
 		entry = exotic_guest_msr;
 		break;
+	}
+	if (program == EXOTIC_GUEST_VMRUN && (p.flags & EXOTIC_PROBE_NESTED_TDP) &&
+	    ((p.flags & EXOTIC_PROBE_NO_INIT) || p.gpa % 8 ||
+	     p.gpa > EXOTIC_GUEST_MAPPED_LIMIT - 8 || in_system(p.gpa, 8))) {
+		exotic_err(ctx, "vmrun: nested TDP reads the word at gpa 0x%llx: 8-byte aligned, in the identity map, outside the system range, and the VMCB must be written (no EXOTIC_PROBE_NO_INIT)\n",
+			   (unsigned long long)p.gpa);
+		return -EINVAL;
+	}
+	if (program == EXOTIC_GUEST_VMRUN && (p.flags & EXOTIC_PROBE_NESTED_TDP) &&
+	    !has_1g_pages(vcpu->vm)) {
+		exotic_err(ctx, "vmrun: nested TDP: the vCPU has no 1 GiB pages (CPUID 0x80000001 EDX.PDPE1GB) for the nested page table\n");
+		return -EOPNOTSUPP;
 	}
 	if (program == EXOTIC_GUEST_VMRUN)
 		ret = prepare_vmcb(vcpu, &p.vmcb_gpa, p.flags);

@@ -18,7 +18,8 @@
 extern const unsigned char exotic_guest_start[], exotic_guest_end[];
 extern const unsigned char exotic_guest_idle[], exotic_guest_walk[];
 extern const unsigned char exotic_guest_write[], exotic_guest_checksum_prog[];
-extern const unsigned char exotic_guest_vmrun[], exotic_guest_l2[], exotic_guest_msr[];
+extern const unsigned char exotic_guest_vmrun[], exotic_guest_l2[], exotic_guest_msr[],
+	exotic_guest_l2_read[];
 extern const unsigned char exotic_guest_exc_stubs[];
 
 struct slot {

@@ -397,6 +397,42 @@ static uint32_t copy_probe(struct run *r, int i)
 }
 
 /*
+ * nested-tdp: the vmrun probe's L2 runs under nested paging (L1's identity
+ * map as its nested page table) and reads the probe page's word, which
+ * KVM resolves through its nested MMU (the shadow of L1's nested page
+ * table: FNAME(page_fault) -> kvm_faultin_pfn(), with its prefetch).
+ */
+static uint32_t nested_probe(struct run *r, int i)
+{
+	struct exotic_guest_params p = {
+		.gpa = probe_gpa(r, i), .flags = EXOTIC_PROBE_NESTED_TDP,
+	};
+	struct exotic_exit ex;
+	uint32_t out;
+
+	out = run_to_done(r, EXOTIC_GUEST_VMRUN, &p, &ex);
+	if (out)
+		return out;
+	switch (ex.args[0]) {
+	case EXOTIC_PROBE_ENTERED:
+		break;
+	case EXOTIC_PROBE_NOT_ENTERED:
+		return EXOTIC_OUT_NOT_ENTERED;
+	case EXOTIC_PROBE_GP:
+		return EXOTIC_OUT_GP;
+	default:
+		detail(r, "(vmrun probe: %s)", exotic_probe_result_name(ex.args[0]) ?
+		       exotic_probe_result_name(ex.args[0]) : "?");
+		return EXOTIC_OUT_KVM_ERROR;
+	}
+	if (!r->revoked && ex.args[2] == r->expect[i])
+		return EXOTIC_OUT_MAPPED;
+	detail(r, "(L2 read 0x%llx)", (unsigned long long)ex.args[2]);
+	/* L2 read 8 bytes: the magic of a poison pair is a stale translation */
+	return ex.args[2] == EXOTIC_POISON_MAGIC ? EXOTIC_OUT_DETECT : EXOTIC_OUT_MISMATCH;
+}
+
+/*
  * The paravirtual records a guest points KVM at with an MSR (linux/kvm_para.h;
  * the kvmclock layout is struct pvclock_vcpu_time_info): KVM bumps the
  * 32-bit version to an odd value, writes the record and makes the version
@@ -478,6 +514,9 @@ static uint32_t access_all(struct run *r, const char *phase)
 			break;
 		case EXOTIC_PATH_COPY:
 			t = copy_probe(r, i);
+			break;
+		case EXOTIC_PATH_NESTED_TDP:
+			t = nested_probe(r, i);
 			break;
 		default:
 			t = record_probe(r, i);

@@ -142,6 +142,7 @@ static void print_grid(struct cell g[][EXOTIC_MAP_MAX + 1][EXOTIC_PATH_MAX + 1][
 		[EXOTIC_PATH_COPY] = "copy (`kvm_vcpu_read_guest`)",
 		[EXOTIC_PATH_PVCLOCK] = "kvmclock (gfn-to-pfn cache)",
 		[EXOTIC_PATH_STEAL_TIME] = "steal time (`record_steal_time`)",
+		[EXOTIC_PATH_NESTED_TDP] = "L2 under nested paging (nested MMU)",
 	};
 
 	printf("\n<!-- exotic-matrix --markdown, profile %s -->\n", profile);

@@ -33,6 +33,8 @@
 #define SYS_CTRL		0x015000	/* host-published control page */
 #define SYS_IOPM		0x016000	/* 12 KiB, all zero */
 #define SYS_MSRPM		0x019000	/* 8 KiB, all zero */
+#define SYS_NPT_PML4		0x01b000	/* the nested-TDP probe's nested page */
+#define SYS_NPT_PDPT		0x01c000	/* table: identity, 1 GiB pages */
 #define SYS_CODE		0x020000	/* the programs, copied here */
 #define SYS_CODE_MAX		0x020000
 #define SYS_VCPU		0x040000	/* per-vCPU areas */
@@ -70,6 +72,7 @@
 #define B_FIX_TARGET		0x110
 #define B_FIX_ERR		0x118
 #define B_L2_MARK		0x140
+#define B_L2_VALUE		0x148	/* the word L2 read (nested TDP) */
 
 /* Guest selectors (GDT entries). */
 #define SEL_CODE		0x08

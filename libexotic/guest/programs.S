@@ -238,7 +238,7 @@ exotic_guest_checksum_prog:
  * EXOTIC_GUEST_VMRUN: the nested probe.  KVM's nested_svm_vmrun() maps
  * the VMCB at RAX with kvm_vcpu_map() and injects #GP when that fails;
  * the #GP handler resumes at .Lv_gp through the block's fixup.
- * DONE {EXOTIC_PROBE_*, #GP error code}.
+ * DONE {EXOTIC_PROBE_*, #GP error code, the word L2 read (nested TDP)}.
  */
 	.globl	exotic_guest_vmrun
 	.hidden	exotic_guest_vmrun
@@ -262,6 +262,7 @@ exotic_guest_vmrun:
 	shrq	$32, %rdx
 	wrmsr
 	movq	$0, B_L2_MARK(%r15)
+	movq	$0, B_L2_VALUE(%r15)
 	leaq	.Lv_insn(%rip), %rax
 	movq	%rax, B_FIX_RIP(%r15)
 	leaq	.Lv_gp(%rip), %rax
@@ -284,7 +285,9 @@ exotic_guest_vmrun:
 .Lv_report:
 	movq	%rbx, B_UC_ARGS(%r15)
 	movq	%rcx, B_UC_ARGS+8(%r15)
-	ARGS	2
+	movq	B_L2_VALUE(%r15), %rax
+	movq	%rax, B_UC_ARGS+16(%r15)
+	ARGS	3
 	UCALL	UC_DONE
 	jmp	halt_forever
 
@@ -308,10 +311,26 @@ exotic_guest_msr:
 	UCALL	UC_DONE
 	jmp	halt_forever
 
+
 /* L2 of the probe: general registers are L1's, so %r15 is the block. */
 	.globl	exotic_guest_l2
 	.hidden	exotic_guest_l2
 exotic_guest_l2:
+	movq	$1, B_L2_MARK(%r15)
+	vmmcall
+	ud2
+
+/*
+ * L2 under nested paging (EXOTIC_PROBE_NESTED_TDP): read the word at
+ * B_GPA, an L2-physical address that L1's nested page table maps onto the
+ * same L1 address, so KVM resolves it through its nested MMU.
+ */
+	.globl	exotic_guest_l2_read
+	.hidden	exotic_guest_l2_read
+exotic_guest_l2_read:
+	movq	B_GPA(%r15), %rax
+	movq	(%rax), %rax
+	movq	%rax, B_L2_VALUE(%r15)
 	movq	$1, B_L2_MARK(%r15)
 	vmmcall
 	ud2

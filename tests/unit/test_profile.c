@@ -157,6 +157,8 @@ static void test_detect(void **state)
 	/* the MMU mode picks the row */
 	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", -1, EXOTIC_MMU_SHADOW, &p, why, sizeof(why)), 0);
 	assert_string_equal(p->name, "stock-shadow");
+	/* its own table: nested paging is refused without NPT (nested-tdp) */
+	assert_string_equal(p->table, "stock-6.1-shadow");
 	assert_non_null(strstr(why, "shadow paging"));
 	assert_int_equal(exotic_profile_detect_from("6.1.0-57-amd64", 0, EXOTIC_MMU_SHADOW, &p, NULL, 0), 0);
 	assert_string_equal(p->name, "patched-shadow");

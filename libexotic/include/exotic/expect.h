@@ -52,7 +52,10 @@ enum exotic_path {
 				 * gfn-to-pfn cache */
 	EXOTIC_PATH_STEAL_TIME = 5, /* MSR_KVM_STEAL_TIME at the page: KVM writes
 				 * the record with user accesses through the VMA */
-	EXOTIC_PATH_MAX = 5,
+	EXOTIC_PATH_NESTED_TDP = 6, /* an L2 under nested paging reads the page:
+				 * KVM's nested MMU shadows L1's nested page
+				 * table (FNAME(fetch), its prefetch) */
+	EXOTIC_PATH_MAX = 6,
 };
 
 /* What one access did. */
