@@ -27,32 +27,10 @@
 #include "exotic/expect.h"
 #include "exotic/runner.h"
 #include "sysfs.h"
-#include "vm_env.h"
 
-static struct exotic_ctx *ctx;
-static struct exotic_device *dev;
-static struct exotic_expect *table;
-/* one VM for the whole suite, so KVM stays enabled (see exotic-matrix) */
-static struct exotic_vm *keep;
-static char profile[64];
-static uint64_t seed;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	/* a fixed seed, so that a failure replays; EXOTIC_TEST_SEED changes it */
-	seed = getenv("EXOTIC_TEST_SEED") ? strtoull(getenv("EXOTIC_TEST_SEED"), NULL, 0) :
-	       0x6d617472ULL;
-	print_message("seed %llu\n", (unsigned long long)seed);
-	return vm_env_open_scenarios(&ctx, &dev, &keep, &table, profile, sizeof(profile));
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	vm_env_close_scenarios(ctx, dev, keep, table);
-	return 0;
-}
+/* the suite's seed: "matr" */
+#define SCENARIO_SUITE_SEED	0x6d617472ULL
+#include "scenario_suite.h"
 
 /* a kernel report (once per boot) or a stopped kernel ("crash") expected */
 static bool dangerous(const struct exotic_expect_entry *e)

@@ -28,30 +28,10 @@
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
 #include "exotic/runner.h"
-#include "vm_env.h"
 
-static struct exotic_ctx *ctx;
-static struct exotic_device *dev;
-static struct exotic_expect *table;
-static struct exotic_vm *keep;
-static char profile[64];
-static uint64_t seed;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	seed = getenv("EXOTIC_TEST_SEED") ? strtoull(getenv("EXOTIC_TEST_SEED"), NULL, 0) :
-	       0x6e747064ULL;
-	print_message("seed %llu\n", (unsigned long long)seed);
-	return vm_env_open_scenarios(&ctx, &dev, &keep, &table, profile, sizeof(profile));
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	vm_env_close_scenarios(ctx, dev, keep, table);
-	return 0;
-}
+/* the suite's seed: "ntpd" */
+#define SCENARIO_SUITE_SEED	0x6e747064ULL
+#include "scenario_suite.h"
 
 static void run_cell(uint32_t k, uint32_t m, uint32_t p, uint32_t e,
 		     struct exotic_scenario_result *r)
