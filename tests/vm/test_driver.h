@@ -341,17 +341,6 @@ static inline int driver_group_teardown(void **state)
 
 /* ------------------------------------------------ unsafe combinations */
 
-/* Is the running kernel older than major.minor? */
-static inline bool kernel_older_than(unsigned int major, unsigned int minor)
-{
-	unsigned int ma = 0, mi = 0;
-	struct utsname u;
-
-	assert_int_equal(uname(&u), 0);
-	assert_int_equal(sscanf(u.release, "%u.%u", &ma, &mi), 2);
-	return ma < major || (ma == major && mi < minor);
-}
-
 /*
  * Does the driver admit kind x method only with EXOTIC_ALLOC_UNSAFE_DRIVER_BUG?
  * Before 6.12 a PMD has no special bit: GUP-fast takes a huge PFN mapping

@@ -493,7 +493,12 @@ static void test_fork_event(void **state)
 	assert_int_equal(st.fork_poison, 0);
 	assert_int_equal(exotic_storm_verdict(storm), 0);
 	exotic_storm_unref(storm);
-	vm_env_need(st.fork_pages, "# MADV_DOFORK refused: the children had no copy to read\n");
+	if (!kernel_older_than(7, 2)) {
+		/* the stale-PTE half needs a child with a copy of the mapping */
+		print_message("# from 7.2 the kernel refuses MADV_DOFORK on the driver's mappings: no child had a copy to read\n");
+		assert_int_equal(st.fork_pages, 0);
+		return;
+	}
 	assert_int_equal(st.fork_pages, 20 * (cfg.region_size / 4096));
 
 	t0 = mono_ms();

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/utsname.h>
 
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
@@ -108,6 +109,17 @@ static inline int vm_env_kvm_matches_profile(void)
  * no KVM (each test then skips, or fails in the test VM); -1 when the
  * harness itself fails.  The log is quieted: refusals are outcomes.
  */
+/* Is the running kernel older than major.minor? */
+static inline bool kernel_older_than(unsigned int major, unsigned int minor)
+{
+	unsigned int ma = 0, mi = 0;
+	struct utsname u;
+
+	assert_int_equal(uname(&u), 0);
+	assert_int_equal(sscanf(u.release, "%u.%u", &ma, &mi), 2);
+	return ma < major || (ma == major && mi < minor);
+}
+
 static inline int vm_env_open_scenarios(struct exotic_ctx **ctx, struct exotic_device **dev,
 					struct exotic_vm **keep, struct exotic_expect **table,
 					char *profile, size_t size)
