@@ -351,9 +351,9 @@ EXOTIC_EXPORT int exotic_guest_load(struct exotic_vcpu *vcpu,
 		break;
 	}
 	if (program == EXOTIC_GUEST_VMRUN && (p.flags & EXOTIC_PROBE_NESTED_TDP) &&
-	    ((p.flags & EXOTIC_PROBE_NO_INIT) || p.gpa % 8 ||
-	     p.gpa > EXOTIC_GUEST_MAPPED_LIMIT - 8 || in_system(p.gpa, 8))) {
-		exotic_err(ctx, "vmrun: nested TDP reads the word at gpa 0x%llx: 8-byte aligned, in the identity map, outside the system range, and the VMCB must be written (no EXOTIC_PROBE_NO_INIT)\n",
+	    ((p.flags & EXOTIC_PROBE_NO_INIT) || p.gpa % 16 ||
+	     p.gpa > EXOTIC_GUEST_MAPPED_LIMIT - 16 || in_system(p.gpa, 16))) {
+		exotic_err(ctx, "vmrun: nested TDP reads the two words at gpa 0x%llx: 16-byte aligned, in the identity map, outside the system range, and the VMCB must be written (no EXOTIC_PROBE_NO_INIT)\n",
 			   (unsigned long long)p.gpa);
 		return -EINVAL;
 	}

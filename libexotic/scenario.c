@@ -407,6 +407,7 @@ static uint32_t nested_probe(struct run *r, int i)
 	struct exotic_guest_params p = {
 		.gpa = probe_gpa(r, i), .flags = EXOTIC_PROBE_NESTED_TDP,
 	};
+	uint64_t pair[2], epoch;
 	struct exotic_exit ex;
 	uint32_t out;
 
@@ -427,9 +428,16 @@ static uint32_t nested_probe(struct run *r, int i)
 	}
 	if (!r->revoked && ex.args[2] == r->expect[i])
 		return EXOTIC_OUT_MAPPED;
+	pair[0] = ex.args[2];
+	pair[1] = ex.args[3];
+	if (exotic_is_poison(pair, &epoch)) {
+		detail(r, "(poison of epoch %llu)", (unsigned long long)epoch);
+		/* poison of an event that is over: a stale translation */
+		if (epoch <= exotic_vm_done_epoch(r->vm))
+			return EXOTIC_OUT_DETECT;
+	}
 	detail(r, "(L2 read 0x%llx)", (unsigned long long)ex.args[2]);
-	/* L2 read 8 bytes: the magic of a poison pair is a stale translation */
-	return ex.args[2] == EXOTIC_POISON_MAGIC ? EXOTIC_OUT_DETECT : EXOTIC_OUT_MISMATCH;
+	return EXOTIC_OUT_MISMATCH;
 }
 
 /*

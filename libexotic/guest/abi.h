@@ -73,6 +73,7 @@
 #define B_FIX_ERR		0x118
 #define B_L2_MARK		0x140
 #define B_L2_VALUE		0x148	/* the word L2 read (nested TDP) */
+#define B_L2_VALUE2		0x150	/* and the word after it */
 
 /* Guest selectors (GDT entries). */
 #define SEL_CODE		0x08

@@ -238,7 +238,8 @@ exotic_guest_checksum_prog:
  * EXOTIC_GUEST_VMRUN: the nested probe.  KVM's nested_svm_vmrun() maps
  * the VMCB at RAX with kvm_vcpu_map() and injects #GP when that fails;
  * the #GP handler resumes at .Lv_gp through the block's fixup.
- * DONE {EXOTIC_PROBE_*, #GP error code, the word L2 read (nested TDP)}.
+ * DONE {EXOTIC_PROBE_*, #GP error code, the two words L2 read (nested
+ * TDP)}.
  */
 	.globl	exotic_guest_vmrun
 	.hidden	exotic_guest_vmrun
@@ -263,6 +264,7 @@ exotic_guest_vmrun:
 	wrmsr
 	movq	$0, B_L2_MARK(%r15)
 	movq	$0, B_L2_VALUE(%r15)
+	movq	$0, B_L2_VALUE2(%r15)
 	leaq	.Lv_insn(%rip), %rax
 	movq	%rax, B_FIX_RIP(%r15)
 	leaq	.Lv_gp(%rip), %rax
@@ -287,7 +289,9 @@ exotic_guest_vmrun:
 	movq	%rcx, B_UC_ARGS+8(%r15)
 	movq	B_L2_VALUE(%r15), %rax
 	movq	%rax, B_UC_ARGS+16(%r15)
-	ARGS	3
+	movq	B_L2_VALUE2(%r15), %rax
+	movq	%rax, B_UC_ARGS+24(%r15)
+	ARGS	4
 	UCALL	UC_DONE
 	jmp	halt_forever
 
@@ -322,15 +326,18 @@ exotic_guest_l2:
 
 /*
  * L2 under nested paging (EXOTIC_PROBE_NESTED_TDP): read the word at
- * B_GPA, an L2-physical address that L1's nested page table maps onto the
- * same L1 address, so KVM resolves it through its nested MMU.
+ * B_GPA and the one after it (a poison pair's magic and epoch), at an
+ * L2-physical address that L1's nested page table maps onto the same L1
+ * address, so KVM resolves it through its nested MMU.
  */
 	.globl	exotic_guest_l2_read
 	.hidden	exotic_guest_l2_read
 exotic_guest_l2_read:
 	movq	B_GPA(%r15), %rax
+	movq	8(%rax), %rdx
 	movq	(%rax), %rax
 	movq	%rax, B_L2_VALUE(%r15)
+	movq	%rdx, B_L2_VALUE2(%r15)
 	movq	$1, B_L2_MARK(%r15)
 	vmmcall
 	ud2

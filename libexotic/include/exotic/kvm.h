@@ -230,9 +230,10 @@ enum exotic_guest_program {
 	/*
 	 * Nested SVM probe: enable EFER.SVME, set VM_HSAVE_PA, run VMRUN with
 	 * RAX = vmcb_gpa (KVM maps it with kvm_vcpu_map()).  DONE {result,
-	 * error code of a #GP, the word L2 read}, result one of
-	 * EXOTIC_PROBE_*.  gpa is the word L2 reads with
-	 * EXOTIC_PROBE_NESTED_TDP; len, stride and seed are unused.
+	 * error code of a #GP, the two words L2 read}, result one of
+	 * EXOTIC_PROBE_*.  gpa is where L2 reads them with
+	 * EXOTIC_PROBE_NESTED_TDP (16-byte aligned: a poison pair's magic
+	 * and epoch); len, stride and seed are unused.
 	 */
 	EXOTIC_GUEST_VMRUN	= 4,
 	/*
@@ -259,9 +260,9 @@ enum exotic_probe_result {
 #define EXOTIC_PROBE_CONTROL	(1U << 8)	/* vmrun: use a VMCB in the system slot */
 #define EXOTIC_PROBE_NO_INIT	(1U << 9)	/* vmrun: do not write the VMCB first */
 /* vmrun: a VMCB in the system slot whose L2 runs under nested paging (L1's
- * own identity map as its nested page table) and reads the word at gpa
- * (8-byte aligned): KVM resolves it through its nested MMU.  DONE's third
- * argument is the word L2 read. */
+ * own identity map as its nested page table) and reads the two words at
+ * gpa (16-byte aligned): KVM resolves them through its nested MMU.  DONE's
+ * third and fourth arguments are the words L2 read. */
 #define EXOTIC_PROBE_NESTED_TDP	(1U << 10)
 #define EXOTIC_GUEST_FLAGS_ALL	(EXOTIC_GUEST_FOREVER | EXOTIC_GUEST_SYNC_PASS | \
 				 EXOTIC_PROBE_CONTROL | EXOTIC_PROBE_NO_INIT | \
