@@ -35,6 +35,8 @@ static void usage(FILE *out)
 "  -o, --order N           block order of compound/noncompound/reserved regions  [2]\n"
 "  -c, --vcpus N           vCPU threads                                          [2]\n"
 "  -w, --writers N         of those, vCPUs that write instead of walking         [0]\n"
+"  -p, --paths LIST        KVM access paths the reading vCPUs take in turns: npf,\n"
+"                          nested-tdp, pvclock, steal-time, or all            [npf]\n"
 "  -e, --event-threads N   event threads (0: none, a probe of the expectations)  [1]\n"
 "  -x, --mix LIST          event weights, e.g. invalidate=3,migrate=3,replace=1\n"
 "                          (events: invalidate migrate replace slot remap mprotect\n"
@@ -198,6 +200,7 @@ int main(int argc, char **argv)
 		{ "order", required_argument, NULL, 'o' },
 		{ "vcpus", required_argument, NULL, 'c' },
 		{ "writers", required_argument, NULL, 'w' },
+		{ "paths", required_argument, NULL, 'p' },
 		{ "event-threads", required_argument, NULL, 'e' },
 		{ "mix", required_argument, NULL, 'x' },
 		{ "duration", required_argument, NULL, 't' },
@@ -226,7 +229,7 @@ int main(int argc, char **argv)
 	uint32_t secs, every = 0;
 
 	exotic_storm_config_init(&cfg);
-	while ((opt = getopt_long(argc, argv, "k:m:s:o:c:w:e:x:t:n:qvh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:m:s:o:c:w:p:e:x:t:n:qvh", opts, NULL)) != -1) {
 		bool bad = false;
 
 		switch (opt) {
@@ -236,6 +239,12 @@ int main(int argc, char **argv)
 		case 'o': bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.order); break;
 		case 'c': bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.vcpus); break;
 		case 'w': bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.writers); break;
+		case 'p':
+			bad = parse_names(optarg, exotic_path_from_name, &cfg.paths);
+			if (!bad && !cfg.paths)	/* all */
+				cfg.paths = 1U << EXOTIC_PATH_NPF | 1U << EXOTIC_PATH_NESTED_TDP |
+					    1U << EXOTIC_PATH_PVCLOCK | 1U << EXOTIC_PATH_STEAL_TIME;
+			break;
 		case 'e': bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.event_threads); break;
 		case 'x': bad = parse_mix(optarg, cfg.mix); break;
 		case 't':

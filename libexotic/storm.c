@@ -55,6 +55,10 @@ EXOTIC_EXPORT void exotic_storm_config_init(struct exotic_storm_config *cfg)
 	cfg->settle_ms = 5000;
 }
 
+/* The storm's access paths (exotic/storm.h) */
+#define STORM_PATHS	(1U << EXOTIC_PATH_NPF | 1U << EXOTIC_PATH_NESTED_TDP | \
+			 1U << EXOTIC_PATH_PVCLOCK | 1U << EXOTIC_PATH_STEAL_TIME)
+
 static int check_config(struct exotic_ctx *ctx, const struct exotic_storm_config *c)
 {
 	uint64_t mix = 0;
@@ -115,6 +119,16 @@ static int check_config(struct exotic_ctx *ctx, const struct exotic_storm_config
 		exotic_err(ctx, "storm: unknown methods in mask %#x\n", c->methods);
 		return -EINVAL;
 	}
+	if (c->paths & ~STORM_PATHS) {
+		exotic_err(ctx, "storm: paths %#x: the storm reads through npf, nested-tdp, pvclock and steal-time (vmrun and copy are the matrix's)\n",
+			   c->paths);
+		return -EINVAL;
+	}
+	if ((unsigned int)__builtin_popcount(c->paths) > c->vcpus - c->writers) {
+		exotic_err(ctx, "storm: %d paths need as many vCPUs that read, not %u\n",
+			   __builtin_popcount(c->paths), c->vcpus - c->writers);
+		return -EINVAL;
+	}
 	if (c->profile && !exotic_profile_lookup(c->profile)) {
 		exotic_err(ctx, "storm: unknown profile '%s' (kernels/profiles.tsv: exotic-storm --list-profiles)\n",
 			   c->profile);
@@ -123,8 +137,8 @@ static int check_config(struct exotic_ctx *ctx, const struct exotic_storm_config
 	return 0;
 }
 
-static void note_skip(struct exotic_storm *s, unsigned int kind, unsigned int method,
-		      const char *why)
+void storm_note_skip(struct exotic_storm *s, unsigned int kind, unsigned int method,
+		     const char *why)
 {
 	size_t n = strlen(s->skipped);
 
@@ -150,37 +164,37 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	/* what the driver refuses by construction (docs/design.md §3) */
 	if (method == EXOTIC_MAP_PAGE && kind != EXOTIC_KIND_REFCOUNTED &&
 	    kind != EXOTIC_KIND_COMPOUND) {
-		note_skip(s, kind, method, "vm_insert_page() needs refcounted pages (the driver refuses it)");
+		storm_note_skip(s, kind, method, "vm_insert_page() needs refcounted pages (the driver refuses it)");
 		return 0;
 	}
 	if (method == EXOTIC_MAP_HUGE && kind == EXOTIC_KIND_REFCOUNTED) {
-		note_skip(s, kind, method, "order-0 pages make no 2 MiB mapping");
+		storm_note_skip(s, kind, method, "order-0 pages make no 2 MiB mapping");
 		return 0;
 	}
 	head = exotic_storm_expect(s->profile, kind, method, false);
 	tail = exotic_storm_expect(s->profile, kind, method, true);
 	if ((head == EXOTIC_OUT_CRASH || tail == EXOTIC_OUT_CRASH) &&
 	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
-		note_skip(s, kind, method, "the kernel oopses on it (known bug: --known-bugs runs it)");
+		storm_note_skip(s, kind, method, "the kernel oopses on it (known bug: --known-bugs runs it)");
 		return 0;
 	}
 	if ((head == EXOTIC_OUT_REFCOUNT || tail == EXOTIC_OUT_REFCOUNT) &&
 	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
-		note_skip(s, kind, method, "KVM leaks page references on it (known bug: --known-bugs runs it)");
+		storm_note_skip(s, kind, method, "KVM leaks page references on it (known bug: --known-bugs runs it)");
 		return 0;
 	}
 	if (method == EXOTIC_MAP_HUGE && kind != EXOTIC_KIND_COMPOUND &&
 	    huge_needs_folio() && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
-		note_skip(s, kind, method, "before 6.12 GUP-fast takes it for a THP and the tails' refcounts underflow (the driver refuses it without the unsafe flag, --known-bugs runs it)");
+		storm_note_skip(s, kind, method, "before 6.12 GUP-fast takes it for a THP and the tails' refcounts underflow (the driver refuses it without the unsafe flag, --known-bugs runs it)");
 		return 0;
 	}
 	if (head < 0 || tail < 0) {
-		note_skip(s, kind, method, "the profile's table has no storm row for it");
+		storm_note_skip(s, kind, method, "the profile's table has no storm row for it");
 		return 0;
 	}
 	if (method == EXOTIC_MAP_HUGE && tail == EXOTIC_OUT_WARN &&
 	    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
-		note_skip(s, kind, method, "KVM WARNs on its tails (known bug: --known-bugs runs it)");
+		storm_note_skip(s, kind, method, "KVM WARNs on its tails (known bug: --known-bugs runs it)");
 		return 0;
 	}
 	if (order && tail == EXOTIC_OUT_WARN && !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS))
@@ -196,6 +210,7 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 	slot->gpa = SLOT_GPA_BASE + (uint64_t)s->nslots * s->cfg.region_size;
 	slot->expect_head = head;
 	slot->expect_tail = tail;
+	storm_paths_setup(s, slot);
 	/* the driver only hands out what oopses the kernel when told to */
 	if (head == EXOTIC_OUT_CRASH || tail == EXOTIC_OUT_CRASH ||
 	    (method == EXOTIC_MAP_HUGE && kind != EXOTIC_KIND_COMPOUND &&
@@ -203,11 +218,11 @@ static int add_combo(struct exotic_storm *s, unsigned int kind, unsigned int met
 		slot->alloc_flags = EXOTIC_ALLOC_UNSAFE_DRIVER_BUG;
 	ret = storm_new_region(s, slot, &r);
 	if (ret == -EPERM && slot->alloc_flags) {
-		note_skip(s, kind, method, "known to oops the kernel: the driver needs unsafe_driver_bugs=1 to hand it out");
+		storm_note_skip(s, kind, method, "known to oops the kernel: the driver needs unsafe_driver_bugs=1 to hand it out");
 		return 0;
 	}
 	if (ret == -EINVAL || ret == -EOPNOTSUPP || ret == -ENODEV || ret == -EPERM) {
-		note_skip(s, kind, method, ret == -EINVAL ? "the driver refuses it (unsafe by construction)" :
+		storm_note_skip(s, kind, method, ret == -EINVAL ? "the driver refuses it (unsafe by construction)" :
 			  "the driver does not offer it here");
 		return 0;
 	}
@@ -262,6 +277,7 @@ static int add_anon(struct exotic_storm *s)
 	slot->index = s->nslots;
 	slot->gpa = SLOT_GPA_BASE + (uint64_t)s->nslots * s->cfg.region_size;
 	slot->expect_head = slot->expect_tail = EXOTIC_OUT_MAPPED;
+	slot->paths = 1U << EXOTIC_PATH_NPF;
 	exotic_guest_fill(hva, slot->gpa, slot->len, STRIDE, s->cfg.seed);
 	ret = exotic_vm_add_slot(s->vm, slot->index, slot->gpa, hva, slot->len, 0);
 	if (ret) {
@@ -274,6 +290,35 @@ static int add_anon(struct exotic_storm *s)
 		.length = slot->len, .block = slot->block, .events = STORM_ANON_EVENTS,
 	};
 	s->nslots++;
+	return 0;
+}
+
+/*
+ * The reading vCPUs take the paths in turns (writers write through npf);
+ * a path that no slot takes leaves the storm without what was asked for.
+ */
+static int assign_paths(struct exotic_storm *s)
+{
+	uint32_t paths = s->cfg.paths ? s->cfg.paths : 1U << EXOTIC_PATH_NPF;
+	unsigned int list[EXOTIC_PATH_MAX + 1], n = 0;
+
+	for (unsigned int path = EXOTIC_PATH_NPF; path <= EXOTIC_PATH_MAX; path++) {
+		uint32_t slots = 0;
+
+		if (!(paths & (1U << path)))
+			continue;
+		for (unsigned int i = 0; i < s->nslots; i++)
+			slots += !!(s->slots[i].paths & (1U << path));
+		if (!slots) {
+			exotic_err(s->ctx, "storm: no slot left for path %s (%s)\n",
+				   exotic_path_name(path), s->skipped[0] ? s->skipped : "none");
+			return -ENODATA;
+		}
+		list[n++] = path;
+	}
+	for (unsigned int i = 0; i < s->cfg.vcpus; i++)
+		s->vcpus[i].path = i >= s->cfg.vcpus - s->cfg.writers ?
+				   EXOTIC_PATH_NPF : list[i % n];
 	return 0;
 }
 
@@ -344,7 +389,7 @@ EXOTIC_EXPORT int exotic_storm_new(struct exotic_device *dev,
 			if (s->nslots == EXOTIC_VM_MAX_SLOTS)
 				break;
 			if (s->cfg.region_size * (s->nslots + 1) > 2 * GIB) {
-				note_skip(s, kind, method, "no guest address space left");
+				storm_note_skip(s, kind, method, "no guest address space left");
 				continue;
 			}
 			ret = add_combo(s, kind, method);
@@ -378,6 +423,9 @@ EXOTIC_EXPORT int exotic_storm_new(struct exotic_device *dev,
 		ret = -EINVAL;
 		goto err;
 	}
+	ret = assign_paths(s);
+	if (ret)
+		goto err;
 	for (unsigned int i = 0; i < cfg->vcpus; i++) {
 		struct vcpu_thread *v = &s->vcpus[i];
 

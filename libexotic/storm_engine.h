@@ -4,6 +4,7 @@
  * installed.  storm.c sets a storm up and runs it, storm_vcpu.c runs the
  * vCPUs, storm_events.c the event threads, storm_epoch.c keeps the
  * epochs and the findings, storm_oracle.c holds the oracles the run polls,
+ * storm_paths.c runs the access paths other than the vCPU fault,
  * storm_report.c prints the result.  The model behind it (event plan,
  * expectations, the lookup race) is storm_plan.c, in storm_internal.h.
  *
@@ -47,6 +48,9 @@ struct storm_slot {
 	uint32_t kind, method, order;
 	uint64_t gpa, len, block;
 	int expect_head, expect_tail;	/* enum exotic_outcome */
+	uint32_t paths;			/* 1 << EXOTIC_PATH_* that read it */
+	uint32_t records_promised;	/* 1 << pvclock, steal-time: the table
+					 * says KVM writes the record here */
 	struct exotic_region *region;	/* current, under lock (and stable
 					 * while seq is even); NULL for the
 					 * anonymous slot */
@@ -98,6 +102,8 @@ struct vcpu_thread {
 	struct exotic_storm *storm;
 	unsigned int index;
 	bool writer;
+	uint32_t path;			/* enum exotic_path it reads through */
+	uint64_t record_block;		/* pvclock, steal-time: the next block */
 	struct exotic_vcpu *vcpu;
 	pthread_t thread;
 	bool started;
@@ -222,6 +228,34 @@ const char *storm_platform_suspect(void);
 void storm_vcpu_context(struct vcpu_thread *v, char *buf, size_t len);
 /* The vCPU threads. */
 void *storm_vcpu_main(void *arg);
+/* A vCPU's findings: an unexpected outcome, and poison of epoch (done:
+ * the done epoch when the access began) read at gpa. */
+void storm_vcpu_unexpected(struct vcpu_thread *v, struct storm_slot *slot,
+			   uint64_t gpa, int err, const char *what);
+void storm_vcpu_poison(struct vcpu_thread *v, struct storm_slot *slot,
+		       uint64_t gpa, uint64_t epoch, uint64_t done);
+/* Wait for the event that has slot to end; false if the slot is lost or
+ * the vCPUs stop.  *seq and *wseq: the slot's counts then. */
+bool storm_wait_event(struct vcpu_thread *v, struct storm_slot *slot,
+		      uint64_t *seq, uint64_t *wseq);
+/* What a KVM_RUN EFAULT on a page of a slot was (storm_judge_efault()). */
+enum storm_efault {
+	STORM_EF_DISTURBED,	/* an event had the slot: retry after it */
+	STORM_EF_RACE,		/* KVM's lookup race: retry */
+	STORM_EF_EXPECTED,	/* the profile refuses the page */
+	STORM_EF_UNEXPECTED,	/* reported */
+};
+enum storm_efault storm_judge_efault(struct vcpu_thread *v, struct storm_slot *slot,
+				     uint64_t gpa, uint64_t seq, uint64_t wseq,
+				     uint64_t zseq, bool progress, unsigned int *races);
+/* A kind x method left out of the storm, or out of a path, and why. */
+void storm_note_skip(struct exotic_storm *s, unsigned int kind, unsigned int method,
+		     const char *why);
+/* The access paths other than npf (storm_paths.c): which slots each may
+ * read (the others noted as skipped, with why), and one pass of a vCPU. */
+int storm_paths_setup(struct exotic_storm *s, struct storm_slot *slot);
+bool storm_nested_pass(struct vcpu_thread *v, struct storm_slot *slot);
+bool storm_record_pass(struct vcpu_thread *v, struct storm_slot *slot);
 /* A fresh region for slot, filled with its stamps. */
 int storm_new_region(struct exotic_storm *s, struct storm_slot *slot,
 		      struct exotic_region **r);

@@ -93,6 +93,9 @@ bool storm_zap_covered(const struct storm_zap *ring, uint64_t seq0,
  */
 bool storm_pfnmap_race(const char *profile, unsigned int method);
 
+/* The expectation table of a profile (exotic/profile.h), or NULL. */
+const struct exotic_expect *storm_profile_table(const char *profile);
+
 /* Is the running kernel at least major.minor?  False if uname() fails. */
 bool storm_kernel_at_least(int major, int minor);
 

@@ -189,7 +189,7 @@ EXOTIC_EXPORT int exotic_storm_kind_from_name(const char *name)
  * responsible (expect/PROFILE.tsv, docs/matrix-schema.md): one model for the
  * matrix, the reproducers and the storm.
  */
-static const struct exotic_expect *profile_table(const char *profile)
+const struct exotic_expect *storm_profile_table(const char *profile)
 {
 	const struct exotic_profile *p = exotic_profile_lookup(profile);
 
@@ -199,7 +199,7 @@ static const struct exotic_expect *profile_table(const char *profile)
 EXOTIC_EXPORT int exotic_storm_expect(const char *profile, unsigned int kind,
 				      unsigned int method, bool block_tail)
 {
-	const struct exotic_expect *t = profile_table(profile);
+	const struct exotic_expect *t = storm_profile_table(profile);
 	int head, tail;
 
 	if (!t || !kind || kind > EXOTIC_KIND_MAX || !method || method > EXOTIC_MAP_MAX)
@@ -264,7 +264,7 @@ bool storm_pfnmap_race(const char *profile, unsigned int method)
 {
 	const struct exotic_expect_entry *e;
 
-	e = exotic_expect_lookup_repro(profile_table(profile), "pfnmap-lookup-race");
+	e = exotic_expect_lookup_repro(storm_profile_table(profile), "pfnmap-lookup-race");
 	if (!e || e->before != EXOTIC_OUT_EFAULT)
 		return false;
 	return method == EXOTIC_MAP_REMAP || method == EXOTIC_MAP_FAULT ||

@@ -28,6 +28,7 @@ struct storm_report_slot {
 	int expect_head, expect_tail;
 	uint64_t accesses, efault_tail, disturbed, detections, unexpected;
 	uint64_t races;
+	uint32_t paths;			/* 1 << EXOTIC_PATH_* */
 };
 
 static void storm_report_info(struct exotic_storm *s, struct storm_report *r)
@@ -59,8 +60,28 @@ static int storm_report_slot(struct exotic_storm *s, unsigned int i,
 		.accesses = LOAD(slot->accesses), .efault_tail = LOAD(slot->efault_tail),
 		.disturbed = LOAD(slot->disturbed), .detections = LOAD(slot->detections),
 		.unexpected = LOAD(slot->unexpected), .races = LOAD(slot->races),
+		.paths = slot->paths,
 	};
 	return 0;
+}
+
+/* The paths the storm reads through (exotic_storm_config.paths). */
+static uint32_t storm_paths(const struct exotic_storm_config *cfg)
+{
+	return cfg->paths ? cfg->paths : 1U << EXOTIC_PATH_NPF;
+}
+
+/* "npf,nested-tdp" (sep ","), or JSON strings (sep ", " and quotes) */
+static void print_paths(FILE *out, uint32_t paths, bool json)
+{
+	const char *sep = "";
+
+	for (unsigned int path = EXOTIC_PATH_NPF; path <= EXOTIC_PATH_MAX; path++) {
+		if (!(paths & (1U << path)))
+			continue;
+		fprintf(out, json ? "%s\"%s\"" : "%s%s", sep, exotic_path_name(path));
+		sep = json ? ", " : ",";
+	}
 }
 
 static const char *errno_name(uint32_t e)
@@ -131,7 +152,16 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 
 	fprintf(out, "\n   guest accesses   %" PRIu64 " (%.0f/s), in-flight poison %" PRIu64 "\n",
 		st->accesses, rate(st->accesses, st->elapsed_ms), st->inflight_poison);
-	fprintf(out, "   KVM_RUN          %" PRIu64 " calls; exits:", st->runs);
+	fprintf(out, "   by path         ");
+	for (unsigned int path = EXOTIC_PATH_NPF; path <= EXOTIC_PATH_MAX; path++)
+		if (storm_paths(r.cfg) & (1U << path))
+			fprintf(out, " %s %" PRIu64 "%s", exotic_path_name(path),
+				st->path_accesses[path],
+				path == EXOTIC_PATH_PVCLOCK || path == EXOTIC_PATH_STEAL_TIME ?
+				" records" : "");
+	if (storm_paths(r.cfg) & (1U << EXOTIC_PATH_PVCLOCK | 1U << EXOTIC_PATH_STEAL_TIME))
+		fprintf(out, " (%" PRIu64 " records not judged)", st->records_unjudged);
+	fprintf(out, "\n   KVM_RUN          %" PRIu64 " calls; exits:", st->runs);
 	for (unsigned int i = 0; i < EXOTIC_STORM_MAX_EXIT; i++) {
 		const char *name = kvm_exit_name(i);
 
@@ -171,8 +201,9 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 		fprintf(out, "   fork children    %" PRIu64 " pages read through their copies, %" PRIu64 " read poison\n",
 			st->fork_pages, st->fork_poison);
 
-	fprintf(out, "\n   %-22s %-5s %-13s %12s %11s %9s %5s %6s %6s\n", "kind/method", "order",
-		"expect h/t", "accesses", "efault", "disturbed", "race", "found", "unexp");
+	fprintf(out, "\n   %-22s %-5s %-13s %12s %11s %9s %5s %6s %6s  %s\n", "kind/method", "order",
+		"expect h/t", "accesses", "efault", "disturbed", "race", "found", "unexp",
+		"paths");
 	for (unsigned int i = 0; i < r.nslots; i++) {
 		struct storm_report_slot sl;
 		char name[40], expect[24];
@@ -182,9 +213,11 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 		snprintf(name, sizeof(name), "%s/%s", sl.kind, sl.method);
 		snprintf(expect, sizeof(expect), "%s/%s", exotic_outcome_name(sl.expect_head),
 			 sl.order ? exotic_outcome_name(sl.expect_tail) : "-");
-		fprintf(out, "   %-22s %-5u %-13s %12" PRIu64 " %11" PRIu64 " %9" PRIu64 " %5" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n",
+		fprintf(out, "   %-22s %-5u %-13s %12" PRIu64 " %11" PRIu64 " %9" PRIu64 " %5" PRIu64 " %6" PRIu64 " %6" PRIu64 "  ",
 			name, sl.order, expect, sl.accesses, sl.efault_tail, sl.disturbed,
 			sl.races, sl.detections, sl.unexpected);
+		print_paths(out, sl.paths & storm_paths(r.cfg), false);
+		fputc('\n', out);
 	}
 	if (r.skipped[0]) {
 		const char *p = r.skipped, *end;
@@ -296,6 +329,14 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 		exotic_storm_verdict(s) ? "failed" : "clean", st->elapsed_ms);
 	fprintf(out, ", \"vcpus\": %u, \"writers\": %u, \"event_threads\": %u, \"slots\": %u",
 		r.cfg->vcpus, r.cfg->writers, r.nevents, r.nslots);
+	fprintf(out, ", \"paths\": [");
+	print_paths(out, storm_paths(r.cfg), true);
+	fprintf(out, "], \"path_accesses\": {");
+	for (unsigned int path = EXOTIC_PATH_NPF, n = 0; path <= EXOTIC_PATH_MAX; path++)
+		if (storm_paths(r.cfg) & (1U << path))
+			fprintf(out, "%s\"%s\": %" PRIu64, n++ ? ", " : "",
+				exotic_path_name(path), st->path_accesses[path]);
+	fprintf(out, "}, \"records_unjudged\": %" PRIu64, st->records_unjudged);
 	fprintf(out, ", \"sequences\": [");
 	for (unsigned int t = 0; t < r.nevents; t++) {
 		uint64_t count = 0, hash = 0;
@@ -336,11 +377,13 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 
 		if (storm_report_slot(s, i, &sl))
 			break;
-		fprintf(out, "%s{\"kind\": \"%s\", \"method\": \"%s\", \"order\": %u, \"expect_head\": \"%s\", \"expect_tail\": \"%s\", \"accesses\": %" PRIu64 ", \"efault_tail\": %" PRIu64 ", \"disturbed\": %" PRIu64 ", \"races\": %" PRIu64 ", \"detections\": %" PRIu64 ", \"unexpected\": %" PRIu64 "}",
+		fprintf(out, "%s{\"kind\": \"%s\", \"method\": \"%s\", \"order\": %u, \"expect_head\": \"%s\", \"expect_tail\": \"%s\", \"accesses\": %" PRIu64 ", \"efault_tail\": %" PRIu64 ", \"disturbed\": %" PRIu64 ", \"races\": %" PRIu64 ", \"detections\": %" PRIu64 ", \"unexpected\": %" PRIu64 ", \"paths\": [",
 			i ? ", " : "", sl.kind, sl.method,
 			sl.order, exotic_outcome_name(sl.expect_head),
 			exotic_outcome_name(sl.expect_tail), sl.accesses, sl.efault_tail,
 			sl.disturbed, sl.races, sl.detections, sl.unexpected);
+		print_paths(out, sl.paths & storm_paths(r.cfg), true);
+		fprintf(out, "]}");
 	}
 	fprintf(out, "], \"skipped\": ");
 	json_str(out, r.skipped);

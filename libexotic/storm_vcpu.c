@@ -34,8 +34,8 @@ static int load_program(struct vcpu_thread *v, struct storm_slot *slot,
 				 EXOTIC_GUEST_WALK, &p);
 }
 
-static void vcpu_unexpected(struct vcpu_thread *v, struct storm_slot *slot,
-			    uint64_t gpa, int err, const char *what)
+void storm_vcpu_unexpected(struct vcpu_thread *v, struct storm_slot *slot,
+			   uint64_t gpa, int err, const char *what)
 {
 	struct exotic_storm_finding f = {
 		.property = EXOTIC_STORM_UNEXPECTED, .vcpu = (int32_t)v->index,
@@ -49,14 +49,12 @@ static void vcpu_unexpected(struct vcpu_thread *v, struct storm_slot *slot,
 		    slot ? ")" : "");
 }
 
-static void vcpu_poison(struct vcpu_thread *v, struct storm_slot *slot,
-			const struct exotic_exit *exit)
+void storm_vcpu_poison(struct vcpu_thread *v, struct storm_slot *slot,
+		       uint64_t gpa, uint64_t epoch, uint64_t done)
 {
 	struct exotic_storm *s = v->storm;
-	uint64_t gpa = exit->args[0], epoch = exit->args[1];
 	struct exotic_storm_finding f = {
-		.vcpu = (int32_t)v->index, .epoch = epoch,
-		.done_epoch = exit->args[2],
+		.vcpu = (int32_t)v->index, .epoch = epoch, .done_epoch = done,
 	};
 	uint32_t handle = 0;
 
@@ -119,8 +117,8 @@ const char *storm_platform_suspect(void)
 	return "suspect: KVM or the CPU";
 }
 
-/* What vCPU v was doing, for a report: "walking slot 3 (carveout/fault)
- * from gpa 0x...; last event: ..." */
+/* What vCPU v was doing, for a report: "reading slot 3 (carveout/fault)
+ * at gpa 0x...; last event: ..." */
 void storm_vcpu_context(struct vcpu_thread *v, char *buf, size_t len)
 {
 	struct exotic_storm *s = v->storm;
@@ -134,8 +132,10 @@ void storm_vcpu_context(struct vcpu_thread *v, char *buf, size_t len)
 		snprintf(buf, len, "between passes; last event: %s", last);
 		return;
 	}
-	snprintf(buf, len, "%s slot %u (%s/%s) from gpa 0x%" PRIx64 "; last event: %s",
-		 v->writer ? "writing" : "walking", i,
+	snprintf(buf, len, "%s%s slot %u (%s/%s) at gpa 0x%" PRIx64 "; last event: %s",
+		 v->writer ? "writing" : "reading",
+		 v->path == EXOTIC_PATH_NPF ? "" : v->path == EXOTIC_PATH_NESTED_TDP ?
+		 " (nested-tdp)" : v->path == EXOTIC_PATH_PVCLOCK ? " (pvclock)" : " (steal-time)", i,
 		 slot_kind_name(&s->slots[i]), slot_method_name(&s->slots[i]),
 		 LOAD(v->cur_gpa), last);
 }
@@ -145,23 +145,95 @@ void storm_vcpu_context(struct vcpu_thread *v, char *buf, size_t len)
  * revoked, unmapped, read-only for writers).  That is expected only while
  * the event lasts: wait for it to end (events hold the slot's lock from
  * start to end) and retry the same access, which is then judged afresh.
- * Returns false if the slot is lost or the vCPUs stop.
+ * storm_wait_event() returns false if the slot is lost or the vCPUs stop.
  */
-static bool retry_after_event(struct vcpu_thread *v, struct storm_slot *slot,
-			      uint64_t gpa, uint64_t *seq, uint64_t *wseq)
+bool storm_wait_event(struct vcpu_thread *v, struct storm_slot *slot,
+		      uint64_t *seq, uint64_t *wseq)
 {
 	pthread_mutex_lock(&slot->lock);
 	*seq = LOAD(slot->seq);
 	*wseq = LOAD(slot->wseq);
 	pthread_mutex_unlock(&slot->lock);
-	if (LOAD(slot->dead) || LOAD(v->storm->vcpus_stop))
+	return !LOAD(slot->dead) && !LOAD(v->storm->vcpus_stop);
+}
+
+static bool retry_after_event(struct vcpu_thread *v, struct storm_slot *slot,
+			      uint64_t gpa, uint64_t *seq, uint64_t *wseq)
+{
+	if (!storm_wait_event(v, slot, seq, wseq))
 		return false;
 	STORE(v->cur_gpa, gpa);
 	if (load_program(v, slot, gpa)) {
-		vcpu_unexpected(v, slot, gpa, 0, "cannot reload the guest program");
+		storm_vcpu_unexpected(v, slot, gpa, 0, "cannot reload the guest program");
 		return false;
 	}
 	return true;
+}
+
+/* ok words verified (or written), others read that held poison */
+static void count_words(struct vcpu_thread *v, struct storm_slot *slot,
+			uint64_t ok, uint64_t others)
+{
+	uint64_t n = ok + (v->writer ? 0 : others);
+
+	ADD(v->storm->stats.accesses, n);
+	ADD(v->storm->stats.path_accesses[EXOTIC_PATH_NPF], n);
+	ADD(slot->accesses, ok);
+}
+
+/*
+ * KVM_RUN failed with EFAULT on gpa, a page of slot, in an access that began
+ * with the slot's counts at seq, wseq and zseq; progress: the access made
+ * some before it failed (so the run of lookup races starts again).  Counts
+ * and returns what it was; reports what is unexpected.
+ */
+enum storm_efault storm_judge_efault(struct vcpu_thread *v, struct storm_slot *slot,
+				     uint64_t gpa, uint64_t seq, uint64_t wseq,
+				     uint64_t zseq, bool progress, unsigned int *races)
+{
+	struct exotic_storm *s = v->storm;
+	uint64_t off = gpa - slot->gpa;
+	bool tail = (off / 4096) & ((1ULL << slot->order) - 1);
+	int expect = tail ? slot->expect_tail : slot->expect_head;
+	bool maps = expect != EXOTIC_OUT_EFAULT && expect != EXOTIC_OUT_ANY &&
+		    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_OUT_REFCOUNT);
+	char buf[200];
+
+	if (storm_disturbed(v, slot, seq, wseq)) {
+		ADD(s->stats.expected_disturbed, 1);
+		ADD(slot->disturbed, 1);
+		return STORM_EF_DISTURBED;
+	}
+	if (maps && storm_pfnmap_race(s->profile, slot->method) &&
+	    zap_covered(slot, zseq, off)) {
+		/*
+		 * KVM's lookup race (storm_plan.c): a known bug, counted; the
+		 * page must map when the access is retried after the
+		 * invalidation.
+		 */
+		ADD(s->stats.known_race_efault, 1);
+		ADD(slot->races, 1);
+		*races = progress ? 1 : *races + 1;
+		if (*races <= RACE_RETRIES)
+			return STORM_EF_RACE;
+		snprintf(buf, sizeof(buf),
+			 "KVM_RUN EFAULT %u times in a row on a %s page the %s profile maps (%s/%s), each during an invalidation of it",
+			 *races, tail ? "tail" : "head", s->profile,
+			 slot_kind_name(slot), slot_method_name(slot));
+		storm_vcpu_unexpected(v, slot, gpa, -EFAULT, buf);
+		return STORM_EF_UNEXPECTED;
+	}
+	if (maps) {
+		snprintf(buf, sizeof(buf),
+			 "KVM_RUN EFAULT on a %s page the %s profile maps (%s/%s order %u)",
+			 tail ? "tail" : "head", s->profile, slot_kind_name(slot),
+			 slot_method_name(slot), slot->order);
+		storm_vcpu_unexpected(v, slot, gpa, -EFAULT, buf);
+		return STORM_EF_UNEXPECTED;
+	}
+	ADD(s->stats.expected_efault, 1);
+	ADD(slot->efault_tail, 1);
+	return STORM_EF_EXPECTED;
 }
 
 /* Walk (or write) one slot once.  Returns false to pause briefly. */
@@ -180,7 +252,7 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 	STORE(v->cur_gpa, slot->gpa);
 	ret = load_program(v, slot, slot->gpa);
 	if (ret) {
-		vcpu_unexpected(v, slot, slot->gpa, ret, "cannot load the guest program");
+		storm_vcpu_unexpected(v, slot, slot->gpa, ret, "cannot load the guest program");
 		return false;
 	}
 	while (!LOAD(s->vcpus_stop)) {
@@ -190,77 +262,44 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 		if (ret == -EINTR)
 			continue;
 		if (ret < 0) {
+			enum storm_efault verdict;
 			uint64_t gpa, off;
 			bool tail;
-			int expect;
 
 			if (-ret < EXOTIC_STORM_MAX_ERRNO)
 				ADD(s->stats.run_errors[-ret], 1);
 			if (ret != -EFAULT) {
-				vcpu_unexpected(v, slot, 0, ret, strerror(-ret));
+				storm_vcpu_unexpected(v, slot, 0, ret, strerror(-ret));
 				return false;
 			}
 			/* what the program had done so far: ok, in flight, found */
 			gpa = exit.access_gpa;
 			if (gpa < slot->gpa || gpa >= slot->gpa + slot->len) {
-				vcpu_unexpected(v, slot, gpa, ret, "KVM_RUN EFAULT outside the slot walked");
+				storm_vcpu_unexpected(v, slot, gpa, ret, "KVM_RUN EFAULT outside the slot walked");
 				return false;
 			}
-			if (storm_disturbed(v, slot, seq, wseq)) {
-				ADD(s->stats.expected_disturbed, 1);
-				ADD(slot->disturbed, 1);
+			off = gpa - slot->gpa;
+			tail = (off / 4096) & ((1ULL << slot->order) - 1);
+			verdict = storm_judge_efault(v, slot, gpa, seq, wseq, zseq,
+						     exit.progress[0] > 0, &races);
+			if (verdict == STORM_EF_DISTURBED) {
 				if (!retry_after_event(v, slot, gpa, &seq, &wseq))
 					return true;
 				continue;
 			}
-			off = gpa - slot->gpa;
-			tail = (off / 4096) & ((1ULL << slot->order) - 1);
-			expect = tail ? slot->expect_tail : slot->expect_head;
-			if (expect != EXOTIC_OUT_EFAULT && expect != EXOTIC_OUT_ANY &&
-			    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_OUT_REFCOUNT) &&
-			    storm_pfnmap_race(s->profile, slot->method) &&
-			    zap_covered(slot, zseq, off)) {
-				/*
-				 * KVM's lookup race (storm_plan.c): a known
-				 * bug, counted; the page must map when the
-				 * access is retried after the invalidation.
-				 */
-				ADD(s->stats.known_race_efault, 1);
-				ADD(slot->races, 1);
-				ADD(s->stats.accesses, exit.progress[0] + (v->writer ? 0 : exit.progress[1] + exit.progress[2]));
-				ADD(slot->accesses, exit.progress[0]);
-				races = exit.progress[0] ? 1 : races + 1;
-				if (races > RACE_RETRIES) {
-					snprintf(buf, sizeof(buf),
-						 "KVM_RUN EFAULT %u times in a row on a %s page the %s profile maps (%s/%s), each during an invalidation of it",
-						 races, tail ? "tail" : "head", s->profile,
-						 slot_kind_name(slot),
-						 slot_method_name(slot));
-					vcpu_unexpected(v, slot, gpa, ret, buf);
-					return false;
-				}
+			if (verdict == STORM_EF_UNEXPECTED)
+				return false;
+			count_words(v, slot, exit.progress[0],
+				    exit.progress[1] + exit.progress[2]);
+			if (verdict == STORM_EF_RACE) {
 				STORE(v->cur_gpa, gpa);
 				ret = load_program(v, slot, gpa);
 				if (ret) {
-					vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
+					storm_vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
 					return false;
 				}
 				continue;
 			}
-			if (expect != EXOTIC_OUT_EFAULT && expect != EXOTIC_OUT_ANY &&
-			    !(slot->method == EXOTIC_MAP_HUGE && expect == EXOTIC_OUT_REFCOUNT)) {
-				snprintf(buf, sizeof(buf),
-					 "KVM_RUN EFAULT on a %s page the %s profile maps (%s/%s order %u)",
-					 tail ? "tail" : "head", s->profile,
-					 slot_kind_name(slot),
-					 slot_method_name(slot), slot->order);
-				vcpu_unexpected(v, slot, gpa, ret, buf);
-				return false;
-			}
-			ADD(s->stats.expected_efault, 1);
-			ADD(slot->efault_tail, 1);
-			ADD(s->stats.accesses, exit.progress[0] + (v->writer ? 0 : exit.progress[1] + exit.progress[2]));
-			ADD(slot->accesses, exit.progress[0]);
 			/*
 			 * Go on after the refused word.  KVM refuses the same
 			 * pages every time, so probe one tail per block and
@@ -278,7 +317,7 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 			STORE(v->cur_gpa, next);
 			ret = load_program(v, slot, next);
 			if (ret) {
-				vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
+				storm_vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
 				return false;
 			}
 			continue;
@@ -286,28 +325,24 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 		if (exit.reason < EXOTIC_STORM_MAX_EXIT)
 			ADD(s->stats.exits[exit.reason], 1);
 		switch (exit.ucall) {
-		case EXOTIC_UCALL_DONE: {
-			uint64_t n = exit.args[0] + (v->writer ? 0 : exit.args[1] + exit.args[2]);
-
-			ADD(s->stats.accesses, n);
-			ADD(slot->accesses, exit.args[0]);
+		case EXOTIC_UCALL_DONE:
+			count_words(v, slot, exit.args[0], exit.args[1] + exit.args[2]);
 			if (!v->writer)
 				ADD(s->stats.inflight_poison, exit.args[1]);
 			return true;
-		}
 		case EXOTIC_UCALL_SYNC:
 			continue;
 		case EXOTIC_UCALL_POISON:
-			vcpu_poison(v, slot, &exit);
+			storm_vcpu_poison(v, slot, exit.args[0], exit.args[1], exit.args[2]);
 			continue;
 		case EXOTIC_UCALL_ASSERT:
-			vcpu_unexpected(v, slot, exit.args[0], 0,
+			storm_vcpu_unexpected(v, slot, exit.args[0], 0,
 					exotic_exit_describe(&exit, buf, sizeof(buf)));
 			return false;
 		case EXOTIC_UCALL_NONE:
 			break;
 		default:
-			vcpu_unexpected(v, slot, exit.args[2], 0,
+			storm_vcpu_unexpected(v, slot, exit.args[2], 0,
 					exotic_exit_describe(&exit, buf, sizeof(buf)));
 			return false;
 		}
@@ -326,10 +361,10 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 			storm_vcpu_context(v, ctx, sizeof(ctx));
 			snprintf(msg, sizeof(msg), "triple fault (exit shutdown) %s; %s",
 				 ctx, storm_platform_suspect());
-			vcpu_unexpected(v, slot, LOAD(v->cur_gpa), 0, msg);
+			storm_vcpu_unexpected(v, slot, LOAD(v->cur_gpa), 0, msg);
 			return false;
 		}
-		vcpu_unexpected(v, slot, exit.mmio_addr, 0,
+		storm_vcpu_unexpected(v, slot, exit.mmio_addr, 0,
 				exotic_exit_describe(&exit, buf, sizeof(buf)));
 		return false;
 	}
@@ -343,9 +378,23 @@ void *storm_vcpu_main(void *arg)
 	unsigned int i = v->index * s->nslots / (s->cfg.vcpus ? s->cfg.vcpus : 1);
 
 	while (!LOAD(s->vcpus_stop)) {
-		if (!vcpu_pass(v, &s->slots[i % s->nslots]))
+		struct storm_slot *slot = &s->slots[i++ % s->nslots];
+		bool ok;
+
+		switch (v->path) {
+		case EXOTIC_PATH_NESTED_TDP:
+			ok = storm_nested_pass(v, slot);
+			break;
+		case EXOTIC_PATH_PVCLOCK:
+		case EXOTIC_PATH_STEAL_TIME:
+			ok = storm_record_pass(v, slot);
+			break;
+		default:
+			ok = vcpu_pass(v, slot);
+			break;
+		}
+		if (!ok)
 			sleep_us(200);
-		i++;
 	}
 	return NULL;
 }

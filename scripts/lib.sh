@@ -18,3 +18,15 @@ cache=${EXOTIC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/exotic}
 say() { echo "$me: $*"; }
 die() { echo "$me: $*" >&2; exit "${die_status:-2}"; }
 usage() { sed -n '2,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "$0"; }
+
+# The storm's vCPUs and access paths on a profile (make storm, make check):
+# two vCPUs walk through npf and one each reads through nested-tdp, pvclock
+# and steal-time; without nested paging (kvm_amd npt=0) there is no
+# nested-tdp.
+storm_vcpus() {	# profile
+	if [ "$("$top/scripts/profiles" get "$1" mmu)" = shadow ]; then
+		echo "-c 4 -p npf,pvclock,steal-time"
+	else
+		echo "-c 5 -p npf,nested-tdp,pvclock,steal-time"
+	fi
+}

@@ -4,7 +4,7 @@
  * VM: scripts/vm-run -- test_storm).
  *
  *  - a clean short storm over every kind x method reports no detection and
- *    no unexpected outcome;
+ *    no unexpected outcome, through every access path as well;
  *  - an anonymous slot (EXOTIC_STORM_ANON) next to an exotic one is only
  *    ever invalidated (MADV_DONTNEED), its stamps survive it, and a mix
  *    no slot can take is refused;
@@ -15,7 +15,8 @@
  *    default) plants the bug it exists to catch: skip_zap_on_migrate ->
  *    stale translation, late_zap -> use after free, extra_ref -> refcount.
  *    The kernel log must stay clean meanwhile: an injected bug never lets
- *    the kernel free a mapped page.
+ *    the kernel free a mapped page.  The stale translation is found through
+ *    each access path alone too (nested-tdp, pvclock, steal-time).
  *
  * The switch is written at run time through /sys/module/exotic/parameters
  * (the parameter is 0644; regions pick extra_ref up when they are
@@ -42,6 +43,7 @@
 #include <cmocka.h>
 
 #include "exotic/exotic.h"
+#include "exotic/profile.h"
 #include "exotic/storm.h"
 #include "sysfs.h"
 #include "vm_env.h"
@@ -389,9 +391,13 @@ static void inject_config(struct exotic_storm_config *cfg, unsigned int kind,
 	cfg->duration_ms = 6000;
 }
 
+/* Who finds poison: a vCPU that reads it, or the host's poison oracle
+ * (retired pages written through a stale translation). */
+enum finder { BY_VCPU, BY_HOST };
+
 /* Property found within the storm's time bound, the kernel log clean. */
 static void expect_detection(struct exotic_storm *storm, uint32_t property,
-			     uint64_t started, uint64_t bound_ms)
+			     uint64_t started, uint64_t bound_ms, enum finder who)
 {
 	struct exotic_storm_stats st;
 	struct exotic_storm_finding f;
@@ -413,7 +419,13 @@ static void expect_detection(struct exotic_storm *storm, uint32_t property,
 	assert_int_not_equal(f.kind, 0);
 	assert_int_not_equal(f.method, 0);
 	assert_non_null(strstr(f.what, "seed 0x"));
-	if (property != EXOTIC_STORM_PROP_REFCOUNT) {
+	if (property != EXOTIC_STORM_PROP_REFCOUNT && who == BY_HOST) {
+		/* a retired page of an epoch's event, written after it */
+		assert_int_equal(f.vcpu, -1);
+		assert_true(f.epoch > 0);
+		assert_non_null(strstr(f.what, "retired page written"));
+		assert_int_not_equal(f.pfn, 0);
+	} else if (property != EXOTIC_STORM_PROP_REFCOUNT) {
 		/* poison of an epoch published as done, read by a vCPU */
 		assert_true(f.vcpu >= 0);
 		assert_true(f.epoch > 0);
@@ -437,13 +449,13 @@ static struct exotic_device *open_injected(const char *what)
 
 /* A storm on the bugged file finds prop within within_ms of t0; both go. */
 static void storm_finds(struct exotic_device *bugged, const struct exotic_storm_config *cfg,
-			unsigned int prop, uint64_t t0, uint64_t within_ms)
+			unsigned int prop, uint64_t t0, uint64_t within_ms, enum finder who)
 {
 	struct exotic_storm *storm = NULL;
 
 	assert_int_equal(exotic_storm_new(bugged, cfg, &storm), 0);
 	assert_int_equal(exotic_storm_run(storm), 0);
-	expect_detection(storm, prop, t0, within_ms);
+	expect_detection(storm, prop, t0, within_ms, who);
 	exotic_storm_unref(storm);
 	exotic_device_unref(bugged);
 }
@@ -460,7 +472,7 @@ static void test_inject_skip_zap(void **state)
 		      EXOTIC_EV_MIGRATE);
 	/* inject_bug applies to the files opened after it is set */
 	bugged = open_injected("skip_zap_on_migrate");
-	storm_finds(bugged, &cfg, EXOTIC_STORM_PROP_STALE, t0, cfg.duration_ms);
+	storm_finds(bugged, &cfg, EXOTIC_STORM_PROP_STALE, t0, cfg.duration_ms, BY_VCPU);
 }
 
 /*
@@ -580,7 +592,7 @@ static void test_inject_late_zap(void **state)
 		      EXOTIC_EV_REPLACE);
 	cfg.settle_ms = 5000;
 	t0 = mono_ms();
-	storm_finds(bugged, &cfg, EXOTIC_STORM_PROP_USE_AFTER_FREE, t0, cfg.duration_ms);
+	storm_finds(bugged, &cfg, EXOTIC_STORM_PROP_USE_AFTER_FREE, t0, cfg.duration_ms, BY_VCPU);
 }
 
 static void test_inject_extra_ref(void **state)
@@ -596,7 +608,7 @@ static void test_inject_extra_ref(void **state)
 		      EXOTIC_EV_INVALIDATE);
 	cfg.duration_ms = 3000;
 	bugged = open_injected("extra_ref");
-	storm_finds(bugged, &cfg, EXOTIC_STORM_PROP_REFCOUNT, t0, cfg.duration_ms + cfg.settle_ms);
+	storm_finds(bugged, &cfg, EXOTIC_STORM_PROP_REFCOUNT, t0, cfg.duration_ms + cfg.settle_ms, BY_HOST);
 }
 
 /*
@@ -645,6 +657,115 @@ static void test_graveyard_full(void **state)
 	exotic_storm_unref(storm);
 }
 
+/* ------------------------------------------------------- access paths */
+
+#define READ_PATHS	(1U << EXOTIC_PATH_NPF | 1U << EXOTIC_PATH_NESTED_TDP | \
+			 1U << EXOTIC_PATH_PVCLOCK | 1U << EXOTIC_PATH_STEAL_TIME)
+
+/* Does the profile run L2 under nested paging (not with kvm_amd npt=0)? */
+static bool nested_paging(void)
+{
+	const struct exotic_profile *p = exotic_profile_lookup(exotic_storm_profile_detect());
+
+	assert_non_null(p);
+	return p->mmu == EXOTIC_MMU_TDP;
+}
+
+/*
+ * Every path at once, one reading vCPU each, every kind x method and the
+ * default mix: clean, and each path made accesses (for pvclock and
+ * steal-time: records KVM wrote where the table says it does, checked
+ * through the host's mapping).  Without nested paging the storm refuses
+ * nested-tdp, every slot being left out of it (the table: L2 never runs).
+ */
+static void test_paths_clean(void **state)
+{
+	struct exotic_storm_config cfg;
+	struct exotic_storm_stats st;
+	struct exotic_storm *storm = NULL;
+
+	(void)state;
+	SKIP_WITHOUT_DEVICE();
+	base_config(&cfg, 0x5eed4ULL);
+	cfg.vcpus = 4;
+	cfg.paths = READ_PATHS;
+	cfg.max_events = 24;
+	cfg.duration_ms = 120000;
+	cfg.gap_us = 100000;
+	if (!nested_paging()) {
+		assert_int_equal(exotic_storm_new(dev, &cfg, &storm), -ENODATA);
+		print_message("# no nested paging here: nested-tdp refused, the other paths run\n");
+		cfg.vcpus = 3;
+		cfg.paths &= ~(1U << EXOTIC_PATH_NESTED_TDP);
+	}
+	storm = run(&cfg);
+	exotic_storm_get_stats(storm, &st);
+	print_findings(storm, 10);
+	print_message("# %" PRIu64 " events in %" PRIu64 " ms; npf %" PRIu64 ", nested-tdp %" PRIu64
+		      ", pvclock %" PRIu64 ", steal-time %" PRIu64 " (%" PRIu64 " records not judged)\n",
+		      st.events[EXOTIC_EV_INVALIDATE] + st.events[EXOTIC_EV_MIGRATE] +
+		      st.events[EXOTIC_EV_REPLACE] + st.events[EXOTIC_EV_SLOT] +
+		      st.events[EXOTIC_EV_REMAP] + st.events[EXOTIC_EV_MPROTECT] +
+		      st.events[EXOTIC_EV_FORK], st.elapsed_ms,
+		      st.path_accesses[EXOTIC_PATH_NPF], st.path_accesses[EXOTIC_PATH_NESTED_TDP],
+		      st.path_accesses[EXOTIC_PATH_PVCLOCK], st.path_accesses[EXOTIC_PATH_STEAL_TIME],
+		      st.records_unjudged);
+	for (unsigned int path = EXOTIC_PATH_NPF; path <= EXOTIC_PATH_MAX; path++)
+		if (cfg.paths & (1U << path))
+			assert_true(st.path_accesses[path] > 0);
+	assert_int_equal(st.path_accesses[EXOTIC_PATH_VMRUN], 0);
+	assert_int_equal(st.path_accesses[EXOTIC_PATH_COPY], 0);
+	assert_int_equal(exotic_storm_verdict(storm), 0);
+	exotic_storm_unref(storm);
+}
+
+/*
+ * Each path alone (no vCPU walks through npf) finds the stale
+ * translation skip_zap_on_migrate leaves: nested-tdp reads poison through
+ * the nested MMU's stale SPTEs, pvclock and steal-time write their records
+ * into retired pages through KVM's stale gfn-to-pfn cache or the
+ * unzapped PTEs, which the poison oracle sees.
+ */
+static void path_finds_stale(unsigned int path)
+{
+	struct exotic_storm_config cfg;
+	struct exotic_storm_stats st;
+	struct exotic_storm *storm;
+	uint64_t t0;
+
+	/* the control: the same storm on a clean driver */
+	inject_config(&cfg, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_FAULT, EXOTIC_EV_MIGRATE);
+	cfg.vcpus = 1;
+	cfg.paths = 1U << path;
+	cfg.duration_ms = 2000;
+	storm = run(&cfg);
+	exotic_storm_get_stats(storm, &st);
+	print_findings(storm, 3);
+	print_message("# %s alone, clean driver: %" PRIu64 " migrates, %" PRIu64 " accesses\n",
+		      exotic_path_name(path), st.events[EXOTIC_EV_MIGRATE], st.path_accesses[path]);
+	assert_true(st.events[EXOTIC_EV_MIGRATE] > 0);
+	assert_true(st.path_accesses[path] > 0);
+	assert_int_equal(exotic_storm_verdict(storm), 0);
+	exotic_storm_unref(storm);
+
+	cfg.duration_ms = 6000;
+	t0 = mono_ms();
+	print_message("# %s alone, skip_zap_on_migrate\n", exotic_path_name(path));
+	storm_finds(open_injected("skip_zap_on_migrate"), &cfg, EXOTIC_STORM_PROP_STALE,
+		    t0, cfg.duration_ms + 10000,
+		    path == EXOTIC_PATH_NESTED_TDP ? BY_VCPU : BY_HOST);
+}
+
+static void test_paths_find_stale(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_DEVICE();
+	if (nested_paging())
+		path_finds_stale(EXOTIC_PATH_NESTED_TDP);
+	path_finds_stale(EXOTIC_PATH_PVCLOCK);
+	path_finds_stale(EXOTIC_PATH_STEAL_TIME);
+}
+
 /* Bad configurations are refused before anything is set up. */
 static void test_bad_config(void **state)
 {
@@ -682,6 +803,17 @@ static void test_bad_config(void **state)
 	base_config(&cfg, 1);
 	cfg.kinds = 1U << 9;
 	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), -EINVAL);
+	/* vmrun and copy are the matrix's paths; a path per reading vCPU */
+	base_config(&cfg, 1);
+	cfg.paths = 1U << EXOTIC_PATH_VMRUN;
+	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), -EINVAL);
+	cfg.paths = 1U << EXOTIC_PATH_COPY;
+	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), -EINVAL);
+	cfg.paths = 1U << (EXOTIC_PATH_MAX + 1);
+	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), -EINVAL);
+	cfg.paths = 1U << EXOTIC_PATH_NPF | 1U << EXOTIC_PATH_PVCLOCK;
+	cfg.writers = 1;
+	assert_int_equal(exotic_storm_new(dev, &cfg, &storm), -EINVAL);
 	assert_null(storm);
 }
 
@@ -698,6 +830,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_inject_late_zap, restore_driver),
 		cmocka_unit_test_teardown(test_inject_extra_ref, restore_driver),
 		cmocka_unit_test_teardown(test_graveyard_full, restore_driver),
+		cmocka_unit_test_teardown(test_paths_clean, restore_driver),
+		cmocka_unit_test_teardown(test_paths_find_stale, restore_driver),
 	};
 
 	if (getenv("EXOTIC_STORM_TESTS"))

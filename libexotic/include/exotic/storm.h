@@ -41,6 +41,25 @@
  * deleted, unmapped or revoked) are counted as expected; anything else is
  * counted as unexpected.
  *
+ * Access paths: the vCPUs that read take the paths of cfg.paths in turns.
+ *  - npf: the walk program, KVM's vCPU fault (kvm_faultin_pfn());
+ *  - nested-tdp: an L2 under nested paging reads each page's first two
+ *    words (one VMRUN each), which KVM resolves through its nested MMU;
+ *    judged as the walk's words are, where the table's nested-tdp rows
+ *    agree with its npf rows (otherwise the slot is left out of the path,
+ *    and the summary says why: e.g. no nested paging with kvm_amd npt=0);
+ *  - pvclock, steal-time: the guest points MSR_KVM_SYSTEM_TIME_NEW or
+ *    MSR_KVM_STEAL_TIME at offset 0x800 or 0xc00 of a block's first page
+ *    (the other paths read the first two words of each page only) and
+ *    KVM writes the record
+ *    through its gfn-to-pfn cache or the VMA.  Where the table says KVM
+ *    writes it (the path's row is mapped), a record that did not change
+ *    while no event touched the slot is unexpected; a write through a
+ *    stale cache after an event lands in retired pages, whose poison the
+ *    driver checks (the poison oracle).
+ * vmrun and copy are not storm paths: the first needs a VMCB where the
+ * stamps are, the second reads a few bytes per exit (the matrix runs both).
+ *
  * Every run is seeded.  Each event thread draws its events from its own
  * PRNG seeded from (seed, thread index), independently of timing and of
  * outcomes, so the same seed and the same per-thread event bounds issue the
@@ -54,6 +73,7 @@
 
 #include "exotic.h"
 #include "event.h"
+#include "expect.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -104,6 +124,10 @@ struct exotic_storm_config {
 				 * reserved regions (huge ones use 9) */
 	uint32_t vcpus;		/* vCPU threads, 1..EXOTIC_VM_MAX_VCPUS */
 	uint32_t writers;	/* of those, how many write instead of walk */
+	uint32_t paths;		/* bitmask of 1 << EXOTIC_PATH_* the reading
+				 * vCPUs take in turns (exotic/expect.h:
+				 * npf, nested-tdp, pvclock, steal-time);
+				 * 0: npf.  Writers write through npf. */
 	uint32_t event_threads;	/* 0..EXOTIC_STORM_MAX_THREADS */
 	uint32_t duration_ms;	/* 0: bounded by events only */
 	uint64_t max_events;	/* per event thread; 0: bounded by time only */
@@ -127,6 +151,13 @@ struct exotic_storm_stats {
 	uint64_t events[EXOTIC_EV_MAX + 1];	/* completed, by enum exotic_ev */
 	uint64_t event_errors[EXOTIC_EV_MAX + 1];	/* failed (unexpected) */
 	uint64_t accesses;		/* guest words checked or written */
+	/* by the path of the vCPU that made them: npf and nested-tdp words
+	 * checked or written, pvclock and steal-time records KVM wrote and
+	 * the host verified */
+	uint64_t path_accesses[EXOTIC_PATH_MAX + 1];
+	uint64_t records_unjudged;	/* pvclock, steal-time: records not
+					 * judged (an event disturbed the
+					 * slot, or the table promises none) */
 	uint64_t inflight_poison;	/* poison of an epoch not yet done */
 	uint64_t runs;			/* KVM_RUN calls */
 	uint64_t exits[EXOTIC_STORM_MAX_EXIT];		/* by KVM_EXIT_* */
