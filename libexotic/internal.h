@@ -89,6 +89,18 @@ static inline bool exotic_refcount_put(int *ref)
 	return __atomic_sub_fetch(ref, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
+/*
+ * The exported fn(obj) of a struct type with an int refcount: takes a
+ * reference and returns obj (NULL stays NULL, with no reference).
+ */
+#define EXOTIC_DEFINE_REF(type, fn)				\
+	EXOTIC_EXPORT struct type *fn(struct type *obj)		\
+	{							\
+		if (obj)					\
+			exotic_refcount_get(&obj->refcount);	\
+		return obj;					\
+	}
+
 /* "io", "mmio", ... for a KVM_EXIT_* reason; NULL if not one we name (kvm.c). */
 const char *kvm_exit_name(uint32_t reason);
 

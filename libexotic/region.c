@@ -359,12 +359,7 @@ EXOTIC_EXPORT int exotic_region_new(struct exotic_device *dev,
 	return 0;
 }
 
-EXOTIC_EXPORT struct exotic_region *exotic_region_ref(struct exotic_region *r)
-{
-	if (r)
-		exotic_refcount_get(&r->refcount);
-	return r;
-}
+EXOTIC_DEFINE_REF(exotic_region, exotic_region_ref)
 
 EXOTIC_EXPORT struct exotic_region *exotic_region_unref(struct exotic_region *r)
 {
