@@ -101,6 +101,14 @@ static inline bool exotic_refcount_put(int *ref)
 		return obj;					\
 	}
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The index of name in a table of n names (NULL entries are holes), or
+ * -EINVAL if it is not there or NULL (region.c).
+ */
+int exotic_name_index(const char *const *names, size_t n, const char *name);
+
 /* "io", "mmio", ... for a KVM_EXIT_* reason; NULL if not one we name (kvm.c). */
 const char *kvm_exit_name(uint32_t reason);
 
