@@ -202,6 +202,8 @@ vm_fault_t exotic_fault_pte(struct vm_fault *vmf);
 vm_fault_t exotic_pfn_mkwrite(struct vm_fault *vmf);
 void exotic_vm_open(struct vm_area_struct *vma);
 void exotic_vm_close(struct vm_area_struct *vma);
+extern const struct vm_operations_struct exotic_pte_vm_ops;
+extern const struct vm_operations_struct exotic_pte_vm_ops_mkwrite;
 
 /* regions */
 int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a);

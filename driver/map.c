@@ -2,9 +2,9 @@
 /*
  * exotic: what the mapping methods share: the table of methods, the VMA
  * reference on the region, and the PTE fault path (look the page up under
- * the region lock, let the method insert it, count it).  Each method says
- * how it inserts and what it allows in its own map_METHOD.c (struct
- * exotic_map_ops).
+ * the region lock, let the method insert it, count it) with its vm_ops.
+ * Each method says how it inserts and what it allows in its own
+ * map_METHOD.c (struct exotic_map_ops).
  */
 #include <linux/mm.h>
 
@@ -108,3 +108,17 @@ vm_fault_t exotic_pfn_mkwrite(struct vm_fault *vmf)
 	up_read(&r->lock);
 	return 0;
 }
+
+/* The vm_ops of the methods that map with exotic_fault_pte() alone. */
+const struct vm_operations_struct exotic_pte_vm_ops = {
+	.open = exotic_vm_open,
+	.close = exotic_vm_close,
+	.fault = exotic_fault_pte,
+};
+
+const struct vm_operations_struct exotic_pte_vm_ops_mkwrite = {
+	.open = exotic_vm_open,
+	.close = exotic_vm_close,
+	.fault = exotic_fault_pte,
+	.pfn_mkwrite = exotic_pfn_mkwrite,
+};

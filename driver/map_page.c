@@ -19,16 +19,10 @@ static vm_fault_t exotic_page_insert(struct vm_area_struct *vma,
 	return (!err || err == -EBUSY) ? VM_FAULT_NOPAGE : vmf_error(err);
 }
 
-static const struct vm_operations_struct exotic_page_vm_ops = {
-	.open = exotic_vm_open,
-	.close = exotic_vm_close,
-	.fault = exotic_fault_pte,
-};
-
 const struct exotic_map_ops exotic_map_page = {
 	.name = "page",
 	.vm_flags = VM_MIXEDMAP,
-	.vm_ops = &exotic_page_vm_ops,
+	.vm_ops = &exotic_pte_vm_ops,
 	.insert_pte = exotic_page_insert,
 	.needs_struct_page = true,
 	.takes_page_refs = true,

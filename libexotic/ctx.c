@@ -27,12 +27,7 @@ EXOTIC_EXPORT int exotic_new(struct exotic_ctx **ctx)
 	return 0;
 }
 
-EXOTIC_EXPORT struct exotic_ctx *exotic_ref(struct exotic_ctx *ctx)
-{
-	if (ctx)
-		exotic_refcount_get(&ctx->refcount);
-	return ctx;
-}
+EXOTIC_DEFINE_REF(exotic_ctx, exotic_ref)
 
 EXOTIC_EXPORT struct exotic_ctx *exotic_unref(struct exotic_ctx *ctx)
 {

@@ -358,12 +358,7 @@ EXOTIC_EXPORT int exotic_device_open(struct exotic_ctx *ctx,
 	return exotic_device_open_path(ctx, path, devp);
 }
 
-EXOTIC_EXPORT struct exotic_device *exotic_device_ref(struct exotic_device *dev)
-{
-	if (dev)
-		exotic_refcount_get(&dev->refcount);
-	return dev;
-}
+EXOTIC_DEFINE_REF(exotic_device, exotic_device_ref)
 
 EXOTIC_EXPORT struct exotic_device *exotic_device_unref(struct exotic_device *dev)
 {

@@ -50,17 +50,6 @@ static const char *const outcome_names[] = {
 	[EXOTIC_OUT_CRASH] = "crash",
 };
 
-static int name_index(const char *const *names, int first, int last,
-		      const char *name)
-{
-	if (!name)
-		return -EINVAL;
-	for (int i = first; i <= last; i++)
-		if (names[i] && !strcmp(names[i], name))
-			return i;
-	return -EINVAL;
-}
-
 EXOTIC_EXPORT const char *exotic_path_name(unsigned int path)
 {
 	return path >= 1 && path <= EXOTIC_PATH_MAX ? path_names[path] : NULL;
@@ -71,7 +60,7 @@ EXOTIC_EXPORT int exotic_path_from_name(const char *name)
 	/* "fault", its name before 0.2, read "npf" (the method has it) */
 	if (name && !strcmp(name, "fault"))
 		return EXOTIC_PATH_NPF;
-	return name_index(path_names, 1, EXOTIC_PATH_MAX, name);
+	return exotic_name_index(path_names, ARRAY_SIZE(path_names), name);
 }
 
 EXOTIC_EXPORT const char *exotic_outcome_name(unsigned int outcome)
@@ -81,7 +70,7 @@ EXOTIC_EXPORT const char *exotic_outcome_name(unsigned int outcome)
 
 EXOTIC_EXPORT int exotic_outcome_from_name(const char *name)
 {
-	return name_index(outcome_names, 0, EXOTIC_OUT_MAX, name);
+	return exotic_name_index(outcome_names, ARRAY_SIZE(outcome_names), name);
 }
 
 /* ------------------------------------------------------------ tables */

@@ -89,6 +89,26 @@ static inline bool exotic_refcount_put(int *ref)
 	return __atomic_sub_fetch(ref, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
+/*
+ * The exported fn(obj) of a struct type with an int refcount: takes a
+ * reference and returns obj (NULL stays NULL, with no reference).
+ */
+#define EXOTIC_DEFINE_REF(type, fn)				\
+	EXOTIC_EXPORT struct type *fn(struct type *obj)		\
+	{							\
+		if (obj)					\
+			exotic_refcount_get(&obj->refcount);	\
+		return obj;					\
+	}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The index of name in a table of n names (NULL entries are holes), or
+ * -EINVAL if it is not there or NULL (region.c).
+ */
+int exotic_name_index(const char *const *names, size_t n, const char *name);
+
 /* "io", "mmio", ... for a KVM_EXIT_* reason; NULL if not one we name (kvm.c). */
 const char *kvm_exit_name(uint32_t reason);
 

@@ -258,12 +258,7 @@ err:
 	return ret;
 }
 
-EXOTIC_EXPORT struct exotic_vm *exotic_vm_ref(struct exotic_vm *vm)
-{
-	if (vm)
-		exotic_refcount_get(&vm->refcount);
-	return vm;
-}
+EXOTIC_DEFINE_REF(exotic_vm, exotic_vm_ref)
 
 static void slot_release(struct slot *s)
 {

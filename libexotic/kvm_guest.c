@@ -91,12 +91,7 @@ EXOTIC_EXPORT const char *exotic_guest_program_name(unsigned int program)
 
 EXOTIC_EXPORT int exotic_guest_program_from_name(const char *name)
 {
-	if (!name)
-		return -EINVAL;
-	for (int p = 1; p <= EXOTIC_GUEST_PROGRAM_MAX; p++)
-		if (!strcmp(name, program_names[p]))
-			return p;
-	return -EINVAL;
+	return exotic_name_index(program_names, ARRAY_SIZE(program_names), name);
 }
 
 EXOTIC_EXPORT const char *exotic_probe_result_name(uint64_t result)

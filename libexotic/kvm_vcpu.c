@@ -155,12 +155,7 @@ err:
 	return ret;
 }
 
-EXOTIC_EXPORT struct exotic_vcpu *exotic_vcpu_ref(struct exotic_vcpu *vcpu)
-{
-	if (vcpu)
-		exotic_refcount_get(&vcpu->refcount);
-	return vcpu;
-}
+EXOTIC_DEFINE_REF(exotic_vcpu, exotic_vcpu_ref)
 
 EXOTIC_EXPORT struct exotic_vcpu *exotic_vcpu_unref(struct exotic_vcpu *vcpu)
 {

@@ -46,8 +46,6 @@ static const char *const method_names[] = {
 	[EXOTIC_MAP_PAGE] = "page",
 };
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 EXOTIC_EXPORT const char *exotic_kind_name(unsigned int kind)
 {
 	return kind < ARRAY_SIZE(kind_names) ? kind_names[kind] : NULL;
@@ -58,7 +56,7 @@ EXOTIC_EXPORT const char *exotic_method_name(unsigned int method)
 	return method < ARRAY_SIZE(method_names) ? method_names[method] : NULL;
 }
 
-static int name_lookup(const char *const *names, size_t n, const char *name)
+int exotic_name_index(const char *const *names, size_t n, const char *name)
 {
 	if (!name)
 		return -EINVAL;
@@ -70,12 +68,12 @@ static int name_lookup(const char *const *names, size_t n, const char *name)
 
 EXOTIC_EXPORT int exotic_kind_from_name(const char *name)
 {
-	return name_lookup(kind_names, ARRAY_SIZE(kind_names), name);
+	return exotic_name_index(kind_names, ARRAY_SIZE(kind_names), name);
 }
 
 EXOTIC_EXPORT int exotic_method_from_name(const char *name)
 {
-	return name_lookup(method_names, ARRAY_SIZE(method_names), name);
+	return exotic_name_index(method_names, ARRAY_SIZE(method_names), name);
 }
 
 EXOTIC_EXPORT int exotic_is_poison(const void *p, uint64_t *epoch)
@@ -359,12 +357,7 @@ EXOTIC_EXPORT int exotic_region_new(struct exotic_device *dev,
 	return 0;
 }
 
-EXOTIC_EXPORT struct exotic_region *exotic_region_ref(struct exotic_region *r)
-{
-	if (r)
-		exotic_refcount_get(&r->refcount);
-	return r;
-}
+EXOTIC_DEFINE_REF(exotic_region, exotic_region_ref)
 
 EXOTIC_EXPORT struct exotic_region *exotic_region_unref(struct exotic_region *r)
 {

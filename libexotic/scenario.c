@@ -339,19 +339,16 @@ static uint32_t fault_write(struct run *r, int i)
 	return EXOTIC_OUT_MISMATCH;
 }
 
-static uint32_t vmrun_probe(struct run *r, int i)
+/* Run the VMRUN program: EXOTIC_OUT_MAPPED if L2 was entered, else why not. */
+static uint32_t run_vmrun(struct run *r, const struct exotic_guest_params *p,
+			  struct exotic_exit *ex)
 {
-	struct exotic_guest_params p = { .vmcb_gpa = probe_gpa(r, i) };
-	struct exotic_exit ex;
 	uint32_t out;
 
-	/* the host writes the VMCB through its mapping unless it cannot */
-	if (r->revoked || !r->writable)
-		p.flags |= EXOTIC_PROBE_NO_INIT;
-	out = run_to_done(r, EXOTIC_GUEST_VMRUN, &p, &ex);
+	out = run_to_done(r, EXOTIC_GUEST_VMRUN, p, ex);
 	if (out)
 		return out;
-	switch (ex.args[0]) {
+	switch (ex->args[0]) {
 	case EXOTIC_PROBE_ENTERED:
 		return EXOTIC_OUT_MAPPED;
 	case EXOTIC_PROBE_GP:
@@ -359,10 +356,21 @@ static uint32_t vmrun_probe(struct run *r, int i)
 	case EXOTIC_PROBE_NOT_ENTERED:
 		return EXOTIC_OUT_NOT_ENTERED;
 	default:
-		detail(r, "(vmrun probe: %s)", exotic_probe_result_name(ex.args[0]) ?
-		       exotic_probe_result_name(ex.args[0]) : "?");
+		detail(r, "(vmrun probe: %s)", exotic_probe_result_name(ex->args[0]) ?
+		       exotic_probe_result_name(ex->args[0]) : "?");
 		return EXOTIC_OUT_KVM_ERROR;
 	}
+}
+
+static uint32_t vmrun_probe(struct run *r, int i)
+{
+	struct exotic_guest_params p = { .vmcb_gpa = probe_gpa(r, i) };
+	struct exotic_exit ex;
+
+	/* the host writes the VMCB through its mapping unless it cannot */
+	if (r->revoked || !r->writable)
+		p.flags |= EXOTIC_PROBE_NO_INIT;
+	return run_vmrun(r, &p, &ex);
 }
 
 static uint32_t copy_probe(struct run *r, int i)
@@ -411,21 +419,9 @@ static uint32_t nested_probe(struct run *r, int i)
 	struct exotic_exit ex;
 	uint32_t out;
 
-	out = run_to_done(r, EXOTIC_GUEST_VMRUN, &p, &ex);
-	if (out)
+	out = run_vmrun(r, &p, &ex);
+	if (out != EXOTIC_OUT_MAPPED)
 		return out;
-	switch (ex.args[0]) {
-	case EXOTIC_PROBE_ENTERED:
-		break;
-	case EXOTIC_PROBE_NOT_ENTERED:
-		return EXOTIC_OUT_NOT_ENTERED;
-	case EXOTIC_PROBE_GP:
-		return EXOTIC_OUT_GP;
-	default:
-		detail(r, "(vmrun probe: %s)", exotic_probe_result_name(ex.args[0]) ?
-		       exotic_probe_result_name(ex.args[0]) : "?");
-		return EXOTIC_OUT_KVM_ERROR;
-	}
 	if (!r->revoked && ex.args[2] == r->expect[i])
 		return EXOTIC_OUT_MAPPED;
 	pair[0] = ex.args[2];

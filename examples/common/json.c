@@ -242,6 +242,18 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* One digit or more, skipped; false after "a digit WHERE" if there is none. */
+static bool digits(struct parser *ps, const char *where)
+{
+	if (ps->p >= ps->end || !is_digit(*ps->p)) {
+		parse_error(ps, "a digit %s, found %s", where, here(ps));
+		return false;
+	}
+	while (ps->p < ps->end && is_digit(*ps->p))
+		ps->p++;
+	return true;
+}
+
 static struct json *parse_number(struct parser *ps)
 {
 	const char *start = ps->p;
@@ -249,35 +261,23 @@ static struct json *parse_number(struct parser *ps)
 
 	if (ps->p < ps->end && *ps->p == '-')
 		ps->p++;
-	if (ps->p >= ps->end || !is_digit(*ps->p)) {
-		parse_error(ps, "a digit after '-', found %s", here(ps));
-		return NULL;
-	}
-	if (*ps->p == '0' && ps->p + 1 < ps->end && is_digit(ps->p[1])) {
+	if (ps->p + 1 < ps->end && ps->p[0] == '0' && is_digit(ps->p[1])) {
 		parse_error(ps, "a number with a leading zero");
 		return NULL;
 	}
-	while (ps->p < ps->end && is_digit(*ps->p))
-		ps->p++;
+	if (!digits(ps, "after '-'"))
+		return NULL;
 	if (ps->p < ps->end && *ps->p == '.') {
 		ps->p++;
-		if (ps->p >= ps->end || !is_digit(*ps->p)) {
-			parse_error(ps, "a digit after '.', found %s", here(ps));
+		if (!digits(ps, "after '.'"))
 			return NULL;
-		}
-		while (ps->p < ps->end && is_digit(*ps->p))
-			ps->p++;
 	}
 	if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
 		ps->p++;
 		if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
 			ps->p++;
-		if (ps->p >= ps->end || !is_digit(*ps->p)) {
-			parse_error(ps, "a digit in the exponent, found %s", here(ps));
+		if (!digits(ps, "in the exponent"))
 			return NULL;
-		}
-		while (ps->p < ps->end && is_digit(*ps->p))
-			ps->p++;
 	}
 	j = new_value(ps, JSON_NUMBER);
 	if (!j)

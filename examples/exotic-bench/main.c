@@ -70,6 +70,30 @@ static int parse_list(const char *arg, int (*from)(const char *), uint32_t *mask
 	return 0;
 }
 
+/* --NAME's value, a whole number in [min, max]: 0, or -EINVAL after a message. */
+static int opt_u32(const char *name, const char *arg, uint32_t min, uint32_t max,
+		   uint32_t *v)
+{
+	if (!cli_u32(arg, min, max, v))
+		return 0;
+	fprintf(stderr, "exotic-bench: --%s takes %u..%u, not '%s'\n", name, min, max, arg);
+	return -EINVAL;
+}
+
+/* --NAME's value, a length: a multiple of 2M up to 1G. */
+static int opt_length(const char *name, const char *arg, size_t *len)
+{
+	uint64_t v;
+
+	if (cli_size(arg, &v) || !v || v % (2 << 20) || v > (1ULL << 30)) {
+		fprintf(stderr, "exotic-bench: --%s takes a multiple of 2M up to 1G, not '%s'\n",
+			name, arg);
+		return -EINVAL;
+	}
+	*len = v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -102,59 +126,21 @@ int main(int argc, char **argv)
 	struct exotic_expect *table = NULL;
 	struct run_info ri;
 	struct utsname u;
-	uint64_t v;
 	size_t n = 0;
 	FILE *jf = NULL;
-	int c, ret, status = 0;
+	int c, bad, ret, status = 0;
 
 	while ((c = getopt_long(argc, argv, "s:r:p:c:k:m:vh", opts, NULL)) != -1) {
+		bad = 0;
 		switch (c) {
-		case 's':
-			if (cli_size(optarg, &v) || !v || v % (2 << 20) || v > (1ULL << 30)) {
-				fprintf(stderr, "exotic-bench: --size takes a multiple of 2M up to 1G, not '%s'\n", optarg);
-				return 2;
-			}
-			plan.length = v;
-			break;
-		case 'S':
-			if (cli_size(optarg, &v) || !v || v % (2 << 20) || v > (1ULL << 30)) {
-				fprintf(stderr, "exotic-bench: --setup takes a multiple of 2M up to 1G, not '%s'\n", optarg);
-				return 2;
-			}
-			plan.setup_length = v;
-			break;
-		case 'r':
-			if (cli_u32(optarg, 1, BENCH_MAX_REPS, &plan.reps)) {
-				fprintf(stderr, "exotic-bench: --reps takes 1..%d, not '%s'\n", BENCH_MAX_REPS, optarg);
-				return 2;
-			}
-			break;
-		case 'p':
-			if (cli_u32(optarg, 1, 1000, &plan.passes)) {
-				fprintf(stderr, "exotic-bench: --passes takes 1..1000, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'c':
-			if (cli_u32(optarg, 1, 1000, &plan.cycles)) {
-				fprintf(stderr, "exotic-bench: --cycles takes 1..1000, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'T':
-			if (cli_u32(optarg, 50, 600000, &plan.storm_ms)) {
-				fprintf(stderr, "exotic-bench: --storm-ms takes 50..600000, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'k':
-			if (parse_list(optarg, exotic_kind_from_name, &kinds))
-				return 2;
-			break;
-		case 'm':
-			if (parse_list(optarg, exotic_method_from_name, &methods))
-				return 2;
-			break;
+		case 's': bad = opt_length("size", optarg, &plan.length); break;
+		case 'S': bad = opt_length("setup", optarg, &plan.setup_length); break;
+		case 'r': bad = opt_u32("reps", optarg, 1, BENCH_MAX_REPS, &plan.reps); break;
+		case 'p': bad = opt_u32("passes", optarg, 1, 1000, &plan.passes); break;
+		case 'c': bad = opt_u32("cycles", optarg, 1, 1000, &plan.cycles); break;
+		case 'T': bad = opt_u32("storm-ms", optarg, 50, 600000, &plan.storm_ms); break;
+		case 'k': bad = parse_list(optarg, exotic_kind_from_name, &kinds); break;
+		case 'm': bad = parse_list(optarg, exotic_method_from_name, &methods); break;
 		case 't': tiny = true; break;
 		case 'A': plan.thp = ANON_THP_DEFAULT; break;
 		case 'P': profile = optarg; break;
@@ -165,6 +151,8 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+		if (bad)
+			return 2;
 	}
 	if (compare) {
 		if (argc - optind != 2) {
