@@ -96,6 +96,15 @@ bool storm_pfnmap_race(const char *profile, unsigned int method);
 /* The expectation table of a profile (exotic/profile.h), or NULL. */
 const struct exotic_expect *storm_profile_table(const char *profile);
 
+/*
+ * Why the storm may not read kind x method through path (one of the paths
+ * besides npf) on profile: a one-line reason (in buf or static), or NULL
+ * if it may.  known_bugs: --known-bugs, the table's known bugs run too.
+ */
+const char *storm_path_refusal(const char *profile, unsigned int kind,
+			       unsigned int method, unsigned int path,
+			       bool known_bugs, char *buf, size_t len);
+
 /* Is the running kernel at least major.minor?  False if uname() fails. */
 bool storm_kernel_at_least(int major, int minor);
 

@@ -35,68 +35,6 @@ static bool record_path(unsigned int path)
 	return path == EXOTIC_PATH_PVCLOCK || path == EXOTIC_PATH_STEAL_TIME;
 }
 
-/* An outcome the storm must not provoke on a profile without --known-bugs. */
-static bool known_bug(uint32_t outcome)
-{
-	switch (outcome) {
-	case EXOTIC_OUT_WARN:
-	case EXOTIC_OUT_KMSG:
-	case EXOTIC_OUT_REFCOUNT:
-	case EXOTIC_OUT_CRASH:
-	case EXOTIC_OUT_HANG:
-	case EXOTIC_OUT_STALE_WRITE:
-	case EXOTIC_OUT_DETECT:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * May path read slot?  From the table's rows of kind x method x path:
- * none that says KVM misbehaves (a known bug: --known-bugs runs it);
- * nested-tdp only where L2 runs and its first access agrees with npf's,
- * since the slot's head and tail outcomes are the npf ones (the nested MMU
- * resolves L1's frames with the lookup the vCPU fault uses); a record path
- * is judged only where its row is mapped, mapped.
- */
-static const char *path_refusal(struct exotic_storm *s, struct storm_slot *slot,
-				unsigned int path, char *buf, size_t len)
-{
-	const struct exotic_expect *t = storm_profile_table(s->profile);
-	const struct exotic_expect_entry *none, *npf, *e;
-
-	none = exotic_expect_lookup(t, slot->kind, slot->method, path, EXOTIC_EV_NONE);
-	if (!none)
-		return "the profile's table has no row for it";
-	for (unsigned int ev = EXOTIC_EV_NONE; ev <= EXOTIC_EV_MAX; ev++) {
-		e = exotic_expect_lookup(t, slot->kind, slot->method, path, ev);
-		if (e && (known_bug(e->before) || known_bug(e->after)) &&
-		    !(s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS)) {
-			snprintf(buf, len, "the table says %s after %s (known bug: --known-bugs runs it)",
-				 exotic_outcome_name(known_bug(e->before) ? e->before : e->after),
-				 exotic_event_name(ev));
-			return buf;
-		}
-	}
-	if (path != EXOTIC_PATH_NESTED_TDP)
-		return NULL;
-	if (none->before == EXOTIC_OUT_NOT_ENTERED || none->before == EXOTIC_OUT_GP) {
-		snprintf(buf, len, "L2 does not run here (%s: %s)",
-			 exotic_outcome_name(none->before), none->reason);
-		return buf;
-	}
-	npf = exotic_expect_lookup(t, slot->kind, slot->method, EXOTIC_PATH_NPF,
-				   EXOTIC_EV_NONE);
-	if (!npf || npf->before != none->before) {
-		snprintf(buf, len, "the table's nested-tdp row (%s) is not its npf row (%s)",
-			 exotic_outcome_name(none->before),
-			 npf ? exotic_outcome_name(npf->before) : "none");
-		return buf;
-	}
-	return NULL;
-}
-
 int storm_paths_setup(struct exotic_storm *s, struct storm_slot *slot)
 {
 	char buf[400], why[480];
@@ -108,7 +46,8 @@ int storm_paths_setup(struct exotic_storm *s, struct storm_slot *slot)
 
 		if (!(s->cfg.paths & (1U << path)))
 			continue;
-		no = path_refusal(s, slot, path, buf, sizeof(buf));
+		no = storm_path_refusal(s->profile, slot->kind, slot->method, path,
+					s->cfg.flags & EXOTIC_STORM_KNOWN_BUGS, buf, sizeof(buf));
 		if (no) {
 			snprintf(why, sizeof(why), "%s: %s", exotic_path_name(path), no);
 			storm_note_skip(s, slot->kind, slot->method, why);

@@ -287,3 +287,64 @@ EXOTIC_EXPORT const char *exotic_storm_profile_detect(void)
 
 	return p ? p->name : NULL;
 }
+
+/* An outcome the storm must not provoke on a profile without --known-bugs. */
+static bool known_bug(uint32_t outcome)
+{
+	switch (outcome) {
+	case EXOTIC_OUT_WARN:
+	case EXOTIC_OUT_KMSG:
+	case EXOTIC_OUT_REFCOUNT:
+	case EXOTIC_OUT_CRASH:
+	case EXOTIC_OUT_HANG:
+	case EXOTIC_OUT_STALE_WRITE:
+	case EXOTIC_OUT_DETECT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * May the storm read kind x method through path (not npf) on profile?
+ * From the table's rows of kind x method x path: none that says KVM
+ * misbehaves (a known bug: --known-bugs runs it); nested-tdp only where
+ * L2 runs and its first access agrees with npf's, since a slot's head and
+ * tail outcomes are the npf ones (the nested MMU resolves L1's frames with
+ * the lookup the vCPU fault uses).
+ */
+const char *storm_path_refusal(const char *profile, unsigned int kind,
+			       unsigned int method, unsigned int path,
+			       bool known_bugs, char *buf, size_t len)
+{
+	const struct exotic_expect *t = storm_profile_table(profile);
+	const struct exotic_expect_entry *none, *npf, *e;
+
+	none = t ? exotic_expect_lookup(t, kind, method, path, EXOTIC_EV_NONE) : NULL;
+	if (!none)
+		return "the profile's table has no row for it";
+	for (unsigned int ev = EXOTIC_EV_NONE; ev <= EXOTIC_EV_MAX && !known_bugs; ev++) {
+		e = exotic_expect_lookup(t, kind, method, path, ev);
+		if (e && (known_bug(e->before) || known_bug(e->after))) {
+			snprintf(buf, len, "the table says %s after %s (known bug: --known-bugs runs it)",
+				 exotic_outcome_name(known_bug(e->before) ? e->before : e->after),
+				 exotic_event_name(ev));
+			return buf;
+		}
+	}
+	if (path != EXOTIC_PATH_NESTED_TDP)
+		return NULL;
+	if (none->before == EXOTIC_OUT_NOT_ENTERED || none->before == EXOTIC_OUT_GP) {
+		snprintf(buf, len, "L2 does not run here (%s: %s)",
+			 exotic_outcome_name(none->before), none->reason);
+		return buf;
+	}
+	npf = exotic_expect_lookup(t, kind, method, EXOTIC_PATH_NPF, EXOTIC_EV_NONE);
+	if (!npf || npf->before != none->before) {
+		snprintf(buf, len, "the table's nested-tdp row (%s) is not its npf row (%s)",
+			 exotic_outcome_name(none->before),
+			 npf ? exotic_outcome_name(npf->before) : "none");
+		return buf;
+	}
+	return NULL;
+}

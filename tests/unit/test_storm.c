@@ -375,6 +375,46 @@ static void test_pfnmap_race(void **state)
 	assert_false(storm_pfnmap_race(NULL, EXOTIC_MAP_REMAP));
 }
 
+/* Which slots the storm reads through the paths besides npf: the table's
+ * rows for the path decide. */
+static void test_path_refusal(void **state)
+{
+	char buf[400];
+	const char *why;
+
+	(void)state;
+	/* stock 6.1 maps refcounted/remap on every path */
+	for (unsigned int path = EXOTIC_PATH_PVCLOCK; path <= EXOTIC_PATH_MAX; path++)
+		assert_null(storm_path_refusal("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+					       path, false, buf, sizeof(buf)));
+	/* the refcount-0 tails: nested-tdp gets EFAULT as npf does, and reads */
+	assert_null(storm_path_refusal("stock", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+				       EXOTIC_PATH_NESTED_TDP, false, buf, sizeof(buf)));
+	/* the pfncache leaks a reference on a vm_insert_page()d reserved page */
+	why = storm_path_refusal("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE,
+				 EXOTIC_PATH_PVCLOCK, false, buf, sizeof(buf));
+	assert_non_null(why);
+	assert_non_null(strstr(why, "refcount"));
+	assert_non_null(strstr(why, "--known-bugs"));
+	assert_null(storm_path_refusal("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE,
+				       EXOTIC_PATH_PVCLOCK, true, buf, sizeof(buf)));
+	/* steal time writes through the VMA: no reference, no leak */
+	assert_null(storm_path_refusal("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE,
+				       EXOTIC_PATH_STEAL_TIME, false, buf, sizeof(buf)));
+	/* kvm_amd npt=0: L2 never runs, whatever --known-bugs says */
+	why = storm_path_refusal("stock-shadow", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+				 EXOTIC_PATH_NESTED_TDP, true, buf, sizeof(buf));
+	assert_non_null(why);
+	assert_non_null(strstr(why, "L2 does not run"));
+	assert_null(storm_path_refusal("stock-shadow", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+				       EXOTIC_PATH_PVCLOCK, false, buf, sizeof(buf)));
+	/* no table, no row */
+	assert_non_null(storm_path_refusal("nonsense", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+					   EXOTIC_PATH_PVCLOCK, false, buf, sizeof(buf)));
+	assert_non_null(storm_path_refusal("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+					   EXOTIC_PATH_MAX + 1, false, buf, sizeof(buf)));
+}
+
 static void test_expect_table(void **state)
 {
 	(void)state;
@@ -656,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_plan_pinned),
 		cmocka_unit_test(test_zap_window),
 		cmocka_unit_test(test_pfnmap_race),
+		cmocka_unit_test(test_path_refusal),
 		cmocka_unit_test(test_expect_table),
 		cmocka_unit_test(test_profile_detect),
 		cmocka_unit_test(test_names),
