@@ -120,30 +120,32 @@ EXOTIC_EXPORT int exotic_region_revoke(struct exotic_region *r, uint64_t *epoch)
 	return event(r, EXOTIC_IOC_REVOKE, "revoke", 0, 0, epoch);
 }
 
-EXOTIC_EXPORT int exotic_region_invalidate(struct exotic_region *r,
-					   uint64_t offset, uint64_t length,
-					   uint64_t *epoch)
+/* An event on [offset, offset + length) of the region (0: to the end). */
+static int range_event(struct exotic_region *r, unsigned long request,
+		       const char *what, uint64_t offset, uint64_t length,
+		       uint64_t *epoch)
 {
 	int err;
 
 	if (!r)
 		return -EINVAL;
-	err = region_check_range(r, "invalidate", offset, length, true);
+	err = region_check_range(r, what, offset, length, true);
 	if (err < 0)
 		return err;
-	return event(r, EXOTIC_IOC_INVALIDATE, "invalidate", offset, length, epoch);
+	return event(r, request, what, offset, length, epoch);
+}
+
+EXOTIC_EXPORT int exotic_region_invalidate(struct exotic_region *r,
+					   uint64_t offset, uint64_t length,
+					   uint64_t *epoch)
+{
+	return range_event(r, EXOTIC_IOC_INVALIDATE, "invalidate", offset, length,
+			   epoch);
 }
 
 EXOTIC_EXPORT int exotic_region_migrate(struct exotic_region *r,
 					uint64_t offset, uint64_t length,
 					uint64_t *epoch)
 {
-	int err;
-
-	if (!r)
-		return -EINVAL;
-	err = region_check_range(r, "migrate", offset, length, true);
-	if (err < 0)
-		return err;
-	return event(r, EXOTIC_IOC_MIGRATE, "migrate", offset, length, epoch);
+	return range_event(r, EXOTIC_IOC_MIGRATE, "migrate", offset, length, epoch);
 }
