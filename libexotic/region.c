@@ -1,34 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Region layer: allocate in the driver, mmap, pass events and queries
- * through.  The driver is the authority on every rule; the checks here only
- * exist to turn obviously bad arguments into a clear message before the
- * driver's bare EINVAL.
+ * Region layer: allocate in the driver, mmap; the names of the memory
+ * kinds and mapping methods.  The events and queries a region passes
+ * through to the driver are in region_events.c.  The driver is the
+ * authority on every rule; the checks here only exist to turn obviously
+ * bad arguments into a clear message before the driver's bare EINVAL.
  */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-struct exotic_region {
-	int refcount;
-	struct exotic_device *dev;
-	struct exotic_ctx *ctx;
-	int fd;
-	uint32_t handle;
-	uint32_t kind;
-	uint32_t method;
-	uint32_t order;
-	uint32_t flags;
-	int prot;
-	uint64_t length;
-	uint64_t mmap_offset;
-	void *addr;		/* the region's own mapping, NULL if none */
-	bool parked;		/* addr holds a placeholder, not the device */
-};
+#include "region_internal.h"
 
 static const char *const kind_names[] = {
 	[EXOTIC_KIND_REFCOUNTED] = "refcounted",
@@ -557,7 +541,7 @@ EXOTIC_EXPORT int exotic_region_unpark(struct exotic_region *r)
  * [offset, offset + length) page aligned, not empty and inside the region;
  * with zero_ok, length 0 means "to the end".
  */
-static int check_range(struct exotic_region *r, const char *what,
+int region_check_range(struct exotic_region *r, const char *what,
 		       uint64_t offset, uint64_t length, bool zero_ok)
 {
 	uint64_t ps = page_size();
@@ -581,7 +565,7 @@ EXOTIC_EXPORT int exotic_region_mmap(struct exotic_region *r, uint64_t offset,
 	if (!r || !addr)
 		return -EINVAL;
 	*addr = NULL;
-	err = check_range(r, "mmap", offset, length, false);
+	err = region_check_range(r, "mmap", offset, length, false);
 	if (err < 0)
 		return err;
 	err = check_prot(r->ctx, prot);
@@ -608,140 +592,4 @@ EXOTIC_EXPORT int exotic_region_munmap(struct exotic_region *r, void *addr,
 		return err;
 	}
 	return 0;
-}
-
-EXOTIC_EXPORT int exotic_region_info(struct exotic_region *r,
-				     struct exotic_region_info *info)
-{
-	int err;
-
-	if (!r || !info)
-		return -EINVAL;
-	memset(info, 0, sizeof(*info));
-	info->handle = r->handle;
-	err = exotic_ioctl(r->fd, EXOTIC_IOC_INFO, info);
-	if (err < 0) {
-		exotic_err(r->ctx, "info on region %u: %s\n", r->handle,
-			   strerror(-err));
-		return err;
-	}
-	return 0;
-}
-
-static int query(struct exotic_region *r, uint32_t flags, uint64_t offset,
-		 struct exotic_page *pages, size_t count)
-{
-	struct exotic_query q;
-	int err;
-
-	if (!r || !pages || !count)
-		return -EINVAL;
-	if (count > INT_MAX)
-		count = INT_MAX;
-	if (!(flags & EXOTIC_QUERY_RETIRED)) {
-		err = check_range(r, "query", offset, 0, true);
-		if (err < 0)
-			return err;
-	}
-	memset(&q, 0, sizeof(q));
-	q.handle = r->handle;
-	q.flags = flags;
-	q.offset = offset;
-	q.count = count;
-	q.pages = (uintptr_t)pages;
-	err = exotic_ioctl(r->fd, EXOTIC_IOC_QUERY, &q);
-	if (err < 0) {
-		exotic_err(r->ctx, "query%s of region %u at %#llx: %s\n",
-			   flags & EXOTIC_QUERY_RETIRED ? " (retired)" : "",
-			   r->handle, (unsigned long long)offset, strerror(-err));
-		return err;
-	}
-	if (q.count > count) {
-		exotic_err(r->ctx, "driver claims %llu entries for %zu slots\n",
-			   (unsigned long long)q.count, count);
-		return -EPROTO;
-	}
-	return (int)q.count;
-}
-
-EXOTIC_EXPORT int exotic_region_query(struct exotic_region *r, uint64_t offset,
-				      struct exotic_page *pages, size_t count)
-{
-	return query(r, 0, offset, pages, count);
-}
-
-EXOTIC_EXPORT int exotic_region_query_retired(struct exotic_region *r,
-					      uint64_t index,
-					      struct exotic_page *pages,
-					      size_t count)
-{
-	return query(r, EXOTIC_QUERY_RETIRED, index, pages, count);
-}
-
-static int event(struct exotic_region *r, unsigned long request,
-		 const char *what, uint64_t offset, uint64_t length,
-		 uint64_t *epoch)
-{
-	struct exotic_event ev;
-	int err;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.handle = r->handle;
-	ev.offset = offset;
-	ev.length = length;
-	err = exotic_ioctl(r->fd, request, &ev);
-	if (err == -ENODEV) {
-		exotic_err(r->ctx, "%s of region %u: the region was revoked\n",
-			   what, r->handle);
-		return err;
-	}
-	if (err < 0) {
-		exotic_err(r->ctx, "%s of region %u +%#llx len %#llx: %s%s\n",
-			   what, r->handle, (unsigned long long)offset,
-			   (unsigned long long)length, strerror(-err),
-			   err == -EINVAL && request == EXOTIC_IOC_MIGRATE ?
-			   " (migrate needs whole blocks)" : "");
-		return err;
-	}
-	exotic_dbg(r->ctx, "%s of region %u +%#llx len %#llx: epoch %llu\n",
-		   what, r->handle, (unsigned long long)offset,
-		   (unsigned long long)length, (unsigned long long)ev.epoch);
-	if (epoch)
-		*epoch = ev.epoch;
-	return 0;
-}
-
-EXOTIC_EXPORT int exotic_region_revoke(struct exotic_region *r, uint64_t *epoch)
-{
-	if (!r)
-		return -EINVAL;
-	return event(r, EXOTIC_IOC_REVOKE, "revoke", 0, 0, epoch);
-}
-
-EXOTIC_EXPORT int exotic_region_invalidate(struct exotic_region *r,
-					   uint64_t offset, uint64_t length,
-					   uint64_t *epoch)
-{
-	int err;
-
-	if (!r)
-		return -EINVAL;
-	err = check_range(r, "invalidate", offset, length, true);
-	if (err < 0)
-		return err;
-	return event(r, EXOTIC_IOC_INVALIDATE, "invalidate", offset, length, epoch);
-}
-
-EXOTIC_EXPORT int exotic_region_migrate(struct exotic_region *r,
-					uint64_t offset, uint64_t length,
-					uint64_t *epoch)
-{
-	int err;
-
-	if (!r)
-		return -EINVAL;
-	err = check_range(r, "migrate", offset, length, true);
-	if (err < 0)
-		return err;
-	return event(r, EXOTIC_IOC_MIGRATE, "migrate", offset, length, epoch);
 }

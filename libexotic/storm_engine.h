@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The storm engine's state and the functions its files share; not
- * installed.  storm.c sets a storm up and runs it, storm_vcpu.c runs the
- * vCPUs, storm_events.c the event threads, storm_epoch.c keeps the
- * epochs and the findings, storm_oracle.c holds the oracles the run polls,
- * storm_paths.c runs the access paths other than the vCPU fault,
- * storm_report.c prints the result.  The model behind it (event plan,
+ * installed.  storm_setup.c sets a storm up (its slots) and frees it,
+ * storm.c runs it, storm_vcpu.c runs the vCPUs, storm_events.c the event
+ * threads, storm_epoch.c keeps the epochs and the findings, storm_oracle.c
+ * holds the oracles the run polls, storm_paths.c runs the access paths
+ * other than the vCPU fault, storm_report.c prints the result.  The model behind it (event plan,
  * expectations, the lookup race) is storm_plan.c, in storm_internal.h.
  *
  * Threads: exotic_storm_run()'s caller (the oracle: bounds, progress,
