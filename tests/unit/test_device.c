@@ -37,13 +37,10 @@ static int setup(void **state)
 {
 	static struct fixture f;
 
-	wrap_reset();
 	fake_sys_reset();
-	fakedev_start();
 	memset(&f, 0, sizeof(f));
-	if (exotic_new(&f.ctx) < 0)
+	if (fakedev_ctx_new(&f.ctx, &f.cap) < 0)
 		return -1;
-	logcap_attach(f.ctx, &f.cap);
 	*state = &f;
 	return 0;
 }
