@@ -817,18 +817,10 @@ static void *migrate_thread(void *arg)
 static char task_state(pid_t pid)
 {
 	char path[64], buf[512], *p;
-	ssize_t n;
-	int f;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
+	if (sysfs_read(path, buf, sizeof(buf)))
 		return 0;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' ? p[2] : 0;
 }
