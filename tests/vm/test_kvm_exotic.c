@@ -797,8 +797,17 @@ static void test_mkwrite_region(void **state)
 
 int main(void)
 {
+	/* after the combinations */
+	static const struct CMUnitTest more[] = {
+		cmocka_unit_test_setup_teardown(test_revoke_then_efault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_invalidate_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mkwrite_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_during_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_during_walk, setup, teardown),
+	};
 	static struct combo combos[NR_COMBOS];
-	struct CMUnitTest tests[NR_COMBOS + 6];
+	struct CMUnitTest tests[NR_COMBOS + sizeof(more) / sizeof(more[0])];
 	int n = 0;
 
 	for (unsigned int k = 1; k <= EXOTIC_KIND_MAX; k++) {
@@ -815,18 +824,8 @@ int main(void)
 			n++;
 		}
 	}
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_revoke_then_efault, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_migrate_invalidate_clean, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_readonly_region, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_mkwrite_region, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_walk_during_migrations, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_revoke_during_walk, setup, teardown);
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		tests[n++] = more[i];
 	/* e.g. EXOTIC_TEST_FILTER=carveout/remap */
 	if (getenv("EXOTIC_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("EXOTIC_TEST_FILTER"));
