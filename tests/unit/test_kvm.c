@@ -929,10 +929,7 @@ static void test_run_ucalls(void **state)
 static void test_run_exits(void **state)
 {
 	/* exits described by their name and rip alone */
-	static const struct {
-		uint32_t reason;
-		const char *text;
-	} plain[] = {
+	static const struct { uint32_t reason; const char *text; } plain[] = {
 		{ KVM_EXIT_SHUTDOWN, "exit shutdown at rip 0xabc" },
 		{ KVM_EXIT_INTR, "exit intr at rip 0xabc" },
 		{ KVM_EXIT_SYSTEM_EVENT, "exit system-event at rip 0xabc" },
