@@ -37,13 +37,10 @@ static int setup(void **state)
 {
 	static struct fixture f;
 
-	wrap_reset();
 	fake_sys_reset();
-	fakedev_start();
 	memset(&f, 0, sizeof(f));
-	if (exotic_new(&f.ctx) < 0)
+	if (fakedev_ctx_new(&f.ctx, &f.cap) < 0)
 		return -1;
-	logcap_attach(f.ctx, &f.cap);
 	*state = &f;
 	return 0;
 }
@@ -63,6 +60,16 @@ static bool host_has_misc(void)
 {
 	return access("/sys/class/misc/" HOST_MISC, F_OK) == 0 &&
 	       access("/dev/" HOST_MISC, F_OK) == 0;
+}
+
+/* The fake udev names the host's misc device, or the test skips. */
+static void use_host_misc(void)
+{
+	if (!host_has_misc()) {
+		print_message("# this host has no /sys/class/misc/" HOST_MISC " (needed to drive the real libudev path)\n");
+		skip();
+	}
+	fake_udev_sysname = HOST_MISC;
 }
 
 /* ------------------------------------------------------------- find */
@@ -96,11 +103,7 @@ static void test_find_udev(void **state)
 	struct fixture *f = *state;
 	char buf[64], tiny[8];
 
-	if (!host_has_misc()) {
-		print_message("# this host has no /sys/class/misc/" HOST_MISC " (needed to drive the real libudev path)\n");
-		skip();
-	}
-	fake_udev_sysname = HOST_MISC;
+	use_host_misc();
 	assert_int_equal(exotic_device_find(f->ctx, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/dev/" HOST_MISC);
 	assert_int_equal(exotic_device_find(f->ctx, tiny, sizeof(tiny)),
@@ -202,11 +205,7 @@ static void test_wait_present(void **state)
 	struct fixture *f = *state;
 	char buf[64];
 
-	if (!host_has_misc()) {
-		print_message("# this host has no /sys/class/misc/" HOST_MISC " (needed to drive the real libudev path)\n");
-		skip();
-	}
-	fake_udev_sysname = HOST_MISC;
+	use_host_misc();
 	assert_int_equal(exotic_device_wait(f->ctx, -1, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/dev/" HOST_MISC);
 	/* Found at once: no monitor was needed. */
@@ -219,11 +218,7 @@ static void appears_later(struct fixture *f, const char *break_monitor)
 	struct timespec t0;
 	char buf[64];
 
-	if (!host_has_misc()) {
-		print_message("# this host has no /sys/class/misc/" HOST_MISC " (needed to drive the real libudev path)\n");
-		skip();
-	}
-	fake_udev_sysname = HOST_MISC;
+	use_host_misc();
 	wrap_fail("access", 0, ENOENT);
 	wrap_fail("access", 0, ENOENT);
 	wrap_fail("access", 0, ENOENT);
@@ -257,13 +252,9 @@ static void test_wait_udevd_source(void **state)
 
 	char buf[64];
 
-	if (!host_has_misc()) {
-		print_message("# this host has no /sys/class/misc/" HOST_MISC " (needed to drive the real libudev path)\n");
-		skip();
-	}
+	use_host_misc();
 	/* With udevd, its events: they come after the rules set the mode. */
 	fakedev.udevd_running = true;
-	fake_udev_sysname = HOST_MISC;
 	wrap_fail("access", 0, ENOENT);		/* not there at first */
 	assert_int_equal(exotic_device_wait(f->ctx, 5000, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/dev/" HOST_MISC);

@@ -265,7 +265,10 @@ struct fixture {
 	int fds;
 };
 
-static int setup_ctx(void **state)
+/* The fixture to a depth: a context, a VM in it, or a vCPU in that. */
+enum depth { CTX, VM, VCPU };
+
+static int setup_depth(void **state, enum depth depth)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	wrap_access_hook access_fn;
@@ -286,32 +289,29 @@ static int setup_ctx(void **state)
 	logcap_attach(f->ctx, &f->log);
 	f->fds = open_fds();
 	*state = f;
+	if (depth >= VM && exotic_vm_new(f->ctx, &f->vm))
+		return -1;
+	if (depth >= VCPU) {
+		if (exotic_vcpu_new(f->vm, 0, &f->vcpu))
+			return -1;
+		logcap_clear(&f->log);
+	}
 	return 0;
+}
+
+static int setup_ctx(void **state)
+{
+	return setup_depth(state, CTX);
 }
 
 static int setup_vm(void **state)
 {
-	struct fixture *f;
-
-	if (setup_ctx(state))
-		return -1;
-	f = *state;
-	if (exotic_vm_new(f->ctx, &f->vm))
-		return -1;
-	return 0;
+	return setup_depth(state, VM);
 }
 
 static int setup_vcpu(void **state)
 {
-	struct fixture *f;
-
-	if (setup_vm(state))
-		return -1;
-	f = *state;
-	if (exotic_vcpu_new(f->vm, 0, &f->vcpu))
-		return -1;
-	logcap_clear(&f->log);
-	return 0;
+	return setup_depth(state, VCPU);
 }
 
 static int teardown(void **state)
@@ -928,6 +928,13 @@ static void test_run_ucalls(void **state)
 
 static void test_run_exits(void **state)
 {
+	/* exits described by their name and rip alone */
+	static const struct { uint32_t reason; const char *text; } plain[] = {
+		{ KVM_EXIT_SHUTDOWN, "exit shutdown at rip 0xabc" },
+		{ KVM_EXIT_INTR, "exit intr at rip 0xabc" },
+		{ KVM_EXIT_SYSTEM_EVENT, "exit system-event at rip 0xabc" },
+		{ 1000, "exit 1000 at rip 0xabc" },
+	};
 	struct fixture *f = *state;
 	struct exotic_exit exit;
 	struct script s = { .reason = KVM_EXIT_MMIO };
@@ -950,22 +957,11 @@ static void test_run_exits(void **state)
 	assert_int_equal(exit.suberror, 3);
 	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
 			    "exit internal-error suberror 3 at rip 0xabc");
-	s.reason = KVM_EXIT_SHUTDOWN;
-	run_script(f, &s, &exit, 0);
-	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
-			    "exit shutdown at rip 0xabc");
-	s.reason = KVM_EXIT_INTR;
-	run_script(f, &s, &exit, 0);
-	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
-			    "exit intr at rip 0xabc");
-	s.reason = KVM_EXIT_SYSTEM_EVENT;
-	run_script(f, &s, &exit, 0);
-	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
-			    "exit system-event at rip 0xabc");
-	s.reason = 1000;
-	run_script(f, &s, &exit, 0);
-	assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)),
-			    "exit 1000 at rip 0xabc");
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		s.reason = plain[i].reason;
+		run_script(f, &s, &exit, 0);
+		assert_string_equal(exotic_exit_describe(&exit, buf, sizeof(buf)), plain[i].text);
+	}
 	/* KVM_GET_REGS failing only loses the rip. */
 	s.reason = KVM_EXIT_HLT;
 	wrap_fail_ioctl(KVM_GET_REGS, 0, EIO);

@@ -58,6 +58,14 @@ static const char doc_a[] = HEAD
 	ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok")
 	TAIL;
 
+/* doc_a and b_text written as a.json and b.json, which differ (status 1) */
+static void diff_a_with(const char *b_text, const char **a, const char **b)
+{
+	*a = docs_write("a.json", doc_a);
+	*b = docs_write("b.json", b_text);
+	assert_int_equal(diff(*a, *b), 1);
+}
+
 static void test_identical(void **state)
 {
 	const char *a = docs_write("a.json", doc_a);
@@ -74,16 +82,15 @@ static void test_identical(void **state)
 
 static void test_changed_outcome(void **state)
 {
-	const char *a = docs_write("a.json", doc_a);
-	const char *b = docs_write("b.json", HEAD
+	const char *a, *b;
+
+	(void)state;
+	diff_a_with(HEAD
 		ROW("compound", "remap", "npf", "none", GOT("mapped", "mapped"), "UNEXPECTED") ","
 		ROW("compound", "remap", "vmrun", "none", GOT("gp", "gp"), "ok") ","
 		ROW("reserved", "huge", "npf", "none", "null", "skip") ","
 		ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok")
-		TAIL);
-
-	(void)state;
-	assert_int_equal(diff(a, b), 1);
+		TAIL, &a, &b);
 	assert_non_null(strstr(docs_out,
 		"\n  compound remap npf none: efault/efault -> mapped/mapped (verdict ok -> UNEXPECTED)\n"));
 	/* only that one */
@@ -96,32 +103,30 @@ static void test_changed_outcome(void **state)
 
 static void test_run_and_not_run(void **state)
 {
-	const char *a = docs_write("a.json", doc_a);
-	const char *b = docs_write("b.json", HEAD
+	const char *a, *b;
+
+	(void)state;
+	diff_a_with(HEAD
 		ROW("compound", "remap", "npf", "none", GOT("efault", "efault"), "ok") ","
 		ROW("compound", "remap", "vmrun", "none", GOT("gp", "gp"), "ok") ","
 		ROW("reserved", "huge", "npf", "none", GOT("warn", "mapped"), "ok") ","
 		ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok")
-		TAIL);
-
-	(void)state;
-	assert_int_equal(diff(a, b), 1);
+		TAIL, &a, &b);
 	assert_non_null(strstr(docs_out, "  reserved huge npf none: not run -> warn/mapped (verdict skip -> ok)\n"));
 }
 
 static void test_only_in_one(void **state)
 {
+	const char *a, *b;
+
+	(void)state;
 	/* b: the vmrun row gone, another added, order changed (does not matter) */
-	const char *a = docs_write("a.json", doc_a);
-	const char *b = docs_write("b.json", HEAD
+	diff_a_with(HEAD
 		ROW("carveout", "mixed", "copy", "revoke", GOT("mapped", "mmio"), "ok") ","
 		ROW("reserved", "huge", "npf", "none", "null", "skip") ","
 		ROW("compound", "remap", "npf", "none", GOT("efault", "efault"), "ok") ","
 		ROW("noncompound", "page", "copy", "none", GOT("refused", "-"), "ok")
-		TAIL);
-
-	(void)state;
-	assert_int_equal(diff(a, b), 1);
+		TAIL, &a, &b);
 	assert_non_null(strstr(docs_out, "\n- compound remap vmrun none: gp/gp (only in "));
 	assert_non_null(strstr(docs_out, "\n+ noncompound page copy none: refused/- (only in "));
 	assert_non_null(strstr(docs_out, "0 cells differ, 1 only in"));

@@ -36,12 +36,9 @@ static int setup(void **state)
 {
 	static struct fixture f;
 
-	wrap_reset();
-	fakedev_start();
 	memset(&f, 0, sizeof(f));
-	if (exotic_new(&f.ctx) < 0)
+	if (fakedev_ctx_new(&f.ctx, &f.cap) < 0)
 		return -1;
-	logcap_attach(f.ctx, &f.cap);
 	if (exotic_device_open_path(f.ctx, FAKEDEV_PATH, &f.dev) < 0)
 		return -1;
 	wrap_reset();

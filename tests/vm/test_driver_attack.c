@@ -817,18 +817,10 @@ static void *migrate_thread(void *arg)
 static char task_state(pid_t pid)
 {
 	char path[64], buf[512], *p;
-	ssize_t n;
-	int f;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
+	if (sysfs_read(path, buf, sizeof(buf)))
 		return 0;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' ? p[2] : 0;
 }
@@ -1369,32 +1361,41 @@ static void test_file_cap(void **state)
 
 int main(void)
 {
-	size_t n = sizeof(mrace_cases) / sizeof(mrace_cases[0]), i, k = 0;
-	struct CMUnitTest *tests = calloc(n + 16, sizeof(*tests));
+	/* before and after the mmap races */
+	static const struct CMUnitTest before[] = {
+		cmocka_unit_test(test_alloc_fail_uncharge),
+		cmocka_unit_test(test_migrate_fail_uncharge),
+	}, after[] = {
+		cmocka_unit_test(test_readonly_fd),
+		cmocka_unit_test(test_unprivileged),
+		cmocka_unit_test(test_unsafe_taints),
+		cmocka_unit_test(test_fault_killable),
+		cmocka_unit_test(test_quarantine_shortened),
+		cmocka_unit_test(test_query_race),
+		cmocka_unit_test(test_vma_split_move),
+		cmocka_unit_test(test_dofork),
+		cmocka_unit_test(test_memcg_charge),
+		cmocka_unit_test(test_file_cap),
+		/* last: on a driver that admits a fake THP it damages the kernel */
+		cmocka_unit_test(test_gup_admitted),
+	};
+	size_t n = sizeof(mrace_cases) / sizeof(mrace_cases[0]), i, k;
+	struct CMUnitTest *tests = calloc(n + sizeof(before) / sizeof(before[0]) +
+					   sizeof(after) / sizeof(after[0]), sizeof(*tests));
 	static char names[16][64];
 
 	if (!tests)
 		return 1;
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_alloc_fail_uncharge);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_migrate_fail_uncharge);
+	memcpy(tests, before, sizeof(before));
+	k = sizeof(before) / sizeof(before[0]);
 	for (i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "mmap race %s",
 			 mrace_cases[i].name);
 		tests[k++] = (struct CMUnitTest){ names[i], test_mmap_race, NULL,
 						  NULL, (void *)&mrace_cases[i] };
 	}
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_readonly_fd);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_unprivileged);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_unsafe_taints);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_fault_killable);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_quarantine_shortened);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_query_race);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_vma_split_move);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_dofork);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_memcg_charge);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_file_cap);
-	/* last: on a driver that admits a fake THP it damages the kernel */
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_gup_admitted);
+	memcpy(tests + k, after, sizeof(after));
+	k += sizeof(after) / sizeof(after[0]);
 	return _cmocka_run_group_tests("driver_attack", tests, k, driver_group_setup,
 				       driver_group_teardown);
 }

@@ -161,42 +161,31 @@ static void run_compat_region(uint32_t kind, uint32_t method, uint32_t order, si
 	assert_int_equal(sys32(NR32_CLOSE, fd, 0, 0, 0, 0, 0), 0);
 }
 
-static void test_compat_noncompound(void **state)
+/* A region case of main()'s, a test of its own. */
+static void test_compat_region(void **state)
 {
-	(void)state;
-	run_compat_region(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, 2, 16 * PG);
+	const struct region_case *c = *state;
+
+	run_compat_region(c->kind, c->method, c->order, c->length);
 }
 
-static void test_compat_page(void **state)
-{
-	(void)state;
-	run_compat_region(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 1, 8 * PG);
-}
-
-/*
- * 32-bit mmap gets no THP alignment: the huge method falls back to PTEs.
- * Before 6.12 the carve-out is mapped huge only with the unsafe flag.
- */
-static void test_compat_huge(void **state)
-{
-	(void)state;
-	run_compat_region(EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_HUGE, 9, 2 * HUGE);
-}
-
-static void test_compat_huge_compound(void **state)
-{
-	(void)state;
-	run_compat_region(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE, 9, 2 * HUGE);
-}
+#define COMPAT(name, k, m, o, len)						\
+	{ "test_compat_" name, test_compat_region, NULL, NULL,			\
+	  &(struct region_case){ name, EXOTIC_KIND_##k, EXOTIC_MAP_##m, o, len } }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compat_version),
-		cmocka_unit_test(test_compat_noncompound),
-		cmocka_unit_test(test_compat_page),
-		cmocka_unit_test(test_compat_huge),
-		cmocka_unit_test(test_compat_huge_compound),
+		COMPAT("noncompound", NONCOMPOUND, FAULT, 2, 16 * PG),
+		COMPAT("page", COMPOUND, PAGE, 1, 8 * PG),
+		/*
+		 * 32-bit mmap gets no THP alignment: the huge method falls back
+		 * to PTEs.  Before 6.12 the carve-out is mapped huge only with
+		 * the unsafe flag.
+		 */
+		COMPAT("huge", CARVEOUT, HUGE, 9, 2 * HUGE),
+		COMPAT("huge_compound", COMPOUND, HUGE, 9, 2 * HUGE),
 	};
 
 	return cmocka_run_group_tests_name("driver_compat", tests, NULL, NULL);

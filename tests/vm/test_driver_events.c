@@ -707,8 +707,21 @@ static void test_tracepoints(void **state)
 
 int main(void)
 {
+	/* after each case's revoke, invalidate and migrate */
+	static const struct CMUnitTest more[] = {
+		cmocka_unit_test(test_migrate_partial),
+		cmocka_unit_test(test_migrate_no_late_zap),
+		cmocka_unit_test(test_huge_faults),
+		cmocka_unit_test(test_migrate_race),
+		cmocka_unit_test(test_inject_skip_zap),
+		cmocka_unit_test(test_inject_late_zap),
+		cmocka_unit_test(test_inject_late_zap_revoke),
+		cmocka_unit_test(test_inject_extra_ref),
+		cmocka_unit_test(test_inject_per_file),
+		cmocka_unit_test(test_tracepoints),
+	};
 	size_t n = sizeof(cases) / sizeof(cases[0]), i, k = 0;
-	struct CMUnitTest *tests = calloc(3 * n + 10, sizeof(*tests));
+	struct CMUnitTest *tests = calloc(3 * n + sizeof(more) / sizeof(more[0]), sizeof(*tests));
 	static char names[3][8][64];
 
 	if (!tests)
@@ -721,16 +734,8 @@ int main(void)
 		tests[k++] = (struct CMUnitTest){ names[1][i], test_invalidate, NULL, NULL, (void *)&cases[i] };
 		tests[k++] = (struct CMUnitTest){ names[2][i], test_migrate, NULL, NULL, (void *)&cases[i] };
 	}
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_migrate_partial);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_migrate_no_late_zap);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_huge_faults);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_migrate_race);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_skip_zap);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_late_zap);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_late_zap_revoke);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_extra_ref);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_inject_per_file);
-	tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_tracepoints);
+	memcpy(tests + k, more, sizeof(more));
+	k += sizeof(more) / sizeof(more[0]);
 	return _cmocka_run_group_tests("driver_events", tests, k, driver_group_setup,
 				       driver_group_teardown);
 }

@@ -44,6 +44,22 @@ static long file_lines(const char *path)
 	return n;
 }
 
+/* The device is there, or the test skips. */
+static void need_device(void)
+{
+	int fd;
+
+	DEV_OPEN_OR_SKIP(fd);
+	close(fd);
+}
+
+/* cmd fails (1) on the extra reference of inject_bug=extra_ref */
+static void finds_extra_ref(const char *cmd)
+{
+	assert_int_equal(sh(cmd), 1);
+	assert_true(out_has("with a wrong refcount"));
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -63,11 +79,8 @@ static int restore(void **state)
  */
 static void test_clean_run(void **state)
 {
-	int fd;
-
 	(void)state;
-	DEV_OPEN_OR_SKIP(fd);
-	close(fd);
+	need_device();
 	if (system("modprobe brd 2>/dev/null"))
 		print_message("# no brd: the odirect ops are skipped\n");
 	assert_int_equal(sh("exotic-fuzz -t 30 -j 2 -s 0x5eed"), 0);
@@ -85,24 +98,17 @@ static void test_clean_run(void **state)
  */
 static void test_finds_injected_bug(void **state)
 {
-	int fd;
-
 	(void)state;
-	DEV_OPEN_OR_SKIP(fd);
-	close(fd);
+	need_device();
 	assert_int_equal(param_write("inject_bug", "extra_ref"), 0);
-	assert_int_equal(sh("exotic-fuzz -n 3000 -j 1 -s 0x5eed"), 1);
-	assert_true(out_has("with a wrong refcount"));
+	finds_extra_ref("exotic-fuzz -n 3000 -j 1 -s 0x5eed");
 }
 
 /* A seed is a stream of ops: recorded twice, the same bytes. */
 static void test_seed_is_a_stream(void **state)
 {
-	int fd;
-
 	(void)state;
-	DEV_OPEN_OR_SKIP(fd);
-	close(fd);
+	need_device();
 	assert_int_equal(sh("exotic-fuzz -j 1 -n 500 -t 0 -s 0x1234 --record /tmp/a.ops"), 0);
 	assert_int_equal(sh("exotic-fuzz -j 1 -n 500 -t 0 -s 0x1234 --record /tmp/b.ops"), 0);
 	assert_int_equal(sh("cmp /tmp/a.ops /tmp/b.ops"), 0);
@@ -121,11 +127,9 @@ static void test_seed_is_a_stream(void **state)
 static void test_minimize(void **state)
 {
 	long before, after;
-	int fd;
 
 	(void)state;
-	DEV_OPEN_OR_SKIP(fd);
-	close(fd);
+	need_device();
 	assert_int_equal(param_write("inject_bug", "extra_ref"), 0);
 	assert_int_equal(sh("exotic-fuzz -j 1 -n 300 -t 0 -s 0x79 --record /tmp/m.ops"), 1);
 	before = file_lines("/tmp/m.ops");
@@ -134,8 +138,7 @@ static void test_minimize(void **state)
 	after = file_lines("/tmp/m.ops.min");
 	print_message("# %ld ops minimized to %ld\n", before, after);
 	assert_true(after > 0 && after < before);
-	assert_int_equal(sh("exotic-fuzz --replay /tmp/m.ops.min"), 1);
-	assert_true(out_has("with a wrong refcount"));
+	finds_extra_ref("exotic-fuzz --replay /tmp/m.ops.min");
 }
 
 /*
@@ -148,16 +151,12 @@ static void test_minimize(void **state)
  */
 static void test_emitted_c(void **state)
 {
-	int fd;
-
 	(void)state;
-	DEV_OPEN_OR_SKIP(fd);
-	close(fd);
+	need_device();
 	assert_int_equal(sh("fuzz-repro-extra-ref"), 0);
 	assert_true(out_has("repro: clean"));
 	assert_int_equal(param_write("inject_bug", "extra_ref"), 0);
-	assert_int_equal(sh("fuzz-repro-extra-ref"), 1);
-	assert_true(out_has("with a wrong refcount"));
+	finds_extra_ref("fuzz-repro-extra-ref");
 	assert_true(out_has("repro: FINDING"));
 	if (!access("/tmp/m.ops.min", R_OK)) {
 		assert_int_equal(sh("exotic-fuzz --replay /tmp/m.ops.min --emit-c /tmp/m.c"), 0);
@@ -183,11 +182,9 @@ static void test_probes_find_injected(void **state)
 		{ "late_zap", "probe 0 0 0 1 3 4 9 0", "probe migrate: " },
 	};
 	FILE *ops;
-	int fd;
 
 	(void)state;
-	DEV_OPEN_OR_SKIP(fd);
-	close(fd);
+	need_device();
 	for (unsigned int i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		ops = fopen("/tmp/p.ops", "w");
 		assert_non_null(ops);

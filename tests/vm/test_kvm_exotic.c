@@ -268,6 +268,22 @@ static void load_run_done(struct fixture *f, enum exotic_guest_program program,
 	assert_exit_done(exit);
 }
 
+/* The same, but the run may also fail with EFAULT: 0 or -EFAULT. */
+static int load_run_or_efault(struct fixture *f, enum exotic_guest_program program,
+			      const struct exotic_guest_params *p, struct exotic_exit *exit,
+			      int *poison)
+{
+	int ret;
+
+	assert_int_equal(exotic_guest_load(f->vcpu, program, p), 0);
+	ret = run_program(f->vcpu, exit, poison);
+	if (ret)
+		assert_int_equal(ret, -EFAULT);
+	else
+		assert_exit_done(exit);
+	return ret;
+}
+
 static const char *outcome(int ret)
 {
 	static char buf[4][24];
@@ -328,16 +344,13 @@ static void test_combo(void **state)
 		return;
 	/* Walk: the guest reads the host's stamps. */
 	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, p.seed);
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
-	walk = run_program(f->vcpu, &exit, &poison);
+	walk = load_run_or_efault(f, EXOTIC_GUEST_WALK, &p, &exit, &poison);
 	if (walk) {
-		assert_int_equal(walk, -EFAULT);
 		/* where the guest was: a word of the region */
 		assert_true(exit.access_gpa >= REGION_GPA &&
 			    exit.access_gpa < REGION_GPA + REGION_LEN);
 		walk_off = exit.access_gpa - REGION_GPA;
 	} else {
-		assert_exit_done(&exit);
 		assert_int_equal(exit.args[0], PAGES);
 		assert_int_equal(exit.args[2], 0);
 		assert_int_equal(poison, 0);
@@ -345,12 +358,8 @@ static void test_combo(void **state)
 
 	/* Write: the host reads the guest's stamps. */
 	p.seed = 0xfeed;
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WRITE, &p), 0);
-	write = run_program(f->vcpu, &exit, NULL);
-	if (write) {
-		assert_int_equal(write, -EFAULT);
-	} else {
-		assert_exit_done(&exit);
+	write = load_run_or_efault(f, EXOTIC_GUEST_WRITE, &p, &exit, NULL);
+	if (!write) {
 		assert_int_equal(exit.args[0], PAGES);
 		assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0,
 						     p.seed, &bad), PAGES);
@@ -358,14 +367,9 @@ static void test_combo(void **state)
 
 	/* Checksum: both sides sum the same words. */
 	p.stride = 8;
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_CHECKSUM, &p), 0);
-	sum = run_program(f->vcpu, &exit, NULL);
-	if (sum) {
-		assert_int_equal(sum, -EFAULT);
-	} else {
-		assert_exit_done(&exit);
+	sum = load_run_or_efault(f, EXOTIC_GUEST_CHECKSUM, &p, &exit, NULL);
+	if (!sum)
 		assert_int_equal(exit.args[0], exotic_guest_checksum(f->mem, REGION_LEN, 8));
-	}
 	/* Reads and writes through the same mapping agree on mappability. */
 	assert_int_equal(walk, sum);
 
@@ -623,6 +627,22 @@ static void wait_syncs(struct runner *r, int n)
 }
 
 /*
+ * The region stamped with seed and the guest loaded to walk it for ever,
+ * a SYNC each pass, for r's thread to run.
+ */
+static void load_walk_forever(struct fixture *f, uint64_t seed, struct runner *r)
+{
+	const struct exotic_guest_params p = {
+		.gpa = REGION_GPA, .len = REGION_LEN, .seed = seed,
+		.flags = EXOTIC_GUEST_FOREVER | EXOTIC_GUEST_SYNC_PASS,
+	};
+
+	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, seed);
+	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
+	r->vcpu = f->vcpu;
+}
+
+/*
  * The done_epoch protocol live: the guest walks over and over while the
  * host migrates the region under it and publishes each epoch.  KVM's mmu
  * notifier must drop every translation before the driver retires a page,
@@ -643,10 +663,7 @@ static void wait_syncs(struct runner *r, int n)
 static void test_walk_during_migrations(void **state)
 {
 	struct fixture *f = *state;
-	struct exotic_guest_params p = {
-		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 0x516,
-		.flags = EXOTIC_GUEST_FOREVER | EXOTIC_GUEST_SYNC_PASS,
-	};
+	const uint64_t seed = 0x516;
 	struct exotic_region_info info = { 0 };
 	const struct exotic_expect_entry *x;
 	struct runner r = { 0 };
@@ -662,9 +679,7 @@ static void test_walk_during_migrations(void **state)
 	/* the table says the page maps after a migration; only the lookup
 	 * race in hva_to_pfn_remapped() may fail it for a moment */
 	assert_int_equal(x->after, EXOTIC_OUT_MAPPED);
-	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, p.seed);
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
-	r.vcpu = f->vcpu;
+	load_walk_forever(f, seed, &r);
 	/*
 	 * where the profile's table says KVM has the lookup race (its
 	 * pfnmap-lookup-race row: stock 6.1, 6.12, 7.3; patched 6.1 and
@@ -709,7 +724,7 @@ static void test_walk_during_migrations(void **state)
 	assert_int_equal(r.exit.args[0] + r.exit.args[1], r.exit.args[3] * PAGES);
 	assert_true(r.exit.args[3] >= 21);
 	/* The stamps moved with the data, and the driver saw every migrate. */
-	assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0, p.seed, NULL),
+	assert_int_equal(exotic_guest_verify(f->mem, REGION_GPA, REGION_LEN, 0, seed, NULL),
 			 PAGES);
 	assert_int_equal(exotic_region_info(f->region, &info), 0);
 	assert_int_equal(info.migrations, 20);
@@ -719,17 +734,11 @@ static void test_walk_during_migrations(void **state)
 static void test_revoke_during_walk(void **state)
 {
 	struct fixture *f = *state;
-	struct exotic_guest_params p = {
-		.gpa = REGION_GPA, .len = REGION_LEN, .seed = 0x7e,
-		.flags = EXOTIC_GUEST_FOREVER | EXOTIC_GUEST_SYNC_PASS,
-	};
 	struct runner r = { 0 };
 	uint64_t epoch;
 
 	prepare(f, EXOTIC_KIND_CARVEOUT, EXOTIC_MAP_FAULT);
-	exotic_guest_fill(f->mem, REGION_GPA, REGION_LEN, 0, p.seed);
-	assert_int_equal(exotic_guest_load(f->vcpu, EXOTIC_GUEST_WALK, &p), 0);
-	r.vcpu = f->vcpu;
+	load_walk_forever(f, 0x7e, &r);
 	assert_int_equal(pthread_create(&r.thread, NULL, runner_fn, &r), 0);
 	wait_syncs(&r, 2);
 	assert_int_equal(exotic_region_revoke(f->region, &epoch), 0);
@@ -788,8 +797,17 @@ static void test_mkwrite_region(void **state)
 
 int main(void)
 {
+	/* after the combinations */
+	static const struct CMUnitTest more[] = {
+		cmocka_unit_test_setup_teardown(test_revoke_then_efault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_invalidate_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mkwrite_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_during_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_during_walk, setup, teardown),
+	};
 	static struct combo combos[NR_COMBOS];
-	struct CMUnitTest tests[NR_COMBOS + 6];
+	struct CMUnitTest tests[NR_COMBOS + sizeof(more) / sizeof(more[0])];
 	int n = 0;
 
 	for (unsigned int k = 1; k <= EXOTIC_KIND_MAX; k++) {
@@ -806,18 +824,8 @@ int main(void)
 			n++;
 		}
 	}
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_revoke_then_efault, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_migrate_invalidate_clean, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_readonly_region, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_mkwrite_region, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_walk_during_migrations, setup, teardown);
-	tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
-		test_revoke_during_walk, setup, teardown);
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		tests[n++] = more[i];
 	/* e.g. EXOTIC_TEST_FILTER=carveout/remap */
 	if (getenv("EXOTIC_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("EXOTIC_TEST_FILTER"));

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exotic.h"
 #include "fakedev.h"
+#include "logcap.h"
 #include "wrap.h"
 
 #define PAGE 4096ULL
@@ -314,6 +316,19 @@ void fakedev_start(void)
 	memfd_dev = st.st_dev;
 	memfd_ino = st.st_ino;
 	wrap_set_hooks(fake_open, fake_ioctl, fake_access);
+}
+
+int fakedev_ctx_new(struct exotic_ctx **ctx, struct logcap *cap)
+{
+	int r;
+
+	wrap_reset();
+	fakedev_start();
+	r = exotic_new(ctx);
+	if (r < 0)
+		return r;
+	logcap_attach(*ctx, cap);
+	return 0;
 }
 
 void fakedev_stop(void)

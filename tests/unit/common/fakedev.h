@@ -17,6 +17,9 @@
 
 #include "exotic_uapi.h"
 
+struct exotic_ctx;
+struct logcap;
+
 #define FAKEDEV_PATH		"/fake/dev/exotic"
 #define FAKEDEV_MAX_REGIONS	16
 #define FAKEDEV_REGION_SPAN	(1ULL << 30)	/* mmap_offset = handle * span */
@@ -54,6 +57,11 @@ extern struct fakedev fakedev;
 void fakedev_start(void);
 /* Unhook and drop all state. */
 void fakedev_stop(void);
+/*
+ * A test's start: no faults armed or calls counted (wrap_reset()), the
+ * fake started, and a new context whose messages go to cap (cleared).
+ */
+int fakedev_ctx_new(struct exotic_ctx **ctx, struct logcap *cap);
 bool fakedev_is_fake_fd(int fd);
 struct fake_region *fakedev_region(uint32_t handle);
 int fakedev_live_regions(void);

@@ -137,10 +137,24 @@ void *__wrap_malloc(size_t size);
 
 #define FAIL_WITH(err, ret) do { errno = (err); return (ret); } while (0)
 
+/*
+ * fn(path, arg) before the real call: -1 with errno for a fault armed,
+ * else what hook says (WRAP_PASS without a hook: make the real call).
+ */
+static int path_call(const char *fn, int (*hook)(const char *, int),
+		     const char *path, int arg)
+{
+	int err = wrap_should_fail(fn, 0);
+
+	if (err)
+		FAIL_WITH(err, -1);
+	return hook ? hook(path, arg) : WRAP_PASS;
+}
+
 int __wrap_open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	int err = wrap_should_fail("open", 0);
+	int r;
 
 	if (flags & (O_CREAT | O_TMPFILE)) {
 		va_list ap;
@@ -149,30 +163,15 @@ int __wrap_open(const char *path, int flags, ...)
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
 	}
-	if (err)
-		FAIL_WITH(err, -1);
-	if (open_hook) {
-		int r = open_hook(path, flags);
-
-		if (r != WRAP_PASS)
-			return r;
-	}
-	return __real_open(path, flags, mode);
+	r = path_call("open", open_hook, path, flags);
+	return r != WRAP_PASS ? r : __real_open(path, flags, mode);
 }
 
 int __wrap_access(const char *path, int mode)
 {
-	int err = wrap_should_fail("access", 0);
+	int r = path_call("access", access_hook, path, mode);
 
-	if (err)
-		FAIL_WITH(err, -1);
-	if (access_hook) {
-		int r = access_hook(path, mode);
-
-		if (r != WRAP_PASS)
-			return r;
-	}
-	return __real_access(path, mode);
+	return r != WRAP_PASS ? r : __real_access(path, mode);
 }
 
 int __wrap_close(int fd)
