@@ -157,17 +157,22 @@ bool storm_wait_event(struct vcpu_thread *v, struct storm_slot *slot,
 	return !LOAD(slot->dead) && !LOAD(v->storm->vcpus_stop);
 }
 
+/* Go on from gpa in the slot: false (reported) if that cannot be. */
+static bool reload(struct vcpu_thread *v, struct storm_slot *slot, uint64_t gpa)
+{
+	int ret;
+
+	STORE(v->cur_gpa, gpa);
+	ret = load_program(v, slot, gpa);
+	if (ret)
+		storm_vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
+	return !ret;
+}
+
 static bool retry_after_event(struct vcpu_thread *v, struct storm_slot *slot,
 			      uint64_t gpa, uint64_t *seq, uint64_t *wseq)
 {
-	if (!storm_wait_event(v, slot, seq, wseq))
-		return false;
-	STORE(v->cur_gpa, gpa);
-	if (load_program(v, slot, gpa)) {
-		storm_vcpu_unexpected(v, slot, gpa, 0, "cannot reload the guest program");
-		return false;
-	}
-	return true;
+	return storm_wait_event(v, slot, seq, wseq) && reload(v, slot, gpa);
 }
 
 /* ok words verified (or written), others read that held poison */
@@ -292,12 +297,8 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 			count_words(v, slot, exit.progress[0],
 				    exit.progress[1] + exit.progress[2]);
 			if (verdict == STORM_EF_RACE) {
-				STORE(v->cur_gpa, gpa);
-				ret = load_program(v, slot, gpa);
-				if (ret) {
-					storm_vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
+				if (!reload(v, slot, gpa))
 					return false;
-				}
 				continue;
 			}
 			/*
@@ -314,12 +315,8 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 				next = slot->gpa + ((off / slot->block) + 1) * slot->block;
 			if (next >= slot->gpa + slot->len)
 				return true;
-			STORE(v->cur_gpa, next);
-			ret = load_program(v, slot, next);
-			if (ret) {
-				storm_vcpu_unexpected(v, slot, gpa, ret, "cannot reload the guest program");
+			if (!reload(v, slot, next))
 				return false;
-			}
 			continue;
 		}
 		if (exit.reason < EXOTIC_STORM_MAX_EXIT)
