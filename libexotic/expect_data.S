@@ -34,6 +34,7 @@ exotic_expect_index:
 	TABLE	upstream-7.3, "expect/upstream-7.3.tsv"
 	TABLE	upstream-7.3-unsafe, "expect/upstream-7.3-unsafe.tsv"
 	TABLE	upstream-7.3-patched, "expect/upstream-7.3-patched.tsv"
+	TABLE	upstream-7.3-shadow, "expect/upstream-7.3-shadow.tsv"
 	TABLE	debug-6.1, "expect/debug-6.1.tsv"
 	TABLE	debug-patched-6.1, "expect/debug-patched-6.1.tsv"
 

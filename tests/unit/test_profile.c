@@ -187,8 +187,13 @@ static void test_detect(void **state)
 					assert_string_not_equal(p->versions, "");
 				}
 	}
-	/* no measured shadow-paging profile for 7.x: said, not guessed */
-	assert_int_equal(exotic_profile_detect_from("7.3.4+deb13-amd64", 0, EXOTIC_MMU_SHADOW, &p, why, sizeof(why)), -ENOENT);
+	/* 7.x with shadow paging: upstream-shadow (measured on 7.3) */
+	assert_int_equal(exotic_profile_detect_from("7.3.4+deb13-amd64", 0, EXOTIC_MMU_SHADOW, &p, why, sizeof(why)), 0);
+	assert_string_equal(p->name, "upstream-shadow");
+	assert_string_equal(p->table, "upstream-7.3-shadow");
+	assert_non_null(strstr(why, "shadow paging"));
+	/* no measured shadow-paging profile with allow_unsafe_mappings=Y: said, not guessed */
+	assert_int_equal(exotic_profile_detect_from("7.3.4+deb13-amd64", 1, EXOTIC_MMU_SHADOW, &p, why, sizeof(why)), -ENOENT);
 	assert_non_null(strstr(why, "shadow paging"));
 	assert_int_equal(exotic_profile_detect_from("6.1.0", -1, 2, &p, NULL, 0), -EINVAL);
 	assert_int_equal(exotic_profile_detect_from("6.1.0", 2, EXOTIC_MMU_TDP, &p, NULL, 0), -EINVAL);
