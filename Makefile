@@ -3,8 +3,8 @@
 #
 #   make            build driver, libexotic, examples, tools and tests
 #   make storm      the main job: a storm in the test VM, with its report
-#   make bench      exotic-bench in the test VM on stock, patched (and upstream
-#                   when available): build/bench/PROFILE.json and the tables
+#   make bench      exotic-bench in the test VM on every available profile but
+#                   the debug kernel's: build/bench/PROFILE.json and the tables
 #   make check      deps + build + host unit tests + guest suites (one summary line)
 #   make matrix     the conformance matrix and reproducers per kernel profile, and
 #                   their grid (KERNELS=all: every profile but the debug kernel's)
