@@ -35,6 +35,11 @@ struct summary summarize(const double *samples, size_t n);
 double ratio(double a, double b);
 /* (max - min) / median of s, 0 when the median is 0: the noise. */
 double spread(const struct summary *s);
+/* The summary of subject[i] / baseline[i] over the n repetitions, each run
+ * over the baseline's run next to it; pairs with a side that is not a
+ * positive number are left out.  A slow drift of the machine's load moves
+ * both runs of a pair, so these ratios vary less than either side. */
+struct summary paired_ratios(const double *subject, const double *baseline, size_t n);
 
 /* ------------------------------------------------------------ figures */
 

@@ -5,7 +5,9 @@
  * ratio inside the noise is no change.  Each run's own ratio to its
  * anonymous baseline follows: when the machine was busier during one run,
  * the medians move together and those ratios do not.  Last, whether B's
- * median falls inside A's min-max: a repeat of a run should.  Rows or figures
+ * median falls inside A's min-max, and whether B's ratio falls inside the
+ * range of A's ratios repetition by repetition (each subject run over the
+ * baseline run next to it): a repeat of a run should.  Rows or figures
  * measured in one document only are listed as such.
  */
 #include <string.h>
@@ -87,6 +89,36 @@ static bool subject_of(const struct json *row, const char *fig, struct summary *
 	return true;
 }
 
+/* the samples of one side of a figure, at most BENCH_MAX_REPS; 0 if none */
+static size_t samples_of(const struct json *row, const char *fig, const char *side, double *v)
+{
+	const struct json *figs = json_get(row, "figures"), *f, *sd, *arr;
+	size_t n = 0;
+
+	if (!figs || !(f = json_get(figs, fig)) || !(sd = json_get(f, side)) ||
+	    !(arr = json_get(sd, "samples")) || arr->type != JSON_ARRAY)
+		return 0;
+	for (size_t i = 0; i < arr->n && n < BENCH_MAX_REPS; i++) {
+		if (arr->items[i]->type != JSON_NUMBER)
+			return 0;
+		v[n++] = arr->items[i]->number;
+	}
+	return n;
+}
+
+/* the range of a figure's ratios to its baseline, repetition by repetition;
+ * false when it has no baseline */
+static bool ratio_range(const struct json *row, const char *fig, struct summary *s)
+{
+	double sub[BENCH_MAX_REPS], base[BENCH_MAX_REPS];
+	size_t ns = samples_of(row, fig, "subject", sub);
+
+	if (!ns || samples_of(row, fig, "baseline", base) != ns)
+		return false;
+	*s = paired_ratios(sub, base, ns);
+	return s->n > 0;
+}
+
 static bool row_ok(const struct json *row)
 {
 	const char *st = row ? json_get_str(row, "status") : NULL;
@@ -98,7 +130,7 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 {
 	struct json *a = load(path_a, err), *b = a ? load(path_b, err) : NULL;
 	const struct json *rows;
-	unsigned int compared = 0, outside = 0, inside_a = 0;
+	unsigned int compared = 0, outside = 0, inside_a = 0, ratios = 0, ratios_in = 0;
 
 	if (!a || !b) {
 		json_free(a);
@@ -106,9 +138,9 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 	}
 	fprintf(out, "exotic-bench --compare: B/A of the subjects' medians, noise = (max-min)/median; "
 		"each run's ratio to its own anonymous baseline beside them; in A: B's median "
-		"inside A's min-max\n");
-	fprintf(out, "%-11s %-6s %-9s %10s %10s %7s %7s %7s %7s %7s %5s\n", "kind", "method", "figure",
-		"A", "B", "B/A", "noise A", "noise B", "anon A", "anon B", "in A");
+		"inside A's min-max; r in A: B's ratio inside the range of A's per-repetition ratios\n");
+	fprintf(out, "%-11s %-6s %-9s %10s %10s %7s %7s %7s %7s %7s %5s %6s\n", "kind", "method",
+		"figure", "A", "B", "B/A", "noise A", "noise B", "anon A", "anon B", "in A", "r in A");
 	rows = json_get(a, "rows");
 	for (size_t i = 0; i < rows->n; i++) {
 		const struct json *ra = rows->items[i], *rb;
@@ -122,9 +154,10 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 			continue;
 		}
 		for (int k = 0; k < FIG_MAX; k++) {
-			struct summary sa, sb;
+			struct summary sa, sb, pa;
 			char ba[16], bb[16];
-			double r, na, nb;
+			const char *r_in = "-";
+			double r, na, nb, rb_anon;
 			bool in_a;
 			bool ha = subject_of(ra, figures[k].name, &sa);
 			bool hb = subject_of(rb, figures[k].name, &sb);
@@ -142,14 +175,22 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 			compared++;
 			in_a = sb.median >= sa.min && sb.median <= sa.max;
 			inside_a += in_a;
+			rb_anon = ratio_of(rb, figures[k].name);
+			if (rb_anon > 0 && ratio_range(ra, figures[k].name, &pa)) {
+				bool in = rb_anon >= pa.min && rb_anon <= pa.max;
+
+				ratios++;
+				ratios_in += in;
+				r_in = in ? "yes" : "no";
+			}
 			/* outside the noise: further from 1 than both spreads */
 			if (dist1(r) > (na > nb ? na : nb))
 				outside++;
-			fprintf(out, "%-11s %-6s %-9s %10.4g %10.4g %7.3f %6.0f%% %6.0f%% %s %s %5s%s\n",
+			fprintf(out, "%-11s %-6s %-9s %10.4g %10.4g %7.3f %6.0f%% %6.0f%% %s %s %5s %6s%s\n",
 				kind, method, figures[k].column, sa.median, sb.median, r, na * 100,
 				nb * 100, fmt_ratio(ra, figures[k].name, ba, sizeof(ba)),
 				fmt_ratio(rb, figures[k].name, bb, sizeof(bb)), in_a ? "yes" : "no",
-				dist1(r) > (na > nb ? na : nb) ? "  *" : "");
+				r_in, dist1(r) > (na > nb ? na : nb) ? "  *" : "");
 		}
 	}
 	rows = json_get(b, "rows");
@@ -161,7 +202,8 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 			fprintf(out, "%-11s %-6s measured in B only\n", kind, method);
 	}
 	fprintf(out, "exotic-bench --compare: %u figures, %u outside the noise (*), %u with B's median "
-		"inside A's min-max\n", compared, outside, inside_a);
+		"inside A's min-max; %u ratios to anonymous memory, %u inside A's per-repetition range\n",
+		compared, outside, inside_a, ratios, ratios_in);
 	json_free(a);
 	json_free(b);
 	return 0;

@@ -2,7 +2,8 @@
 /*
  * exotic-bench: the pure parts.  Each figure is the median of its
  * repetitions with their min and max; a row's ratio is the subject's
- * median over the baseline's median of the same interleaved runs.
+ * median over the baseline's median of the same interleaved runs, and its
+ * range that of the ratios repetition by repetition.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,4 +68,17 @@ double spread(const struct summary *s)
 	if (!s || !(s->median > 0))
 		return 0;
 	return (s->max - s->min) / s->median;
+}
+
+struct summary paired_ratios(const double *subject, const double *baseline, size_t n)
+{
+	double r[BENCH_MAX_REPS];
+	size_t m = 0;
+
+	if (!subject || !baseline)
+		return (struct summary){ 0 };
+	for (size_t i = 0; i < n && m < BENCH_MAX_REPS; i++)
+		if ((r[m] = ratio(subject[i], baseline[i])) > 0)
+			m++;
+	return summarize(r, m);
 }

@@ -5,7 +5,9 @@
  * their order), ratios and noise that refuse what is not a positive
  * number, and --compare: B/A per row and figure with both runs' noise,
  * a figure outside the noise marked, each run's own ratio to anonymous
- * memory beside them ("-" without one), rows and figures in one document only
+ * memory beside them ("-" without one), whether B's median falls inside A's
+ * min-max and B's ratio inside the range of A's per-repetition ratios (the
+ * subject's run over the baseline's run next to it), rows and figures in one document only
  * named, and unreadable, malformed or foreign documents refused with one
  * line and status 2.  Run from the top of the tree (scripts/check does).
  */
@@ -66,6 +68,27 @@ static void test_ratio_spread(void **state)
 	assert_true(spread(NULL) == 0);
 }
 
+static void test_paired_ratios(void **state)
+{
+	double subject[] = { 10, 20, 30, 8 };
+	double baseline[] = { 5, 10, 30, 0 };
+	struct summary s;
+
+	(void)state;
+	/* repetition by repetition: 2, 2, 1; the fourth has no baseline */
+	s = paired_ratios(subject, baseline, 4);
+	assert_int_equal(s.n, 3);
+	assert_true(s.median == 2 && s.min == 1 && s.max == 2);
+	s = paired_ratios(subject, baseline, 1);
+	assert_true(s.n == 1 && s.median == 2 && s.min == 2 && s.max == 2);
+	s = paired_ratios(subject, baseline + 3, 1);
+	assert_int_equal(s.n, 0);
+	s = paired_ratios(NULL, baseline, 3);
+	assert_int_equal(s.n, 0);
+	s = paired_ratios(subject, baseline, 0);
+	assert_int_equal(s.n, 0);
+}
+
 static int compare(const char *a, const char *b)
 {
 	return docs_run(bench_compare, a, b);
@@ -102,24 +125,25 @@ static void test_compare(void **state)
 	assert_string_equal(docs_err, "");
 	/* inside the noise (10% and 7%): not marked; B's median is inside
 	 * A's min-max */
-	assert_non_null(strstr(docs_out, "refcounted  remap  touch-r          100        102   1.020     10%      7%  100.00  102.00   yes\n"));
+	assert_non_null(strstr(docs_out, "refcounted  remap  touch-r          100        102   1.020     10%      7%  100.00  102.00   yes    yes\n"));
 	/* twice as slow, 20% and 10% noise: marked, and outside A's min-max */
-	assert_non_null(strstr(docs_out, "refcounted  remap  setup             10         20   2.000     20%     10%   10.00   20.00    no  *\n"));
+	assert_non_null(strstr(docs_out, "refcounted  remap  setup             10         20   2.000     20%     10%   10.00   20.00    no     no  *\n"));
 	assert_non_null(strstr(docs_out, "refcounted  remap  migrate   measured in B only"));
 	assert_non_null(strstr(docs_out, "reserved    fault  measured in A only"));
 	assert_non_null(strstr(docs_out, "carveout    page   measured in B only"));
-	assert_non_null(strstr(docs_out, "2 figures, 1 outside the noise (*), 1 with B's median inside A's min-max\n"));
+	assert_non_null(strstr(docs_out, "2 figures, 1 outside the noise (*), 1 with B's median inside A's min-max; "
+				     "2 ratios to anonymous memory, 1 inside A's per-repetition range\n"));
 	/* a figure without a ratio: the baseline of migrate */
 	b = docs_write("b2.json", HEAD
 		ROW("refcounted", "remap", "\"migrate_refault\": {\"unit\": \"x\", \"clock\": \"c\", "
 		    "\"subject\": " SIDE("5", "4", "6") ", \"baseline\": null, \"ratio\": null}")
 		TAIL);
 	assert_int_equal(compare(b, b), 0);
-	assert_non_null(strstr(docs_out, "refcounted  remap  migrate            5          5   1.000     40%     40%       -       -   yes\n"));
+	assert_non_null(strstr(docs_out, "refcounted  remap  migrate            5          5   1.000     40%     40%       -       -   yes      -\n"));
 	b = docs_path("b.json");
 	/* the other way round */
 	assert_int_equal(compare(b, a), 0);
-	assert_non_null(strstr(docs_out, "refcounted  remap  setup             20         10   0.500     10%     20%   20.00   10.00    no  *\n"));
+	assert_non_null(strstr(docs_out, "refcounted  remap  setup             20         10   0.500     10%     20%   20.00   10.00    no     no  *\n"));
 	assert_non_null(strstr(docs_out, "refcounted  remap  migrate   measured in A only"));
 }
 
@@ -150,7 +174,8 @@ static void test_compare_bad_input(void **state)
 	assert_one_line_error("norows.json", "not an exotic-bench/1 document");
 	/* two documents without a measured row: nothing to compare, no error */
 	assert_int_equal(compare(a, a), 0);
-	assert_non_null(strstr(docs_out, "0 figures, 0 outside the noise (*), 0 with B's median inside A's min-max"));
+	assert_non_null(strstr(docs_out, "0 figures, 0 outside the noise (*), 0 with B's median inside A's min-max; "
+				     "0 ratios to anonymous memory, 0 inside A's per-repetition range"));
 }
 
 int main(void)
@@ -158,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_ratio_spread),
+		cmocka_unit_test(test_paired_ratios),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_compare_bad_input),
 	};
