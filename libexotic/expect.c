@@ -144,6 +144,25 @@ static bool same_key(const struct exotic_expect_entry *a,
 
 #define BAD(...) do { exotic_err(ctx, __VA_ARGS__); ret = -EINVAL; goto out; } while (0)
 
+/*
+ * "npf, vmrun, ...": every path (events: every matrix event) a cell row
+ * may name, for the message that refuses another.
+ */
+static const char *cell_names(char *buf, size_t size, bool events)
+{
+	unsigned int max = events ? EXOTIC_EV_MAX : EXOTIC_PATH_MAX;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 1; i <= max && len < size; i++) {
+		if (events && !(exotic_event_scope(i) & EXOTIC_EV_IN_MATRIX))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+					events ? exotic_event_name(i) : path_names[i]);
+	}
+	return buf;
+}
+
 static bool good_reason(const char *reason)
 {
 	return strlen(reason) >= 10 && strchr(reason, '(');
@@ -204,7 +223,7 @@ static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
 		      char *line, struct exotic_expect *t)
 {
 	struct exotic_expect_entry e = { .line = ln };
-	char *f[8];
+	char *f[8], names[128];
 	int n, v, ret = 0;
 
 	if (line[0] == '@') {
@@ -242,12 +261,13 @@ static int parse_line(struct exotic_ctx *ctx, const char *name, unsigned int ln,
 			BAD("%s:%u: unknown method '%s'\n", name, ln, f[1]);
 		e.method = v;
 		if ((v = exotic_path_from_name(f[2])) < 0)
-			BAD("%s:%u: unknown path '%s' (npf, vmrun, copy)\n", name, ln, f[2]);
+			BAD("%s:%u: unknown path '%s' (%s)\n", name, ln, f[2],
+			    cell_names(names, sizeof(names), false));
 		e.path = v;
 		v = exotic_event_from_name(f[3]);
 		if (v < 0 || !(exotic_event_scope((unsigned int)v) & EXOTIC_EV_IN_MATRIX))
-			BAD("%s:%u: unknown event '%s' (none, invalidate, migrate, revoke)\n",
-			    name, ln, f[3]);
+			BAD("%s:%u: unknown event '%s' (%s)\n", name, ln, f[3],
+			    cell_names(names, sizeof(names), true));
 		e.event = v;
 	}
 	if ((v = exotic_outcome_from_name(f[4])) < 0)

@@ -21,6 +21,7 @@
 
 #include "exotic/exotic.h"
 #include "exotic/expect.h"
+#include "logcap.h"
 #include "wrap.h"
 
 
@@ -435,6 +436,31 @@ static void test_parse_bad(void **state)
 					    &(struct exotic_expect *){ NULL }), -ENOENT);
 }
 
+/* A refused path or event names every one the column takes, and no other. */
+static void test_parse_bad_lists_the_names(void **state)
+{
+	struct exotic_ctx *c;
+	struct exotic_expect *t = NULL;
+	struct logcap cap;
+	const char bad_path[] = HDR ROW("carveout", "huge", "dma", "none", "mapped", "mapped");
+	const char bad_event[] = HDR ROW("carveout", "huge", "copy", "move", "mapped", "mapped");
+
+	(void)state;
+	assert_int_equal(exotic_new(&c), 0);
+	logcap_attach(c, &cap);
+	assert_int_equal(exotic_expect_parse(c, "t", bad_path, strlen(bad_path), &t), -EINVAL);
+	assert_true(logcap_has(&cap, "unknown path 'dma'"));
+	for (unsigned int i = 1; i <= EXOTIC_PATH_MAX; i++)
+		assert_true(logcap_has(&cap, exotic_path_name(i)));
+	logcap_clear(&cap);
+	assert_int_equal(exotic_expect_parse(c, "t", bad_event, strlen(bad_event), &t), -EINVAL);
+	assert_true(logcap_has(&cap, "unknown event 'move'"));
+	for (unsigned int i = 1; i <= EXOTIC_EV_MAX; i++)
+		assert_int_equal(logcap_has(&cap, exotic_event_name(i)),
+				 !!(exotic_event_scope(i) & EXOTIC_EV_IN_MATRIX));
+	exotic_unref(c);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -535,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_upstream_shadow_differs_by_nested_paging),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_parse_bad_lists_the_names),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_isolated_harness_failure),
