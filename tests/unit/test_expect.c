@@ -262,6 +262,50 @@ static void test_stock_key_rows(void **state)
 }
 
 /*
+ * Every row of b, cells, reproducers and storm rows, is a's, reason and
+ * all, but the reproducer skip (not compared) and the nested-tdp cells
+ * whose reason differs: each must then name nested_fn (NULL: none may).
+ * Returns how many of those there are.
+ */
+static size_t assert_same_rows(const struct exotic_expect *a_t, const struct exotic_expect *b_t,
+			       const char *skip, const char *nested_fn)
+{
+	const struct exotic_expect_entry *a, *b;
+	int head, tail, head2, tail2;
+	const char *why, *why2;
+	size_t nested = 0;
+
+	assert_int_equal(exotic_expect_count(a_t), exotic_expect_count(b_t));
+	for (size_t i = 0; i < exotic_expect_count(a_t); i++) {
+		a = exotic_expect_at(a_t, i);
+		b = a->repro ? exotic_expect_lookup_repro(b_t, a->repro) :
+			       exotic_expect_lookup(b_t, a->kind, a->method, a->path, a->event);
+		assert_non_null(b);
+		if (a->repro && skip && !strcmp(a->repro, skip))
+			continue;
+		assert_int_equal(a->before, b->before);
+		assert_int_equal(a->after, b->after);
+		if (nested_fn && !a->repro && a->path == EXOTIC_PATH_NESTED_TDP &&
+		    strcmp(a->reason, b->reason)) {
+			assert_non_null(strstr(b->reason, nested_fn));
+			nested++;
+			continue;
+		}
+		assert_string_equal(a->reason, b->reason);
+	}
+	for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
+		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
+			if (exotic_expect_lookup_storm(a_t, k, m, &head, &tail, &why))
+				continue;
+			assert_int_equal(exotic_expect_lookup_storm(b_t, k, m, &head2, &tail2, &why2), 0);
+			assert_int_equal(head, head2);
+			assert_int_equal(tail, tail2);
+			assert_string_equal(why, why2);
+		}
+	return nested;
+}
+
+/*
  * kernel-patches/7.3 changes one thing on 7.3 (measured): the staged
  * VM_PFNMAP lookup race maps instead of failing KVM_RUN.  Every other row
  * of upstream-7.3-patched is upstream-7.3's, reason and all.
@@ -270,31 +314,9 @@ static void test_upstream_patched_differs_by_the_race(void **state)
 {
 	struct exotic_expect *u = builtin("upstream-7.3"), *p = builtin("upstream-7.3-patched");
 	const struct exotic_expect_entry *a, *b;
-	int head, tail, head2, tail2;
-	const char *why, *why2;
 
 	(void)state;
-	assert_int_equal(exotic_expect_count(u), exotic_expect_count(p));
-	for (size_t i = 0; i < exotic_expect_count(u); i++) {
-		a = exotic_expect_at(u, i);
-		b = a->repro ? exotic_expect_lookup_repro(p, a->repro) :
-			       exotic_expect_lookup(p, a->kind, a->method, a->path, a->event);
-		assert_non_null(b);
-		if (a->repro && !strcmp(a->repro, "pfnmap-lookup-race"))
-			continue;
-		assert_int_equal(a->before, b->before);
-		assert_int_equal(a->after, b->after);
-		assert_string_equal(a->reason, b->reason);
-	}
-	for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
-		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
-			if (exotic_expect_lookup_storm(u, k, m, &head, &tail, &why))
-				continue;
-			assert_int_equal(exotic_expect_lookup_storm(p, k, m, &head2, &tail2, &why2), 0);
-			assert_int_equal(head, head2);
-			assert_int_equal(tail, tail2);
-			assert_string_equal(why, why2);
-		}
+	assert_same_rows(u, p, "pfnmap-lookup-race", NULL);
 	a = exotic_expect_lookup_repro(u, "pfnmap-lookup-race");
 	assert_int_equal(a->before, EXOTIC_OUT_EFAULT);
 	b = exotic_expect_lookup_repro(p, "pfnmap-lookup-race");
@@ -314,38 +336,9 @@ static void test_upstream_patched_differs_by_the_race(void **state)
 static void test_upstream_shadow_differs_by_nested_paging(void **state)
 {
 	struct exotic_expect *u = builtin("upstream-7.3"), *s = builtin("upstream-7.3-shadow");
-	const struct exotic_expect_entry *a, *b;
-	int head, tail, head2, tail2;
-	const char *why, *why2;
-	size_t nested = 0;
 
 	(void)state;
-	assert_int_equal(exotic_expect_count(u), exotic_expect_count(s));
-	for (size_t i = 0; i < exotic_expect_count(u); i++) {
-		a = exotic_expect_at(u, i);
-		b = a->repro ? exotic_expect_lookup_repro(s, a->repro) :
-			       exotic_expect_lookup(s, a->kind, a->method, a->path, a->event);
-		assert_non_null(b);
-		assert_int_equal(a->before, b->before);
-		assert_int_equal(a->after, b->after);
-		if (!a->repro && a->path == EXOTIC_PATH_NESTED_TDP &&
-		    strcmp(a->reason, b->reason)) {
-			assert_non_null(strstr(b->reason, "__nested_copy_vmcb_control_to_cache()"));
-			nested++;
-			continue;
-		}
-		assert_string_equal(a->reason, b->reason);
-	}
-	assert_true(nested > 0);
-	for (uint32_t k = 1; k <= EXOTIC_KIND_MAX; k++)
-		for (uint32_t m = 1; m <= EXOTIC_MAP_MAX; m++) {
-			if (exotic_expect_lookup_storm(u, k, m, &head, &tail, &why))
-				continue;
-			assert_int_equal(exotic_expect_lookup_storm(s, k, m, &head2, &tail2, &why2), 0);
-			assert_int_equal(head, head2);
-			assert_int_equal(tail, tail2);
-			assert_string_equal(why, why2);
-		}
+	assert_true(assert_same_rows(u, s, NULL, "__nested_copy_vmcb_control_to_cache()") > 0);
 	exotic_expect_free(u);
 	exotic_expect_free(s);
 }
