@@ -287,6 +287,23 @@ static int device_check_version(struct exotic_device *dev)
 	return 0;
 }
 
+int exotic_open_node(struct exotic_ctx *ctx, const char *path,
+		     const char *missing, const char *denied)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	fd = exotic_neg_errno();
+	if (fd == -ENOENT)
+		exotic_err(ctx, "no %s: %s\n", path, missing);
+	else if (fd == -EACCES || fd == -EPERM)
+		exotic_err(ctx, "cannot open %s: permission denied; %s\n", path, denied);
+	else
+		exotic_err(ctx, "cannot open %s: %s\n", path, strerror(-fd));
+	return fd;
+}
+
 EXOTIC_EXPORT int exotic_device_open_path(struct exotic_ctx *ctx,
 					  const char *path,
 					  struct exotic_device **devp)
@@ -309,17 +326,11 @@ EXOTIC_EXPORT int exotic_device_open_path(struct exotic_ctx *ctx,
 		r = -ENOMEM;
 		goto err;
 	}
-	dev->fd = open(path, O_RDWR | O_CLOEXEC);
+	dev->fd = exotic_open_node(ctx, path,
+				   "module not loaded? run modprobe exotic or exotic_module_load()",
+				   "run as root or install the udev rule (group kvm)");
 	if (dev->fd < 0) {
-		r = exotic_neg_errno();
-		if (r == -ENOENT)
-			exotic_err(ctx, "%s does not exist: module not loaded? run modprobe exotic or exotic_module_load()\n",
-				   path);
-		else if (r == -EACCES || r == -EPERM)
-			exotic_err(ctx, "cannot open %s: permission denied; run as root or install the udev rule (group kvm)\n",
-				   path);
-		else
-			exotic_err(ctx, "cannot open %s: %s\n", path, strerror(-r));
+		r = dev->fd;
 		goto err;
 	}
 	dev->ctx = exotic_ref(ctx);

@@ -112,6 +112,14 @@ int exotic_name_index(const char *const *names, size_t n, const char *name);
 /* "io", "mmio", ... for a KVM_EXIT_* reason; NULL if not one we name (kvm.c). */
 const char *kvm_exit_name(uint32_t reason);
 
+/*
+ * open(path, O_RDWR | O_CLOEXEC): the fd, or a negative errno once the
+ * failure is logged, with missing (ENOENT) or denied (EACCES, EPERM) said
+ * to be the fix for it (device.c).
+ */
+int exotic_open_node(struct exotic_ctx *ctx, const char *path,
+		     const char *missing, const char *denied);
+
 /* ioctl() retried on EINTR; 0 or a negative errno. */
 int exotic_ioctl(int fd, unsigned long request, void *arg);
 

@@ -54,19 +54,11 @@ static int open_kvm(struct exotic_ctx *ctx, int *fdp)
 {
 	int fd, ret;
 
-	fd = open(KVM_PATH, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		ret = exotic_neg_errno();
-		if (ret == -ENOENT)
-			exotic_err(ctx, "no %s: this kernel has no KVM, or kvm_amd/kvm_intel is not loaded (modprobe kvm_amd)\n",
-				   KVM_PATH);
-		else if (ret == -EACCES || ret == -EPERM)
-			exotic_err(ctx, "cannot open %s: permission denied (join group kvm or run as root)\n",
-				   KVM_PATH);
-		else
-			exotic_err(ctx, "cannot open %s: %s\n", KVM_PATH, strerror(-ret));
-		return ret;
-	}
+	fd = exotic_open_node(ctx, KVM_PATH,
+			      "this kernel has no KVM, or kvm_amd/kvm_intel is not loaded (modprobe kvm_amd)",
+			      "join group kvm or run as root");
+	if (fd < 0)
+		return fd;
 	ret = kvm_ioctl(fd, KVM_GET_API_VERSION, NULL);
 	if (ret != KVM_API_VERSION) {
 		exotic_err(ctx, "%s speaks KVM API %d, need %d\n", KVM_PATH, ret,
