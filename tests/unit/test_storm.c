@@ -375,44 +375,58 @@ static void test_pfnmap_race(void **state)
 	assert_false(storm_pfnmap_race(NULL, EXOTIC_MAP_REMAP));
 }
 
+/* storm_path_refusal(): NULL when the slot is read through path, else why not. */
+static const char *refusal(const char *profile, unsigned int kind, unsigned int method,
+			   unsigned int path, bool known_bugs)
+{
+	static char buf[400];
+
+	return storm_path_refusal(profile, kind, method, path, known_bugs, buf, sizeof(buf));
+}
+
+/* The slot is not read through path, and why says needle. */
+static const char *assert_refused(const char *profile, unsigned int kind, unsigned int method,
+				  unsigned int path, bool known_bugs, const char *needle)
+{
+	const char *why = refusal(profile, kind, method, path, known_bugs);
+
+	assert_non_null(why);
+	assert_non_null(strstr(why, needle));
+	return why;
+}
+
 /* Which slots the storm reads through the paths besides npf: the table's
  * rows for the path decide. */
 static void test_path_refusal(void **state)
 {
-	char buf[400];
 	const char *why;
 
 	(void)state;
 	/* stock 6.1 maps refcounted/remap on every path */
 	for (unsigned int path = EXOTIC_PATH_PVCLOCK; path <= EXOTIC_PATH_MAX; path++)
-		assert_null(storm_path_refusal("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
-					       path, false, buf, sizeof(buf)));
+		assert_null(refusal("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, path, false));
 	/* the refcount-0 tails: nested-tdp gets EFAULT as npf does, and reads */
-	assert_null(storm_path_refusal("stock", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
-				       EXOTIC_PATH_NESTED_TDP, false, buf, sizeof(buf)));
+	assert_null(refusal("stock", EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
+			    EXOTIC_PATH_NESTED_TDP, false));
 	/* the pfncache leaks a reference on a vm_insert_page()d reserved page */
-	why = storm_path_refusal("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE,
-				 EXOTIC_PATH_PVCLOCK, false, buf, sizeof(buf));
-	assert_non_null(why);
-	assert_non_null(strstr(why, "refcount"));
+	why = assert_refused("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE,
+			     EXOTIC_PATH_PVCLOCK, false, "refcount");
 	assert_non_null(strstr(why, "--known-bugs"));
-	assert_null(storm_path_refusal("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE,
-				       EXOTIC_PATH_PVCLOCK, true, buf, sizeof(buf)));
+	assert_null(refusal("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE,
+			    EXOTIC_PATH_PVCLOCK, true));
 	/* steal time writes through the VMA: no reference, no leak */
-	assert_null(storm_path_refusal("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE,
-				       EXOTIC_PATH_STEAL_TIME, false, buf, sizeof(buf)));
+	assert_null(refusal("stock", EXOTIC_KIND_RESERVED, EXOTIC_MAP_PAGE,
+			    EXOTIC_PATH_STEAL_TIME, false));
 	/* kvm_amd npt=0: L2 never runs, whatever --known-bugs says */
-	why = storm_path_refusal("stock-shadow", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
-				 EXOTIC_PATH_NESTED_TDP, true, buf, sizeof(buf));
-	assert_non_null(why);
-	assert_non_null(strstr(why, "L2 does not run"));
-	assert_null(storm_path_refusal("stock-shadow", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
-				       EXOTIC_PATH_PVCLOCK, false, buf, sizeof(buf)));
+	assert_refused("stock-shadow", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+		       EXOTIC_PATH_NESTED_TDP, true, "L2 does not run");
+	assert_null(refusal("stock-shadow", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+			    EXOTIC_PATH_PVCLOCK, false));
 	/* no table, no row */
-	assert_non_null(storm_path_refusal("nonsense", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
-					   EXOTIC_PATH_PVCLOCK, false, buf, sizeof(buf)));
-	assert_non_null(storm_path_refusal("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
-					   EXOTIC_PATH_MAX + 1, false, buf, sizeof(buf)));
+	assert_non_null(refusal("nonsense", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+				EXOTIC_PATH_PVCLOCK, false));
+	assert_non_null(refusal("stock", EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP,
+				EXOTIC_PATH_MAX + 1, false));
 }
 
 static void test_expect_table(void **state)
