@@ -55,6 +55,25 @@ static uint32_t run_to_done(struct run *r, enum exotic_guest_program prog,
 	return ex->ucall == EXOTIC_UCALL_DONE ? 0 : other_exit(r, ex);
 }
 
+/*
+ * Run a guest program that writes the probe page to its done ucall: 0 if
+ * there is a page to read back, else the outcome: the one the run came
+ * to instead, or revoked (note said) when the region was revoked.
+ */
+static uint32_t run_to_read_back(struct run *r, enum exotic_guest_program prog,
+				 const struct exotic_guest_params *p,
+				 uint32_t revoked, const char *note)
+{
+	struct exotic_exit ex;
+	uint32_t out = run_to_done(r, prog, p, &ex);
+
+	if (!out && r->revoked) {
+		scenario_detail(r, "%s", note);
+		out = revoked;
+	}
+	return out;
+}
+
 static uint32_t fault_read(struct run *r, int i)
 {
 	struct exotic_guest_params p = {
@@ -106,16 +125,12 @@ static uint32_t fault_write(struct run *r, int i)
 		.gpa = probe_gpa(r, i), .len = 8, .stride = 8, .seed = r->wseed,
 	};
 	uint64_t want = exotic_guest_stamp(r->wseed, p.gpa), now;
-	struct exotic_exit ex;
 	uint32_t out;
 
-	out = run_to_done(r, EXOTIC_GUEST_WRITE, &p, &ex);
+	out = run_to_read_back(r, EXOTIC_GUEST_WRITE, &p, EXOTIC_OUT_MISMATCH,
+			       "(the guest wrote to revoked memory)");
 	if (out)
 		return out;
-	if (r->revoked) {
-		scenario_detail(r, "(the guest wrote to revoked memory)");
-		return EXOTIC_OUT_MISMATCH;
-	}
 	memcpy(&now, r->addr + r->probe[i] * PG, 8);
 	if (now == want && r->writable) {
 		r->expect[i] = want;
@@ -260,18 +275,14 @@ static uint32_t record_probe(struct run *r, int i)
 		.msr_value = probe_gpa(r, i) | 1,
 	};
 	uint32_t before = 0, now, mul;
-	struct exotic_exit ex;
 	uint32_t out;
 
 	if (!r->revoked)
 		before = version_at(r, i, off);
-	out = run_to_done(r, EXOTIC_GUEST_MSR, &p, &ex);
+	out = run_to_read_back(r, EXOTIC_GUEST_MSR, &p, EXOTIC_OUT_NOT_WRITTEN,
+			       "(revoked: nothing to read)");
 	if (out)
 		return out;
-	if (r->revoked) {
-		scenario_detail(r, "(revoked: nothing to read)");
-		return EXOTIC_OUT_NOT_WRITTEN;
-	}
 	now = version_at(r, i, off);
 	if (now == before)
 		return EXOTIC_OUT_NOT_WRITTEN;
