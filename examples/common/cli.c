@@ -67,6 +67,16 @@ int cli_size(const char *s, uint64_t *v)
 	return 0;
 }
 
+int cli_compare(const char *tool, const char *opt, int argc, char **argv,
+		int (*cmp)(const char *a, const char *b, FILE *out, FILE *err))
+{
+	if (argc - optind != 2) {
+		fprintf(stderr, "%s: %s takes two files, A.json and B.json\n", tool, opt);
+		return 2;
+	}
+	return cmp(argv[optind], argv[optind + 1], stdout, stderr);
+}
+
 void runner_cli_init(struct runner_cli *o)
 {
 	*o = (struct runner_cli){

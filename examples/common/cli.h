@@ -21,6 +21,14 @@ int cli_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v);
 /* A byte count: such a number with an optional K, M or G (binary) suffix. */
 int cli_size(const char *s, uint64_t *v);
 
+/*
+ * A mode that compares two files, A and B (exotic-bench --compare,
+ * exotic-matrix --diff): cmp(A, B, stdout, stderr) when they are what
+ * follows the options in argv, else 2 once the tool has said so.
+ */
+int cli_compare(const char *tool, const char *opt, int argc, char **argv,
+		int (*cmp)(const char *a, const char *b, FILE *out, FILE *err));
+
 /* The options every scenario-runner tool takes, and their values. */
 struct runner_cli {
 	const char *profile;	/* --profile */

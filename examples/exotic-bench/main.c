@@ -154,13 +154,8 @@ int main(int argc, char **argv)
 		if (bad)
 			return 2;
 	}
-	if (compare) {
-		if (argc - optind != 2) {
-			fprintf(stderr, "exotic-bench: --compare takes two files, A.json and B.json\n");
-			return 2;
-		}
-		return bench_compare(argv[optind], argv[optind + 1], stdout, stderr);
-	}
+	if (compare)
+		return cli_compare("exotic-bench", "--compare", argc, argv, bench_compare);
 	if (optind < argc) {
 		fprintf(stderr, "exotic-bench: unexpected argument '%s'\n", argv[optind]);
 		return 2;

@@ -228,13 +228,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (diff) {
-		if (argc - optind != 2) {
-			fprintf(stderr, "exotic-matrix: --diff takes two files, A.json and B.json\n");
-			return 2;
-		}
-		return matrix_diff(argv[optind], argv[optind + 1], stdout, stderr);
-	}
+	if (diff)
+		return cli_compare("exotic-matrix", "--diff", argc, argv, matrix_diff);
 	if (optind < argc) {
 		fprintf(stderr, "exotic-matrix: unexpected argument '%s'\n", argv[optind]);
 		return 2;
