@@ -32,13 +32,14 @@
 
 static const char *const figs[] = {
 	"first_touch_read", "first_touch_write", "steady_read", "steady_write",
-	"invalidate_refault", "migrate_refault", "storm_events", "storm_accesses", "setup",
+	"invalidate_refault", "migrate_refault", "replace_refault", "storm_events",
+	"storm_accesses", "setup",
 };
 
 /* the table's columns, in order */
 static const char *const columns[] = {
-	"touch-r", "touch-w", "steady-r", "steady-w", "inval", "migrate", "storm-ev",
-	"storm-ac", "setup", "setup-p", "2M maps",
+	"touch-r", "touch-w", "steady-r", "steady-w", "inval", "migrate", "replace",
+	"storm-ev", "storm-ac", "setup", "setup-p", "2M maps",
 };
 
 /* The table's header line has every column, in order. */
