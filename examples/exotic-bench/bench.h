@@ -50,6 +50,7 @@ enum figure {
 	FIG_STEADY_WRITE,	/* steady state, write: GiB/s */
 	FIG_INVALIDATE,		/* invalidate + refault: cycles/s */
 	FIG_MIGRATE,		/* migrate + refault: cycles/s (exotic only) */
+	FIG_REPLACE,		/* revoke + reallocate + refault: cycles/s */
 	FIG_STORM_EVENTS,	/* invalidate-only storm: events/s */
 	FIG_STORM_ACCESSES,	/* the same storm: guest accesses/s */
 	FIG_SETUP,		/* alloc + mmap + memslot: ms */
@@ -160,6 +161,14 @@ void inst_prefault(struct instance *in, size_t step);
 /* what the baseline of a row with this method is, in words */
 const char *anon_describe(uint32_t method, enum anon_thp thp);
 void inst_free(struct bench *b, struct instance *in);
+/*
+ * revoke + reallocate: fresh memory of the same kind, method and length in
+ * the instance's place, behind the same memslot (deleted and added again).
+ * The driver's region is revoked first, as a driver that takes a buffer
+ * back does, and then freed; anonymous memory is unmapped and mapped anew.
+ * Waits out the driver's quarantine as inst_migrate() does (*waited).
+ */
+int inst_replace(struct bench *b, struct instance *in, enum anon_thp thp, double *waited);
 /* host events: the driver's invalidate or migrate; MADV_DONTNEED for anonymous */
 int inst_invalidate(struct bench *b, struct instance *in);
 /* migrate: when the driver has no fresh backing (-ENOMEM, -ENOSPC: the

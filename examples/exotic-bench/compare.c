@@ -106,17 +106,21 @@ static size_t samples_of(const struct json *row, const char *fig, const char *si
 	return n;
 }
 
-/* the range of a figure's ratios to its baseline, repetition by repetition;
- * false when it has no baseline */
-static bool ratio_range(const struct json *row, const char *fig, struct summary *s)
+/*
+ * A figure's ratio to its baseline (the medians' quotient) and the range of
+ * its ratios repetition by repetition, both from the samples, so that the
+ * two are rounded alike; false when it has no baseline.
+ */
+static bool ratio_range(const struct json *row, const char *fig, double *r, struct summary *s)
 {
 	double sub[BENCH_MAX_REPS], base[BENCH_MAX_REPS];
 	size_t ns = samples_of(row, fig, "subject", sub);
 
 	if (!ns || samples_of(row, fig, "baseline", base) != ns)
 		return false;
+	*r = ratio(summarize(sub, ns).median, summarize(base, ns).median);
 	*s = paired_ratios(sub, base, ns);
-	return s->n > 0;
+	return *r > 0 && s->n > 0;
 }
 
 static bool row_ok(const struct json *row)
@@ -154,10 +158,10 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 			continue;
 		}
 		for (int k = 0; k < FIG_MAX; k++) {
-			struct summary sa, sb, pa;
+			struct summary sa, sb, pa, pb;
 			char ba[16], bb[16];
 			const char *r_in = "-";
-			double r, na, nb, rb_anon;
+			double r, na, nb, ra_anon, rb_anon;
 			bool in_a;
 			bool ha = subject_of(ra, figures[k].name, &sa);
 			bool hb = subject_of(rb, figures[k].name, &sb);
@@ -175,8 +179,8 @@ int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err)
 			compared++;
 			in_a = sb.median >= sa.min && sb.median <= sa.max;
 			inside_a += in_a;
-			rb_anon = ratio_of(rb, figures[k].name);
-			if (rb_anon > 0 && ratio_range(ra, figures[k].name, &pa)) {
+			if (ratio_range(ra, figures[k].name, &ra_anon, &pa) &&
+			    ratio_range(rb, figures[k].name, &rb_anon, &pb)) {
 				bool in = rb_anon >= pa.min && rb_anon <= pa.max;
 
 				ratios++;

@@ -86,7 +86,9 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 				r->method == EXOTIC_MAP_HUGE ? "" : "");
 		fprintf(f, "\n");
 	}
-	fprintf(f, "(migrate has no anonymous twin: cycles/s; storm-ev, storm-ac: invalidations and guest "
+	fprintf(f, "(migrate has no anonymous twin: cycles/s; replace: revoke + reallocate + memslot + "
+		"refault, against munmap + mmap + memslot + refault: cycles/s; storm-ev, storm-ac: "
+		"invalidations and guest "
 		"accesses per second of an invalidate-only storm; setup-p: setup next to a populated "
 		"anonymous mmap; 2M maps: pages_2m KVM mapped / 2 MiB pages in the instance)\n");
 	for (size_t i = 0; i < n; i++) {
@@ -188,7 +190,8 @@ static const char *clock_of(int k)
 {
 	switch (k) {
 	case FIG_INVALIDATE:
-	case FIG_MIGRATE: return "host-monotonic: host event + KVM_RUN";
+	case FIG_MIGRATE:
+	case FIG_REPLACE: return "host-monotonic: host event + KVM_RUN";
 	case FIG_STORM_EVENTS:
 	case FIG_STORM_ACCESSES: return "host-monotonic: storm run";
 	case FIG_SETUP: return "host-monotonic: alloc + mmap + memslot";

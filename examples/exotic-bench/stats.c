@@ -17,6 +17,7 @@ const struct figure_info figures[FIG_MAX] = {
 	[FIG_STEADY_WRITE] = { "steady_write", "steady-w", "GiB/s", false },
 	[FIG_INVALIDATE] = { "invalidate_refault", "inval", "cycles/s", false },
 	[FIG_MIGRATE] = { "migrate_refault", "migrate", "cycles/s", false },
+	[FIG_REPLACE] = { "replace_refault", "replace", "cycles/s", false },
 	[FIG_STORM_EVENTS] = { "storm_events", "storm-ev", "events/s", false },
 	[FIG_STORM_ACCESSES] = { "storm_accesses", "storm-ac", "accesses/s", false },
 	[FIG_SETUP] = { "setup", "setup", "ms", true },

@@ -192,6 +192,31 @@ int inst_migrate(struct bench *b, struct instance *in, double *waited)
 	return ret ? fail(b, ret, "migrate") : 0;
 }
 
+int inst_replace(struct bench *b, struct instance *in, enum anon_thp thp, double *waited)
+{
+	struct instance old = *in;
+	int ret;
+
+	*waited = 0;
+	if (in->region) {
+		ret = exotic_region_revoke(in->region, NULL);
+		if (ret)
+			return fail(b, ret, "revoke");
+	}
+	inst_free(b, &old);
+	for (int tries = 0;; tries++) {
+		struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+		double t0;
+
+		ret = inst_new(b, in, old.kind, old.method, old.order, old.len, thp, false);
+		if ((ret != -ENOMEM && ret != -ENOSPC) || tries == 10)
+			return ret;
+		t0 = now_s();
+		nanosleep(&ts, NULL);
+		*waited += now_s() - t0;
+	}
+}
+
 int guest_run(struct bench *b, int program, size_t len, size_t stride,
 	      unsigned int passes, double *secs)
 {

@@ -14,7 +14,9 @@
  *      then writes a word of every 64 bytes, passes times (steady state);
  *      then cycles of host invalidate (MADV_DONTNEED for anonymous) +
  *      guest write of every page; then, exotic only, cycles of migrate +
- *      the same refault;
+ *      the same refault; then cycles of revoke + reallocate (the driver
+ *      takes the region back, the VMM puts a fresh one behind the memslot;
+ *      anonymous: munmap + mmap + memslot) + the same refault;
  *   S. storm (storm.c): an invalidate-only exotic_storm of its own VM for
  *      storm_ms over the row's kind x method, or over anonymous memory;
  *   C. setup: allocate + mmap + memslot of the setup length, timed; then
@@ -210,7 +212,7 @@ static int rep_mapped(struct bench *b, const struct plan *p, struct row *row,
 		row->have_mapping = s->kvm[KS_PAGES_2M] != EXOTIC_STAT_MISSING;
 	}
 
-	for (int f = FIG_INVALIDATE; f <= FIG_MIGRATE; f++) {
+	for (int f = FIG_INVALIDATE; f <= FIG_REPLACE; f++) {
 		if (row->fig[f].skipped || (f == FIG_MIGRATE && !subject))
 			continue;
 		secs = 0;
@@ -218,11 +220,18 @@ static int rep_mapped(struct bench *b, const struct plan *p, struct row *row,
 		for (unsigned int c = 0; c < p->cycles; c++) {
 			double t0 = now_s(), guest = 0, waited = 0;
 
-			ret = f == FIG_INVALIDATE ? inst_invalidate(b, &in) :
-						    inst_migrate(b, &in, &waited);
+			if (f == FIG_INVALIDATE)
+				ret = inst_invalidate(b, &in);
+			else if (f == FIG_MIGRATE)
+				ret = inst_migrate(b, &in, &waited);
+			else
+				ret = inst_replace(b, &in, p->thp, &waited);
 			secs += now_s() - t0 - waited;
 			if (ret)
 				goto out;
+			/* fresh huge memory gets its host touch too, untimed (A) */
+			if (f == FIG_REPLACE && row->host_prefault)
+				inst_prefault(&in, TWO_MIB);
 			ret = guest_run(b, EXOTIC_GUEST_WRITE, p->length, PAGE, 1, &guest);
 			secs += guest;
 			if (ret)

@@ -147,6 +147,26 @@ static void test_compare(void **state)
 	assert_non_null(strstr(docs_out, "refcounted  remap  migrate   measured in A only"));
 }
 
+/*
+ * A document compared with itself has every figure and every ratio inside
+ * its own range, even where the ratio the JSON carries is rounded (six
+ * digits) and a range of one repetition is a single quotient of samples.
+ */
+static void test_compare_self(void **state)
+{
+	const char *a = docs_write("self.json", HEAD
+		ROW("refcounted", "remap", "\"first_touch_read\": {\"unit\": \"x\", \"clock\": \"c\", "
+		    "\"subject\": " SIDE("1", "1", "1") ", \"baseline\": " SIDE("3", "3", "3")
+		    ", \"ratio\": 0.333333}")
+		TAIL);
+
+	(void)state;
+	assert_int_equal(compare(a, a), 0);
+	assert_non_null(strstr(docs_out, "1 figures, 0 outside the noise (*), 1 with B's median inside "
+				     "A's min-max; 1 ratios to anonymous memory, 1 inside A's "
+				     "per-repetition range\n"));
+}
+
 static void assert_one_line_error(const char *file, const char *what)
 {
 	assert_string_equal(docs_out, "");
@@ -185,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_ratio_spread),
 		cmocka_unit_test(test_paired_ratios),
 		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_compare_self),
 		cmocka_unit_test(test_compare_bad_input),
 	};
 

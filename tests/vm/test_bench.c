@@ -7,7 +7,8 @@
  * every figure measured or skipped with a reason (the migrate figure
  * without an anonymous baseline, the others with one), each row the table
  * does not map is skipped with the table's reason, the table printed has
- * a column for every figure, and --compare reads the document back.
+ * a column for every figure, and --compare reads the document back and
+ * finds every figure and every ratio inside its own range.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -99,6 +100,26 @@ static void check_side(const struct json *side, const char *what)
 	assert_int_equal(samples->n, 1);
 }
 
+/* The document compared with itself: every figure and every ratio inside
+ * its own range. */
+static void check_self_compare(void)
+{
+	unsigned int figures = 0, outside = 1, inside = 0, ratios = 0, ratios_in = 0;
+	char line[512];
+	FILE *f = fopen(OUT, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "exotic-bench --compare: %u figures, %u outside the noise (*), %u with "
+		       "B's median inside A's min-max; %u ratios to anonymous memory, %u inside",
+		       &figures, &outside, &inside, &ratios, &ratios_in);
+	fclose(f);
+	assert_true(figures > 0 && ratios > 0);
+	assert_int_equal(outside, 0);
+	assert_int_equal(inside, figures);
+	assert_int_equal(ratios_in, ratios);
+}
+
 static void test_smoke(void **state)
 {
 	struct exotic_ctx *ctx;
@@ -186,6 +207,7 @@ static void test_smoke(void **state)
 	rc = sh("exotic-bench --compare " JSON " " JSON);
 	print_out();
 	assert_int_equal(rc, 0);
+	check_self_compare();
 
 	json_free(doc);
 	exotic_expect_free(table);
