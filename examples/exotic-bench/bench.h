@@ -7,7 +7,9 @@
  *   workload.c the workloads, timed
  *   storm.c    the storm workload: an invalidate-only exotic_storm
  *   report.c   the human table and the JSON document (docs/bench-schema.md)
+ *   doc.c      reading a document back
  *   compare.c  --compare A.json B.json
+ *   targets.c  the performance targets, judged on a document
  *   main.c     options, the run
  */
 #ifndef EXOTIC_BENCH_H
@@ -223,10 +225,36 @@ struct run_info {
 void report_table(FILE *f, const struct run_info *ri, const struct row *rows, size_t n);
 void report_json(FILE *f, const struct run_info *ri, const struct row *rows, size_t n);
 
+/* ------------------------------------------------------------ doc.c */
+
+struct json;
+
+/* An exotic-bench/1 document read from path; NULL once err has one line. */
+struct json *doc_load(const char *path, FILE *err);
+/* Whether j is an exotic-bench/1 document with its rows. */
+bool doc_valid(const struct json *j);
+/* Whether a row was measured (status ok). */
+bool doc_row_ok(const struct json *row);
+/* A figure's subject median, min and max; false when it was not measured. */
+bool doc_subject(const struct json *row, const char *fig, struct summary *s);
+/* A figure's ratio to its baseline (the medians' quotient) and the range of
+ * its ratios repetition by repetition, both from the samples, so that they
+ * are rounded alike; false when it has no baseline. */
+bool doc_ratio(const struct json *row, const char *fig, double *r, struct summary *range);
+
 /* ------------------------------------------------------------ compare.c */
 
 /* Print ratios B/A per row and figure with both sides' noise; errors go to
  * err as one line.  0, or 2 when a file is not an exotic-bench/1 document. */
 int bench_compare(const char *path_a, const char *path_b, FILE *out, FILE *err);
+
+/* ------------------------------------------------------------ targets.c */
+
+/* Print each performance target (first touch >= 0.9, steady state >= 0.95,
+ * invalidate + refault >= 0.8 and setup <= 2.0 of anonymous memory; the
+ * huge method mapped with 2 MiB pages) and the rows that hold or miss it. */
+void bench_targets(const struct json *doc, FILE *out);
+/* The same for the document in path: 0, or 2 once err has one line. */
+int bench_targets_file(const char *path, FILE *out, FILE *err);
 
 #endif

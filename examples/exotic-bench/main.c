@@ -4,11 +4,13 @@
  * memory.  For every kind x method the running kernel's expectation table
  * maps on the vCPU fault path, and for anonymous memory interleaved with
  * it: first touch (read, write), steady state (read, write), invalidate +
- * refault, migrate + refault, an invalidate-only storm, setup.  Prints a table of ratios to
- * anonymous memory, or the JSON document of docs/bench-schema.md.
+ * refault, migrate + refault, revoke + reallocate + refault, an
+ * invalidate-only storm, setup.  Prints a table of ratios to anonymous
+ * memory and the performance targets, or the JSON document of
+ * docs/bench-schema.md.
  *
  * Exit status: 0 every row ran or was skipped by the table or the driver,
- * 1 a row failed, 2 usage or unreadable --compare input, 3 nothing to run
+ * 1 a row failed, 2 usage or unreadable --compare/--targets input, 3 nothing to run
  * on (no KVM, no driver, no table for this kernel).
  */
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include "exotic/exotic.h"
 #include "bench.h"
 #include "cli.h"
+#include "json.h"
 
 static void usage(FILE *f)
 {
@@ -29,10 +32,12 @@ static void usage(FILE *f)
 "usage: exotic-bench [options]\n"
 "       exotic-bench --compare A.json B.json\n"
 "                   B's medians over A's per row and figure, with both runs' noise\n"
+"       exotic-bench --targets RUN.json\n"
+"                   the performance targets, judged on a saved run\n"
 "  -s, --size BYTES     memory per instance, a multiple of 2M (K/M/G)       [16M]\n"
 "  -r, --reps N         repetitions of baseline and subject, in turns first  [7]\n"
 "  -p, --passes N       steady-state passes over the memory                  [64]\n"
-"  -c, --cycles N       invalidate/migrate + refault cycles per repetition    [2]\n"
+"  -c, --cycles N       event + refault cycles per repetition                 [2]\n"
 "      --setup BYTES    setup figure's length, halved while the driver refuses [1G]\n"
 "      --storm-ms MS    duration of each invalidate-only storm                [1000]\n"
 "  -k, --kinds LIST     kinds (refcounted,compound,noncompound,reserved,carveout)\n"
@@ -48,6 +53,33 @@ static void usage(FILE *f)
 "  -v, --verbose        a line per repetition on stderr; library errors\n"
 "  -h, --help\n"
 "exit status: 0 ok, 1 a row failed, 2 usage, 3 nothing to run on\n");
+}
+
+static int usage_error(const char *arg)
+{
+	fprintf(stderr, "exotic-bench: unexpected argument '%s'\n", arg);
+	return 2;
+}
+
+/* the targets, judged on the run's own document, read back */
+static void print_targets(const struct run_info *ri, const struct row *rows, size_t n)
+{
+	char *text = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct json *doc = NULL;
+
+	if (f) {
+		report_json(f, ri, rows, n);
+		if (!fclose(f))
+			doc = json_parse(text, len, err, sizeof(err));
+	}
+	if (doc && doc_valid(doc))
+		bench_targets(doc, stdout);
+	else
+		fprintf(stderr, "exotic-bench: cannot read the run back for its targets\n");
+	json_free(doc);
+	free(text);
 }
 
 static int parse_list(const char *arg, int (*from)(const char *), uint32_t *mask)
@@ -111,6 +143,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "json-file", required_argument, NULL, 'J' },
 		{ "compare", no_argument, NULL, 'C' },
+		{ "targets", required_argument, NULL, 'G' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -119,7 +152,7 @@ int main(int argc, char **argv)
 			     .setup_length = 1ULL << 30, .storm_ms = 1000 };
 	struct bench b = { .seed = (uint64_t)time(NULL) * 2654435761ULL };
 	static struct row rows[EXOTIC_KIND_MAX * EXOTIC_MAP_MAX];
-	const char *profile = NULL, *json_file = NULL;
+	const char *profile = NULL, *json_file = NULL, *targets_of = NULL;
 	char detected[64], why[256] = "", kernel[128];
 	bool json = false, compare = false, tiny = false;
 	uint32_t kinds = 0, methods = 0;
@@ -147,6 +180,7 @@ int main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'J': json_file = optarg; break;
 		case 'C': compare = true; break;
+		case 'G': targets_of = optarg; break;
 		case 'v': plan.verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -156,10 +190,11 @@ int main(int argc, char **argv)
 	}
 	if (compare)
 		return cli_compare("exotic-bench", "--compare", argc, argv, bench_compare);
-	if (optind < argc) {
-		fprintf(stderr, "exotic-bench: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	if (targets_of)
+		return optind < argc ? usage_error(argv[optind]) :
+				       bench_targets_file(targets_of, stdout, stderr);
+	if (optind < argc)
+		return usage_error(argv[optind]);
 	if (json && json_file) {
 		fprintf(stderr, "exotic-bench: --json and --json-file: choose one\n");
 		return 2;
@@ -246,10 +281,12 @@ int main(int argc, char **argv)
 		.length = plan.length, .setup_asked = plan.setup_length, .thp = plan.thp,
 		.sys_4k = b.sys_4k, .sys_2m = b.sys_2m,
 	};
-	if (json)
+	if (json) {
 		report_json(stdout, &ri, rows, n);
-	else
+	} else {
 		report_table(stdout, &ri, rows, n);
+		print_targets(&ri, rows, n);
+	}
 	if (jf) {
 		report_json(jf, &ri, rows, n);
 		if (fclose(jf)) {

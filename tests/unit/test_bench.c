@@ -26,7 +26,9 @@
 
 #include "../../examples/common/json.c"
 #include "../../examples/exotic-bench/stats.c"
+#include "../../examples/exotic-bench/doc.c"
 #include "../../examples/exotic-bench/compare.c"
+#include "../../examples/exotic-bench/targets.c"
 
 
 static void test_summary(void **state)
@@ -167,6 +169,53 @@ static void test_compare_self(void **state)
 				     "per-repetition range\n"));
 }
 
+static int targets_of(const char *a, const char *unused, FILE *out, FILE *err)
+{
+	(void)unused;
+	return bench_targets_file(a, out, err);
+}
+
+static int run_targets(const char *a, const char *unused)
+{
+	(void)unused;
+	return docs_run(targets_of, a, NULL);
+}
+
+/*
+ * The targets: per figure, how many measured rows hold, and each miss with
+ * its ratio and per-repetition range, said to be inside the noise when
+ * that range reaches the target; the huge method's 2 MiB mappings.
+ */
+static void test_targets(void **state)
+{
+	const char *a = docs_write("t.json", HEAD
+		ROW("refcounted", "remap", FIG("first_touch_read", "0.95", "0.9", "1") ","
+		    FIG("first_touch_write", "0.85", "0.8", "0.95") ","
+		    FIG("steady_read", "0.5", "0.4", "0.6") "," FIG("setup", "300", "250", "350") ","
+		    SKIPPED("invalidate_refault")) ","
+		"{\"kind\": \"compound\", \"method\": \"huge\", \"status\": \"ok\", \"mapping\": "
+		"{\"pages_2m\": 8, \"pages_2m_possible\": 8, \"huge\": \"yes\"}, \"figures\": {}},"
+		"{\"kind\": \"carveout\", \"method\": \"huge\", \"status\": \"ok\", \"mapping\": "
+		"{\"pages_2m\": 0, \"pages_2m_possible\": 8, \"huge\": \"no\"}, \"figures\": {}},"
+		SKIPROW("carveout", "page")
+		TAIL);
+
+	(void)state;
+	assert_int_equal(run_targets(a, NULL), 0);
+	assert_string_equal(docs_err, "");
+	assert_non_null(strstr(docs_out,
+		"  first touch, read >= 0.9: 1 of 1 rows hold\n"
+		"  first touch, write >= 0.9: 0 of 1 rows hold; missed inside the noise: refcounted remap 0.85 [0.8-0.95]\n"
+		"  steady state, read >= 0.95: 0 of 1 rows hold; missed: refcounted remap 0.5 [0.4-0.6]\n"
+		"  steady state, write >= 0.95: no row measured\n"
+		"  invalidate + refault >= 0.8: no row measured\n"
+		"  setup <= 2: 0 of 1 rows hold; missed: refcounted remap 300 [250-350]\n"
+		"  huge method, pages_2m = length / 2 MiB: 1 of 2 rows hold; missed: carveout huge 0/8\n"));
+	assert_int_equal(run_targets(docs_path("missing.json"), NULL), 2);
+	assert_non_null(strstr(docs_err, "missing.json"));
+	assert_string_equal(strchr(docs_err, '\n'), "\n");
+}
+
 static void assert_one_line_error(const char *file, const char *what)
 {
 	assert_string_equal(docs_out, "");
@@ -206,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_paired_ratios),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_compare_self),
+		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_compare_bad_input),
 	};
 

@@ -8,7 +8,8 @@
  * without an anonymous baseline, the others with one), each row the table
  * does not map is skipped with the table's reason, the table printed has
  * a column for every figure, and --compare reads the document back and
- * finds every figure and every ratio inside its own range.
+ * finds every figure and every ratio inside its own range; the output ends
+ * with every performance target and its verdict.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -100,6 +101,33 @@ static void check_side(const struct json *side, const char *what)
 	assert_int_equal(samples->n, 1);
 }
 
+/* After the table, each performance target with its verdict. */
+static void check_targets(void)
+{
+	static const char *const lines[] = {
+		"  first touch, read >= 0.9: ", "  first touch, write >= 0.9: ",
+		"  steady state, read >= 0.95: ", "  steady state, write >= 0.95: ",
+		"  invalidate + refault >= 0.8: ", "  setup <= 2: ",
+		"  huge method, pages_2m = length / 2 MiB: ",
+	};
+	bool seen[sizeof(lines) / sizeof(lines[0])] = { false };
+	bool header = false;
+	char line[4096];
+	FILE *f = fopen(OUT, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		header |= !strncmp(line, "targets (", 9);
+		for (size_t i = 0; header && i < sizeof(lines) / sizeof(lines[0]); i++)
+			seen[i] |= !strncmp(line, lines[i], strlen(lines[i]));
+	}
+	fclose(f);
+	assert_true(header);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (!seen[i])
+			fail_msg("no target line '%s'", lines[i]);
+}
+
 /* The document compared with itself: every figure and every ratio inside
  * its own range. */
 static void check_self_compare(void)
@@ -148,6 +176,7 @@ static void test_smoke(void **state)
 	assert_non_null(json_get(doc, "storm_ms"));
 	assert_int_equal(json_get(doc, "storm_ms")->type, JSON_NUMBER);
 	check_columns();
+	check_targets();
 	rows = json_get(doc, "rows");
 	assert_non_null(rows);
 	assert_int_equal(rows->type, JSON_ARRAY);
