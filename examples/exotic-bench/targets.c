@@ -51,6 +51,22 @@ static void miss_add(struct misses *m, const char *fmt, const char *kind, const 
 		m->len += (size_t)w;
 }
 
+/* "k of n rows hold; missed: ...; missed inside the noise: ..." */
+static void verdict(FILE *out, unsigned int measured, unsigned int hold,
+		    const struct misses *plain, const struct misses *noise)
+{
+	if (!measured) {
+		fprintf(out, "no row measured\n");
+		return;
+	}
+	fprintf(out, "%u of %u rows hold", hold, measured);
+	if (plain->n)
+		fprintf(out, "; missed: %s", plain->text);
+	if (noise && noise->n)
+		fprintf(out, "; missed inside the noise: %s", noise->text);
+	fprintf(out, "\n");
+}
+
 static bool meets(const struct target *t, double v)
 {
 	return t->at_most ? v <= t->bound : v >= t->bound;
@@ -79,16 +95,7 @@ static void judge(const struct json *rows, const struct target *t, FILE *out)
 			miss_add(&plain, "%.3g [%.3g-%.3g]", kind, method, r, range.min, range.max);
 	}
 	fprintf(out, "  %s %s %.3g: ", t->what, t->at_most ? "<=" : ">=", t->bound);
-	if (!measured) {
-		fprintf(out, "no row measured\n");
-		return;
-	}
-	fprintf(out, "%u of %u rows hold", hold, measured);
-	if (plain.n)
-		fprintf(out, "; missed: %s", plain.text);
-	if (noise.n)
-		fprintf(out, "; missed inside the noise: %s", noise.text);
-	fprintf(out, "\n");
+	verdict(out, measured, hold, &plain, &noise);
 }
 
 static void judge_huge(const struct json *rows, FILE *out)
@@ -111,14 +118,7 @@ static void judge_huge(const struct json *rows, FILE *out)
 			miss_add(&m, "%.0f/%.0f", kind, method, got->number, all->number, 0);
 	}
 	fprintf(out, "  huge method, pages_2m = length / 2 MiB: ");
-	if (!measured) {
-		fprintf(out, "no row measured\n");
-		return;
-	}
-	fprintf(out, "%u of %u rows hold", hold, measured);
-	if (m.n)
-		fprintf(out, "; missed: %s", m.text);
-	fprintf(out, "\n");
+	verdict(out, measured, hold, &m, NULL);
 }
 
 void bench_targets(const struct json *doc, FILE *out)
