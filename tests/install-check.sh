@@ -20,20 +20,7 @@ keep=0
 tmp=$(mktemp -d /tmp/exotic-install.XXXXXX)
 [ $keep = 1 ] || trap 'rm -rf "$tmp"' EXIT
 dest=$tmp/root prefix=/usr/local
-n=0 failed=0
-
-ok() {	# description command...
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok $n - $what"
-	else
-		echo "not ok $n - $what"
-		sed 's/^/# /' "$tmp/out"
-		failed=$((failed + 1))
-	fi
-}
+. "$top/tests/tap.sh"
 
 ok "make install DESTDIR=... PREFIX=$prefix" \
 	make -s install DESTDIR="$dest" PREFIX="$prefix"

@@ -16,20 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 tmp=$(mktemp -d /tmp/exotic-kvm-stamp.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() {	# description command...
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		echo "ok $n - $what"
-	else
-		echo "not ok $n - $what"
-		sed 's/^/# /' "$tmp/out"
-		failed=$((failed + 1))
-	fi
-}
+. "$top/tests/tap.sh"
 
 series=$tmp/series out=$tmp/out-dir
 cp -r kernel-patches/6.1 "$series"
