@@ -128,18 +128,28 @@ static void print_findings(struct exotic_storm *storm, size_t max)
 			      f.phase, f.what);
 }
 
-/* The first finding of property, or fail. */
+/*
+ * The first finding of property that names its region, or fail.  One
+ * that does not is a torn read: a vCPU that reads a block through a
+ * stale translation while the driver poisons it can see the magic of a
+ * pair whose epoch is not written yet (seen once: "read poison of epoch 0
+ * ... at region 0").  Those are detections, but tell the test nothing more.
+ */
 static void first_finding(struct exotic_storm *storm, uint32_t property,
 			  struct exotic_storm_finding *out)
 {
-	size_t n = exotic_storm_finding_count(storm);
+	size_t n = exotic_storm_finding_count(storm), torn = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(exotic_storm_get_finding(storm, i, out), 0);
-		if (out->property == property)
+		if (out->property != property)
+			continue;
+		if (out->handle)
 			return;
+		torn++;
 	}
-	fail_msg("no %s finding kept", exotic_storm_property_name(property));
+	fail_msg("no %s finding that names its region kept (%zu that do not)",
+		 exotic_storm_property_name(property), torn);
 }
 
 /* ------------------------------------------------------------- clean */
