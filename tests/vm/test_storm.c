@@ -129,27 +129,37 @@ static void print_findings(struct exotic_storm *storm, size_t max)
 }
 
 /*
- * The first finding of property that names its region, or fail.  One
- * that does not is a torn read: a vCPU that reads a block through a
- * stale translation while the driver poisons it can see the magic of a
- * pair whose epoch is not written yet (seen once: "read poison of epoch 0
- * ... at region 0").  Those are detections, but tell the test nothing more.
+ * The first finding of property the storm could place, or fail: one that
+ * names its region and page, and (but for refcount) an epoch.  Under
+ * inject_bug=late_zap two kinds of detection cannot be placed, and a
+ * storm stopped at its first detection made them first twice in seven
+ * runs:
+ *  - a torn read: the storm stamps only the first word of a page, so a
+ *    vCPU reading through a stale translation while the driver writes
+ *    the poison sees the magic before its epoch ("read poison of epoch 0
+ *    ... at region 0 offset 0x0 pfn 0x0", then "f.epoch > 0" failed);
+ *  - a block already freed when the report is read: the region's retired
+ *    pages are gone from the driver's query ("read poison of epoch 1518
+ *    (replace, done 1518) at region 3 offset 0x5e000 pfn 0x0", then
+ *    "0 == 0" on the pfn).
+ * Both are detections; they say nothing about where.
  */
 static void first_finding(struct exotic_storm *storm, uint32_t property,
 			  struct exotic_storm_finding *out)
 {
-	size_t n = exotic_storm_finding_count(storm), torn = 0;
+	size_t n = exotic_storm_finding_count(storm), unplaced = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(exotic_storm_get_finding(storm, i, out), 0);
 		if (out->property != property)
 			continue;
-		if (out->handle)
+		if (out->handle && out->pfn &&
+		    (out->epoch || property == EXOTIC_STORM_PROP_REFCOUNT))
 			return;
-		torn++;
+		unplaced++;
 	}
-	fail_msg("no %s finding that names its region kept (%zu that do not)",
-		 exotic_storm_property_name(property), torn);
+	fail_msg("no %s finding with its region, page and epoch kept (%zu without)",
+		 exotic_storm_property_name(property), unplaced);
 }
 
 /* ------------------------------------------------------------- clean */
