@@ -326,6 +326,12 @@ $(BUILD)/tests/unit/test_matrix_diff: $(wildcard examples/exotic-matrix/*.[ch]) 
 UNIT_EXTRA_test_fuzz_emit := examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c
 $(BUILD)/tests/unit/test_fuzz_emit: $(wildcard examples/exotic-fuzz/*.h) examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c \
 	driver/include/uapi/exotic_uapi.h
+# exotic-fuzz's ops against the fake driver
+FUZZ_EXEC := examples/exotic-fuzz/exec.c examples/exotic-fuzz/pinners.c \
+	     examples/exotic-fuzz/probe.c examples/exotic-fuzz/gen.c
+UNIT_EXTRA_test_fuzz_exec := $(FUZZ_EXEC)
+$(BUILD)/tests/unit/test_fuzz_exec: $(wildcard examples/exotic-fuzz/*.h) $(FUZZ_EXEC) \
+	driver/include/uapi/exotic_uapi.h
 $(BUILD)/bin/exotic-fuzz: driver/include/uapi/exotic_uapi.h
 # test_bench #includes exotic-bench's pure parts and --compare
 $(BUILD)/tests/unit/test_bench: $(wildcard examples/exotic-bench/*.[ch]) $(wildcard examples/common/json.[ch])

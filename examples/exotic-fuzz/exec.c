@@ -168,14 +168,30 @@ void fuzz_result(struct fuzz *f, const struct fuzz_op *op, long ret)
 		     buf, strerror(e), e);
 }
 
-static int fd_of(struct fuzz *f, unsigned int slot)
+/* The number in fd slot, and (gen not NULL) its generation. */
+static int fd_of(struct fuzz *f, unsigned int slot, uint32_t *gen)
 {
 	int fd;
 
 	pthread_mutex_lock(&f->lock);
 	fd = f->fds[slot];
+	if (gen)
+		*gen = f->fd_gen[slot];
 	pthread_mutex_unlock(&f->lock);
 	return fd;
+}
+
+/*
+ * Under f->lock: fd slot holds fd now, a new generation; the regions of
+ * the file it held are forgotten (closing the file frees them).
+ */
+static void slot_set_fd(struct fuzz *f, unsigned int slot, int fd)
+{
+	f->fds[slot] = fd;
+	f->fd_gen[slot]++;
+	for (unsigned int i = 0; i < FUZZ_REGIONS; i++)
+		if (f->regs[i].used && f->regs[i].fd_slot == (int)slot)
+			f->regs[i].used = false;
 }
 
 /*
@@ -228,7 +244,7 @@ static void op_open(struct fuzz *f, const struct fuzz_op *op)
 	int fd, old = -1;
 
 	/* an open file is replaced (its regions freed) only now and then */
-	if (fd_of(f, op->fd) >= 0 && !op->b)
+	if (fd_of(f, op->fd, NULL) >= 0 && !op->b)
 		return;
 	fd = open(f->dev_path, (op->a ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 
@@ -237,11 +253,7 @@ static void op_open(struct fuzz *f, const struct fuzz_op *op)
 		return;
 	pthread_mutex_lock(&f->lock);
 	old = f->fds[op->fd];
-	f->fds[op->fd] = fd;
-	/* the regions of the file it replaces are gone with it */
-	for (unsigned int i = 0; i < FUZZ_REGIONS; i++)
-		if (f->regs[i].used && f->regs[i].fd_slot == op->fd)
-			f->regs[i].used = false;
+	slot_set_fd(f, op->fd, fd);
 	pthread_mutex_unlock(&f->lock);
 	if (old >= 0)
 		close(old);
@@ -253,10 +265,7 @@ static void op_close(struct fuzz *f, const struct fuzz_op *op)
 
 	pthread_mutex_lock(&f->lock);
 	fd = f->fds[op->fd];
-	f->fds[op->fd] = -1;
-	for (unsigned int i = 0; i < FUZZ_REGIONS; i++)
-		if (f->regs[i].used && f->regs[i].fd_slot == op->fd)
-			f->regs[i].used = false;
+	slot_set_fd(f, op->fd, -1);
 	pthread_mutex_unlock(&f->lock);
 	if (fd >= 0)
 		fuzz_result(f, op, close(fd));
@@ -269,7 +278,8 @@ static void op_alloc(struct fuzz *f, const struct fuzz_op *op)
 		.kind = op->a, .method = op->b, .order = op->c,
 		.length = op->x * block,
 	};
-	int fd = fd_of(f, op->fd);
+	uint32_t gen;
+	int fd = fd_of(f, op->fd, &gen);
 	long ret;
 
 	if (op->b == EXOTIC_MAP_HUGE && a.length < (2ULL << 20))
@@ -296,13 +306,18 @@ static void op_alloc(struct fuzz *f, const struct fuzz_op *op)
 	if (ret < 0)
 		return;
 	pthread_mutex_lock(&f->lock);
-	/* a region in the slot before is only forgotten: its file frees it */
-	f->regs[op->reg] = (struct fuzz_region){
-		.used = true, .fd_slot = op->fd, .handle = a.handle,
-		.offset = a.mmap_offset, .length = a.length, .order = a.order,
-		.kind = a.kind, .method = a.method,
-		.unsafe = a.flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
-	};
+	/*
+	 * A region in the slot before is only forgotten: its file frees it.
+	 * So is this one if the file it is in left the fd slot meanwhile.
+	 */
+	if (f->fd_gen[op->fd] == gen)
+		f->regs[op->reg] = (struct fuzz_region){
+			.used = true, .fd_slot = op->fd, .handle = a.handle,
+			.offset = a.mmap_offset, .length = a.length, .order = a.order,
+			.kind = a.kind, .method = a.method,
+			.unsafe = a.flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
+			.fd_gen = gen,
+		};
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -317,7 +332,7 @@ static void op_event(struct fuzz *f, const struct fuzz_op *op)
 	if (!region_of(f, op->reg, &r, &fd)) {
 		/* no region: a handle nobody has */
 		ev.handle = (uint32_t)op->x;
-		fuzz_result(f, op, ioctl(fd_of(f, op->fd), cmd, &ev));
+		fuzz_result(f, op, ioctl(fd_of(f, op->fd, NULL), cmd, &ev));
 		return;
 	}
 	ev.handle = r.handle;
@@ -354,7 +369,7 @@ static void op_info(struct fuzz *f, const struct fuzz_op *op)
 	int fd;
 
 	if (!region_of(f, op->reg, &r, &fd))
-		fd = fd_of(f, op->fd);
+		fd = fd_of(f, op->fd, NULL);
 	info.handle = r.used ? r.handle : op->reg;
 	fuzz_result(f, op, ioctl(fd, EXOTIC_IOC_INFO, &info));
 }
@@ -367,7 +382,7 @@ static void op_query(struct fuzz *f, const struct fuzz_op *op)
 	int fd;
 
 	if (!region_of(f, op->reg, &r, &fd))
-		fd = fd_of(f, op->fd);
+		fd = fd_of(f, op->fd, NULL);
 	q.handle = r.used ? r.handle : op->reg;
 	q.offset = r.used && !(op->a & EXOTIC_QUERY_RETIRED) ?
 		   (op->x % (r.length / PG + 1)) * PG : op->x;
@@ -405,25 +420,32 @@ static bool kvm_safe(struct fuzz *f, const struct fuzz_region *r)
 	       (tail == EXOTIC_OUT_MAPPED || tail == EXOTIC_OUT_EFAULT);
 }
 
-/* Does [p, p + len) meet the host range of a memslot? */
-static bool kslot_overlaps(struct fuzz *f, const uint8_t *p, uint64_t len)
+/*
+ * Under f->lock: may a new mapping [p, p + len) of region r be kept?  Only
+ * if it was made through r's file (r's fd slot is of the generation r was
+ * looked up with: no other thread closed the file and reused its number),
+ * and, if KVM must not fault it in, not where a memslot's host range still
+ * is (its own mapping gone).
+ */
+static bool map_keepable(struct fuzz *f, const struct fuzz_region *r,
+			 const uint8_t *p, uint64_t len, bool kvm_ok)
 {
 	bool hit = false;
 
-	pthread_mutex_lock(&f->lock);
-	for (unsigned int i = 0; i < FUZZ_KSLOTS; i++)
+	if (f->fd_gen[r->fd_slot] != r->fd_gen)
+		return false;
+	for (unsigned int i = 0; !kvm_ok && i < FUZZ_KSLOTS; i++)
 		hit |= f->kslots[i].used && p < f->kslots[i].hva + f->kslots[i].len &&
 		       f->kslots[i].hva < p + len;
-	pthread_mutex_unlock(&f->lock);
-	return hit;
+	return !hit;
 }
 
 static void op_mmap(struct fuzz *f, const struct fuzz_op *op)
 {
 	struct fuzz_region r;
 	uint64_t off, len;
-	bool kvm_ok;
-	void *p;
+	bool kvm_ok, keep;
+	uint8_t *p;
 	int fd;
 
 	if (!region_of(f, op->reg, &r, &fd))
@@ -432,36 +454,37 @@ static void op_mmap(struct fuzz *f, const struct fuzz_op *op)
 	sub_range(r.length / PG + (op->c ? 1 : 0), op->x, op->y, &off, &len);
 	if (!len)
 		len = 1;
+	len *= PG;
 	kvm_ok = kvm_safe(f, &r);
 	/*
-	 * A mapping KVM must not fault in may land where a memslot's host
-	 * range still is (its own mapping gone): it is made PROT_NONE (KVM
-	 * gets EFAULT) until that is ruled out.
+	 * PROT_NONE (KVM gets EFAULT on it) until map_keepable() says the
+	 * mapping is what kvm_ok was decided for.  A memslot is added only
+	 * over a mapping in the table, so none can be over this one before.
 	 */
-	p = mmap(NULL, len * PG, kvm_ok ? prots[op->a % 4] : PROT_NONE,
-		 op->b ? MAP_PRIVATE : MAP_SHARED, fd, (off_t)(r.offset + off * PG));
+	p = mmap(NULL, len, PROT_NONE, op->b ? MAP_PRIVATE : MAP_SHARED, fd,
+		 (off_t)(r.offset + off * PG));
 	fuzz_result(f, op, p == MAP_FAILED ? -1 : 0);
 	if (p == MAP_FAILED)
 		return;
-	if (!kvm_ok && (kslot_overlaps(f, p, len * PG) ||
-			mprotect(p, len * PG, prots[op->a % 4]))) {
-		munmap(p, len * PG);
-		return;
-	}
 	pthread_mutex_lock(&f->lock);
-	for (unsigned int i = 0; i < FUZZ_MAPS; i++) {
-		struct fuzz_map *m = &f->maps[(op->map + i) % FUZZ_MAPS];
-
-		if (!m->used) {
-			*m = (struct fuzz_map){ .used = true, .addr = p, .len = len * PG,
-						.kvm_ok = kvm_ok };
-			p = NULL;
-			break;
-		}
-	}
+	keep = map_keepable(f, &r, p, len, kvm_ok);
 	pthread_mutex_unlock(&f->lock);
-	if (p)		/* the table is full */
-		munmap(p, len * PG);
+	/* nobody else knows p until it is in the table */
+	if (keep && !mprotect(p, len, prots[op->a % 4])) {
+		pthread_mutex_lock(&f->lock);
+		for (unsigned int i = 0; i < FUZZ_MAPS && p; i++) {
+			struct fuzz_map *m = &f->maps[(op->map + i) % FUZZ_MAPS];
+
+			if (!m->used) {
+				*m = (struct fuzz_map){ .used = true, .addr = p, .len = len,
+							.kvm_ok = kvm_ok };
+				p = NULL;
+			}
+		}
+		pthread_mutex_unlock(&f->lock);
+	}
+	if (p)		/* not kept, refused its protection, or the table is full */
+		munmap(p, len);
 }
 
 static void op_munmap(struct fuzz *f, const struct fuzz_op *op)
@@ -671,7 +694,7 @@ static void op_version(struct fuzz *f, const struct fuzz_op *op)
 {
 	struct exotic_version v;
 
-	fuzz_result(f, op, ioctl(fd_of(f, op->fd), EXOTIC_IOC_VERSION, op->a ? (void *)16 : &v));
+	fuzz_result(f, op, ioctl(fd_of(f, op->fd, NULL), EXOTIC_IOC_VERSION, op->a ? (void *)16 : &v));
 }
 
 static void op_badioctl(struct fuzz *f, const struct fuzz_op *op)
@@ -683,7 +706,7 @@ static void op_badioctl(struct fuzz *f, const struct fuzz_op *op)
 	if (op->a & 1)
 		cmd = _IOC(_IOC_DIR(op->a), EXOTIC_IOC_MAGIC, _IOC_NR(op->a) % 16,
 			   _IOC_SIZE(op->a) % sizeof(junk));
-	fuzz_result(f, op, ioctl(fd_of(f, op->fd), cmd, junk));
+	fuzz_result(f, op, ioctl(fd_of(f, op->fd, NULL), cmd, junk));
 }
 
 /*
@@ -713,10 +736,7 @@ static void op_dup(struct fuzz *f, const struct fuzz_op *op)
 		old = dst;
 	}
 	if (fd >= 0) {
-		f->fds[to] = fd;
-		for (unsigned int i = 0; i < FUZZ_REGIONS; i++)
-			if (f->regs[i].used && f->regs[i].fd_slot == (int)to)
-				f->regs[i].used = false;
+		slot_set_fd(f, to, fd);
 	} else {
 		old = -1;
 	}

@@ -69,6 +69,7 @@ struct fuzz_region {
 	uint64_t length;
 	uint32_t kind, method, order;
 	bool unsafe;		/* allocated with a flag that licenses anomalies */
+	uint32_t fd_gen;	/* its fd slot's generation (struct fuzz) */
 };
 
 struct fuzz_map {
@@ -118,6 +119,14 @@ struct fuzz {
 	/* CLOCK_MONOTONIC ms of the last probe of each costly mode (kill, file-cap) */
 	uint64_t costly_probe_ms[2];
 	int fds[FUZZ_FDS];
+	/*
+	 * Bumped whenever fds[i] changes, before the old number is closed:
+	 * an op that read a number with its generation called the file it
+	 * meant for as long as the generation is unchanged.  What an op learns
+	 * through a number (a region, a mapping) is recorded only if so:
+	 * another thread may close the file and reuse the number meanwhile.
+	 */
+	uint32_t fd_gen[FUZZ_FDS];
 	struct fuzz_region regs[FUZZ_REGIONS];
 	struct fuzz_map maps[FUZZ_MAPS];
 	/*

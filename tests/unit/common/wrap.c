@@ -26,6 +26,8 @@ static struct fault faults[MAX_FAULTS];
 static wrap_open_hook open_hook;
 static wrap_ioctl_hook ioctl_hook;
 static wrap_access_hook access_hook;
+static wrap_before_fn before_mmap;
+static void *before_mmap_data;
 
 void wrap_set_hooks(wrap_open_hook o, wrap_ioctl_hook i, wrap_access_hook a)
 {
@@ -42,6 +44,13 @@ void wrap_reset(void)
 {
 	memset(faults, 0, sizeof(faults));
 	memset(counters, 0, sizeof(counters));
+	before_mmap = NULL;
+}
+
+void wrap_before_mmap(wrap_before_fn fn, void *data)
+{
+	before_mmap = fn;
+	before_mmap_data = data;
 }
 
 static void arm(const char *fn, unsigned long request, int skip, int err)
@@ -207,10 +216,14 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
+	wrap_before_fn fn = before_mmap;
 	int err = wrap_should_fail("mmap", 0);
 
 	if (err)
 		FAIL_WITH(err, MAP_FAILED);
+	before_mmap = NULL;
+	if (fn)
+		fn(before_mmap_data);
 	return __real_mmap(addr, len, prot, flags, fd, off);
 }
 
