@@ -138,13 +138,18 @@ void fuzz_op_kvm(struct fuzz *f, const struct fuzz_op *op)
 		gpa = KVM_GPA_BASE + ks * KVM_GPA_STEP;
 		ret = exotic_vm_add_slot(f->vm, ks, gpa, m.addr, m.len,
 					 op->b ? EXOTIC_SLOT_READONLY : 0);
-		pthread_rwlock_unlock(&f->maps_lock);
+		/*
+		 * Recorded before the table's lock is let go: once the mapping
+		 * can be unmapped and its addresses reused, op_mmap() must see
+		 * the memslot over them.
+		 */
 		if (!ret) {
 			pthread_mutex_lock(&f->lock);
 			f->kslots[ks] = (struct fuzz_kslot){ .used = true, .gpa = gpa, .len = m.len,
 							     .hva = m.addr };
 			pthread_mutex_unlock(&f->lock);
 		}
+		pthread_rwlock_unlock(&f->maps_lock);
 		kvm_result(f, op, ret);
 		break;
 	case 1:
