@@ -135,14 +135,24 @@ static int p_alloc(struct probe *p, uint32_t kind, uint32_t method, uint64_t len
 	return p_alloc_on(p->fd, &p->a, kind, method, len, 0);
 }
 
-/* Map a region shared; HUGE on a 2 MiB boundary, where its PMDs fit. */
-static uint8_t *p_map(int fd, const struct exotic_alloc *a, int prot)
+/* mmap() of the device, through the environment's map() if it has one */
+static void *p_mmap(const struct fuzz_probe_env *env, void *addr, size_t len, int prot,
+		    int flags, int fd, uint64_t off)
 {
+	if (env->map)
+		return env->map(env->ctx, addr, len, prot, flags, fd, (long long)off);
+	return mmap(addr, len, prot, flags, fd, (off_t)off);
+}
+
+/* Map a region shared; HUGE on a 2 MiB boundary, where its PMDs fit. */
+static uint8_t *p_map(const struct probe *p, int prot)
+{
+	const struct exotic_alloc *a = &p->a;
 	uint8_t *res, *at;
 	void *m;
 
 	if (a->method != EXOTIC_MAP_HUGE) {
-		m = mmap(NULL, a->length, prot, MAP_SHARED, fd, (off_t)a->mmap_offset);
+		m = p_mmap(p->env, NULL, a->length, prot, MAP_SHARED, p->fd, a->mmap_offset);
 		return m == MAP_FAILED ? NULL : m;
 	}
 	res = mmap(NULL, a->length + P_HUGE, PROT_NONE,
@@ -153,7 +163,7 @@ static uint8_t *p_map(int fd, const struct exotic_alloc *a, int prot)
 	if (at > res)
 		munmap(res, (size_t)(at - res));
 	munmap(at + a->length, (size_t)(res + P_HUGE - at));
-	m = mmap(at, a->length, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)a->mmap_offset);
+	m = p_mmap(p->env, at, a->length, prot, MAP_SHARED | MAP_FIXED, p->fd, a->mmap_offset);
 	if (m == MAP_FAILED) {
 		munmap(at, a->length);
 		return NULL;
@@ -179,7 +189,7 @@ static int p_write(const struct probe *p, uint8_t *map, uint64_t page, uint64_t 
 /* Map the region read-write and write every page's stamp; 0 or -1. */
 static int p_map_stamped(struct probe *p, uint64_t seed)
 {
-	p->map = p_map(p->fd, &p->a, PROT_READ | PROT_WRITE);
+	p->map = p_map(p, PROT_READ | PROT_WRITE);
 	if (!p->map)
 		return -1;
 	for (uint64_t i = 0; i < p->a.length / P_PG; i++)
@@ -237,7 +247,7 @@ static enum fuzz_probe_verdict probe_migrate(struct probe *p, uint32_t kind,
 		if (p_write(p, p->map, i, stamp(seed, i, 1)))
 			return PROBE_SKIPPED;
 	}
-	later = p_map(p->fd, &p->a, PROT_READ);
+	later = p_map(p, PROT_READ);
 	if (!later)
 		return PROBE_SKIPPED;
 	for (i = 0; i < n; i++)
@@ -444,6 +454,7 @@ static enum fuzz_probe_verdict probe_nopriv(struct probe *p)
 }
 
 struct race {
+	const struct fuzz_probe_env *env;
 	int fd;
 	uint64_t offset, len;
 	/* odd while an event runs; mappings whose mmap() saw it change or odd
@@ -465,7 +476,7 @@ static void *race_mapper(void *arg)
 
 	while (!atomic_load(&r->stop)) {
 		s0 = atomic_load(&r->seq);
-		m = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, (off_t)r->offset);
+		m = p_mmap(r->env, NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, r->offset);
 		if (m == MAP_FAILED)
 			continue;
 		kept = false;
@@ -533,6 +544,7 @@ static enum fuzz_probe_verdict probe_mmap_race(struct probe *p, uint32_t kind, u
 	     verdict != PROBE_FOUND; round++) {
 		if (p_alloc_on(p->fd, &p->a, kind, EXOTIC_MAP_REMAP, 64 * P_PG, 0))
 			break;
+		r->env = p->env;
 		r->fd = p->fd;
 		r->offset = p->a.mmap_offset;
 		r->len = p->a.length;
@@ -681,8 +693,14 @@ static enum fuzz_probe_verdict probe_kill(struct probe *p)
 	if (pid < 0)
 		goto skip;
 	if (!pid) {
-		volatile uint8_t *map = p_map(p->fd, &p->a, PROT_READ);
+		/* its own address space, with no memslot over it: mmap() itself */
+		struct fuzz_probe_env own = *p->env;
+		struct probe child = *p;
+		volatile uint8_t *map;
 
+		own.map = NULL;
+		child.env = &own;
+		map = p_map(&child, PROT_READ);
 		if (!map || write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(2);
 		(void)map[len / 2];	/* asleep behind the MIGRATE */

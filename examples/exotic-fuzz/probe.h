@@ -45,6 +45,13 @@ struct fuzz_probe_env {
 	 * ALLOCs out of that window (NULL: nothing else runs).
 	 */
 	void (*unsafe_window)(void *ctx, bool open);
+	/*
+	 * mmap() of the device into this process (NULL: mmap() itself): the
+	 * fuzzer keeps the probes' mappings off the host ranges of its KVM
+	 * memslots (MAP_FAILED, errno EBUSY, where one would land there).
+	 */
+	void *(*map)(void *ctx, void *addr, size_t len, int prot, int flags, int fd,
+		     long long off);
 	void *ctx;
 };
 

@@ -7,6 +7,7 @@
  * fuzzer then records must still be true of the file behind the number:
  * a mapping it lets KVM fault in (kvm_ok) maps the region it was judged
  * for, and a region is recorded against the file it was allocated in.
+ * And a probe's own mappings stay off the host ranges of memslots.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +25,7 @@
 #include "fakedev.h"
 #include "wrap.h"
 #include "../../examples/exotic-fuzz/fuzz.h"
+#include "../../examples/exotic-fuzz/probe.h"
 
 static struct fuzz f;
 static wrap_open_hook fake_open;
@@ -45,6 +47,7 @@ static int setup(void **state)
 	f.dev_path = FAKEDEV_PATH;
 	/* stock 6.1 WARNs on the refcount-0 tail of a reserved block */
 	f.profile = "stock";
+	fuzz_signals_init();
 	return 0;
 }
 
@@ -175,12 +178,52 @@ static void test_alloc_through_reused_number(void **state)
 	assert_false(f.regs[0].used);
 }
 
+/* a probe of REVOKE on a reserved block of order 2 (seed 2: REVOKE, not FREE) */
+static void probe_revoke(void)
+{
+	struct fuzz_op op = {
+		.type = OP_PROBE, .a = PROBE_REVOKE, .b = EXOTIC_KIND_RESERVED,
+		.c = EXOTIC_MAP_REMAP, .x = 2,
+	};
+
+	fuzz_op_run(&f, &op);
+	assert_int_equal(f.stats.probes[PROBE_REVOKE], 1);
+}
+
+/* Without memslots the probe maps its region and comes to a verdict. */
+static void test_probe_maps(void **state)
+{
+	(void)state;
+	probe_revoke();
+	assert_int_equal(f.stats.probes_judged[PROBE_REVOKE], 1);
+}
+
+/*
+ * A memslot whose host range is the whole address space: a stale one
+ * (its mapping unmapped) keeps its range, and any later mmap() may land
+ * there.  A vCPU may read it at any time, and KVM would fault in the
+ * probe's pages, whose kind may be one KVM WARNs on.  So the probe's
+ * mapping is refused, and the probe gives no verdict.
+ */
+static void test_probe_keeps_off_memslots(void **state)
+{
+	(void)state;
+	f.kslots[0] = (struct fuzz_kslot){
+		.used = true, .gpa = 1ULL << 30, .hva = (uint8_t *)4096,
+		.len = (1ULL << 47) - 4096,
+	};
+	probe_revoke();
+	assert_int_equal(f.stats.probes_judged[PROBE_REVOKE], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mmap_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmap_through_reused_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_through_reused_number, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_maps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_keeps_off_memslots, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("fuzz_exec", tests, NULL, NULL);
