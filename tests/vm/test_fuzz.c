@@ -75,11 +75,11 @@ static int restore(void **state)
 
 /*
  * Two threads for 15 s: every oracle quiet.  With brd loaded the odirect
- * ops have /dev/ram0; the kvm ops have the guest's /dev/kvm.  (A run of
- * this length on stock once made 6.1's KVM WARN in
- * kvm_pfn_to_refcounted_page(): a probe's mapping of a reserved block had
- * landed on a stale memslot's host range; the fuzzer keeps them apart
- * now, test_fuzz_exec on the host.)
+ * ops have /dev/ram0; the kvm ops have the guest's /dev/kvm.  (Runs of
+ * this length on stock made 6.1's KVM WARN in kvm_pfn_to_refcounted_page()
+ * now and then: a probe's mapping of a reserved block on a stale
+ * memslot's host range.  The fuzzer keeps them apart now; the host's
+ * test_fuzz_exec stages that race and the others found with it.)
  */
 static void test_clean_run(void **state)
 {
