@@ -164,7 +164,7 @@ int fuzz_emit_c(const char *path, const char *source, const struct fuzz_op *ops,
 	fputs("\n/* An op_probe(): probe.c's check, its finding counted as the others. */\n"
 	      "static void op_probe(uint32_t mode, uint32_t kind, uint32_t method, uint64_t seed)\n{\n"
 	      "\tconst struct fuzz_probe_env env = { .dev = dev, .root = geteuid() == 0,\n"
-	      "\t\t\t\t\t     .access = guarded_access };\n"
+	      "\t\t\t\t\t     .access = guarded_access, .map = repro_probe_map };\n"
 	      "\tchar msg[400];\n\n"
 	      "\tif (fuzz_probe(&env, mode % PROBE_MODES, kind, method, seed, msg, sizeof(msg)) ==\n"
 	      "\t    PROBE_FOUND) {\n"

@@ -153,42 +153,26 @@ void fuzz_result_or(struct fuzz *f, const struct fuzz_op *op, long ret, int extr
 
 void fuzz_result(struct fuzz *f, const struct fuzz_op *op, long ret)
 {
-	char buf[128];
-	int e = errno;
-
-	__atomic_add_fetch(&f->stats.ops[op->type], 1, __ATOMIC_RELAXED);
-	if (ret >= 0)
-		return;
-	if (fuzz_errno_allowed(e)) {
-		__atomic_add_fetch(&f->stats.errors[op->type], 1, __ATOMIC_RELAXED);
-		return;
-	}
-	fuzz_op_format(op, buf, sizeof(buf));
-	fuzz_finding(f, "op '%s' failed with %s (%d), not an error this call may give",
-		     buf, strerror(e), e);
+	fuzz_result_or(f, op, ret, 0);
 }
 
-/* The number in fd slot, and (gen not NULL) its generation. */
-static int fd_of(struct fuzz *f, unsigned int slot, uint32_t *gen)
+static int fd_of(struct fuzz *f, unsigned int slot)
 {
 	int fd;
 
 	pthread_mutex_lock(&f->lock);
 	fd = f->fds[slot];
-	if (gen)
-		*gen = f->fd_gen[slot];
 	pthread_mutex_unlock(&f->lock);
 	return fd;
 }
 
 /*
- * Under f->lock: fd slot holds fd now, a new generation; the regions of
- * the file it held are forgotten (closing the file frees them).
+ * Under f->lock: fd slot holds fd now; the regions of the file it held
+ * are forgotten (closing the file frees them).
  */
 static void slot_set_fd(struct fuzz *f, unsigned int slot, int fd)
 {
 	f->fds[slot] = fd;
-	f->fd_gen[slot]++;
 	for (unsigned int i = 0; i < FUZZ_REGIONS; i++)
 		if (f->regs[i].used && f->regs[i].fd_slot == (int)slot)
 			f->regs[i].used = false;
@@ -244,7 +228,7 @@ static void op_open(struct fuzz *f, const struct fuzz_op *op)
 	int fd, old = -1;
 
 	/* an open file is replaced (its regions freed) only now and then */
-	if (fd_of(f, op->fd, NULL) >= 0 && !op->b)
+	if (fd_of(f, op->fd) >= 0 && !op->b)
 		return;
 	fd = open(f->dev_path, (op->a ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 
@@ -278,8 +262,7 @@ static void op_alloc(struct fuzz *f, const struct fuzz_op *op)
 		.kind = op->a, .method = op->b, .order = op->c,
 		.length = op->x * block,
 	};
-	uint32_t gen;
-	int fd = fd_of(f, op->fd, &gen);
+	int fd = fd_of(f, op->fd);
 	long ret;
 
 	if (op->b == EXOTIC_MAP_HUGE && a.length < (2ULL << 20))
@@ -306,18 +289,13 @@ static void op_alloc(struct fuzz *f, const struct fuzz_op *op)
 	if (ret < 0)
 		return;
 	pthread_mutex_lock(&f->lock);
-	/*
-	 * A region in the slot before is only forgotten: its file frees it.
-	 * So is this one if the file it is in left the fd slot meanwhile.
-	 */
-	if (f->fd_gen[op->fd] == gen)
-		f->regs[op->reg] = (struct fuzz_region){
-			.used = true, .fd_slot = op->fd, .handle = a.handle,
-			.offset = a.mmap_offset, .length = a.length, .order = a.order,
-			.kind = a.kind, .method = a.method,
-			.unsafe = a.flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
-			.fd_gen = gen,
-		};
+	/* a region in the slot before is only forgotten: its file frees it */
+	f->regs[op->reg] = (struct fuzz_region){
+		.used = true, .fd_slot = op->fd, .handle = a.handle,
+		.offset = a.mmap_offset, .length = a.length, .order = a.order,
+		.kind = a.kind, .method = a.method,
+		.unsafe = a.flags & EXOTIC_ALLOC_UNSAFE_DRIVER_BUG,
+	};
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -332,7 +310,7 @@ static void op_event(struct fuzz *f, const struct fuzz_op *op)
 	if (!region_of(f, op->reg, &r, &fd)) {
 		/* no region: a handle nobody has */
 		ev.handle = (uint32_t)op->x;
-		fuzz_result(f, op, ioctl(fd_of(f, op->fd, NULL), cmd, &ev));
+		fuzz_result(f, op, ioctl(fd_of(f, op->fd), cmd, &ev));
 		return;
 	}
 	ev.handle = r.handle;
@@ -369,7 +347,7 @@ static void op_info(struct fuzz *f, const struct fuzz_op *op)
 	int fd;
 
 	if (!region_of(f, op->reg, &r, &fd))
-		fd = fd_of(f, op->fd, NULL);
+		fd = fd_of(f, op->fd);
 	info.handle = r.used ? r.handle : op->reg;
 	fuzz_result(f, op, ioctl(fd, EXOTIC_IOC_INFO, &info));
 }
@@ -382,7 +360,7 @@ static void op_query(struct fuzz *f, const struct fuzz_op *op)
 	int fd;
 
 	if (!region_of(f, op->reg, &r, &fd))
-		fd = fd_of(f, op->fd, NULL);
+		fd = fd_of(f, op->fd);
 	q.handle = r.used ? r.handle : op->reg;
 	q.offset = r.used && !(op->a & EXOTIC_QUERY_RETIRED) ?
 		   (op->x % (r.length / PG + 1)) * PG : op->x;
@@ -420,36 +398,25 @@ static bool kvm_safe(struct fuzz *f, const struct fuzz_region *r)
 	       (tail == EXOTIC_OUT_MAPPED || tail == EXOTIC_OUT_EFAULT);
 }
 
-/* Under f->lock: does [p, p + len) meet the host range of a memslot? */
-static bool kslots_overlap(struct fuzz *f, const uint8_t *p, uint64_t len)
+/* Does [p, p + len) meet the host range of a memslot? */
+static bool kslot_overlaps(struct fuzz *f, const uint8_t *p, uint64_t len)
 {
 	bool hit = false;
 
+	pthread_mutex_lock(&f->lock);
 	for (unsigned int i = 0; i < FUZZ_KSLOTS; i++)
 		hit |= f->kslots[i].used && p < f->kslots[i].hva + f->kslots[i].len &&
 		       f->kslots[i].hva < p + len;
+	pthread_mutex_unlock(&f->lock);
 	return hit;
-}
-
-/*
- * Under f->lock: may a new mapping [p, p + len) of region r be kept?  Only
- * if it was made through r's file (r's fd slot is of the generation r was
- * looked up with: no other thread closed the file and reused its number),
- * and, if KVM must not fault it in, not where a memslot's host range still
- * is (its own mapping gone).
- */
-static bool map_keepable(struct fuzz *f, const struct fuzz_region *r,
-			 const uint8_t *p, uint64_t len, bool kvm_ok)
-{
-	return f->fd_gen[r->fd_slot] == r->fd_gen && (kvm_ok || !kslots_overlap(f, p, len));
 }
 
 static void op_mmap(struct fuzz *f, const struct fuzz_op *op)
 {
 	struct fuzz_region r;
 	uint64_t off, len;
-	bool kvm_ok, keep;
-	uint8_t *p;
+	bool kvm_ok;
+	void *p;
 	int fd;
 
 	if (!region_of(f, op->reg, &r, &fd))
@@ -458,37 +425,37 @@ static void op_mmap(struct fuzz *f, const struct fuzz_op *op)
 	sub_range(r.length / PG + (op->c ? 1 : 0), op->x, op->y, &off, &len);
 	if (!len)
 		len = 1;
-	len *= PG;
 	kvm_ok = kvm_safe(f, &r);
 	/*
-	 * PROT_NONE (KVM gets EFAULT on it) until map_keepable() says the
-	 * mapping is what kvm_ok was decided for.  A memslot is added only
-	 * over a mapping in the table, so none can be over this one before.
+	 * A mapping KVM must not fault in may land where a memslot's host
+	 * range still is (its own mapping gone): it is made PROT_NONE (KVM
+	 * gets EFAULT) until that is ruled out.  No memslot is added over it
+	 * meanwhile: only over mappings in the table.
 	 */
-	p = mmap(NULL, len, PROT_NONE, op->b ? MAP_PRIVATE : MAP_SHARED, fd,
-		 (off_t)(r.offset + off * PG));
+	p = mmap(NULL, len * PG, kvm_ok ? prots[op->a % 4] : PROT_NONE,
+		 op->b ? MAP_PRIVATE : MAP_SHARED, fd, (off_t)(r.offset + off * PG));
 	fuzz_result(f, op, p == MAP_FAILED ? -1 : 0);
 	if (p == MAP_FAILED)
 		return;
-	pthread_mutex_lock(&f->lock);
-	keep = map_keepable(f, &r, p, len, kvm_ok);
-	pthread_mutex_unlock(&f->lock);
-	/* nobody else knows p until it is in the table */
-	if (keep && !mprotect(p, len, prots[op->a % 4])) {
-		pthread_mutex_lock(&f->lock);
-		for (unsigned int i = 0; i < FUZZ_MAPS && p; i++) {
-			struct fuzz_map *m = &f->maps[(op->map + i) % FUZZ_MAPS];
-
-			if (!m->used) {
-				*m = (struct fuzz_map){ .used = true, .addr = p, .len = len,
-							.kvm_ok = kvm_ok };
-				p = NULL;
-			}
-		}
-		pthread_mutex_unlock(&f->lock);
+	if (!kvm_ok && (kslot_overlaps(f, p, len * PG) ||
+			mprotect(p, len * PG, prots[op->a % 4]))) {
+		munmap(p, len * PG);
+		return;
 	}
-	if (p)		/* not kept, refused its protection, or the table is full */
-		munmap(p, len);
+	pthread_mutex_lock(&f->lock);
+	for (unsigned int i = 0; i < FUZZ_MAPS; i++) {
+		struct fuzz_map *m = &f->maps[(op->map + i) % FUZZ_MAPS];
+
+		if (!m->used) {
+			*m = (struct fuzz_map){ .used = true, .addr = p, .len = len * PG,
+						.kvm_ok = kvm_ok };
+			p = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (p)		/* the table is full */
+		munmap(p, len * PG);
 }
 
 static void op_munmap(struct fuzz *f, const struct fuzz_op *op)
@@ -517,6 +484,20 @@ static void op_munmap(struct fuzz *f, const struct fuzz_op *op)
 	p = mmap(m.addr + off * PG, len * PG, PROT_NONE,
 		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	fuzz_result(f, op, p == MAP_FAILED ? -1 : 0);
+	if (p == MAP_FAILED) {
+		/*
+		 * 6.1 may have unmapped the hole before refusing, and another
+		 * thread's mmap() may have it now: the span leaves the table,
+		 * and only its two ends, still ours, are unmapped.
+		 */
+		pthread_mutex_lock(&f->lock);
+		f->maps[slot].used = false;
+		pthread_mutex_unlock(&f->lock);
+		if (off)
+			munmap(m.addr, off * PG);
+		if ((off + len) * PG < m.len)
+			munmap(m.addr + (off + len) * PG, m.len - (off + len) * PG);
+	}
 out:
 	pthread_rwlock_unlock(&f->maps_lock);
 }
@@ -698,7 +679,7 @@ static void op_version(struct fuzz *f, const struct fuzz_op *op)
 {
 	struct exotic_version v;
 
-	fuzz_result(f, op, ioctl(fd_of(f, op->fd, NULL), EXOTIC_IOC_VERSION, op->a ? (void *)16 : &v));
+	fuzz_result(f, op, ioctl(fd_of(f, op->fd), EXOTIC_IOC_VERSION, op->a ? (void *)16 : &v));
 }
 
 static void op_badioctl(struct fuzz *f, const struct fuzz_op *op)
@@ -710,7 +691,7 @@ static void op_badioctl(struct fuzz *f, const struct fuzz_op *op)
 	if (op->a & 1)
 		cmd = _IOC(_IOC_DIR(op->a), EXOTIC_IOC_MAGIC, _IOC_NR(op->a) % 16,
 			   _IOC_SIZE(op->a) % sizeof(junk));
-	fuzz_result(f, op, ioctl(fd_of(f, op->fd, NULL), cmd, junk));
+	fuzz_result(f, op, ioctl(fd_of(f, op->fd), cmd, junk));
 }
 
 /*
@@ -794,9 +775,7 @@ static void *probe_map(void *ctx, void *addr, size_t len, int prot, int flags, i
 	pthread_mutex_lock(&f->vcpu_lock);
 	p = mmap(addr, len, prot, flags, fd, (off_t)off);
 	if (p != MAP_FAILED) {
-		pthread_mutex_lock(&f->lock);
-		hit = kslots_overlap(f, p, len);
-		pthread_mutex_unlock(&f->lock);
+		hit = kslot_overlaps(f, p, len);
 		/* MAP_FIXED: the caller's reservation stays the caller's */
 		if (hit && (flags & MAP_FIXED))
 			mmap(p, len, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -833,8 +812,40 @@ static void op_probe(struct fuzz *f, const struct fuzz_op *op)
 		fuzz_finding(f, "%s", msg);
 }
 
+void fuzz_locks_init(struct fuzz *f)
+{
+	pthread_rwlockattr_t writers_first;
+
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_rwlock_init(&f->maps_lock, NULL);
+	pthread_rwlock_init(&f->unsafe_lock, NULL);
+	pthread_mutex_init(&f->vcpu_lock, NULL);
+	/* a close waits for the op in flight, not for every op after it */
+	pthread_rwlockattr_init(&writers_first);
+	pthread_rwlockattr_setkind_np(&writers_first,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&f->fds_lock, &writers_first);
+	pthread_rwlockattr_destroy(&writers_first);
+}
+
+/*
+ * How an op uses fds_lock: 'r' it calls with a number of fds[], 'w' it
+ * replaces or closes one.
+ */
+static const char fds_use[OP_MAX] = {
+	[OP_OPEN] = 'w', [OP_CLOSE] = 'w', [OP_DUP] = 'w',
+	[OP_VERSION] = 'r', [OP_ALLOC] = 'r', [OP_EVENT] = 'r', [OP_INFO] = 'r',
+	[OP_QUERY] = 'r', [OP_MMAP] = 'r', [OP_BADIOCTL] = 'r',
+};
+
 void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op)
 {
+	char use = op->type < OP_MAX ? fds_use[op->type] : 0;
+
+	if (use == 'w')
+		pthread_rwlock_wrlock(&f->fds_lock);
+	else if (use == 'r')
+		pthread_rwlock_rdlock(&f->fds_lock);
 	switch (op->type) {
 	case OP_OPEN: op_open(f, op); break;
 	case OP_CLOSE: op_close(f, op); break;
@@ -860,4 +871,6 @@ void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op)
 	case OP_PROBE: op_probe(f, op); break;
 	default: break;
 	}
+	if (use)
+		pthread_rwlock_unlock(&f->fds_lock);
 }

@@ -69,7 +69,6 @@ struct fuzz_region {
 	uint64_t length;
 	uint32_t kind, method, order;
 	bool unsafe;		/* allocated with a flag that licenses anomalies */
-	uint32_t fd_gen;	/* its fd slot's generation (struct fuzz) */
 };
 
 struct fuzz_map {
@@ -116,17 +115,18 @@ struct fuzz {
 	 * probe while it sets unsafe_driver_bugs=1 for a child of its own.
 	 */
 	pthread_rwlock_t unsafe_lock;
+	/*
+	 * Held for reading by an op that calls with an fd number of fds[],
+	 * from reading it to the op's end; for writing by the ops that
+	 * replace or close one (fuzz_op_run()).  So no other thread closes a
+	 * number under an op and reuses it for another file (a probe's, or
+	 * one whose regions differ) before the op's call reaches the kernel
+	 * or the op records what it learned.
+	 */
+	pthread_rwlock_t fds_lock;
 	/* CLOCK_MONOTONIC ms of the last probe of each costly mode (kill, file-cap) */
 	uint64_t costly_probe_ms[2];
 	int fds[FUZZ_FDS];
-	/*
-	 * Bumped whenever fds[i] changes, before the old number is closed:
-	 * an op that read a number with its generation called the file it
-	 * meant for as long as the generation is unchanged.  What an op learns
-	 * through a number (a region, a mapping) is recorded only if so:
-	 * another thread may close the file and reuse the number meanwhile.
-	 */
-	uint32_t fd_gen[FUZZ_FDS];
 	struct fuzz_region regs[FUZZ_REGIONS];
 	struct fuzz_map maps[FUZZ_MAPS];
 	/*
@@ -167,6 +167,8 @@ const char *fuzz_op_name(unsigned int type);
 void fuzz_op_next(uint64_t *prng, struct fuzz_op *op);
 /* Execute op; a finding is recorded in f (fuzz_finding()). */
 void fuzz_op_run(struct fuzz *f, const struct fuzz_op *op);
+/* Initialize the locks of a zeroed struct fuzz. */
+void fuzz_locks_init(struct fuzz *f);
 /* Write ops as a standalone C reproducer (emit.c); 0 or -errno. */
 int fuzz_emit_c(const char *path, const char *source, const struct fuzz_op *ops,
 		size_t n, const char *profile, bool known_bugs);

@@ -148,10 +148,7 @@ static int parse(int argc, char **argv, struct opts *o)
 static void fuzz_init(struct fuzz *f, const struct opts *o)
 {
 	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->lock, NULL);
-	pthread_rwlock_init(&f->maps_lock, NULL);
-	pthread_rwlock_init(&f->unsafe_lock, NULL);
-	pthread_mutex_init(&f->vcpu_lock, NULL);
+	fuzz_locks_init(f);
 	for (unsigned int i = 0; i < FUZZ_FDS; i++)
 		f->fds[i] = -1;
 	f->dev_path = o->dev;

@@ -164,11 +164,15 @@ static uint8_t *p_map(const struct probe *p, int prot)
 		munmap(res, (size_t)(at - res));
 	munmap(at + a->length, (size_t)(res + P_HUGE - at));
 	m = p_mmap(p->env, at, a->length, prot, MAP_SHARED | MAP_FIXED, p->fd, a->mmap_offset);
-	if (m == MAP_FAILED) {
+	/*
+	 * Refused by the environment, the reservation is still ours.  Refused
+	 * by the kernel or the driver, 6.1 has already unmapped it (later
+	 * kernels put it back), and another thread's mmap() may have taken
+	 * the hole: it is left as it is.
+	 */
+	if (m == MAP_FAILED && errno == EBUSY)
 		munmap(at, a->length);
-		return NULL;
-	}
-	return m;
+	return m == MAP_FAILED ? NULL : m;
 }
 
 static volatile uint64_t *word(uint8_t *map, uint64_t page)

@@ -48,7 +48,8 @@ struct fuzz_probe_env {
 	/*
 	 * mmap() of the device into this process (NULL: mmap() itself): the
 	 * fuzzer keeps the probes' mappings off the host ranges of its KVM
-	 * memslots (MAP_FAILED, errno EBUSY, where one would land there).
+	 * memslots (MAP_FAILED, errno EBUSY, where one would land there; a
+	 * MAP_FIXED range is then left mapped PROT_NONE, the caller's).
 	 */
 	void *(*map)(void *ctx, void *addr, size_t len, int prot, int flags, int fd,
 		     long long off);

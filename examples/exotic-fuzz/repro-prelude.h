@@ -269,6 +269,24 @@ static int kslot_overlaps(const uint8_t *p, uint64_t len)
 	return 0;
 }
 
+/* As the fuzzer's: a probe's mapping may not meet a memslot's host range. */
+static void *repro_probe_map(void *ctx, void *addr, size_t len, int prot, int flags,
+			     int fd, long long off)
+{
+	void *p = mmap(addr, len, prot, flags, fd, (off_t)off);
+
+	(void)ctx;
+	if (p == MAP_FAILED || !kslot_overlaps(p, len))
+		return p;
+	if (flags & MAP_FIXED)
+		mmap(p, len, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		     -1, 0);
+	else
+		munmap(p, len);
+	errno = EBUSY;
+	return MAP_FAILED;
+}
+
 static void op_mmap(unsigned int reg, unsigned int map, uint32_t a, uint32_t b,
 		    uint32_t c, uint64_t x, uint64_t y)
 {

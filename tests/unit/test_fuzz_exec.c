@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * exotic-fuzz's ops against the fake driver (fakedev.h), where a race
- * between two of its threads can be staged: the op under test calls
- * into the kernel after a stand-in for the other thread (wrap.h's hooks)
- * has closed the file the op looked up and reused its number.  What the
- * fuzzer then records must still be true of the file behind the number:
- * a mapping it lets KVM fault in (kvm_ok) maps the region it was judged
- * for, and a region is recorded against the file it was allocated in.
- * And a probe's own mappings stay off the host ranges of memslots.
+ * between two of its threads can be staged: a hook (wrap.h) runs, or
+ * starts, the other thread's ops just as the op under test calls into
+ * the kernel.  An fd number an op holds is not closed and reused under
+ * it; a mapping KVM may fault in (kvm_ok) maps the region it was judged
+ * for; a probe's own mappings stay off the memslots' host ranges; and
+ * where a MAP_FIXED mmap() fails, the fuzzer unmaps nothing another
+ * thread may have mapped in the hole (6.1 removes the old mapping before
+ * the driver's mmap can refuse).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -26,6 +28,8 @@
 #include "wrap.h"
 #include "../../examples/exotic-fuzz/fuzz.h"
 #include "../../examples/exotic-fuzz/probe.h"
+
+#define PG	4096UL
 
 static struct fuzz f;
 static wrap_open_hook fake_open;
@@ -37,23 +41,21 @@ static int setup(void **state)
 	(void)state;
 	wrap_reset();
 	fakedev_start();
+	wrap_get_hooks(&fake_open, &fake_ioctl, &fake_access);
 	memset(&f, 0, sizeof(f));
-	pthread_mutex_init(&f.lock, NULL);
-	pthread_rwlock_init(&f.maps_lock, NULL);
-	pthread_rwlock_init(&f.unsafe_lock, NULL);
-	pthread_mutex_init(&f.vcpu_lock, NULL);
+	fuzz_locks_init(&f);
 	for (unsigned int i = 0; i < FUZZ_FDS; i++)
 		f.fds[i] = -1;
 	f.dev_path = FAKEDEV_PATH;
 	/* stock 6.1 WARNs on the refcount-0 tail of a reserved block */
 	f.profile = "stock";
-	fuzz_signals_init();
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
+	wrap_before_mmap(NULL, NULL);
 	for (unsigned int i = 0; i < FUZZ_MAPS; i++)
 		if (f.maps[i].used)
 			munmap(f.maps[i].addr, f.maps[i].len);
@@ -65,31 +67,26 @@ static int teardown(void **state)
 }
 
 static void run(uint8_t type, uint8_t fd, uint8_t reg, uint32_t a, uint32_t b,
-		uint32_t c, uint64_t x)
+		uint32_t c, uint64_t x, uint64_t y)
 {
 	struct fuzz_op op = {
-		.type = type, .fd = fd, .reg = reg, .a = a, .b = b, .c = c, .x = x,
+		.type = type, .fd = fd, .reg = reg, .a = a, .b = b, .c = c,
+		.x = x, .y = y,
 	};
 
 	fuzz_op_run(&f, &op);
 }
 
-static void open_slot(uint8_t slot)
-{
-	run(OP_OPEN, slot, 0, 0, 0, 0, 0);
-	assert_true(f.fds[slot] >= 0);
-}
-
 /* region slot reg: refcounted pages KVM maps on every profile */
 static void alloc_refcounted(uint8_t fd, uint8_t reg)
 {
-	run(OP_ALLOC, fd, reg, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, 0, 4);
+	run(OP_ALLOC, fd, reg, EXOTIC_KIND_REFCOUNTED, EXOTIC_MAP_REMAP, 0, 4, 0);
 }
 
 /* the whole region in slot 0, read-write, shared */
 static void mmap_region0(void)
 {
-	run(OP_MMAP, 0, 0, 2, 0, 0, 0);
+	run(OP_MMAP, 0, 0, 2, 0, 0, 0, 0);
 }
 
 static unsigned int kvm_ok_maps(void)
@@ -101,89 +98,170 @@ static unsigned int kvm_ok_maps(void)
 	return n;
 }
 
-/*
- * The other thread: closes fd slot 0, opens slot 1 (which gets slot 0's
- * old number, the lowest free) and allocates there a reserved block of
- * order 1, whose tail stock KVM WARNs on: not kvm_ok.
- */
-static void swap_file(void *data)
+/* Is [p, p + len) mapped, all of it? */
+static bool mapped(void *p, size_t len)
 {
-	int old = f.fds[0];
-
-	(void)data;
-	run(OP_CLOSE, 0, 0, 0, 0, 0, 0);
-	open_slot(1);
-	assert_int_equal(f.fds[1], old);
-	run(OP_ALLOC, 1, 1, EXOTIC_KIND_RESERVED, EXOTIC_MAP_REMAP, 1, 2);
-	assert_true(f.regs[1].used);
+	return !msync(p, len, MS_ASYNC);
 }
 
-/* Without a race the mapping is kept, and KVM may fault it in. */
+/* ------------------------------------------------------------ the rival */
+
+/*
+ * The other thread: its ops run beside the op under test, started from a
+ * hook inside that op's system call, which waits up to 200 ms for them.
+ * If they could not finish by then (a lock kept them out), the op goes
+ * on first.  Only the test's thread asserts.
+ */
+static struct {
+	void (*ops)(void);
+	pthread_t t;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool started, done;
+} rival = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
+
+static void *rival_main(void *arg)
+{
+	(void)arg;
+	rival.ops();
+	pthread_mutex_lock(&rival.m);
+	rival.done = true;
+	pthread_cond_signal(&rival.c);
+	pthread_mutex_unlock(&rival.m);
+	return NULL;
+}
+
+/* Start the rival's ops; true if they finished within 200 ms. */
+static bool rival_race(void (*ops)(void))
+{
+	struct timespec until;
+	bool done;
+
+	rival.ops = ops;
+	rival.done = false;
+	rival.started = !pthread_create(&rival.t, NULL, rival_main, NULL);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 200 * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&rival.m);
+	while (rival.started && !rival.done &&
+	       !pthread_cond_timedwait(&rival.c, &rival.m, &until))
+		;
+	done = rival.done;
+	pthread_mutex_unlock(&rival.m);
+	return done;
+}
+
+static void rival_join(void)
+{
+	assert_true(rival.started);
+	pthread_join(rival.t, NULL);
+	assert_true(rival.done);
+}
+
+/* ------------------------------------------------------------ fd numbers */
+
+static int old_number;
+static bool rival_first;
+
+/*
+ * Closes fd slot 0, opens slot 1 (which gets slot 0's old number, the
+ * lowest free) and allocates there a reserved block of order 1, whose
+ * tail stock KVM WARNs on: not kvm_ok.
+ */
+static void swap_file(void)
+{
+	run(OP_CLOSE, 0, 0, 0, 0, 0, 0, 0);
+	run(OP_OPEN, 1, 0, 0, 0, 0, 0, 0);
+	run(OP_ALLOC, 1, 1, EXOTIC_KIND_RESERVED, EXOTIC_MAP_REMAP, 1, 2, 0);
+}
+
+static void swap_before_mmap(void *data, void *addr, unsigned long len)
+{
+	(void)data; (void)addr; (void)len;
+	wrap_before_mmap(NULL, NULL);
+	rival_first = rival_race(swap_file);
+}
+
+/* Without a race the mapping is kept, read-write, and KVM may fault it in. */
 static void test_mmap_kept(void **state)
 {
 	(void)state;
-	open_slot(0);
+	run(OP_OPEN, 0, 0, 0, 0, 0, 0, 0);
 	alloc_refcounted(0, 0);
 	assert_true(f.regs[0].used);
 	mmap_region0();
+	assert_int_equal(f.stats.ops[OP_MMAP], 1);
+	assert_int_equal(f.stats.errors[OP_MMAP], 0);
 	assert_int_equal(kvm_ok_maps(), 1);
-	/* given its protection: read-write */
 	for (unsigned int i = 0; i < FUZZ_MAPS; i++)
 		if (f.maps[i].used)
 			f.maps[i].addr[0] = 1;
 }
 
 /*
- * The file closed and its number reused between the region's lookup and
- * mmap(): the mapping is of another file, whatever region that has at the
- * offset.  It must not be kept as one KVM may fault in.
+ * Another thread closes the file between the region's lookup and mmap(),
+ * and opens one that gets its number: the mmap() would map whatever the
+ * new file has at the offset.  The number stays the file's until the op
+ * is done; then the other thread goes on.
  */
-static void test_mmap_through_reused_number(void **state)
+static void test_mmap_number_held(void **state)
 {
 	(void)state;
-	open_slot(0);
+	run(OP_OPEN, 0, 0, 0, 0, 0, 0, 0);
+	old_number = f.fds[0];
 	alloc_refcounted(0, 0);
-	wrap_before_mmap(swap_file, NULL);
+	wrap_before_mmap(swap_before_mmap, NULL);
 	mmap_region0();
-	assert_int_equal(wrap_calls("mmap"), 1);
-	assert_int_equal(kvm_ok_maps(), 0);
+	rival_join();
+	assert_false(rival_first);
+	assert_int_equal(kvm_ok_maps(), 1);
+	/* and then it did reuse the number */
+	assert_int_equal(f.fds[1], old_number);
+	assert_true(f.regs[1].used);
 }
 
-/*
- * The ALLOC's file closed and its slot given a new file while the ioctl
- * ran: the region is in a file no slot holds, and must not be recorded
- * against the slot's new file (an mmap there would map whatever that file
- * has at the offset).
- */
+/* The same inside ALLOC: the region is recorded against its own file. */
+static void reopen_both(void)
+{
+	run(OP_CLOSE, 0, 0, 0, 0, 0, 0, 0);
+	run(OP_OPEN, 1, 0, 0, 0, 0, 0, 0);	/* the old number */
+	run(OP_OPEN, 0, 0, 0, 0, 0, 0, 0);
+}
+
 static int swap_before_alloc(int fd, unsigned long request, void *arg)
 {
 	if (request == EXOTIC_IOC_ALLOC) {
 		wrap_set_hooks(fake_open, fake_ioctl, fake_access);
-		run(OP_CLOSE, 0, 0, 0, 0, 0, 0);
-		open_slot(1);		/* the old number: the ALLOC lands here */
-		open_slot(0);
+		rival_first = rival_race(reopen_both);
 	}
 	return fake_ioctl(fd, request, arg);
 }
 
-static void test_alloc_through_reused_number(void **state)
+static void test_alloc_number_held(void **state)
 {
 	(void)state;
-	open_slot(0);
-	wrap_get_hooks(&fake_open, &fake_ioctl, &fake_access);
+	run(OP_OPEN, 0, 0, 0, 0, 0, 0, 0);
+	old_number = f.fds[0];
 	wrap_set_hooks(fake_open, swap_before_alloc, fake_access);
 	alloc_refcounted(0, 0);
 	wrap_set_hooks(fake_open, fake_ioctl, fake_access);
-	assert_int_equal(fakedev_live_regions(), 1);	/* it was allocated */
+	rival_join();
+	assert_false(rival_first);
+	assert_int_equal(fakedev_live_regions(), 1);
+	assert_int_equal(f.fds[1], old_number);
+	/* closed after it was recorded: forgotten with its file */
 	assert_false(f.regs[0].used);
 }
 
-/* a probe of REVOKE on a reserved block of order 2 (seed 2: REVOKE, not FREE) */
-static void probe_revoke(void)
+/* ------------------------------------------------------------ probes */
+
+/* a probe of REVOKE (seed 2: REVOKE, not FREE) */
+static void probe_revoke(uint32_t kind, uint32_t method)
 {
 	struct fuzz_op op = {
-		.type = OP_PROBE, .a = PROBE_REVOKE, .b = EXOTIC_KIND_RESERVED,
-		.c = EXOTIC_MAP_REMAP, .x = 2,
+		.type = OP_PROBE, .a = PROBE_REVOKE, .b = kind, .c = method, .x = 2,
 	};
 
 	fuzz_op_run(&f, &op);
@@ -194,7 +272,7 @@ static void probe_revoke(void)
 static void test_probe_maps(void **state)
 {
 	(void)state;
-	probe_revoke();
+	probe_revoke(EXOTIC_KIND_RESERVED, EXOTIC_MAP_REMAP);
 	assert_int_equal(f.stats.probes_judged[PROBE_REVOKE], 1);
 }
 
@@ -209,21 +287,85 @@ static void test_probe_keeps_off_memslots(void **state)
 {
 	(void)state;
 	f.kslots[0] = (struct fuzz_kslot){
-		.used = true, .gpa = 1ULL << 30, .hva = (uint8_t *)4096,
-		.len = (1ULL << 47) - 4096,
+		.used = true, .gpa = 1ULL << 30, .hva = (uint8_t *)PG,
+		.len = (1ULL << 47) - PG,
 	};
-	probe_revoke();
+	probe_revoke(EXOTIC_KIND_RESERVED, EXOTIC_MAP_REMAP);
 	assert_int_equal(f.stats.probes_judged[PROBE_REVOKE], 0);
+}
+
+/*
+ * The HUGE method's probe maps MAP_FIXED into a reservation of its own.
+ * As on 6.1, the reservation is gone when the driver refuses, and another
+ * thread's mapping takes the hole: the probe must leave it alone.
+ */
+static void *foreign;
+static unsigned long foreign_len;
+
+static void take_the_hole(void *data, void *addr, unsigned long len)
+{
+	if (!addr)
+		return;		/* the reservation itself */
+	wrap_before_mmap(NULL, NULL);
+	munmap(addr, len);
+	foreign = mmap(addr, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		       -1, 0);
+	foreign_len = len;
+	wrap_fail("mmap", 0, (int)(intptr_t)data);	/* the call is refused */
+}
+
+static void test_probe_huge_refused_leaves_hole(void **state)
+{
+	(void)state;
+	foreign = MAP_FAILED;
+	wrap_before_mmap(take_the_hole, (void *)(intptr_t)ENODEV);	/* the driver's */
+	probe_revoke(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE);
+	assert_true(foreign != MAP_FAILED);
+	assert_int_equal(f.stats.probes_judged[PROBE_REVOKE], 0);
+	assert_true(mapped(foreign, foreign_len));
+	munmap(foreign, foreign_len);
+}
+
+/* ------------------------------------------------------------ munmap */
+
+/*
+ * A hole punched in a mapping (an anonymous PROT_NONE MAP_FIXED over its
+ * middle) fails, and another thread's mapping took the middle meanwhile:
+ * the table must not keep a span over it, and the fuzzer must not unmap
+ * it.
+ */
+static void test_munmap_hole_refused(void **state)
+{
+	uint8_t *p;
+
+	(void)state;
+	run(OP_OPEN, 0, 0, 0, 0, 0, 0, 0);
+	alloc_refcounted(0, 0);
+	mmap_region0();
+	assert_int_equal(kvm_ok_maps(), 1);
+	foreign = MAP_FAILED;
+	wrap_before_mmap(take_the_hole, (void *)(intptr_t)ENOMEM);
+	run(OP_MUNMAP, 0, 0, 0, 0, 0, 1, 2);	/* pages 1 and 2 of 4 */
+	assert_true(foreign != MAP_FAILED);
+	assert_int_equal(foreign_len, 2 * PG);
+	assert_int_equal(kvm_ok_maps(), 0);
+	assert_true(mapped(foreign, foreign_len));
+	p = (uint8_t *)foreign - PG;
+	assert_false(mapped(p, PG));		/* the rest is unmapped */
+	assert_false(mapped(p + 3 * PG, PG));
+	munmap(foreign, foreign_len);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mmap_kept, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mmap_through_reused_number, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alloc_through_reused_number, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_number_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_number_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_keeps_off_memslots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_huge_refused_leaves_hole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_munmap_hole_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("fuzz_exec", tests, NULL, NULL);

@@ -216,14 +216,13 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	wrap_before_fn fn = before_mmap;
-	int err = wrap_should_fail("mmap", 0);
+	int err;
 
+	if (before_mmap)
+		before_mmap(before_mmap_data, addr, len);
+	err = wrap_should_fail("mmap", 0);
 	if (err)
 		FAIL_WITH(err, MAP_FAILED);
-	before_mmap = NULL;
-	if (fn)
-		fn(before_mmap_data);
 	return __real_mmap(addr, len, prot, flags, fd, off);
 }
 

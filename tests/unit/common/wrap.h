@@ -36,11 +36,12 @@ typedef int (*wrap_access_hook)(const char *path, int mode);
 void wrap_set_hooks(wrap_open_hook open_fn, wrap_ioctl_hook ioctl_fn,
 		    wrap_access_hook access_fn);
 /*
- * wrap_before_mmap(fn, data): fn(data) runs once, just before the next
- * mmap() reaches the kernel: a test's stand-in for another thread that
- * wins a race against the caller.  wrap_reset() disarms it.
+ * wrap_before_mmap(fn, data): fn(data, addr, len) runs at each mmap(),
+ * before an armed fault fires or the call reaches the kernel: a test's
+ * stand-in for another thread that wins a race against the caller.
+ * wrap_before_mmap(NULL, NULL) or wrap_reset() disarms it.
  */
-typedef void (*wrap_before_fn)(void *data);
+typedef void (*wrap_before_fn)(void *data, void *addr, unsigned long len);
 void wrap_before_mmap(wrap_before_fn fn, void *data);
 /* The hooks set now, so that a second fake can chain to the first. */
 void wrap_get_hooks(wrap_open_hook *open_fn, wrap_ioctl_hook *ioctl_fn,
