@@ -116,14 +116,14 @@ struct fuzz {
 	 */
 	pthread_rwlock_t unsafe_lock;
 	/*
-	 * Held for reading by an op that calls with an fd number of fds[],
-	 * from reading it to the op's end; for writing by the ops that
-	 * replace or close one (fuzz_op_run()).  So no other thread closes a
-	 * number under an op and reuses it for another file (a probe's, or
-	 * one whose regions differ) before the op's call reaches the kernel
-	 * or the op records what it learned.
+	 * fd_locks[i] is held for reading by an op that calls with the
+	 * number in fds[i], from reading it to the op's end, and for writing
+	 * by the ops that replace or close that number (open, close, dup).
+	 * So no other thread closes a number under an op and reuses it for
+	 * another file (a probe's, or one whose regions differ) before the
+	 * op's calls reach the kernel; ops on the other slots' files go on.
 	 */
-	pthread_rwlock_t fds_lock;
+	pthread_rwlock_t fd_locks[FUZZ_FDS];
 	/* CLOCK_MONOTONIC ms of the last probe of each costly mode (kill, file-cap) */
 	uint64_t costly_probe_ms[2];
 	int fds[FUZZ_FDS];

@@ -340,6 +340,13 @@ static void op_munmap(unsigned int map, uint64_t x, uint64_t y)
 	p = mmap(maps[m].addr + off * PG, len * PG, PROT_NONE,
 		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	rc("munmap (hole)", p == MAP_FAILED ? -1 : 0);
+	if (p == MAP_FAILED) {		/* as exec.c's: the span goes, its ends are unmapped */
+		maps[m].used = 0;
+		if (off)
+			munmap(maps[m].addr, off * PG);
+		if ((off + len) * PG < maps[m].len)
+			munmap(maps[m].addr + (off + len) * PG, maps[m].len - (off + len) * PG);
+	}
 }
 
 /* The pages x, y pick of mapping slot map, or NULL if it is not mapped. */

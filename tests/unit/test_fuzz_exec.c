@@ -4,7 +4,7 @@
  * between two of its threads can be staged: a hook (wrap.h) runs, or
  * starts, the other thread's ops just as the op under test calls into
  * the kernel.  An fd number an op holds is not closed and reused under
- * it; a mapping KVM may fault in (kvm_ok) maps the region it was judged
+ * it (the other files' numbers are not held up); a mapping KVM may fault in (kvm_ok) maps the region it was judged
  * for; a probe's own mappings stay off the memslots' host ranges; and
  * where a MAP_FIXED mmap() fails, the fuzzer unmaps nothing another
  * thread may have mapped in the hole (6.1 removes the old mapping before
@@ -36,9 +36,22 @@ static wrap_open_hook fake_open;
 static wrap_ioctl_hook fake_ioctl;
 static wrap_access_hook fake_access;
 
+/* the other thread (rival_race()) */
+static struct {
+	void (*ops)(void);
+	pthread_t t;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool started, done;
+} rival = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
+static bool rival_first;	/* its ops finished before the op's call */
+static int old_number;
+
 static int setup(void **state)
 {
 	(void)state;
+	rival.started = false;
+	rival_first = true;	/* a hook that never ran fails the race tests */
 	wrap_reset();
 	fakedev_start();
 	wrap_get_hooks(&fake_open, &fake_ioctl, &fake_access);
@@ -52,10 +65,16 @@ static int setup(void **state)
 	return 0;
 }
 
+static void *foreign = MAP_FAILED;	/* another thread's mapping in a hole */
+static unsigned long foreign_len;
+
 static int teardown(void **state)
 {
 	(void)state;
 	wrap_before_mmap(NULL, NULL);
+	if (foreign != MAP_FAILED)
+		munmap(foreign, foreign_len);
+	foreign = MAP_FAILED;
 	for (unsigned int i = 0; i < FUZZ_MAPS; i++)
 		if (f.maps[i].used)
 			munmap(f.maps[i].addr, f.maps[i].len);
@@ -112,14 +131,6 @@ static bool mapped(void *p, size_t len)
  * If they could not finish by then (a lock kept them out), the op goes
  * on first.  Only the test's thread asserts.
  */
-static struct {
-	void (*ops)(void);
-	pthread_t t;
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	bool started, done;
-} rival = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
-
 static void *rival_main(void *arg)
 {
 	(void)arg;
@@ -139,6 +150,7 @@ static bool rival_race(void (*ops)(void))
 
 	rival.ops = ops;
 	rival.done = false;
+	rival.started = false;
 	rival.started = !pthread_create(&rival.t, NULL, rival_main, NULL);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += 200 * 1000000L;
@@ -162,8 +174,6 @@ static void rival_join(void)
 
 /* ------------------------------------------------------------ fd numbers */
 
-static int old_number;
-static bool rival_first;
 
 /*
  * Closes fd slot 0, opens slot 1 (which gets slot 0's old number, the
@@ -220,6 +230,35 @@ static void test_mmap_number_held(void **state)
 	/* and then it did reuse the number */
 	assert_int_equal(f.fds[1], old_number);
 	assert_true(f.regs[1].used);
+}
+
+/* Closes fd slot 2: another file than the op's. */
+static void close_other(void)
+{
+	run(OP_CLOSE, 2, 0, 0, 0, 0, 0, 0);
+}
+
+static void close_other_before_mmap(void *data, void *addr, unsigned long len)
+{
+	(void)data; (void)addr; (void)len;
+	wrap_before_mmap(NULL, NULL);
+	rival_first = rival_race(close_other);
+}
+
+/* Only the op's own number is held: a close of another file goes on. */
+static void test_mmap_other_file_closes(void **state)
+{
+	(void)state;
+	run(OP_OPEN, 0, 0, 0, 0, 0, 0, 0);
+	run(OP_OPEN, 2, 0, 0, 0, 0, 0, 0);
+	alloc_refcounted(0, 0);
+	rival_first = false;
+	wrap_before_mmap(close_other_before_mmap, NULL);
+	mmap_region0();
+	rival_join();
+	assert_true(rival_first);
+	assert_int_equal(f.fds[2], -1);
+	assert_int_equal(kvm_ok_maps(), 1);
 }
 
 /* The same inside ALLOC: the region is recorded against its own file. */
@@ -299,9 +338,6 @@ static void test_probe_keeps_off_memslots(void **state)
  * As on 6.1, the reservation is gone when the driver refuses, and another
  * thread's mapping takes the hole: the probe must leave it alone.
  */
-static void *foreign;
-static unsigned long foreign_len;
-
 static void take_the_hole(void *data, void *addr, unsigned long len)
 {
 	if (!addr)
@@ -317,13 +353,11 @@ static void take_the_hole(void *data, void *addr, unsigned long len)
 static void test_probe_huge_refused_leaves_hole(void **state)
 {
 	(void)state;
-	foreign = MAP_FAILED;
 	wrap_before_mmap(take_the_hole, (void *)(intptr_t)ENODEV);	/* the driver's */
 	probe_revoke(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_HUGE);
 	assert_true(foreign != MAP_FAILED);
 	assert_int_equal(f.stats.probes_judged[PROBE_REVOKE], 0);
 	assert_true(mapped(foreign, foreign_len));
-	munmap(foreign, foreign_len);
 }
 
 /* ------------------------------------------------------------ munmap */
@@ -343,7 +377,6 @@ static void test_munmap_hole_refused(void **state)
 	alloc_refcounted(0, 0);
 	mmap_region0();
 	assert_int_equal(kvm_ok_maps(), 1);
-	foreign = MAP_FAILED;
 	wrap_before_mmap(take_the_hole, (void *)(intptr_t)ENOMEM);
 	run(OP_MUNMAP, 0, 0, 0, 0, 0, 1, 2);	/* pages 1 and 2 of 4 */
 	assert_true(foreign != MAP_FAILED);
@@ -353,7 +386,6 @@ static void test_munmap_hole_refused(void **state)
 	p = (uint8_t *)foreign - PG;
 	assert_false(mapped(p, PG));		/* the rest is unmapped */
 	assert_false(mapped(p + 3 * PG, PG));
-	munmap(foreign, foreign_len);
 }
 
 int main(void)
@@ -362,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmap_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmap_number_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_number_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_other_file_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_keeps_off_memslots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_huge_refused_leaves_hole, setup, teardown),
