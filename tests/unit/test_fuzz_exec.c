@@ -187,11 +187,12 @@ static void swap_file(void)
 	run(OP_ALLOC, 1, 1, EXOTIC_KIND_RESERVED, EXOTIC_MAP_REMAP, 1, 2, 0);
 }
 
-static void swap_before_mmap(void *data, void *addr, unsigned long len)
+/* mmap()'s hook: the rival's ops (rival.ops, set by the test) race the call */
+static void race_the_mmap(void *data, void *addr, unsigned long len)
 {
 	(void)data; (void)addr; (void)len;
 	wrap_before_mmap(NULL, NULL);
-	rival_first = rival_race(swap_file);
+	rival_first = rival_race(rival.ops);
 }
 
 /* Without a race the mapping is kept, read-write, and KVM may fault it in. */
@@ -222,7 +223,8 @@ static void test_mmap_number_held(void **state)
 	run(OP_OPEN, 0, 0, 0, 0, 0, 0, 0);
 	old_number = f.fds[0];
 	alloc_refcounted(0, 0);
-	wrap_before_mmap(swap_before_mmap, NULL);
+	rival.ops = swap_file;
+	wrap_before_mmap(race_the_mmap, NULL);
 	mmap_region0();
 	rival_join();
 	assert_false(rival_first);
@@ -238,13 +240,6 @@ static void close_other(void)
 	run(OP_CLOSE, 2, 0, 0, 0, 0, 0, 0);
 }
 
-static void close_other_before_mmap(void *data, void *addr, unsigned long len)
-{
-	(void)data; (void)addr; (void)len;
-	wrap_before_mmap(NULL, NULL);
-	rival_first = rival_race(close_other);
-}
-
 /* Only the op's own number is held: a close of another file goes on. */
 static void test_mmap_other_file_closes(void **state)
 {
@@ -253,7 +248,8 @@ static void test_mmap_other_file_closes(void **state)
 	run(OP_OPEN, 2, 0, 0, 0, 0, 0, 0);
 	alloc_refcounted(0, 0);
 	rival_first = false;
-	wrap_before_mmap(close_other_before_mmap, NULL);
+	rival.ops = close_other;
+	wrap_before_mmap(race_the_mmap, NULL);
 	mmap_region0();
 	rival_join();
 	assert_true(rival_first);
