@@ -468,6 +468,7 @@ struct race {
 	pthread_mutex_t lock;
 	uint8_t *maps[P_RACE_MAPS];
 	unsigned int n;
+	unsigned int checked;	/* mappings race_check() judged, all rounds */
 };
 
 /* mmap() in a loop, keeping the mappings that overlapped an event. */
@@ -523,6 +524,7 @@ static enum fuzz_probe_verdict race_check(struct probe *p, struct race *r, uint3
 		}
 		munmap(r->maps[i], r->len);
 	}
+	r->checked += r->n;
 	r->n = 0;
 	pthread_mutex_unlock(&r->lock);
 	return verdict;
@@ -578,6 +580,9 @@ static enum fuzz_probe_verdict probe_mmap_race(struct probe *p, uint32_t kind, u
 			race_check(p, r, kind, true);
 		p_event(p->fd, EXOTIC_IOC_FREE, p->a.handle);
 	}
+	/* no mapping raced an event (none could be made): nothing was judged */
+	if (verdict == PROBE_CLEAN && !r->checked)
+		verdict = PROBE_SKIPPED;
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 	return verdict;

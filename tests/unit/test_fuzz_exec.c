@@ -330,6 +330,27 @@ static void test_probe_keeps_off_memslots(void **state)
 }
 
 /*
+ * mmap-race judges the mappings that raced an event.  Where none could be
+ * made (every one refused: a memslot over everything), it has nothing to
+ * judge and gives no verdict.
+ */
+static void test_probe_mmap_race_needs_a_mapping(void **state)
+{
+	struct fuzz_op op = {
+		.type = OP_PROBE, .a = PROBE_MMAP_RACE, .b = EXOTIC_KIND_REFCOUNTED, .x = 1,
+	};
+
+	(void)state;
+	f.kslots[0] = (struct fuzz_kslot){
+		.used = true, .gpa = 1ULL << 30, .hva = (uint8_t *)PG,
+		.len = (1ULL << 47) - PG,
+	};
+	fuzz_op_run(&f, &op);
+	assert_int_equal(f.stats.probes[PROBE_MMAP_RACE], 1);
+	assert_int_equal(f.stats.probes_judged[PROBE_MMAP_RACE], 0);
+}
+
+/*
  * The HUGE method's probe maps MAP_FIXED into a reservation of its own.
  * As on 6.1, the reservation is gone when the driver refuses, and another
  * thread's mapping takes the hole: the probe must leave it alone.
@@ -393,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmap_other_file_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_keeps_off_memslots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_mmap_race_needs_a_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_huge_refused_leaves_hole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_munmap_hole_refused, setup, teardown),
 	};
