@@ -44,8 +44,8 @@ static void usage(FILE *f)
 "  -m, --methods LIST   methods (remap,fault,huge,mixed,page)\n"
 "      --anon-thp       let the anonymous baseline have the host's THP setting (default:\n"
 "                       MADV_HUGEPAGE next to the huge method, else MADV_NOHUGEPAGE)\n"
-"      --tiny           2 MiB instances, 1 repetition, 1 pass, 1 cycle, 2 MiB setup,\n"
-"                       200 ms storms\n"
+"      --tiny           2 MiB instances, 1 repetition (unless -r says), 1 pass,\n"
+"                       1 cycle, 2 MiB setup, 200 ms storms\n"
 "                       (a smoke test: the figures mean nothing)\n"
 "      --profile NAME   the expectation table to follow               [detected]\n"
 "      --json           the JSON document (docs/bench-schema.md) on stdout instead\n"
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 	static struct row rows[EXOTIC_KIND_MAX * EXOTIC_MAP_MAX];
 	const char *profile = NULL, *json_file = NULL, *targets_of = NULL;
 	char detected[64], why[256] = "", kernel[128];
-	bool json = false, compare = false, tiny = false;
+	bool json = false, compare = false, tiny = false, reps_given = false;
 	uint32_t kinds = 0, methods = 0;
 	struct exotic_expect *table = NULL;
 	struct run_info ri;
@@ -168,7 +168,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's': bad = opt_length("size", optarg, &plan.length); break;
 		case 'S': bad = opt_length("setup", optarg, &plan.setup_length); break;
-		case 'r': bad = opt_u32("reps", optarg, 1, BENCH_MAX_REPS, &plan.reps); break;
+		case 'r':
+			bad = opt_u32("reps", optarg, 1, BENCH_MAX_REPS, &plan.reps);
+			reps_given = true;
+			break;
 		case 'p': bad = opt_u32("passes", optarg, 1, 1000, &plan.passes); break;
 		case 'c': bad = opt_u32("cycles", optarg, 1, 1000, &plan.cycles); break;
 		case 'T': bad = opt_u32("storm-ms", optarg, 50, 600000, &plan.storm_ms); break;
@@ -201,7 +204,9 @@ int main(int argc, char **argv)
 	}
 	if (tiny) {
 		plan.length = plan.setup_length = 2 << 20;
-		plan.reps = plan.passes = plan.cycles = 1;
+		plan.passes = plan.cycles = 1;
+		if (!reps_given)
+			plan.reps = 1;
 		plan.storm_ms = 200;
 	}
 	if (plan.setup_length < plan.length)
