@@ -199,9 +199,14 @@ struct plan {
 
 /* Find b->sys_4k and b->sys_2m: a guest run over one anonymous page. */
 int bench_calibrate(struct bench *b, const struct plan *p);
-/* Measure one row (kind x method, interleaved with its anonymous baseline):
- * 0, or a negative errno when the harness failed (row->why says). */
-int bench_row(struct bench *b, const struct plan *p, struct row *row);
+/* Set a row up: what the table skips (status "skip", row->why says), the
+ * setup figure's length; 0, or a negative errno when the harness failed
+ * (status "error", row->why says). */
+int bench_row_prepare(struct bench *b, const struct plan *p, struct row *row);
+/* Repetition r of a prepared row: its anonymous baseline and its subject,
+ * in turns first; 0, or a negative errno when the harness failed (status
+ * "error", row->why says; the row takes no more repetitions). */
+int bench_rep(struct bench *b, const struct plan *p, struct row *row, unsigned int r);
 
 /* ------------------------------------------------------------ storm.c */
 

@@ -35,7 +35,8 @@ static void usage(FILE *f)
 "       exotic-bench --targets RUN.json\n"
 "                   the performance targets, judged on a saved run\n"
 "  -s, --size BYTES     memory per instance, a multiple of 2M (K/M/G)       [16M]\n"
-"  -r, --reps N         repetitions of baseline and subject, in turns first  [7]\n"
+"  -r, --reps N         repetitions of baseline and subject, in turns first, [7]\n"
+"                       each over every row before the next\n"
 "  -p, --passes N       steady-state passes over the memory                  [64]\n"
 "  -c, --cycles N       event + refault cycles per repetition                 [2]\n"
 "      --setup BYTES    setup figure's length, halved while the driver refuses [1G]\n"
@@ -80,6 +81,14 @@ static void print_targets(const struct run_info *ri, const struct row *rows, siz
 		fprintf(stderr, "exotic-bench: cannot read the run back for its targets\n");
 	json_free(doc);
 	free(text);
+}
+
+/* a row's harness failed: one line; the exit status */
+static int row_failed(const struct row *r)
+{
+	fprintf(stderr, "exotic-bench: %s %s: %s\n", exotic_kind_name(r->kind),
+		exotic_method_name(r->method), r->why);
+	return 1;
 }
 
 static int parse_list(const char *arg, int (*from)(const char *), uint32_t *mask)
@@ -266,16 +275,18 @@ int main(int argc, char **argv)
 		n++;
 		r->kind = k;
 		r->method = m;
-		ret = bench_row(&b, &plan, r);
-		if (ret) {
-			fprintf(stderr, "exotic-bench: %s %s: %s\n", exotic_kind_name(k),
-				exotic_method_name(m), r->why);
-			status = 1;
-		} else if (plan.verbose && strcmp(r->status, "ok")) {
+		if (bench_row_prepare(&b, &plan, r))
+			status = row_failed(r);
+		else if (plan.verbose && strcmp(r->status, "ok"))
 			fprintf(stderr, "exotic-bench: %s %s skipped: %s\n", exotic_kind_name(k),
 				exotic_method_name(m), r->why);
-		}
 	}
+	/* every row's repetition r before any row's r + 1: a slow spell of the
+	 * machine falls on a few samples of each row, not on one row's all */
+	for (unsigned int rep = 0; rep < plan.reps; rep++)
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(rows[i].status, "ok") && bench_rep(&b, &plan, &rows[i], rep))
+				status = row_failed(&rows[i]);
 
 	uname(&u);
 	snprintf(kernel, sizeof(kernel), "%s", u.release);

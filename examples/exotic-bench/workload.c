@@ -3,7 +3,9 @@
  * exotic-bench: the workloads.  A row is measured in repetitions; each
  * repetition runs the anonymous baseline and the subject, in turns first,
  * so that drift (other load on the machine, a warming cache) and what the
- * first leaves behind hit both alike:
+ * first leaves behind hit both alike (and main.c runs every row's first
+ * repetition before any row's second, so that a slow spell of the machine
+ * falls on a few samples of every row, not on all of one row's):
  *
  *   A. a fresh instance (huge method: the host first writes a word of each
  *      2 MiB, on both sides, as the matrix's scenario does: on 6.1 a PMD
@@ -342,7 +344,7 @@ static int storm_or_skip(struct bench *b, const struct plan *p, struct row *row,
 	return 0;
 }
 
-int bench_row(struct bench *b, const struct plan *p, struct row *row)
+int bench_row_prepare(struct bench *b, const struct plan *p, struct row *row)
 {
 	const char *why;
 	int ret;
@@ -381,28 +383,37 @@ int bench_row(struct bench *b, const struct plan *p, struct row *row)
 		snprintf(row->why, sizeof(row->why), "the driver: %s", b->err);
 		return 0;
 	}
-	for (unsigned int r = 0; !ret && r < p->reps; r++) {
-		/* even repetitions run the baseline first, odd ones the subject:
-		 * whatever the first of the pair leaves behind (freed memory,
-		 * a warm cache, KVM's zapped roots) falls on both sides */
-		for (int i = 0; !ret && i <= 1; i++) {
-			bool subject = (r % 2) ^ (unsigned int)i;
+	if (ret) {
+		row->status = "error";
+		snprintf(row->why, sizeof(row->why), "%s", b->err);
+	}
+	return ret;
+}
 
-			ret = rep_touch_read(b, p, row, subject);
-			if (!ret)
-				ret = rep_mapped(b, p, row, subject);
-			if (!ret && !row->fig[FIG_STORM_EVENTS].skipped)
-				ret = storm_or_skip(b, p, row, subject);
-			if (!ret)
-				ret = rep_setup(b, p, row, subject);
-		}
-		if (p->verbose && !ret)
-			fprintf(stderr, "exotic-bench: %s %s: repetition %u done\n",
-				exotic_kind_name(row->kind), exotic_method_name(row->method), r + 1);
+int bench_rep(struct bench *b, const struct plan *p, struct row *row, unsigned int r)
+{
+	int ret = 0;
+
+	/* even repetitions run the baseline first, odd ones the subject:
+	 * whatever the first of the pair leaves behind (freed memory, a warm
+	 * cache, KVM's zapped roots) falls on both sides */
+	for (int i = 0; !ret && i <= 1; i++) {
+		bool subject = (r % 2) ^ (unsigned int)i;
+
+		ret = rep_touch_read(b, p, row, subject);
+		if (!ret)
+			ret = rep_mapped(b, p, row, subject);
+		if (!ret && !row->fig[FIG_STORM_EVENTS].skipped)
+			ret = storm_or_skip(b, p, row, subject);
+		if (!ret)
+			ret = rep_setup(b, p, row, subject);
 	}
 	if (ret) {
 		row->status = "error";
 		snprintf(row->why, sizeof(row->why), "%s", b->err);
+	} else if (p->verbose) {
+		fprintf(stderr, "exotic-bench: %s %s: repetition %u done\n",
+			exotic_kind_name(row->kind), exotic_method_name(row->method), r + 1);
 	}
 	return ret;
 }

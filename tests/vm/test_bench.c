@@ -9,7 +9,10 @@
  * does not map is skipped with the table's reason, the table printed has
  * a column for every figure, and --compare reads the document back and
  * finds every figure and every ratio inside its own range; the output ends
- * with every performance target and its verdict.
+ * with every performance target and its verdict.  With two repetitions of
+ * several rows, each repetition runs every row before the next begins (a
+ * slow spell of the machine falls on all rows alike, not on one row's
+ * every sample), and each row keeps both samples.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -243,10 +246,81 @@ static void test_smoke(void **state)
 	exotic_unref(ctx);
 }
 
+/*
+ * -v prints "exotic-bench: KIND METHOD: repetition R done"; every row's
+ * first repetition must be done before any row's second begins.
+ */
+static void test_reps_interleaved(void **state)
+{
+	static const char *const rows_run[] = {
+		"refcounted remap", "refcounted fault", "carveout remap", "carveout fault",
+	};
+	unsigned int seen[4][2] = { { 0 } }, last_first = 0, first_second = 0, line_no = 0;
+	char profile[64], why[256], err[256], line[512], what[64];
+	struct exotic_ctx *ctx;
+	const struct json *rows;
+	struct json *doc;
+	unsigned int rep;
+	int rc;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(exotic_new(&ctx), 0);
+	vm_env_need(exotic_kvm_available(ctx) == 0 && access("/dev/exotic", F_OK) == 0,
+		    "# no KVM or no exotic device here\n");
+	assert_int_equal(vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)), 0);
+	rc = sh("exotic-bench --tiny -r 2 -v --profile %s -k refcounted,carveout -m remap,fault "
+		"--json-file " JSON, profile);
+	print_out();
+	assert_int_equal(rc, 0);
+
+	f = fopen(OUT, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		line_no++;
+		if (sscanf(line, "exotic-bench: %63[a-z ]: repetition %u done", what, &rep) != 2)
+			continue;
+		for (size_t i = 0; i < 4; i++)
+			if (!strcmp(what, rows_run[i]) && rep >= 1 && rep <= 2)
+				seen[i][rep - 1]++;
+		if (rep == 1)
+			last_first = line_no;
+		else if (rep == 2 && !first_second)
+			first_second = line_no;
+	}
+	fclose(f);
+	for (size_t i = 0; i < 4; i++)
+		if (seen[i][0] != 1 || seen[i][1] != 1)
+			fail_msg("%s: repetition 1 done %u times, repetition 2 %u times",
+				 rows_run[i], seen[i][0], seen[i][1]);
+	if (first_second < last_first)
+		fail_msg("a second repetition (line %u) ran before the last first one (line %u)",
+			 first_second, last_first);
+
+	doc = json_parse_file(JSON, err, sizeof(err));
+	if (!doc)
+		fail_msg("%s: %s", JSON, err);
+	rows = json_get(doc, "rows");
+	assert_non_null(rows);
+	for (size_t i = 0; i < 4; i++) {
+		char kind[32], method[32];
+		const struct json *fig;
+
+		assert_int_equal(sscanf(rows_run[i], "%31s %31s", kind, method), 2);
+		fig = json_get(json_get(json_get(json_find_row(rows, kind, method), "figures"),
+					"first_touch_read"), "subject");
+		assert_non_null(fig);
+		assert_int_equal(json_get(fig, "samples")->n, 2);
+	}
+	json_free(doc);
+	exotic_unref(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smoke),
+		cmocka_unit_test(test_reps_interleaved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
