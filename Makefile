@@ -132,7 +132,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_COMMON) $(LIB_A) $(wildcard tests/u
 $(BUILD)/tests/vm/%: tests/vm/%.c $(VM_COMMON) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(V_CC)$(CC) $(ALL_CFLAGS) -Itests/vm/common -MMD -MP -MF $(@D)/.$(@F).d -o $@ \
-		$< $(VM_COMMON) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
+		$< $(VM_EXTRA_$*) $(VM_COMMON) $(LIB_A) -lcmocka $(LIBS_PRIVATE)
 
 # C reproducers as exotic-fuzz --emit-c writes them, for a minimized stream
 # that finds inject_bug=extra_ref and for a probe that finds
@@ -333,6 +333,9 @@ UNIT_EXTRA_test_fuzz_exec := $(FUZZ_EXEC)
 $(BUILD)/tests/unit/test_fuzz_exec: $(wildcard examples/exotic-fuzz/*.h) $(FUZZ_EXEC) \
 	driver/include/uapi/exotic_uapi.h
 $(BUILD)/bin/exotic-fuzz: driver/include/uapi/exotic_uapi.h
+# test_driver_attack's SIGKILL test is exotic-fuzz's kill probe
+VM_EXTRA_test_driver_attack := examples/exotic-fuzz/probe.c
+$(BUILD)/tests/vm/test_driver_attack: examples/exotic-fuzz/probe.c examples/exotic-fuzz/probe.h
 # test_bench #includes exotic-bench's pure parts and --compare
 $(BUILD)/tests/unit/test_bench: $(wildcard examples/exotic-bench/*.[ch]) $(wildcard examples/common/json.[ch])
 # test_bench (guest) #includes exotic-matrix's JSON reader

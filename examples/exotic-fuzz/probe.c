@@ -35,7 +35,7 @@
 #define P_RACE_ROUNDS	4
 #define P_RACE_EVENTS	8	/* MIGRATEs per round, then a REVOKE */
 #define P_RACE_MAPS	64
-#define P_KILL_BYTES	(128ULL << 20)
+#define P_KILL_BYTES	(192ULL << 20)	/* a MIGRATE of seconds in the test VM */
 
 static const char *const probe_names[PROBE_MODES] = {
 	[PROBE_REVOKE] = "revoke", [PROBE_MIGRATE] = "migrate",
@@ -68,6 +68,17 @@ static enum fuzz_probe_verdict found(struct probe *p, const char *fmt, ...)
 	vsnprintf(p->msg, p->len, fmt, ap);
 	va_end(ap);
 	return PROBE_FOUND;
+}
+
+/* No verdict, and why in msg (the caller may print it). */
+static enum fuzz_probe_verdict no_verdict(struct probe *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->msg, p->len, fmt, ap);
+	va_end(ap);
+	return PROBE_SKIPPED;
 }
 
 static uint64_t p_now_ms(void)
@@ -637,6 +648,7 @@ static enum fuzz_probe_verdict probe_gup_huge(struct probe *p, uint32_t kind, ui
 struct kill_migrate {
 	int fd;
 	uint32_t handle;
+	int ret;		/* the MIGRATE's */
 	atomic_bool done;
 	uint64_t done_ms;
 };
@@ -645,7 +657,7 @@ static void *kill_migrate_thread(void *arg)
 {
 	struct kill_migrate *m = arg;
 
-	p_event(m->fd, EXOTIC_IOC_MIGRATE, m->handle);
+	m->ret = p_event(m->fd, EXOTIC_IOC_MIGRATE, m->handle);
 	m->done_ms = p_now_ms();
 	atomic_store(&m->done, true);
 	return NULL;
@@ -673,9 +685,9 @@ static char task_state(pid_t pid)
 
 /*
  * A child faults on a region whose MIGRATE holds the region lock for a
- * long time; seen asleep there, it is SIGKILLed and must be gone well
- * before the MIGRATE ends.  No verdict unless the MIGRATE ran on for 400
- * ms after the kill.
+ * long time; seen asleep there, it is SIGKILLed and must die of it, and be
+ * gone well before the MIGRATE ends.  No verdict unless the MIGRATE
+ * succeeded and ran on for 400 ms after the kill.
  */
 static enum fuzz_probe_verdict probe_kill(struct probe *p)
 {
@@ -685,15 +697,16 @@ static enum fuzz_probe_verdict probe_kill(struct probe *p)
 	int go[2] = { -1, -1 }, ready[2] = { -1, -1 }, status;
 	bool blocked = false, done_at_kill;
 	pthread_t t;
-	pid_t pid;
+	pid_t pid, reaped;
 	char c;
 
 	memset(&m, 0, sizeof(m));
 	p->fd = open(p->env->dev, O_RDWR | O_CLOEXEC);
 	if (p->fd < 0 || p_version(p->fd, &v))
 		return PROBE_SKIPPED;
-	if (len > v.file_max_bytes / 2)
-		len = v.file_max_bytes / 2 & ~(P_HUGE - 1);
+	/* the file's cap; the MIGRATE's fresh backing counts on the device only */
+	if (len > v.file_max_bytes)
+		len = v.file_max_bytes & ~(P_HUGE - 1);
 	if (len < 32 * P_HUGE ||
 	    p_alloc_on(p->fd, &p->a, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, len, 0) ||
 	    pipe2(go, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
@@ -733,7 +746,7 @@ static enum fuzz_probe_verdict probe_kill(struct probe *p)
 	t_kill = p_now_ms();
 	done_at_kill = atomic_load(&m.done);
 	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while ((reaped = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
 	t_reaped = p_now_ms();
 	pthread_join(t, NULL);
@@ -741,8 +754,21 @@ static enum fuzz_probe_verdict probe_kill(struct probe *p)
 	close(go[1]);
 	close(ready[0]);
 	close(ready[1]);
-	if (!blocked || done_at_kill || m.done_ms < t_kill + 400)
-		return PROBE_SKIPPED;
+	if (reaped != pid)
+		return no_verdict(p, "probe kill: waitpid: %s", strerror(errno));
+	if (m.ret)
+		return no_verdict(p, "probe kill: MIGRATE of %llu MiB: %s",
+				  (unsigned long long)(len >> 20), strerror(-m.ret));
+	if (!blocked || done_at_kill)
+		return no_verdict(p, "probe kill: the MIGRATE of %llu MiB ended before the child was seen asleep in its fault",
+				  (unsigned long long)(len >> 20));
+	if (m.done_ms < t_kill + 400)
+		return no_verdict(p, "probe kill: the MIGRATE of %llu MiB ended %lld ms after the kill, not 400",
+				  (unsigned long long)(len >> 20),
+				  (long long)m.done_ms - (long long)t_kill);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		return found(p, "probe kill: a task SIGKILLed while its fault waited behind a MIGRATE ended with wait status %#x, not by SIGKILL",
+			     (unsigned int)status);
 	if (t_reaped >= m.done_ms)
 		return found(p, "probe kill: a task SIGKILLed while its fault waited behind a MIGRATE was reaped only when the MIGRATE ended, %llu ms later (the wait is not killable)",
 			     (unsigned long long)(t_reaped - t_kill));

@@ -57,6 +57,8 @@ struct fuzz_probe_env {
 };
 
 const char *fuzz_probe_name(unsigned int mode);
+/* Run one probe; msg gets the finding (PROBE_FOUND), or, from some probes,
+ * why there is no verdict (PROBE_SKIPPED). */
 enum fuzz_probe_verdict fuzz_probe(const struct fuzz_probe_env *env, unsigned int mode,
 				   uint32_t kind, uint32_t method, uint64_t seed,
 				   char *msg, size_t len);

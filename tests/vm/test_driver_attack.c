@@ -27,6 +27,7 @@
 #include <sys/uio.h>
 
 #include "exotic/region.h"
+#include "../../examples/exotic-fuzz/probe.h"
 #include "test_driver.h"
 
 /* ------------------------------------------------ thread-safe probing */
@@ -797,123 +798,32 @@ static void test_unsafe_taints(void **state)
 	close(fd);
 }
 
-struct mig {
-	int fd;
-	uint32_t handle;
-	int ret;
-	atomic_bool done;
-};
-
-static void *migrate_thread(void *arg)
-{
-	struct mig *m = arg;
-
-	m->ret = ex_event(m->fd, EXOTIC_IOC_MIGRATE, m->handle, 0, 0, NULL);
-	atomic_store(&m->done, true);
-	return NULL;
-}
-
-/* The scheduler state of a task: 'R', 'S', 'D', ...; 0 if it is gone. */
-static char task_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (sysfs_read(path, buf, sizeof(buf)))
-		return 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /*
- * One try: a child faults on a region whose 192 MiB migrate holds the
- * region lock for seconds.  Returns 1 if the child was seen blocked ('D')
- * while the migrate ran and was killed and reaped before the migrate
- * ended (the fault's lock is killable), 0 if it was reaped only after (it
- * is not), -1 if the migrate ended before the child was seen blocked and
- * killed (the try proves nothing either way).
- */
-static int fault_kill_try(int fd)
-{
-	const size_t len = 192UL << 20;
-	struct mig m = { .fd = fd };
-	struct exotic_alloc a;
-	int go[2], ready[2], status, verdict;
-	uint64_t t_kill, t_reaped;
-	bool blocked = false;
-	volatile uint64_t *map;
-	pthread_t t;
-	pid_t pid;
-	char c;
-
-	assert_int_equal(ex_alloc(fd, EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT,
-				  len, 9, 0, &a), 0);
-	m.handle = a.handle;
-	assert_int_equal(pipe(go), 0);
-	assert_int_equal(pipe(ready), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		map = ex_map(fd, a.mmap_offset, len, PROT_READ);
-		if (!map)
-			_exit(2);
-		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
-			_exit(3);
-		(void)map[len / 16];	/* blocks behind the migrate */
-		_exit(0);
-	}
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	assert_int_equal(pthread_create(&t, NULL, migrate_thread, &m), 0);
-	sleep_ms(100);
-	assert_int_equal(write(go[1], "g", 1), 1);
-	/* the child asleep in its fault while the migrate still runs */
-	while (!atomic_load(&m.done) && !blocked) {
-		blocked = task_state(pid) == 'D';
-		if (!blocked)
-			sleep_ms(5);
-	}
-	t_kill = now_ms();
-	verdict = !blocked || atomic_load(&m.done) ? -1 : 1;
-	kill(pid, SIGKILL);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	t_reaped = now_ms();
-	/* killed while both ran: the child must be gone before the migrate */
-	if (verdict == 1 && atomic_load(&m.done))
-		verdict = 0;
-	pthread_join(t, NULL);
-	assert_int_equal(m.ret, 0);
-	print_message("# child %s, reaped %" PRIu64 " ms after SIGKILL, migrate %s\n",
-		      blocked ? "seen blocked in its fault" : "never seen blocked",
-		      t_reaped - t_kill,
-		      verdict < 0 ? "done before the kill" :
-		      verdict ? "still running when it was reaped" :
-				"done before it was reaped");
-	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	assert_int_equal(ex_event(fd, EXOTIC_IOC_FREE, a.handle, 0, 0, NULL), 0);
-	close(go[0]);
-	close(go[1]);
-	close(ready[0]);
-	close(ready[1]);
-	return verdict;
-}
-
-/*
- * A fault blocked behind a long event dies at once with SIGKILL.  A try in
- * which the migrate ended before the child was seen blocked tells nothing
- * and is run again, at most 5 times; a try that tells fails or passes.
+ * A fault blocked behind a long event dies at once with SIGKILL: the
+ * fuzzer's kill probe (examples/exotic-fuzz/probe.c), the one copy of
+ * that experiment.  A child faults on a 128 MiB region whose MIGRATE holds
+ * the region lock; seen asleep there ('D'), it is SIGKILLed, must die of
+ * it, and must be reaped while the MIGRATE still runs.  A try in which the
+ * MIGRATE ended too soon after the kill tells nothing (no verdict) and is
+ * run again, at most 5 times; a try that tells fails or passes.
  */
 static void test_fault_killable(void **state)
 {
-	int fd, i, verdict = -1;
+	const struct fuzz_probe_env env = { .dev = "/dev/exotic" };
+	enum fuzz_probe_verdict verdict = PROBE_SKIPPED;
+	char msg[512] = "";
+	int fd, i;
 
 	(void)state;
 	DEV_OPEN_OR_SKIP(fd);
-	for (i = 0; i < 5 && verdict < 0; i++)
-		verdict = fault_kill_try(fd);
 	close(fd);
-	if (verdict < 0)
-		print_message("# 5 tries: the migrate never outlasted the child's fault\n");
-	assert_int_equal(verdict, 1);
+	for (i = 0; i < 5 && verdict == PROBE_SKIPPED; i++)
+		verdict = fuzz_probe(&env, PROBE_KILL, 0, 0, (uint64_t)i, msg, sizeof(msg));
+	print_message("# kill probe: %s after %d tries%s%s\n",
+		      verdict == PROBE_CLEAN ? "clean" :
+		      verdict == PROBE_FOUND ? "found" : "no verdict", i,
+		      msg[0] ? ": " : "", msg);
+	assert_int_equal(verdict, PROBE_CLEAN);
 }
 
 /* A shorter quarantine_ms applies to what is already quarantined. */
