@@ -59,27 +59,21 @@ struct probe {
 	size_t len;
 };
 
-__attribute__((format(printf, 2, 3)))
-static enum fuzz_probe_verdict found(struct probe *p, const char *fmt, ...)
+/* The verdict v, with what was found or why there is none in msg. */
+__attribute__((format(printf, 3, 4)))
+static enum fuzz_probe_verdict say(struct probe *p, enum fuzz_probe_verdict v,
+				   const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(p->msg, p->len, fmt, ap);
 	va_end(ap);
-	return PROBE_FOUND;
+	return v;
 }
 
-/* No verdict, and why in msg (the caller may print it). */
-static enum fuzz_probe_verdict no_verdict(struct probe *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p->msg, p->len, fmt, ap);
-	va_end(ap);
-	return PROBE_SKIPPED;
-}
+#define found(p, ...)		say(p, PROBE_FOUND, __VA_ARGS__)
+#define no_verdict(p, ...)	say(p, PROBE_SKIPPED, __VA_ARGS__)
 
 static uint64_t p_now_ms(void)
 {
