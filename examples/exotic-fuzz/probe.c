@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -487,8 +488,12 @@ static void *race_mapper(void *arg)
 	while (!atomic_load(&r->stop)) {
 		s0 = atomic_load(&r->seq);
 		m = p_mmap(r->env, NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, r->offset);
-		if (m == MAP_FAILED)
+		if (m == MAP_FAILED) {
+			/* refused (revoked, or the fuzzer's memslots in the way,
+			 * checked under its vCPU lock): let the others run */
+			sched_yield();
 			continue;
+		}
 		kept = false;
 		if ((s0 & 1) || atomic_load(&r->seq) != s0) {
 			pthread_mutex_lock(&r->lock);
