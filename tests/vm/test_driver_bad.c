@@ -203,6 +203,30 @@ static int b_version_efault(int fd)
 	return xioctl(fd, EXOTIC_IOC_VERSION, (void *)16);
 }
 
+/*
+ * An argument the driver can read but not write back: the caller never
+ * learns the handle, so the region made for it must be taken back.
+ */
+static int b_alloc_readonly_arg(int fd)
+{
+	struct exotic_version v;
+	struct exotic_alloc *a;
+	int ret;
+
+	a = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(a != MAP_FAILED);
+	*a = good_alloc();
+	assert_int_equal(mprotect(a, PG, PROT_READ), 0);
+	ret = xioctl(fd, EXOTIC_IOC_ALLOC, a);
+	assert_int_equal(munmap(a, PG), 0);
+	assert_int_equal(ex_version(fd, &v), 0);
+	if (v.file_used_bytes)
+		print_message("# %llu bytes still live after the failed copy-out\n",
+			      (unsigned long long)v.file_used_bytes);
+	assert_int_equal(v.file_used_bytes, 0);
+	return ret;
+}
+
 /* byte cap: a region that does not fit what is left */
 static int b_cap_bytes(int fd)
 {
@@ -561,6 +585,7 @@ static const struct bad bads[] = {
 	{ "alloc mkwrite and readonly", b_alloc_mkwrite_ro, -EINVAL },
 	{ "alloc bad pointer", b_alloc_efault, -EFAULT },
 	{ "version bad pointer", b_version_efault, -EFAULT },
+	{ "alloc argument read-only", b_alloc_readonly_arg, -EFAULT },
 	{ "byte cap exceeded", b_cap_bytes, -ENOSPC },
 	{ "file byte cap exceeded", b_cap_file_bytes, -ENOSPC },
 	{ "region cap exceeded", b_cap_regions, -ENOSPC },
