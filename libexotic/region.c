@@ -355,54 +355,41 @@ EXOTIC_EXPORT struct exotic_region *exotic_region_unref(struct exotic_region *r)
 	return NULL;
 }
 
-EXOTIC_EXPORT void *exotic_region_addr(const struct exotic_region *r)
+/* The accessors of a region's fields; a NULL region reads 0. */
+#define REGION_FIELD(type, name, field)					\
+	EXOTIC_EXPORT type exotic_region_##name(const struct exotic_region *r) \
+	{								\
+		return r ? (type)r->field : (type)0;			\
+	}
+
+REGION_FIELD(void *, addr, addr)
+REGION_FIELD(size_t, length, length)
+REGION_FIELD(uint32_t, handle, handle)
+REGION_FIELD(uint32_t, kind, kind)
+REGION_FIELD(uint32_t, method, method)
+REGION_FIELD(uint32_t, order, order)
+REGION_FIELD(uint32_t, flags, flags)
+REGION_FIELD(int, prot, prot)
+REGION_FIELD(uint64_t, mmap_offset, mmap_offset)
+REGION_FIELD(struct exotic_device *, get_device, dev)
+
+/* 0 if the region has a mapping of its own (mapped, not parked); -EBUSY, said, if not */
+static int own_mapping(const struct exotic_region *r, const char *to)
 {
-	return r ? r->addr : NULL;
+	if (r->addr && !r->parked)
+		return 0;
+	exotic_err(r->ctx, "region %u has no mapping of its own to %s\n", r->handle, to);
+	return -EBUSY;
 }
 
-EXOTIC_EXPORT size_t exotic_region_length(const struct exotic_region *r)
+/* the -errno of an mm call that failed on the region's own mapping, said */
+static int mm_failed(const struct exotic_region *r, const char *call)
 {
-	return r ? (size_t)r->length : 0;
-}
+	int err = exotic_neg_errno();
 
-EXOTIC_EXPORT uint32_t exotic_region_handle(const struct exotic_region *r)
-{
-	return r ? r->handle : 0;
-}
-
-EXOTIC_EXPORT uint32_t exotic_region_kind(const struct exotic_region *r)
-{
-	return r ? r->kind : 0;
-}
-
-EXOTIC_EXPORT uint32_t exotic_region_method(const struct exotic_region *r)
-{
-	return r ? r->method : 0;
-}
-
-EXOTIC_EXPORT uint32_t exotic_region_order(const struct exotic_region *r)
-{
-	return r ? r->order : 0;
-}
-
-EXOTIC_EXPORT uint32_t exotic_region_flags(const struct exotic_region *r)
-{
-	return r ? r->flags : 0;
-}
-
-EXOTIC_EXPORT int exotic_region_prot(const struct exotic_region *r)
-{
-	return r ? r->prot : 0;
-}
-
-EXOTIC_EXPORT uint64_t exotic_region_mmap_offset(const struct exotic_region *r)
-{
-	return r ? r->mmap_offset : 0;
-}
-
-EXOTIC_EXPORT struct exotic_device *exotic_region_get_device(const struct exotic_region *r)
-{
-	return r ? r->dev : NULL;
+	exotic_err(r->ctx, "%s of region %u at %p: %s\n", call, r->handle, r->addr,
+		   strerror(-err));
+	return err;
 }
 
 EXOTIC_EXPORT int exotic_region_map(struct exotic_region *r, int prot)
@@ -435,13 +422,8 @@ EXOTIC_EXPORT int exotic_region_unmap(struct exotic_region *r)
 	if (!r->addr)
 		return 0;
 	r->parked = false;
-	if (munmap(r->addr, (size_t)r->length) < 0) {
-		int err = exotic_neg_errno();
-
-		exotic_err(r->ctx, "munmap of region %u: %s\n", r->handle,
-			   strerror(-err));
-		return err;
-	}
+	if (munmap(r->addr, (size_t)r->length) < 0)
+		return mm_failed(r, "munmap");
 	r->addr = NULL;
 	return 0;
 }
@@ -455,17 +437,11 @@ EXOTIC_EXPORT int exotic_region_protect(struct exotic_region *r, int prot)
 	err = check_prot(r->ctx, prot);
 	if (err < 0)
 		return err;
-	if (!r->addr || r->parked) {
-		exotic_err(r->ctx, "region %u has no mapping of its own to protect\n",
-			   r->handle);
-		return -EBUSY;
-	}
-	if (mprotect(r->addr, (size_t)r->length, prot) < 0) {
-		err = exotic_neg_errno();
-		exotic_err(r->ctx, "mprotect of region %u: %s\n", r->handle,
-			   strerror(-err));
+	err = own_mapping(r, "protect");
+	if (err < 0)
 		return err;
-	}
+	if (mprotect(r->addr, (size_t)r->length, prot) < 0)
+		return mm_failed(r, "mprotect");
 	r->prot = prot;
 	return 0;
 }
@@ -476,11 +452,9 @@ EXOTIC_EXPORT int exotic_region_advise(struct exotic_region *r, int advice)
 
 	if (!r)
 		return -EINVAL;
-	if (!r->addr || r->parked) {
-		exotic_err(r->ctx, "region %u has no mapping of its own to advise\n",
-			   r->handle);
-		return -EBUSY;
-	}
+	err = own_mapping(r, "advise");
+	if (err < 0)
+		return err;
 	if (madvise(r->addr, (size_t)r->length, advice) < 0) {
 		err = exotic_neg_errno();
 		exotic_dbg(r->ctx, "madvise(%d) of region %u: %s\n", advice, r->handle,
@@ -493,23 +467,17 @@ EXOTIC_EXPORT int exotic_region_advise(struct exotic_region *r, int advice)
 EXOTIC_EXPORT int exotic_region_park(struct exotic_region *r)
 {
 	void *p;
+	int err;
 
 	if (!r)
 		return -EINVAL;
-	if (!r->addr || r->parked) {
-		exotic_err(r->ctx, "region %u has no mapping of its own to park\n",
-			   r->handle);
-		return -EBUSY;
-	}
+	err = own_mapping(r, "park");
+	if (err < 0)
+		return err;
 	p = mmap(r->addr, (size_t)r->length, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
-		int err = exotic_neg_errno();
-
-		exotic_err(r->ctx, "parking region %u at %p: %s\n", r->handle,
-			   r->addr, strerror(-err));
-		return err;
-	}
+	if (p == MAP_FAILED)
+		return mm_failed(r, "parking");
 	r->parked = true;
 	return 0;
 }
@@ -526,13 +494,8 @@ EXOTIC_EXPORT int exotic_region_unpark(struct exotic_region *r)
 	}
 	p = mmap(r->addr, (size_t)r->length, r->prot, MAP_SHARED | MAP_FIXED,
 		 r->fd, (off_t)r->mmap_offset);
-	if (p == MAP_FAILED) {
-		int err = exotic_neg_errno();
-
-		exotic_err(r->ctx, "mapping region %u again at %p: %s\n", r->handle,
-			   r->addr, strerror(-err));
-		return err;
-	}
+	if (p == MAP_FAILED)
+		return mm_failed(r, "mapping again");
 	r->parked = false;
 	return 0;
 }
