@@ -156,57 +156,47 @@ out:
 	return ret;
 }
 
-static int ev_slot(struct exotic_storm *s, struct storm_slot *slot,
+/*
+ * Half of an event that takes something from the slot's vCPUs for the
+ * event's hold and gives it back: the memslot (slot), the mapping, as a VMM
+ * unmapping the region and mapping it again at the same address (remap),
+ * or write access (mprotect: the vCPUs that write must see it and survive).
+ */
+static int hold_step(struct exotic_storm *s, struct storm_slot *slot,
+		     unsigned int type, bool give)
+{
+	switch (type) {
+	case EXOTIC_EV_SLOT:
+		if (give)
+			return exotic_vm_add_region_slot(s->vm, slot->index, slot->gpa,
+							 slot->region, 0);
+		return exotic_vm_delete_slot(s->vm, slot->index);
+	case EXOTIC_EV_REMAP:
+		return give ? exotic_region_unpark(slot->region) :
+			      exotic_region_park(slot->region);
+	default:
+		return exotic_region_protect(slot->region,
+					     give ? PROT_READ | PROT_WRITE : PROT_READ);
+	}
+}
+
+/* a slot that could not be given back is lost to the run */
+static int ev_hold(struct exotic_storm *s, struct storm_slot *slot,
 		   const struct exotic_storm_event_rec *ev)
 {
+	/* read-only disturbs only the vCPUs that write */
+	uint64_t *seq = ev->type == EXOTIC_EV_MPROTECT ? &slot->wseq : &slot->seq;
 	int ret;
 
-	disturb(&slot->seq);
-	ret = exotic_vm_delete_slot(s->vm, slot->index);
+	disturb(seq);
+	ret = hold_step(s, slot, ev->type, false);
 	if (!ret) {
 		sleep_us(ev->hold_us);
-		ret = exotic_vm_add_region_slot(s->vm, slot->index, slot->gpa,
-						slot->region, 0);
+		ret = hold_step(s, slot, ev->type, true);
 		if (ret)
 			STORE(slot->dead, 1);
 	}
-	disturb(&slot->seq);
-	return ret;
-}
-
-/* a VMM unmapping the region and mapping it again at the same address */
-static int ev_remap(struct exotic_storm *s, struct storm_slot *slot,
-		    const struct exotic_storm_event_rec *ev)
-{
-	int ret;
-
-	(void)s;
-	disturb(&slot->seq);
-	ret = exotic_region_park(slot->region);
-	if (!ret) {
-		sleep_us(ev->hold_us);
-		ret = exotic_region_unpark(slot->region);
-		if (ret)
-			STORE(slot->dead, 1);
-	}
-	disturb(&slot->seq);
-	return ret;
-}
-
-/* read-only for a while: the vCPUs that write must see it and survive */
-static int ev_mprotect(struct exotic_storm *s, struct storm_slot *slot,
-		       const struct exotic_storm_event_rec *ev)
-{
-	int ret;
-
-	(void)s;
-	disturb(&slot->wseq);
-	ret = exotic_region_protect(slot->region, PROT_READ);
-	if (!ret) {
-		sleep_us(ev->hold_us);
-		ret = exotic_region_protect(slot->region, PROT_READ | PROT_WRITE);
-	}
-	disturb(&slot->wseq);
+	disturb(seq);
 	return ret;
 }
 
@@ -365,17 +355,11 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 	case EXOTIC_EV_REPLACE:
 		ret = ev_replace(s, t, slot, ev);
 		break;
-	case EXOTIC_EV_SLOT:
-		ret = ev_slot(s, slot, ev);
-		break;
-	case EXOTIC_EV_REMAP:
-		ret = ev_remap(s, slot, ev);
-		break;
 	case EXOTIC_EV_FORK:
 		ret = ev_fork(s, slot);
 		break;
-	default:
-		ret = ev_mprotect(s, slot, ev);
+	default:	/* slot, remap, mprotect */
+		ret = ev_hold(s, slot, ev);
 		break;
 	}
 out:
