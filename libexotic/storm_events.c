@@ -110,6 +110,24 @@ static int replace_region(struct exotic_storm *s, struct storm_slot *slot,
 	return ret;
 }
 
+/*
+ * A slot an event took away and could not give back: its vCPUs stop using
+ * it (slot->dead), and the run reports it, whatever the errno.
+ */
+static void lose_slot(struct exotic_storm *s, struct storm_slot *slot,
+		      const struct exotic_storm_event_rec *ev, int err,
+		      const char *why)
+{
+	struct exotic_storm_finding f = {
+		.property = EXOTIC_STORM_UNEXPECTED, .vcpu = -1,
+		.event = ev->type, .err = err,
+	};
+
+	STORE(slot->dead, 1);
+	storm_add_finding(s, slot, &f, "slot %u lost: %s: %s", slot->index, why,
+			  strerror(-err));
+}
+
 /* Revoke, re-allocate, replace the memslot.  Called with slot->lock. */
 static int ev_replace(struct exotic_storm *s, struct event_thread *t,
 		      struct storm_slot *slot,
@@ -137,14 +155,7 @@ static int ev_replace(struct exotic_storm *s, struct event_thread *t,
 		sleep_us(20000);
 	}
 	if (ret) {
-		struct exotic_storm_finding f = {
-			.property = EXOTIC_STORM_UNEXPECTED, .vcpu = -1,
-			.event = ev->type, .err = ret,
-		};
-
-		STORE(slot->dead, 1);
-		storm_add_finding(s, slot, &f, "slot %u lost: cannot put a new region behind it: %s",
-			    slot->index, strerror(-ret));
+		lose_slot(s, slot, ev, ret, "cannot put a new region behind it");
 		ret = 0;
 		goto out;
 	}
@@ -174,13 +185,20 @@ static int hold_step(struct exotic_storm *s, struct storm_slot *slot,
 	case EXOTIC_EV_REMAP:
 		return give ? exotic_region_unpark(slot->region) :
 			      exotic_region_park(slot->region);
-	default:
+	case EXOTIC_EV_MPROTECT:
 		return exotic_region_protect(slot->region,
 					     give ? PROT_READ | PROT_WRITE : PROT_READ);
+	default:
+		return -EINVAL;
 	}
 }
 
-/* a slot that could not be given back is lost to the run */
+static const char *const hold_lost[] = {
+	[EXOTIC_EV_SLOT] = "cannot add its memslot back",
+	[EXOTIC_EV_REMAP] = "cannot map its region again",
+	[EXOTIC_EV_MPROTECT] = "cannot make its mapping writable again",
+};
+
 static int ev_hold(struct exotic_storm *s, struct storm_slot *slot,
 		   const struct exotic_storm_event_rec *ev)
 {
@@ -193,8 +211,10 @@ static int ev_hold(struct exotic_storm *s, struct storm_slot *slot,
 	if (!ret) {
 		sleep_us(ev->hold_us);
 		ret = hold_step(s, slot, ev->type, true);
-		if (ret)
-			STORE(slot->dead, 1);
+		if (ret) {
+			lose_slot(s, slot, ev, ret, hold_lost[ev->type]);
+			ret = 0;
+		}
 	}
 	disturb(seq);
 	return ret;
@@ -358,8 +378,13 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 	case EXOTIC_EV_FORK:
 		ret = ev_fork(s, slot);
 		break;
-	default:	/* slot, remap, mprotect */
+	case EXOTIC_EV_SLOT:
+	case EXOTIC_EV_REMAP:
+	case EXOTIC_EV_MPROTECT:
 		ret = ev_hold(s, slot, ev);
+		break;
+	default:
+		ret = -EINVAL;
 		break;
 	}
 out:
