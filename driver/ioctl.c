@@ -73,7 +73,10 @@ static int exotic_ioc_alloc(struct exotic_file *xf, unsigned int cmd,
 	return exotic_region_alloc(xf, a);
 }
 
-/* the caller never learns the handle: take it back */
+/*
+ * The caller never learns the handle: take it back.  Only a fatal signal
+ * stops the FREE, and then the file's release frees the region.
+ */
 static void exotic_ioc_alloc_unwind(struct exotic_file *xf,
 				    union exotic_ioc_arg *arg)
 {
@@ -158,6 +161,8 @@ long exotic_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ioc = &exotic_iocs[array_index_nospec(nr, ARRAY_SIZE(exotic_iocs))];
 	if (!ioc->run || ioc->cmd != cmd)
 		return -ENOTTY;
+	/* the table's size and direction, not the caller's, even speculatively */
+	cmd = ioc->cmd;
 	memset(&karg, 0, sizeof(karg));
 	if ((_IOC_DIR(cmd) & _IOC_WRITE) &&
 	    copy_from_user(&karg, uarg, _IOC_SIZE(cmd)))

@@ -477,7 +477,7 @@ EXOTIC_EXPORT int exotic_region_park(struct exotic_region *r)
 	p = mmap(r->addr, (size_t)r->length, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
-		return mm_failed(r, "parking");
+		return mm_failed(r, "mmap (park)");
 	r->parked = true;
 	return 0;
 }
@@ -495,7 +495,7 @@ EXOTIC_EXPORT int exotic_region_unpark(struct exotic_region *r)
 	p = mmap(r->addr, (size_t)r->length, r->prot, MAP_SHARED | MAP_FIXED,
 		 r->fd, (off_t)r->mmap_offset);
 	if (p == MAP_FAILED)
-		return mm_failed(r, "mapping again");
+		return mm_failed(r, "mmap (unpark)");
 	r->parked = false;
 	return 0;
 }

@@ -209,7 +209,7 @@ static int b_version_efault(int fd)
  */
 static int b_alloc_readonly_arg(int fd)
 {
-	struct exotic_version v;
+	struct exotic_version before, v;
 	struct exotic_alloc *a;
 	int ret;
 
@@ -217,9 +217,12 @@ static int b_alloc_readonly_arg(int fd)
 	assert_true(a != MAP_FAILED);
 	*a = good_alloc();
 	assert_int_equal(mprotect(a, PG, PROT_READ), 0);
+	assert_int_equal(ex_version(fd, &before), 0);
 	ret = xioctl(fd, EXOTIC_IOC_ALLOC, a);
 	assert_int_equal(munmap(a, PG), 0);
 	assert_int_equal(ex_version(fd, &v), 0);
+	/* made, then freed (a FREE takes an epoch), not refused before */
+	assert_true(v.epoch > before.epoch);
 	if (v.file_used_bytes)
 		print_message("# %llu bytes still live after the failed copy-out\n",
 			      (unsigned long long)v.file_used_bytes);
