@@ -67,6 +67,8 @@ struct exotic_mem_ops {
 	void (*free_block)(unsigned long pfn, unsigned int order);
 	/* refcount the idx-th page of a block must have, before mappings */
 	int (*expected_refcount)(unsigned int order, unsigned long idx);
+	/* whether this load of the driver has the memory; NULL: always */
+	bool (*available)(void);
 };
 
 /* How a region is mapped: one small table per method (map_METHOD.c). */
@@ -175,6 +177,8 @@ extern struct exotic_dev exotic_dev;
 
 /* memory kinds (mem.c) */
 const struct exotic_mem_ops *exotic_mem_of(u32 kind);
+bool exotic_mem_available(const struct exotic_mem_ops *mem);
+u32 exotic_mem_kinds(void);
 gfp_t exotic_gfp(unsigned int order);
 int exotic_refcount_head_only(unsigned int order, unsigned long idx);
 void *exotic_pfn_map(const struct exotic_mem_ops *mem, unsigned long pfn);
@@ -191,6 +195,7 @@ void *exotic_carveout_vaddr(unsigned long pfn);
 
 /* mapping methods (map.c) */
 const struct exotic_map_ops *exotic_map_of(u32 method);
+u32 exotic_map_methods(void);
 vm_fault_t exotic_insert_pfn(struct vm_area_struct *vma, unsigned long addr,
 			     unsigned long pfn);
 extern const struct exotic_map_ops exotic_map_remap;

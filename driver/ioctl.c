@@ -36,13 +36,8 @@ static int exotic_ioc_version(struct exotic_file *xf, unsigned int cmd,
 	struct exotic_version *v = &arg->version;
 
 	v->abi_version = EXOTIC_ABI_VERSION;
-	v->kinds = BIT(EXOTIC_KIND_REFCOUNTED) | BIT(EXOTIC_KIND_COMPOUND) |
-		   BIT(EXOTIC_KIND_NONCOMPOUND) | BIT(EXOTIC_KIND_RESERVED);
-	if (exotic_carveout_available())
-		v->kinds |= BIT(EXOTIC_KIND_CARVEOUT);
-	v->methods = BIT(EXOTIC_MAP_REMAP) | BIT(EXOTIC_MAP_FAULT) |
-		     BIT(EXOTIC_MAP_HUGE) | BIT(EXOTIC_MAP_MIXED) |
-		     BIT(EXOTIC_MAP_PAGE);
+	v->kinds = exotic_mem_kinds();
+	v->methods = exotic_map_methods();
 	v->max_order = min_t(unsigned int, READ_ONCE(exotic_max_order),
 			     EXOTIC_MAX_PAGE_ORDER);
 	v->max_bytes = READ_ONCE(exotic_max_bytes);

@@ -27,6 +27,17 @@ const struct exotic_map_ops *exotic_map_of(u32 method)
 	return exotic_maps[method];
 }
 
+/* The uapi methods, as a mask. */
+u32 exotic_map_methods(void)
+{
+	u32 methods = 0, m;
+
+	for (m = 0; m < ARRAY_SIZE(exotic_maps); m++)
+		if (exotic_maps[m])
+			methods |= BIT(m);
+	return methods;
+}
+
 void exotic_vm_open(struct vm_area_struct *vma)
 {
 	struct exotic_region *r = vma->vm_private_data;

@@ -26,6 +26,22 @@ const struct exotic_mem_ops *exotic_mem_of(u32 kind)
 	return exotic_mems[kind];
 }
 
+bool exotic_mem_available(const struct exotic_mem_ops *mem)
+{
+	return !mem->available || mem->available();
+}
+
+/* The uapi kinds this load of the driver can allocate, as a mask. */
+u32 exotic_mem_kinds(void)
+{
+	u32 kinds = 0, k;
+
+	for (k = 0; k < ARRAY_SIZE(exotic_mems); k++)
+		if (exotic_mems[k] && exotic_mem_available(exotic_mems[k]))
+			kinds |= BIT(k);
+	return kinds;
+}
+
 /*
  * __GFP_ACCOUNT: the pages are charged to the memory cgroup of the task
  * that allocates them (ALLOC, or MIGRATE for the fresh copy), like

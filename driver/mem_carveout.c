@@ -259,4 +259,5 @@ const struct exotic_mem_ops exotic_mem_carveout = {
 	.alloc_block = carveout_alloc,
 	.free_block = carveout_free,
 	.expected_refcount = carveout_expected,
+	.available = exotic_carveout_available,
 };

@@ -44,7 +44,7 @@ static int exotic_check_alloc(const struct exotic_alloc *a,
 		return -EINVAL;
 	if (unsafe && (!READ_ONCE(exotic_unsafe_driver_bugs) || !capable(CAP_SYS_ADMIN)))
 		return -EPERM;
-	if (!mem->has_struct_page && !exotic_carveout_available())
+	if (!exotic_mem_available(mem))
 		return -ENODEV;
 	if (order > max_order || order < mem->min_order ||
 	    (mem->order0_only && order))

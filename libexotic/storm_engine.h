@@ -261,6 +261,14 @@ int storm_new_region(struct exotic_storm *s, struct storm_slot *slot,
 		      struct exotic_region **r);
 /* The event threads. */
 void *storm_event_main(void *arg);
+/*
+ * A slot, remap or mprotect event (called with slot->lock): take the
+ * memslot, the mapping or write access from the slot's vCPUs for the
+ * event's hold, then give it back; a slot that cannot be given back is
+ * reported lost and returns 0.
+ */
+int storm_hold_event(struct exotic_storm *s, struct storm_slot *slot,
+		     const struct exotic_storm_event_rec *ev);
 /* The refcount oracle over slot's region (final: nothing runs any more). */
 void storm_check_refcounts(struct exotic_storm *s, struct storm_slot *slot,
 			    bool final);

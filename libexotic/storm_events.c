@@ -199,8 +199,8 @@ static const char *const hold_lost[] = {
 	[EXOTIC_EV_MPROTECT] = "cannot make its mapping writable again",
 };
 
-static int ev_hold(struct exotic_storm *s, struct storm_slot *slot,
-		   const struct exotic_storm_event_rec *ev)
+int storm_hold_event(struct exotic_storm *s, struct storm_slot *slot,
+		     const struct exotic_storm_event_rec *ev)
 {
 	/* read-only disturbs only the vCPUs that write */
 	uint64_t *seq = ev->type == EXOTIC_EV_MPROTECT ? &slot->wseq : &slot->seq;
@@ -381,7 +381,7 @@ static int do_event(struct exotic_storm *s, struct event_thread *t,
 	case EXOTIC_EV_SLOT:
 	case EXOTIC_EV_REMAP:
 	case EXOTIC_EV_MPROTECT:
-		ret = ev_hold(s, slot, ev);
+		ret = storm_hold_event(s, slot, ev);
 		break;
 	default:
 		ret = -EINVAL;

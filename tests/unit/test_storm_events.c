@@ -2,8 +2,8 @@
 /*
  * Host unit tests: the storm's hold events (remap, mprotect) on a region of
  * the fake driver of fakedev.c, with the mm call that gives the slot back
- * failed on demand (wrap.c).  storm_events.c is #included for its static
- * events; the rest of the storm comes from the static library.
+ * failed on demand (wrap.c), through the storm's internal interface
+ * (storm_engine.h).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,11 +17,11 @@
 
 #include <cmocka.h>
 
+#include "exotic.h"
 #include "fakedev.h"
 #include "logcap.h"
+#include "storm_engine.h"
 #include "wrap.h"
-
-#include "storm_events.c"
 
 #define PG 4096ULL
 
@@ -75,7 +75,7 @@ static void hold(struct fixture *f, unsigned int type)
 {
 	struct exotic_storm_event_rec ev = { .type = type };
 
-	assert_int_equal(ev_hold(&f->storm, &f->slot, &ev), 0);
+	assert_int_equal(storm_hold_event(&f->storm, &f->slot, &ev), 0);
 }
 
 /* the slot is taken and given back; the vCPUs it concerns saw it move */
