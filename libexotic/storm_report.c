@@ -262,20 +262,6 @@ EXOTIC_EXPORT void exotic_storm_print_summary(struct exotic_storm *s, FILE *out)
 	fprintf(out, "   verdict: %s\n", exotic_storm_verdict(s) ? "FAILED" : "clean");
 }
 
-static void json_str(FILE *out, const char *str)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)str; p && *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 /* {"name": N, ...} of the non-zero counts, by name where there is one */
 static void print_counts(FILE *out, const uint64_t *count, uint32_t n,
 			 const char *(*name)(uint32_t))
@@ -322,9 +308,9 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 	storm_report_info(s, &r);
 	replay_arg(s, &r, replay, sizeof(replay));
 	fprintf(out, "{\"seed\": \"0x%" PRIx64 "\", \"replay\": \"%s\", \"profile\": ", r.seed, replay);
-	json_str(out, r.profile);
+	exotic_json_str(out, r.profile);
 	fprintf(out, ", \"kernel\": ");
-	json_str(out, r.kernel);
+	exotic_json_str(out, r.kernel);
 	fprintf(out, ", \"verdict\": \"%s\", \"elapsed_ms\": %" PRIu64,
 		exotic_storm_verdict(s) ? "failed" : "clean", st->elapsed_ms);
 	fprintf(out, ", \"vcpus\": %u, \"writers\": %u, \"event_threads\": %u, \"slots\": %u",
@@ -386,7 +372,7 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 		fprintf(out, "]}");
 	}
 	fprintf(out, "], \"skipped\": ");
-	json_str(out, r.skipped);
+	exotic_json_str(out, r.skipped);
 	fprintf(out, ", \"findings\": [");
 	nf = exotic_storm_finding_count(s);
 	for (size_t i = 0; i < nf; i++) {
@@ -396,11 +382,11 @@ EXOTIC_EXPORT void exotic_storm_print_json(struct exotic_storm *s, FILE *out)
 			break;
 		fprintf(out, "%s{\"property\": \"%s\", \"at_ms\": %" PRIu64 ", \"phase\": ",
 			i ? ", " : "", exotic_storm_property_name(f.property), f.at_ms);
-		json_str(out, f.phase);
+		exotic_json_str(out, f.phase);
 		fprintf(out, ", \"vcpu\": %d, \"kind\": \"%s\", \"method\": \"%s\", \"slot\": %u, \"region\": %u, \"offset\": %" PRIu64 ", \"pfn\": %" PRIu64 ", \"epoch\": %" PRIu64 ", \"done_epoch\": %" PRIu64 ", \"errno\": %d, \"what\": ",
 			f.vcpu, f.kind ? exotic_kind_name(f.kind) : "", f.method ? exotic_method_name(f.method) : "",
 			f.slot, f.handle, f.offset, f.pfn, f.epoch, f.done_epoch, -f.err);
-		json_str(out, f.what);
+		exotic_json_str(out, f.what);
 		fputc('}', out);
 	}
 	fprintf(out, "]}\n");
