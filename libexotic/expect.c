@@ -57,7 +57,7 @@ EXOTIC_EXPORT const char *exotic_path_name(unsigned int path)
 
 EXOTIC_EXPORT int exotic_path_from_name(const char *name)
 {
-	/* "fault", its name before 0.2, read "npf" (the method has it) */
+	/* "fault", the old name (now the method's), reads "npf" until the first release */
 	if (name && !strcmp(name, "fault"))
 		return EXOTIC_PATH_NPF;
 	return exotic_name_index(path_names, ARRAY_SIZE(path_names), name);
