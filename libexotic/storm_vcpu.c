@@ -241,17 +241,120 @@ enum storm_efault storm_judge_efault(struct vcpu_thread *v, struct storm_slot *s
 	return STORM_EF_EXPECTED;
 }
 
+/* What a pass does after one KVM_RUN: run again, end, or end and pause. */
+enum pass_step { PASS_RUN, PASS_DONE, PASS_PAUSE };
+
+/* One pass over a slot: the slot's event counts it began with, and more */
+struct pass {
+	uint64_t seq, wseq;	/* when the pass (or its last retry) began */
+	uint64_t zseq;		/* at this KVM_RUN */
+	unsigned int refused;	/* expected refusals in a row */
+	unsigned int races;	/* KVM lookup races in a row */
+};
+
+/* KVM_RUN failed with EFAULT at the access exit records. */
+static enum pass_step pass_efault(struct vcpu_thread *v, struct storm_slot *slot,
+				  struct pass *p, const struct exotic_exit *exit)
+{
+	uint64_t gpa = exit->access_gpa, off, next;
+	enum storm_efault verdict;
+	bool tail;
+
+	if (gpa < slot->gpa || gpa >= slot->gpa + slot->len) {
+		storm_vcpu_unexpected(v, slot, gpa, -EFAULT, "KVM_RUN EFAULT outside the slot walked");
+		return PASS_PAUSE;
+	}
+	off = gpa - slot->gpa;
+	tail = (off / 4096) & ((1ULL << slot->order) - 1);
+	verdict = storm_judge_efault(v, slot, gpa, p->seq, p->wseq, p->zseq,
+				     exit->progress[0] > 0, &p->races);
+	if (verdict == STORM_EF_DISTURBED)
+		return retry_after_event(v, slot, gpa, &p->seq, &p->wseq) ? PASS_RUN : PASS_DONE;
+	if (verdict == STORM_EF_UNEXPECTED)
+		return PASS_PAUSE;
+	/* what the program had done so far: ok, in flight, found */
+	count_words(v, slot, exit->progress[0], exit->progress[1] + exit->progress[2]);
+	if (verdict == STORM_EF_RACE)
+		return reload(v, slot, gpa) ? PASS_RUN : PASS_PAUSE;
+	/*
+	 * Go on after the refused word.  KVM refuses the same pages every
+	 * time, so probe one tail per block and stop the pass after a run of
+	 * refusals: the vCPU's time is worth more on memory that maps.
+	 */
+	p->refused = exit->progress[0] ? 1 : p->refused + 1;
+	if (p->refused >= REFUSED_RUN)
+		return PASS_DONE;
+	next = gpa + STRIDE;
+	if (tail)
+		next = slot->gpa + ((off / slot->block) + 1) * slot->block;
+	if (next >= slot->gpa + slot->len)
+		return PASS_DONE;
+	return reload(v, slot, next) ? PASS_RUN : PASS_PAUSE;
+}
+
+/* KVM_RUN returned to userspace: a ucall of the program, or an exit. */
+static enum pass_step pass_exit(struct vcpu_thread *v, struct storm_slot *slot,
+				struct pass *p, const struct exotic_exit *exit)
+{
+	struct exotic_storm *s = v->storm;
+	char buf[160];
+
+	if (exit->reason < EXOTIC_STORM_MAX_EXIT)
+		ADD(s->stats.exits[exit->reason], 1);
+	switch (exit->ucall) {
+	case EXOTIC_UCALL_DONE:
+		count_words(v, slot, exit->args[0], exit->args[1] + exit->args[2]);
+		if (!v->writer)
+			ADD(s->stats.inflight_poison, exit->args[1]);
+		return PASS_DONE;
+	case EXOTIC_UCALL_SYNC:
+		return PASS_RUN;
+	case EXOTIC_UCALL_POISON:
+		storm_vcpu_poison(v, slot, exit->args[0], exit->args[1], exit->args[2]);
+		return PASS_RUN;
+	case EXOTIC_UCALL_ASSERT:
+		storm_vcpu_unexpected(v, slot, exit->args[0], 0,
+				      exotic_exit_describe(exit, buf, sizeof(buf)));
+		return PASS_PAUSE;
+	case EXOTIC_UCALL_NONE:
+		break;
+	default:
+		storm_vcpu_unexpected(v, slot, exit->args[2], 0,
+				      exotic_exit_describe(exit, buf, sizeof(buf)));
+		return PASS_PAUSE;
+	}
+	if (exit->reason == KVM_EXIT_MMIO && storm_disturbed(v, slot, p->seq, p->wseq) &&
+	    exit->mmio_addr >= slot->gpa && exit->mmio_addr < slot->gpa + slot->len) {
+		/* the slot was deleted, or read-only for a writer */
+		ADD(s->stats.expected_disturbed, 1);
+		ADD(slot->disturbed, 1);
+		return retry_after_event(v, slot, exit->mmio_addr & ~(STRIDE - 1),
+					 &p->seq, &p->wseq) ? PASS_RUN : PASS_DONE;
+	}
+	if (exit->reason == KVM_EXIT_SHUTDOWN) {
+		char ctx[200], msg[sizeof(((struct exotic_storm_finding *)0)->what)];
+
+		storm_vcpu_context(v, ctx, sizeof(ctx));
+		snprintf(msg, sizeof(msg), "triple fault (exit shutdown) %s; %s",
+			 ctx, storm_platform_suspect());
+		storm_vcpu_unexpected(v, slot, LOAD(v->cur_gpa), 0, msg);
+		return PASS_PAUSE;
+	}
+	storm_vcpu_unexpected(v, slot, exit->mmio_addr, 0,
+			      exotic_exit_describe(exit, buf, sizeof(buf)));
+	return PASS_PAUSE;
+}
+
 /* Walk (or write) one slot once.  Returns false to pause briefly. */
 static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 {
 	struct exotic_storm *s = v->storm;
-	uint64_t seq = LOAD(slot->seq), wseq = LOAD(slot->wseq), next, zseq;
-	unsigned int refused = 0, races = 0;
+	struct pass p = { .seq = LOAD(slot->seq), .wseq = LOAD(slot->wseq) };
+	enum pass_step step = PASS_RUN;
 	struct exotic_exit exit;
-	char buf[160];
 	int ret;
 
-	if ((seq & 1) || (v->writer && (wseq & 1)) || LOAD(slot->dead))
+	if ((p.seq & 1) || (v->writer && (p.wseq & 1)) || LOAD(slot->dead))
 		return false;
 	STORE(v->cur_slot, slot->index);
 	STORE(v->cur_gpa, slot->gpa);
@@ -260,112 +363,24 @@ static bool vcpu_pass(struct vcpu_thread *v, struct storm_slot *slot)
 		storm_vcpu_unexpected(v, slot, slot->gpa, ret, "cannot load the guest program");
 		return false;
 	}
-	while (!LOAD(s->vcpus_stop)) {
-		zseq = LOAD(slot->zseq);
+	while (step == PASS_RUN && !LOAD(s->vcpus_stop)) {
+		p.zseq = LOAD(slot->zseq);
 		ret = exotic_vcpu_run(v->vcpu, &exit);
 		ADD(s->stats.runs, 1);
 		if (ret == -EINTR)
 			continue;
-		if (ret < 0) {
-			enum storm_efault verdict;
-			uint64_t gpa, off;
-			bool tail;
-
-			if (-ret < EXOTIC_STORM_MAX_ERRNO)
-				ADD(s->stats.run_errors[-ret], 1);
-			if (ret != -EFAULT) {
-				storm_vcpu_unexpected(v, slot, 0, ret, strerror(-ret));
-				return false;
-			}
-			/* what the program had done so far: ok, in flight, found */
-			gpa = exit.access_gpa;
-			if (gpa < slot->gpa || gpa >= slot->gpa + slot->len) {
-				storm_vcpu_unexpected(v, slot, gpa, ret, "KVM_RUN EFAULT outside the slot walked");
-				return false;
-			}
-			off = gpa - slot->gpa;
-			tail = (off / 4096) & ((1ULL << slot->order) - 1);
-			verdict = storm_judge_efault(v, slot, gpa, seq, wseq, zseq,
-						     exit.progress[0] > 0, &races);
-			if (verdict == STORM_EF_DISTURBED) {
-				if (!retry_after_event(v, slot, gpa, &seq, &wseq))
-					return true;
-				continue;
-			}
-			if (verdict == STORM_EF_UNEXPECTED)
-				return false;
-			count_words(v, slot, exit.progress[0],
-				    exit.progress[1] + exit.progress[2]);
-			if (verdict == STORM_EF_RACE) {
-				if (!reload(v, slot, gpa))
-					return false;
-				continue;
-			}
-			/*
-			 * Go on after the refused word.  KVM refuses the same
-			 * pages every time, so probe one tail per block and
-			 * stop the pass after a run of refusals: the vCPU's
-			 * time is worth more on memory that maps.
-			 */
-			refused = exit.progress[0] ? 1 : refused + 1;
-			if (refused >= REFUSED_RUN)
-				return true;
-			next = gpa + STRIDE;
-			if (tail)
-				next = slot->gpa + ((off / slot->block) + 1) * slot->block;
-			if (next >= slot->gpa + slot->len)
-				return true;
-			if (!reload(v, slot, next))
-				return false;
-			continue;
+		if (ret < 0 && -ret < EXOTIC_STORM_MAX_ERRNO)
+			ADD(s->stats.run_errors[-ret], 1);
+		if (ret == -EFAULT) {
+			step = pass_efault(v, slot, &p, &exit);
+		} else if (ret < 0) {
+			storm_vcpu_unexpected(v, slot, 0, ret, strerror(-ret));
+			step = PASS_PAUSE;
+		} else {
+			step = pass_exit(v, slot, &p, &exit);
 		}
-		if (exit.reason < EXOTIC_STORM_MAX_EXIT)
-			ADD(s->stats.exits[exit.reason], 1);
-		switch (exit.ucall) {
-		case EXOTIC_UCALL_DONE:
-			count_words(v, slot, exit.args[0], exit.args[1] + exit.args[2]);
-			if (!v->writer)
-				ADD(s->stats.inflight_poison, exit.args[1]);
-			return true;
-		case EXOTIC_UCALL_SYNC:
-			continue;
-		case EXOTIC_UCALL_POISON:
-			storm_vcpu_poison(v, slot, exit.args[0], exit.args[1], exit.args[2]);
-			continue;
-		case EXOTIC_UCALL_ASSERT:
-			storm_vcpu_unexpected(v, slot, exit.args[0], 0,
-					exotic_exit_describe(&exit, buf, sizeof(buf)));
-			return false;
-		case EXOTIC_UCALL_NONE:
-			break;
-		default:
-			storm_vcpu_unexpected(v, slot, exit.args[2], 0,
-					exotic_exit_describe(&exit, buf, sizeof(buf)));
-			return false;
-		}
-		if (exit.reason == KVM_EXIT_MMIO && storm_disturbed(v, slot, seq, wseq) &&
-		    exit.mmio_addr >= slot->gpa && exit.mmio_addr < slot->gpa + slot->len) {
-			/* the slot was deleted, or read-only for a writer */
-			ADD(s->stats.expected_disturbed, 1);
-			ADD(slot->disturbed, 1);
-			if (!retry_after_event(v, slot, exit.mmio_addr & ~(STRIDE - 1), &seq, &wseq))
-				return true;
-			continue;
-		}
-		if (exit.reason == KVM_EXIT_SHUTDOWN) {
-			char ctx[200], msg[sizeof(((struct exotic_storm_finding *)0)->what)];
-
-			storm_vcpu_context(v, ctx, sizeof(ctx));
-			snprintf(msg, sizeof(msg), "triple fault (exit shutdown) %s; %s",
-				 ctx, storm_platform_suspect());
-			storm_vcpu_unexpected(v, slot, LOAD(v->cur_gpa), 0, msg);
-			return false;
-		}
-		storm_vcpu_unexpected(v, slot, exit.mmio_addr, 0,
-				exotic_exit_describe(&exit, buf, sizeof(buf)));
-		return false;
 	}
-	return true;
+	return step != PASS_PAUSE;
 }
 
 void *storm_vcpu_main(void *arg)
