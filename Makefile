@@ -317,10 +317,11 @@ UNIT_EXTRA_test_pin := tools/pin/pin.c
 UNIT_EXTRA_test_cli := examples/common/cli.c
 $(BUILD)/tests/unit/test_cli: $(EX_COMMON) $(wildcard examples/common/*.h)
 
-# test_matrix_diff #includes exotic-matrix's JSON reader and --diff (the
-# rule's -MF keeps only the last source's dependencies: name them here)
-$(BUILD)/tests/unit/test_matrix_diff: $(wildcard examples/exotic-matrix/*.[ch]) \
-	tests/unit/fixtures/repro-stock-6.1.json
+# test_matrix_diff links exotic-matrix's --diff and the JSON reader (the
+# rule's -MF keeps only the test's own dependencies: name them here)
+UNIT_EXTRA_test_matrix_diff := examples/common/json.c examples/exotic-matrix/diff.c
+$(BUILD)/tests/unit/test_matrix_diff: $(UNIT_EXTRA_test_matrix_diff) $(wildcard examples/exotic-matrix/*.h) \
+	examples/common/json.h tests/unit/fixtures/repro-stock-6.1.json
 # exotic-fuzz's generator and C emitter (which .incbin's repro-prelude.h,
 # touch.h and the driver's uapi header)
 UNIT_EXTRA_test_fuzz_emit := examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c
@@ -336,7 +337,10 @@ $(BUILD)/bin/exotic-fuzz: driver/include/uapi/exotic_uapi.h
 # test_driver_attack's SIGKILL test is exotic-fuzz's kill probe
 VM_EXTRA_test_driver_attack := examples/exotic-fuzz/probe.c
 $(BUILD)/tests/vm/test_driver_attack: examples/exotic-fuzz/probe.c examples/exotic-fuzz/probe.h
-# test_bench #includes exotic-bench's pure parts and --compare
-$(BUILD)/tests/unit/test_bench: $(wildcard examples/exotic-bench/*.[ch]) $(wildcard examples/common/json.[ch])
-# test_bench (guest) #includes exotic-matrix's JSON reader
-$(BUILD)/tests/vm/test_bench: $(wildcard examples/common/json.[ch])
+# test_bench links exotic-bench's pure parts and --compare
+UNIT_EXTRA_test_bench := examples/common/json.c examples/exotic-bench/stats.c \
+	examples/exotic-bench/doc.c examples/exotic-bench/compare.c examples/exotic-bench/targets.c
+$(BUILD)/tests/unit/test_bench: $(UNIT_EXTRA_test_bench) examples/exotic-bench/bench.h examples/common/json.h
+# test_bench (guest) reads the JSON with the tools' reader
+VM_EXTRA_test_bench := examples/common/json.c
+$(BUILD)/tests/vm/test_bench: examples/common/json.c examples/common/json.h

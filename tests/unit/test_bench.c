@@ -24,11 +24,8 @@
 
 #include "docs.h"
 
-#include "../../examples/common/json.c"
-#include "../../examples/exotic-bench/stats.c"
-#include "../../examples/exotic-bench/doc.c"
-#include "../../examples/exotic-bench/compare.c"
-#include "../../examples/exotic-bench/targets.c"
+#include "json.h"
+#include "../../examples/exotic-bench/bench.h"
 
 
 static void test_summary(void **state)

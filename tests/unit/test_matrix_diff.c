@@ -21,8 +21,8 @@
 
 #include "docs.h"
 
-#include "../../examples/common/json.c"
-#include "../../examples/exotic-matrix/diff.c"
+#include "json.h"
+#include "../../examples/exotic-matrix/diff.h"
 
 #define REAL_REPRO "tests/unit/fixtures/repro-stock-6.1.json"
 

@@ -28,7 +28,7 @@
 
 #include "exotic/exotic.h"
 #include "vm_env.h"
-#include "../../examples/common/json.c"
+#include "../../examples/common/json.h"
 
 #define JSON	"/tmp/bench-smoke.json"
 #define OUT	"/tmp/bench-smoke.out"
