@@ -247,6 +247,8 @@ bool exotic_poison_intact(const struct exotic_mem_ops *mem, unsigned long pfn,
 /* injected failures and bugs (inject.c) */
 int exotic_inject_for_open(void);
 bool exotic_inject_extra_ref(const struct exotic_region *r);
+void exotic_inject_get_block(bool extra_ref, unsigned long pfn);
+void exotic_inject_put_block(bool extra_ref, unsigned long pfn);
 bool exotic_inject_late_zap(const struct exotic_region *r);
 enum exotic_retire_how exotic_inject_migrate_how(const struct exotic_region *r);
 bool exotic_load_should_fail(unsigned int step);

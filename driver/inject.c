@@ -86,6 +86,20 @@ bool exotic_inject_extra_ref(const struct exotic_region *r)
 	return r->mem->has_struct_page && r->inject == EXOTIC_INJECT_EXTRA_REF;
 }
 
+/* extra_ref's reference, taken on a block's head when it is allocated... */
+void exotic_inject_get_block(bool extra_ref, unsigned long pfn)
+{
+	if (extra_ref)
+		get_page(pfn_to_page(pfn));
+}
+
+/* ...and dropped just before it is freed. */
+void exotic_inject_put_block(bool extra_ref, unsigned long pfn)
+{
+	if (extra_ref)
+		put_page(pfn_to_page(pfn));
+}
+
 /* late_zap: revoke and free zap each block only when its quarantine ends. */
 bool exotic_inject_late_zap(const struct exotic_region *r)
 {

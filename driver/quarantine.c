@@ -160,8 +160,7 @@ static void exotic_retired_free(struct exotic_retired *e)
 		iput(e->zap_inode);
 	}
 	exotic_check_block(r, e->pfn);
-	if (e->extra_ref)
-		put_page(pfn_to_page(e->pfn));
+	exotic_inject_put_block(e->extra_ref, e->pfn);
 	e->mem->free_block(e->pfn, e->order);
 	exotic_uncharge((u64)n << PAGE_SHIFT);
 	atomic64_sub(n, &r->quarantined);

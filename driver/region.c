@@ -127,9 +127,8 @@ static int exotic_alloc_block(struct exotic_region *r, unsigned long *pfn)
 	if (exotic_alloc_should_fail())
 		return -ENOMEM;
 	ret = r->mem->alloc_block(r->order, pfn);
-
-	if (!ret && r->extra_ref)
-		get_page(pfn_to_page(*pfn));
+	if (!ret)
+		exotic_inject_get_block(r->extra_ref, *pfn);
 	return ret;
 }
 
@@ -143,8 +142,7 @@ static void exotic_free_fresh(struct exotic_region *r, unsigned long *pfns,
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
-		if (r->extra_ref)
-			put_page(pfn_to_page(pfns[i]));
+		exotic_inject_put_block(r->extra_ref, pfns[i]);
 		r->mem->free_block(pfns[i], r->order);
 	}
 }
