@@ -7,7 +7,8 @@
 # ($EXOTIC_CACHE, default ~/.cache/exotic) and me (the script's name);
 # defines say (a line on stdout), die (a line on stderr, then exit
 # $die_status, default 2: set it before sourcing to change it) and usage
-# (the script's header comment, down to its "set -" line).
+# (the script's header comment, down to its "set -" line, without an SPDX
+# licence line).
 
 me=$(basename "$0")
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +18,9 @@ cache=${EXOTIC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/exotic}
 
 say() { echo "$me: $*"; }
 die() { echo "$me: $*" >&2; exit "${die_status:-2}"; }
-usage() { sed -n '2,/^set -/{/^set -/d;s/^# \{0,1\}//p}' "$0"; }
+usage() {	# the header comment, without a licence line and the blank after it
+	sed -n '2,/^set -/{/^set -/d;/^# SPDX-License-Identifier/{n;/^#$/d};s/^# \{0,1\}//p}' "$0"
+}
 
 # The storm's vCPUs and access paths on a profile (make storm, make check):
 # two vCPUs walk through npf and one each reads through nested-tdp, pvclock
