@@ -323,17 +323,17 @@ UNIT_EXTRA_test_matrix_diff := examples/common/json.c examples/exotic-matrix/dif
 $(BUILD)/tests/unit/test_matrix_diff: $(UNIT_EXTRA_test_matrix_diff) $(wildcard examples/exotic-matrix/*.h) \
 	examples/common/json.h tests/unit/fixtures/repro-stock-6.1.json
 # exotic-fuzz's generator and C emitter (which .incbin's repro-prelude.h,
-# touch.h and the driver's uapi header)
+# touch.h, the driver's uapi header and the library's refcount judge)
 UNIT_EXTRA_test_fuzz_emit := examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c
 $(BUILD)/tests/unit/test_fuzz_emit: $(wildcard examples/exotic-fuzz/*.h) examples/exotic-fuzz/gen.c examples/exotic-fuzz/emit.c \
-	driver/include/uapi/exotic_uapi.h
+	driver/include/uapi/exotic_uapi.h libexotic/pageref.h libexotic/pageref.c
 # exotic-fuzz's ops against the fake driver
 FUZZ_EXEC := examples/exotic-fuzz/exec.c examples/exotic-fuzz/pinners.c \
 	     examples/exotic-fuzz/probe.c examples/exotic-fuzz/gen.c
 UNIT_EXTRA_test_fuzz_exec := $(FUZZ_EXEC)
 $(BUILD)/tests/unit/test_fuzz_exec: $(wildcard examples/exotic-fuzz/*.h) $(FUZZ_EXEC) \
 	driver/include/uapi/exotic_uapi.h
-$(BUILD)/bin/exotic-fuzz: driver/include/uapi/exotic_uapi.h
+$(BUILD)/bin/exotic-fuzz: driver/include/uapi/exotic_uapi.h libexotic/pageref.h libexotic/pageref.c
 # test_driver_attack's SIGKILL test is exotic-fuzz's kill probe
 VM_EXTRA_test_driver_attack := examples/exotic-fuzz/probe.c
 $(BUILD)/tests/vm/test_driver_attack: examples/exotic-fuzz/probe.c examples/exotic-fuzz/probe.h

@@ -65,8 +65,8 @@ struct exotic_mem_ops {
 	unsigned int min_order;
 	int (*alloc_block)(unsigned int order, unsigned long *pfn);
 	void (*free_block)(unsigned long pfn, unsigned int order);
-	/* refcount the idx-th page of a block must have, before mappings */
-	int (*expected_refcount)(unsigned int order, unsigned long idx);
+	/* the refcount allocating a block leaves on its idx-th page; -1: none */
+	int (*base_refcount)(unsigned int order, unsigned long idx);
 	/* whether this load of the driver has the memory; NULL: always */
 	bool (*available)(void);
 };
@@ -258,8 +258,6 @@ void exotic_inject_race_zap(struct vm_fault *vmf);
 /* introspection */
 int exotic_region_info(struct exotic_file *xf, struct exotic_region_info *info);
 int exotic_region_query(struct exotic_file *xf, struct exotic_query *q);
-int exotic_page_expected(struct exotic_region *r, unsigned long pfn,
-			 unsigned long idx);
 void exotic_check_block(struct exotic_region *r, unsigned long pfn);
 
 /* ioctl */

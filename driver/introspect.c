@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * exotic: region info and per-page query.  The driver knows the refcount
- * every backing page must have and counts the pages that differ.
+ * exotic: region info and per-page query.  Facts only: each backing page's
+ * refcount, mapcount and flags, for the library to judge.  The one
+ * observation the driver makes itself is at a block's free, the last moment
+ * anyone can look: pages not back to the refcount their allocation left,
+ * or still mapped, count in refcount_anomalies.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -40,31 +43,8 @@ int exotic_region_info(struct exotic_file *xf, struct exotic_region_info *info)
 	return 0;
 }
 
-/* The refcount page idx of the block at pfn must have, mappings included. */
-static int exotic_expected(struct exotic_region *r, unsigned long pfn,
-			   unsigned long idx, bool live)
-{
-	int expected = r->mem->expected_refcount(r->order, idx);
-	unsigned long i;
-
-	if (expected < 0)
-		return expected;
-	/* vm_insert_page() takes a reference per PTE, on the head */
-	if (live && r->map->takes_page_refs) {
-		if (r->mem->folio) {
-			if (!idx)
-				for (i = 0; i < (1UL << r->order); i++)
-					expected += exotic_page_mapcount(pfn_to_page(pfn + i));
-		} else {
-			expected += exotic_page_mapcount(pfn_to_page(pfn + idx));
-		}
-	}
-	return expected;
-}
-
-static void exotic_fill_page(struct exotic_region *r, struct exotic_page *p,
-			     unsigned long block_pfn, unsigned long idx,
-			     bool live)
+static void exotic_fill_page(struct exotic_page *p, unsigned long block_pfn,
+			     unsigned long idx)
 {
 	unsigned long pfn = block_pfn + idx;
 	struct page *page;
@@ -73,7 +53,6 @@ static void exotic_fill_page(struct exotic_region *r, struct exotic_page *p,
 	p->pfn = pfn;
 	p->refcount = -1;
 	p->mapcount = -1;
-	p->expected_refcount = -1;
 	if (idx)
 		p->flags |= EXOTIC_PAGE_BLOCK_TAIL;
 	if (!pfn_valid(pfn))
@@ -91,22 +70,12 @@ static void exotic_fill_page(struct exotic_region *r, struct exotic_page *p,
 		p->flags |= EXOTIC_PAGE_HEAD;
 	if (PageTail(page))
 		p->flags |= EXOTIC_PAGE_TAIL;
-	if (r->mem->has_struct_page) {
-		p->expected_refcount = exotic_expected(r, block_pfn, idx, live);
-		/*
-		 * Only flagged: a live page's count moves with faults, GUP
-		 * and TLB-batched puts, so one observation proves nothing.
-		 * refcount_anomalies counts pages found wrong when the driver
-		 * checks a block for good (exotic_check_block(), at its free).
-		 */
-		if (p->refcount != p->expected_refcount)
-			p->flags |= EXOTIC_PAGE_ANOMALY;
-	}
 }
 
 /*
- * At free time, once per block: every page must be back to its base
- * refcount; each page that is not counts once in refcount_anomalies.
+ * At free time, once per block: every page must be back to the refcount its
+ * allocation left and unmapped; each page that is not counts once in
+ * refcount_anomalies.
  */
 void exotic_check_block(struct exotic_region *r, unsigned long pfn)
 {
@@ -117,7 +86,7 @@ void exotic_check_block(struct exotic_region *r, unsigned long pfn)
 	for (i = 0; i < (1UL << r->order); i++) {
 		struct page *page = pfn_to_page(pfn + i);
 
-		if (page_ref_count(page) != exotic_expected(r, pfn, i, false) ||
+		if (page_ref_count(page) != r->mem->base_refcount(r->order, i) ||
 		    exotic_page_mapcount(page))
 			atomic64_inc(&r->anomalies);
 	}
@@ -132,8 +101,8 @@ static unsigned long exotic_query_live(struct exotic_region *r,
 	for (i = 0; i < n; i++) {
 		unsigned long page = first + i;
 
-		exotic_fill_page(r, &buf[i], r->block_pfn[page >> r->order],
-				 page & ((1UL << r->order) - 1), true);
+		exotic_fill_page(&buf[i], r->block_pfn[page >> r->order],
+				 page & ((1UL << r->order) - 1));
 		buf[i].offset = (u64)page << PAGE_SHIFT;
 	}
 	return n;
@@ -157,8 +126,7 @@ static unsigned long exotic_query_retired(struct exotic_region *r,
 		for (idx = first + done - seen; idx < per && done < n; idx++) {
 			struct exotic_page *p = &buf[done++];
 
-			exotic_fill_page(r, p, e->pfn, idx, false);
-			p->flags &= ~EXOTIC_PAGE_ANOMALY;
+			exotic_fill_page(p, e->pfn, idx);
 			p->flags |= EXOTIC_PAGE_QUARANTINED;
 			p->offset = e->offset + (idx << PAGE_SHIFT);
 			p->epoch = e->epoch;

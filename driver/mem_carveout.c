@@ -247,7 +247,7 @@ static void carveout_free(unsigned long pfn, unsigned int order)
 		      PAGE_SIZE << order);
 }
 
-static int carveout_expected(unsigned int order, unsigned long idx)
+static int carveout_base_refcount(unsigned int order, unsigned long idx)
 {
 	return -1;
 }
@@ -258,6 +258,6 @@ const struct exotic_mem_ops exotic_mem_carveout = {
 	.contiguous = true,
 	.alloc_block = carveout_alloc,
 	.free_block = carveout_free,
-	.expected_refcount = carveout_expected,
+	.base_refcount = carveout_base_refcount,
 	.available = exotic_carveout_available,
 };

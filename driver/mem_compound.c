@@ -30,5 +30,5 @@ const struct exotic_mem_ops exotic_mem_compound = {
 	.min_order = 1,
 	.alloc_block = compound_alloc,
 	.free_block = compound_free,
-	.expected_refcount = exotic_refcount_head_only,
+	.base_refcount = exotic_refcount_head_only,
 };

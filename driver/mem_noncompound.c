@@ -29,5 +29,5 @@ const struct exotic_mem_ops exotic_mem_noncompound = {
 	.has_struct_page = true,
 	.alloc_block = noncompound_alloc,
 	.free_block = noncompound_free,
-	.expected_refcount = exotic_refcount_head_only,
+	.base_refcount = exotic_refcount_head_only,
 };

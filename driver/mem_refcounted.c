@@ -22,7 +22,7 @@ static void refcounted_free(unsigned long pfn, unsigned int order)
 	put_page(pfn_to_page(pfn));
 }
 
-static int refcounted_expected(unsigned int order, unsigned long idx)
+static int refcounted_base_refcount(unsigned int order, unsigned long idx)
 {
 	return 1;
 }
@@ -33,5 +33,5 @@ const struct exotic_mem_ops exotic_mem_refcounted = {
 	.order0_only = true,
 	.alloc_block = refcounted_alloc,
 	.free_block = refcounted_free,
-	.expected_refcount = refcounted_expected,
+	.base_refcount = refcounted_base_refcount,
 };

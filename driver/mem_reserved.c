@@ -37,5 +37,5 @@ const struct exotic_mem_ops exotic_mem_reserved = {
 	.has_struct_page = true,
 	.alloc_block = reserved_alloc,
 	.free_block = reserved_free,
-	.expected_refcount = exotic_refcount_head_only,
+	.base_refcount = exotic_refcount_head_only,
 };

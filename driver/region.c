@@ -60,7 +60,7 @@ static int exotic_check_alloc(const struct exotic_alloc *a,
 		return -EINVAL;
 	/* a reference per PTE on a refcount-0 tail: only to reproduce the bug */
 	if (map->takes_page_refs && order && !mem->folio &&
-	    mem->expected_refcount(order, 1) == 0 && !unsafe)
+	    mem->base_refcount(order, 1) == 0 && !unsafe)
 		return -EINVAL;
 	if ((a->flags & EXOTIC_ALLOC_READONLY) &&
 	    (a->flags & EXOTIC_ALLOC_MKWRITE))

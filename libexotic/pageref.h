@@ -3,8 +3,10 @@
  * The page refcount judge (docs/design.md §5, oracle 1): what refcount a
  * backing page must have, from the kit's own rules, not the driver's
  * opinion.  The driver reports facts (refcount, mapcount, block position,
- * quarantine); the storm and the scenario runner both judge them here.
- * Not installed.
+ * quarantine); the storm, the scenario runner, the driver's tests and
+ * exotic-fuzz's probes all judge them here.  Not installed.  Needs the
+ * driver's uapi only: exotic-fuzz writes it, and pageref.c, into the C
+ * reproducers it emits.
  */
 #ifndef EXOTIC_PAGEREF_H
 #define EXOTIC_PAGEREF_H
@@ -13,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exotic/exotic.h"
+#include "exotic_uapi.h"
 
 /*
  * The refcount a page of kind must have with no mapping (block_tail: not

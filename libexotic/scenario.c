@@ -138,8 +138,7 @@ int scenario_kmsg_check(int fd, struct exotic_scenario_result *res)
 }
 
 /*
- * What the backing pages show now (pageref.h, the kit's rule, not the
- * driver's expected_refcount): how far their refcounts are from what they
+ * What the backing pages show now, judged by pageref.h: how far their refcounts are from what they
  * must be, summed over the live pages and the retired ones still in
  * quarantine, and how many retired pages no longer hold their poison.
  * A leaked or stolen reference, or a write through a stale translation,

@@ -74,9 +74,8 @@ void storm_check_refcounts(struct exotic_storm *s, struct storm_slot *slot,
 			.pfn = pages[i].pfn, .event = ~0U,
 		};
 		storm_add_finding(s, slot, &f,
-			    "page refcount %d, expected %d (driver expects %d, mapcount %d) at region %u offset 0x%" PRIx64 " pfn 0x%" PRIx64 " (%s/%s)%s seed 0x%" PRIx64,
-			    pages[i].refcount, e, pages[i].expected_refcount,
-			    pages[i].mapcount, handle, (uint64_t)pages[i].offset, (uint64_t)pages[i].pfn,
+			    "page refcount %d, expected %d (mapcount %d) at region %u offset 0x%" PRIx64 " pfn 0x%" PRIx64 " (%s/%s)%s seed 0x%" PRIx64,
+			    pages[i].refcount, e, pages[i].mapcount, handle, (uint64_t)pages[i].offset, (uint64_t)pages[i].pfn,
 			    slot_kind_name(slot), slot_method_name(slot),
 			    final ? " after the storm" : " during the storm", s->cfg.seed);
 	}

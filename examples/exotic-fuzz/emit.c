@@ -65,6 +65,23 @@ void fuzz_emit_prelude(FILE *out)
 	}
 }
 
+/* the refcount judge probe.c uses, from the library */
+EMBED(fuzz_repro_pageref_h, "libexotic/pageref.h");
+EMBED(fuzz_repro_pageref_c, "libexotic/pageref.c");
+
+/* text, without its #include "..." lines (what they name is written already) */
+static void emit_without_includes(FILE *out, const char *text)
+{
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t len = nl ? (size_t)(nl - text) + 1 : strlen(text);
+
+		if (strncmp(text, "#include \"", 10))
+			fwrite(text, 1, len, out);
+		text += len;
+	}
+}
+
 /* probe.h and probe.c, as they are compiled into the fuzzer */
 __asm__(".section .rodata.exotic_fuzz_probe, \"a\"\n"
 	".globl fuzz_repro_probe_h\n"
@@ -159,6 +176,8 @@ int fuzz_emit_c(const char *path, const char *source, const struct fuzz_op *ops,
 		" * /dev/exotic); /dev/kvm, /dev/ram0 and io_uring are used if present.\n"
 		" */\n", n, source);
 	fuzz_emit_prelude(out);
+	emit_without_includes(out, fuzz_repro_pageref_h);
+	emit_without_includes(out, fuzz_repro_pageref_c);
 	fputs(fuzz_repro_probe_h, out);
 	fputs(fuzz_repro_probe_c, out);
 	fputs("\n/* An op_probe(): probe.c's check, its finding counted as the others. */\n"

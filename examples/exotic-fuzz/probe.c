@@ -27,6 +27,7 @@
 
 #ifndef FUZZ_REPRO
 #include "exotic_uapi.h"
+#include "../../libexotic/pageref.h"
 #include "probe.h"
 #endif
 
@@ -600,7 +601,7 @@ static enum fuzz_probe_verdict probe_mmap_race(struct probe *p, uint32_t kind, u
 
 /*
  * Pins of a HUGE mapping taken by vmsplice() and dropped again, the
- * mapping gone: every page's count is what the driver expects.  (GUP-fast
+ * mapping gone: every page's count is what its allocation left.  (GUP-fast
  * that takes a PMD of a non-compound block for a THP's puts all the
  * references on its first page and they come back page by page.)
  */
@@ -634,12 +635,13 @@ static enum fuzz_probe_verdict probe_gup_huge(struct probe *p, uint32_t kind, ui
 				   .pages = (uintptr_t)pages };
 	if (ioctl(p->fd, EXOTIC_IOC_QUERY, &q))
 		verdict = PROBE_SKIPPED;
-	for (uint64_t i = 0; verdict == PROBE_CLEAN && i < q.count; i++)
-		if (pages[i].expected_refcount >= 0 &&
-		    pages[i].refcount != pages[i].expected_refcount)
-			verdict = found(p, "probe gup-huge: page %llu of a kind %u HUGE region is left with a wrong refcount (%d, the driver expects %d) once every pin and mapping was dropped",
-					(unsigned long long)i, kind, pages[i].refcount,
-					pages[i].expected_refcount);
+	for (uint64_t i = 0; verdict == PROBE_CLEAN && i < q.count; i++) {
+		int want = pageref_base(kind, pages[i].flags & EXOTIC_PAGE_BLOCK_TAIL);
+
+		if (want >= 0 && pages[i].refcount != want)
+			verdict = found(p, "probe gup-huge: page %llu of a kind %u HUGE region is left with a wrong refcount (%d, not %d) once every pin and mapping was dropped",
+					(unsigned long long)i, kind, pages[i].refcount, want);
+	}
 	free(pages);
 	return verdict;
 }

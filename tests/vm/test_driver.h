@@ -3,7 +3,8 @@
  * Helpers shared by the driver suites (tests/vm/test_driver*.c).  They use
  * the raw uapi and check PFN facts through /proc/self/pagemap,
  * /proc/kpageflags, /proc/kpagecount and /proc/iomem, independently of the
- * driver's own answers.
+ * driver's own answers, and judge the refcounts the driver reports with the
+ * library's refcount judge (pageref.h), as the storm and scenarios do.
  */
 #ifndef TEST_DRIVER_H
 #define TEST_DRIVER_H
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "exotic_uapi.h"
+#include "../../libexotic/pageref.h"
 #include "sysfs.h"
 #include "vm_env.h"
 

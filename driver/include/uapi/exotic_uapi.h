@@ -156,7 +156,7 @@ struct exotic_region_info {
 	__u64 zaps;		/* out: unmap_mapping_range() calls */
 	__u64 migrations;	/* out: migrate events */
 	__u64 epoch;		/* out: epoch of the last event on this region */
-	__u64 refcount_anomalies; /* out: pages found with a wrong refcount at their free */
+	__u64 refcount_anomalies; /* out: pages freed off their allocation's refcount, or mapped */
 	__u64 quarantined;	/* out: retired pages of this region still held */
 	__u64 reserved[4];	/* out: zero */
 };
@@ -169,14 +169,13 @@ struct exotic_region_info {
 #define EXOTIC_PAGE_TAIL	(1U << 4)	/* PageTail() */
 #define EXOTIC_PAGE_BLOCK_TAIL	(1U << 5)	/* not the first page of its block */
 #define EXOTIC_PAGE_QUARANTINED	(1U << 6)	/* retired, held in quarantine */
-#define EXOTIC_PAGE_ANOMALY	(1U << 7)	/* refcount differs from expected now */
 #define EXOTIC_PAGE_POISON_OK	(1U << 8)	/* quarantined and poison intact */
 
 struct exotic_page {
 	__u64 pfn;		/* 0 unless the file was opened with CAP_SYS_ADMIN */
 	__s32 refcount;		/* page_ref_count(), -1 without struct page */
 	__s32 mapcount;		/* page_mapcount(), -1 without struct page */
-	__s32 expected_refcount; /* what the driver expects, -1 if none */
+	__u32 reserved;		/* zero */
 	__u32 flags;		/* EXOTIC_PAGE_* */
 	__u64 offset;		/* byte offset in the region */
 	__u64 epoch;		/* quarantined pages: the epoch that retired them */

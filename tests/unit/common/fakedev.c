@@ -255,7 +255,6 @@ static int do_query(struct exotic_query *q)
 		p->pfn = 0x100000 + r->handle * 0x10000 + idx;
 		p->refcount = r->kind == EXOTIC_KIND_CARVEOUT ? -1 : 1;
 		p->mapcount = r->kind == EXOTIC_KIND_CARVEOUT ? -1 : 0;
-		p->expected_refcount = p->refcount;
 		p->flags = r->kind == EXOTIC_KIND_CARVEOUT ? 0 : EXOTIC_PAGE_HAS_STRUCT;
 		if (retired) {
 			p->flags |= EXOTIC_PAGE_QUARANTINED | EXOTIC_PAGE_POISON_OK;
