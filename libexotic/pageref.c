@@ -35,9 +35,13 @@ int pageref_expected(uint32_t kind, uint32_t method, uint32_t order,
 	/* vm_insert_page(): one reference per PTE, on the head of a folio */
 	if (kind != EXOTIC_KIND_COMPOUND)
 		return e + mapped(&pages[i]);
-	if (!tail)
-		for (size_t j = i; j < n && j < i + ((size_t)1 << order); j++)
-			e += mapped(&pages[j]);
+	if (tail)
+		return e;
+	/* a head whose block the query cut short: its PTEs are not all here */
+	if (n - i < (size_t)1 << order)
+		return -1;
+	for (size_t j = i; j < i + ((size_t)1 << order); j++)
+		e += mapped(&pages[j]);
 	return e;
 }
 

@@ -28,7 +28,8 @@ int pageref_base(uint32_t kind, bool block_tail);
  * with vm_insert_page() (method page), one reference per PTE, taken on the
  * head of a folio; a page in quarantine has no mapping to count.  pages[]
  * is a query's result starting at a block boundary (n entries, blocks of
- * 1 << order pages).  -1: no rule (no struct page).
+ * 1 << order pages).  -1: no rule (no struct page, or the head of a folio
+ * whose block runs past pages[n - 1]).
  */
 int pageref_expected(uint32_t kind, uint32_t method, uint32_t order,
 		     const struct exotic_page *pages, size_t i, size_t n);

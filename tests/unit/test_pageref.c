@@ -52,6 +52,24 @@ static void test_page_method_compound(void **state)
 	assert_int_equal(pageref_excess(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 2, p, 4), 2);
 }
 
+/*
+ * A folio's head whose block the query cut short (a chunk of a larger
+ * query) has PTE references of pages it cannot see: no rule, rather than
+ * a wrong one.
+ */
+static void test_page_method_compound_cut(void **state)
+{
+	struct exotic_page p[4] = {
+		pg(0, 1, TAIL), pg(0, 1, TAIL), pg(9, 1, 0), pg(0, 1, TAIL),
+	};
+
+	(void)state;
+	/* the head at 2 of an order-2 block: pages 4 and 5 of it are not here */
+	assert_int_equal(pageref_expected(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 2, p, 2, 4), -1);
+	assert_int_equal(pageref_expected(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 2, p, 3, 4), 0);
+	assert_int_equal(pageref_excess(EXOTIC_KIND_COMPOUND, EXOTIC_MAP_PAGE, 2, p, 4), 0);
+}
+
 /* Other methods take no reference per PTE; a refcounted page takes its own. */
 static void test_other_methods(void **state)
 {
@@ -90,6 +108,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base),
 		cmocka_unit_test(test_page_method_compound),
+		cmocka_unit_test(test_page_method_compound_cut),
 		cmocka_unit_test(test_other_methods),
 		cmocka_unit_test(test_quarantined),
 		cmocka_unit_test(test_no_struct_page),
