@@ -54,7 +54,7 @@ void storm_check_refcounts(struct exotic_storm *s, struct storm_slot *slot,
 	for (int i = 0; i < n; i++) {
 		int e = pageref_expected(slot->kind, slot->method, slot->order,
 					 pages, (size_t)i, (size_t)n);
-		/* the kit's rule decides; the driver's opinion is reported */
+		/* the kit's rule decides, on the driver's facts */
 		bool bad = e >= 0 && pages[i].refcount != e;
 		struct exotic_storm_finding f;
 

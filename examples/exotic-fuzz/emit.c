@@ -3,7 +3,8 @@
  * exotic-fuzz --emit-c: a stream of ops as a standalone C reproducer, as
  * syzkaller writes them.  The file is repro-prelude.h (the ops as direct
  * syscalls, the tables and the end checks; embedded below, with the
- * driver's uapi header and touch.h in place of its #includes) followed by
+ * driver's uapi header and touch.h in place of its #includes), the
+ * library's refcount judge (pageref.h and pageref.c), followed by
  * what KVM may fault in on this profile and a main() that makes one call
  * per op with the op's own fields: it resolves slots at run time as
  * exec.c does, so it replays the same ops whatever the calls return.
@@ -69,14 +70,24 @@ void fuzz_emit_prelude(FILE *out)
 EMBED(fuzz_repro_pageref_h, "libexotic/pageref.h");
 EMBED(fuzz_repro_pageref_c, "libexotic/pageref.c");
 
-/* text, without its #include "..." lines (what they name is written already) */
+/*
+ * text without the #include lines of what the reproducer has already (any
+ * other #include "..." stays, and the reproducer's build says it is missing)
+ */
 static void emit_without_includes(FILE *out, const char *text)
 {
+	static const char *const written[] = {
+		"#include \"exotic_uapi.h\"\n", "#include \"pageref.h\"\n",
+	};
+
 	while (*text) {
 		const char *nl = strchr(text, '\n');
 		size_t len = nl ? (size_t)(nl - text) + 1 : strlen(text);
+		bool drop = false;
 
-		if (strncmp(text, "#include \"", 10))
+		for (size_t i = 0; i < sizeof(written) / sizeof(written[0]); i++)
+			drop |= strlen(written[i]) == len && !memcmp(text, written[i], len);
+		if (!drop)
 			fwrite(text, 1, len, out);
 		text += len;
 	}

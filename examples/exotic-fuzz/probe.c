@@ -318,8 +318,8 @@ static enum fuzz_probe_verdict probe_rezap(struct probe *p, uint32_t kind,
 }
 
 /*
- * A page pinned by a pipe has a count the driver did not expect; QUERY
- * says so for the page, but refcount_anomalies counts pages found wrong
+ * A page pinned by a pipe has a count the refcount judge does not expect;
+ * QUERY shows the count, but refcount_anomalies counts pages found wrong
  * at their free only.
  */
 static enum fuzz_probe_verdict probe_pin_query(struct probe *p, uint64_t seed)

@@ -319,7 +319,7 @@ static void test_open_path(void **state)
 	assert_string_equal(exotic_device_get_path(dev), FAKEDEV_PATH);
 	assert_ptr_equal(exotic_device_get_ctx(dev), f->ctx);
 	assert_int_equal(fakedev.ioctls, 1);	/* the version check */
-	assert_true(logcap_has(&f->cap, "ABI 1"));
+	assert_true(logcap_has(&f->cap, "ABI 2"));
 	assert_ptr_equal(exotic_device_ref(dev), dev);
 	assert_ptr_equal(exotic_device_unref(dev), dev);
 	assert_int_equal(wrap_calls("close"), 0);

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define EXOTIC_ABI_VERSION	1
+#define EXOTIC_ABI_VERSION	2	/* 2: exotic_page reports facts only (no expected_refcount) */
 
 /* What backs a region. */
 enum exotic_kind {

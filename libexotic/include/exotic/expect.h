@@ -222,8 +222,9 @@ struct exotic_scenario_result {
 	int skipped;		/* 1: could not run here (detail says why) */
 	uint32_t order;		/* the order actually used */
 	uint64_t length;
-	/* references the backing pages gained or lost beyond what the driver
-	 * expects (EXOTIC_IOC_QUERY: live and quarantined pages) */
+	/* references the backing pages gained or lost beyond what the
+	 * library's refcount judge expects (EXOTIC_IOC_QUERY: live and
+	 * quarantined pages) */
 	uint64_t refcount_anomalies;
 	uint64_t ms;		/* wall time */
 	char detail[320];	/* what each access saw, page by page */

@@ -22,8 +22,8 @@
  *
  * Oracles:
  *  - refcount: every backing page's refcount is checked against the value
- *    the memory kind requires (independently of the driver's own
- *    expectation), during the storm (an anomaly must persist over several
+ *    the memory kind requires (the library judges the refcounts the
+ *    driver reports), during the storm (an anomaly must persist over several
  *    polls, since KVM takes short-lived references while it faults pages
  *    in) and exactly once everything is quiet; the driver's anomaly counters
  *    (free-time checks) are read when revoked regions leave quarantine.
