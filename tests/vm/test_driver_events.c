@@ -597,6 +597,8 @@ static void test_inject_extra_ref(void **state)
 	assert_int_equal(p[1].refcount, 0);
 	/* the kit's judge has the head wrong, the tail right */
 	assert_int_equal(pageref_expected(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, 2, p, 0, 4), 1);
+	assert_int_not_equal(p[0].refcount,
+			     pageref_expected(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, 2, p, 0, 4));
 	assert_int_equal(pageref_expected(EXOTIC_KIND_NONCOMPOUND, EXOTIC_MAP_FAULT, 2, p, 1, 4),
 			 p[1].refcount);
 	/* a query only reports it: the count is taken when the block is freed */
