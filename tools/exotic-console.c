@@ -2,13 +2,15 @@
 /*
  * exotic-console: judge a test VM's serial console log.
  *
- *   exotic-console [--sentinel TOKEN] [--context N] LOG
+ *   exotic-console [--sentinel TOKEN] [--context N] [--tsv FILE] LOG
  *
  * Every kernel line ("[ secs.usecs] ...", also when it starts in the middle
  * of a line a program was printing) goes through the console oracle
  * (exotic_kmsg_classify()); each finding is printed with the N kernel lines
  * that follow it (the call trace).  The guest's init prints
- * "TOKEN: STATUS" when the command ends.
+ * "TOKEN: STATUS" when the command ends.  --tsv FILE also writes the
+ * findings for scripts, a line each: the kernel's timestamp in seconds
+ * ("-" without one), the class and the kernel's text, tab-separated.
  *
  * Exit status: the command's status when the log is clean; 125 when the
  * oracle found something; 126 when the log has no sentinel (the guest died
@@ -84,9 +86,26 @@ static const char *kernel_text(const char *line, const char **start)
 	return NULL;
 }
 
+/* A finding for --tsv: seconds (from kstart's "[ secs.usecs]"), class, text. */
+static void write_tsv(FILE *tsv, const char *kstart, const char *cls, const char *text)
+{
+	const char *secs = kstart + 1, *end;
+
+	while (*secs == ' ')
+		secs++;
+	end = strchr(secs, ']');
+	if (*kstart == '[' && end)
+		fprintf(tsv, "%.*s\t%s\t%s\n", (int)(end - secs), secs, cls, text);
+	else
+		fprintf(tsv, "-\t%s\t%s\n", cls, text);
+}
+
+#define USAGE "usage: exotic-console [--sentinel TOKEN] [--context N] [--tsv FILE] LOG\n"
+
 int main(int argc, char **argv)
 {
-	const char *sentinel = "EXOTIC-EXIT", *path = NULL;
+	const char *sentinel = "EXOTIC-EXIT", *path = NULL, *tsv_path = NULL;
+	FILE *tsv = NULL;
 	int context = 12, status = -1, findings = 0, trailing = 0;
 	struct seen seen = { NULL, 0, 0 };
 	char *line = NULL;
@@ -99,20 +118,26 @@ int main(int argc, char **argv)
 			sentinel = argv[++i];
 		} else if (!strcmp(argv[i], "--context") && i + 1 < argc) {
 			context = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--tsv") && i + 1 < argc) {
+			tsv_path = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "usage: exotic-console [--sentinel TOKEN] [--context N] LOG\n");
+			fputs(USAGE, stderr);
 			return 2;
 		} else {
 			path = argv[i];
 		}
 	}
 	if (!path) {
-		fprintf(stderr, "usage: exotic-console [--sentinel TOKEN] [--context N] LOG\n");
+		fputs(USAGE, stderr);
 		return 2;
 	}
 	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	if (!f) {
 		fprintf(stderr, "exotic-console: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	if (tsv_path && !(tsv = fopen(tsv_path, "w"))) {
+		fprintf(stderr, "exotic-console: %s: %s\n", tsv_path, strerror(errno));
 		return 2;
 	}
 	slen = strlen(sentinel);
@@ -135,6 +160,8 @@ int main(int argc, char **argv)
 			if (!findings++)
 				fprintf(stderr, "console oracle: the kernel log of this run has findings:\n");
 			fprintf(stderr, "  %s: %s\n", exotic_kmsg_class_name(cls), text);
+			if (tsv)
+				write_tsv(tsv, kstart, exotic_kmsg_class_name(cls), text);
 			trailing = context;
 		} else if (trailing > 0) {
 			fprintf(stderr, "    %s\n", text);
@@ -145,6 +172,10 @@ int main(int argc, char **argv)
 	free(seen.slot);
 	if (f != stdin)
 		fclose(f);
+	if (tsv && fclose(tsv)) {
+		fprintf(stderr, "exotic-console: %s: %s\n", tsv_path, strerror(errno));
+		return 2;
+	}
 	if (findings) {
 		fprintf(stderr, "console oracle: %d finding%s; the run failed\n",
 			findings, findings == 1 ? "" : "s");

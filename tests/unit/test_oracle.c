@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "exotic/exotic.h"
@@ -216,6 +217,47 @@ static void test_console_exit_status(void **state)
 	assert_int_equal(judge("console-clean.log", out, sizeof(out)), 0);
 }
 
+/*
+ * --tsv FILE: the findings for scripts, one line each: the kernel's
+ * timestamp, the class and the kernel's text, tab-separated.
+ */
+static void test_console_tsv(void **state)
+{
+	const char *build = getenv("EXOTIC_BUILD") ? getenv("EXOTIC_BUILD") : "build";
+	char tsv[] = "/tmp/exotic-console-tsv.XXXXXX", cmd[1024], line[512];
+	int fd = mkstemp(tsv), status;
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "%s/tools/exotic-console --tsv %s tests/unit/fixtures/console-kmemleak.log 2>/dev/null",
+		 build, tsv);
+	status = system(cmd);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 125);
+	f = fopen(tsv, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	if (strstr(line, "52.000001\tleak\tkmemleak: 1 new suspected memory leaks") != line)
+		fail_msg("first line: %s", line);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_non_null(strstr(line, "52.000002\tleak\tkmemleak: unreferenced object 0xffff888006f3c800"));
+	assert_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	/* a clean log: an empty file */
+	snprintf(cmd, sizeof(cmd),
+		 "%s/tools/exotic-console --sentinel EXOTIC-EXIT-42 --tsv %s tests/unit/fixtures/console-clean.log",
+		 build, tsv);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(tsv, "r");
+	assert_non_null(f);
+	assert_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	unlink(tsv);
+}
+
 /* A test_console_finding case, named as a test of its own. */
 #define FINDING(name, fixture, cls, ...)					\
 	{ "test_console_" name, test_console_finding, NULL, NULL,		\
@@ -258,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_console_debug_kernel),
 		cmocka_unit_test(test_console_dead),
 		cmocka_unit_test(test_console_duplicates_once),
+		cmocka_unit_test(test_console_tsv),
 		cmocka_unit_test(test_console_exit_status),
 	};
 
