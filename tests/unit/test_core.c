@@ -188,6 +188,14 @@ static void test_strerror(void **state)
 	assert_non_null(strstr(exotic_strerror(-ENOENT), "from exotic_device_open()"));
 	assert_non_null(strstr(exotic_strerror(-ENOENT), "memslot"));
 	assert_non_null(strstr(exotic_strerror(-EOPNOTSUPP), "carveout"));
+	/* each fix says which call it is for */
+	assert_non_null(strstr(exotic_strerror(-EACCES), "from exotic_device_open(), install the udev rule"));
+	assert_non_null(strstr(exotic_strerror(-EACCES), "from exotic_vm_new()"));
+	assert_non_null(strstr(exotic_strerror(-ENOMEM), "from exotic_region_new()"));
+	assert_non_null(strstr(exotic_strerror(-EEXIST), "from a memslot call"));
+	assert_non_null(strstr(exotic_strerror(-EBUSY), "from exotic_module_unload()"));
+	assert_non_null(strstr(exotic_strerror(-EFAULT), "from exotic_vcpu_run()"));
+	assert_non_null(strstr(exotic_strerror(-ENODEV), "from a region call, the region was revoked"));
 	assert_non_null(strstr(exotic_strerror(-ETIMEDOUT), "timed out"));
 	assert_non_null(strstr(exotic_strerror(-EBUSY), "in use"));
 	assert_non_null(strstr(exotic_strerror(-EPERM), "unsafe_driver_bugs"));
