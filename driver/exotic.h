@@ -111,7 +111,6 @@ struct exotic_region {
 	u32 flags;
 	u32 state;			/* under lock */
 	int inject;			/* the file's inject_bug */
-	bool extra_ref;			/* inject_bug=extra_ref */
 	u64 length;
 	unsigned long nr_pages;
 	unsigned long nr_blocks;
@@ -148,7 +147,6 @@ struct exotic_retired {
 	u64 offset;			/* where it was in the region */
 	u64 epoch;
 	unsigned long retired_at;	/* jiffies; freed quarantine_ms later */
-	bool extra_ref;			/* inject_bug=extra_ref to repair */
 	bool hold;			/* freed only with the region */
 	struct inode *zap_inode;	/* to zap before the free; NULL: migrated */
 };
@@ -246,9 +244,8 @@ bool exotic_poison_intact(const struct exotic_mem_ops *mem, unsigned long pfn,
 
 /* injected failures and bugs (inject.c) */
 int exotic_inject_for_open(void);
-bool exotic_inject_extra_ref(const struct exotic_region *r);
-void exotic_inject_get_block(bool extra_ref, unsigned long pfn);
-void exotic_inject_put_block(bool extra_ref, unsigned long pfn);
+void exotic_inject_get_block(const struct exotic_region *r, unsigned long pfn);
+void exotic_inject_put_block(const struct exotic_region *r, unsigned long pfn);
 bool exotic_inject_late_zap(const struct exotic_region *r);
 enum exotic_retire_how exotic_inject_migrate_how(const struct exotic_region *r);
 bool exotic_load_should_fail(unsigned int step);

@@ -81,22 +81,22 @@ int exotic_inject_for_open(void)
 }
 
 /* extra_ref: each block of pages with struct page gets one reference more. */
-bool exotic_inject_extra_ref(const struct exotic_region *r)
+static bool exotic_inject_extra_ref(const struct exotic_region *r)
 {
 	return r->mem->has_struct_page && r->inject == EXOTIC_INJECT_EXTRA_REF;
 }
 
 /* extra_ref's reference, taken on a block's head when it is allocated... */
-void exotic_inject_get_block(bool extra_ref, unsigned long pfn)
+void exotic_inject_get_block(const struct exotic_region *r, unsigned long pfn)
 {
-	if (extra_ref)
+	if (exotic_inject_extra_ref(r))
 		get_page(pfn_to_page(pfn));
 }
 
 /* ...and dropped just before it is freed. */
-void exotic_inject_put_block(bool extra_ref, unsigned long pfn)
+void exotic_inject_put_block(const struct exotic_region *r, unsigned long pfn)
 {
-	if (extra_ref)
+	if (exotic_inject_extra_ref(r))
 		put_page(pfn_to_page(pfn));
 }
 

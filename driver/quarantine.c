@@ -96,7 +96,6 @@ void exotic_retire_block(struct exotic_region *r, unsigned long pfn,
 	e->order = r->order;
 	e->offset = offset;
 	e->epoch = epoch;
-	e->extra_ref = r->extra_ref;
 	e->retired_at = jiffies;
 	e->hold = how == EXOTIC_RETIRE_HOLD;
 	/*
@@ -160,7 +159,7 @@ static void exotic_retired_free(struct exotic_retired *e)
 		iput(e->zap_inode);
 	}
 	exotic_check_block(r, e->pfn);
-	exotic_inject_put_block(e->extra_ref, e->pfn);
+	exotic_inject_put_block(r, e->pfn);
 	e->mem->free_block(e->pfn, e->order);
 	exotic_uncharge((u64)n << PAGE_SHIFT);
 	atomic64_sub(n, &r->quarantined);

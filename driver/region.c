@@ -128,7 +128,7 @@ static int exotic_alloc_block(struct exotic_region *r, unsigned long *pfn)
 		return -ENOMEM;
 	ret = r->mem->alloc_block(r->order, pfn);
 	if (!ret)
-		exotic_inject_get_block(r->extra_ref, *pfn);
+		exotic_inject_get_block(r, *pfn);
 	return ret;
 }
 
@@ -142,7 +142,7 @@ static void exotic_free_fresh(struct exotic_region *r, unsigned long *pfns,
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
-		exotic_inject_put_block(r->extra_ref, pfns[i]);
+		exotic_inject_put_block(r, pfns[i]);
 		r->mem->free_block(pfns[i], r->order);
 	}
 }
@@ -217,7 +217,6 @@ int exotic_region_alloc(struct exotic_file *xf, struct exotic_alloc *a)
 	r->map = exotic_map_of(a->method);
 	r->mapping = xf->mapping;
 	r->inject = xf->inject;
-	r->extra_ref = exotic_inject_extra_ref(r);
 	r->block_pfn = kvcalloc(r->nr_blocks, sizeof(*r->block_pfn),
 				GFP_KERNEL);
 	if (!r->block_pfn)
