@@ -147,21 +147,26 @@ int scenario_kmsg_check(int fd, struct exotic_scenario_result *res)
  */
 static struct page_scan scan_pages(struct run *r)
 {
+	/* whole blocks: a folio's head carries its block's PTE references */
+	size_t chunk = (size_t)1 << r->res->order > 64 ? (size_t)1 << r->res->order : 64;
 	struct page_scan sum = { 0 };
-	struct exotic_page pages[64];
+	struct exotic_page *pages;
 	int n;
 
 	if (!r->region)
 		return r->seen;
-	for (uint64_t i = 0; !r->revoked && i < r->npages; i += 64) {
-		n = exotic_region_query(r->region, i * PG, pages, 64);
+	pages = calloc(chunk, sizeof(*pages));
+	if (!pages)
+		return r->seen;
+	for (uint64_t i = 0; !r->revoked && i < r->npages; i += chunk) {
+		n = exotic_region_query(r->region, i * PG, pages, chunk);
 		if (n <= 0)
 			break;
 		sum.excess += pageref_excess(r->s->kind, r->s->method, r->res->order,
 					     pages, (size_t)n);
 	}
 	for (uint64_t i = 0;; i += (uint64_t)n) {
-		n = exotic_region_query_retired(r->region, i, pages, 64);
+		n = exotic_region_query_retired(r->region, i, pages, chunk);
 		if (n <= 0)
 			break;
 		sum.excess += pageref_excess(r->s->kind, r->s->method, r->res->order,
@@ -169,6 +174,7 @@ static struct page_scan scan_pages(struct run *r)
 		for (int j = 0; j < n; j++)
 			sum.broken += !(pages[j].flags & EXOTIC_PAGE_POISON_OK);
 	}
+	free(pages);
 	return sum;
 }
 

@@ -169,6 +169,7 @@ struct exotic_region_info {
 #define EXOTIC_PAGE_TAIL	(1U << 4)	/* PageTail() */
 #define EXOTIC_PAGE_BLOCK_TAIL	(1U << 5)	/* not the first page of its block */
 #define EXOTIC_PAGE_QUARANTINED	(1U << 6)	/* retired, held in quarantine */
+/* (1U << 7): ANOMALY in ABI 1, when QUERY judged refcounts; not reused */
 #define EXOTIC_PAGE_POISON_OK	(1U << 8)	/* quarantined and poison intact */
 
 struct exotic_page {
