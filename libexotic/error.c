@@ -31,9 +31,9 @@ EXOTIC_EXPORT const char *exotic_strerror(int err)
 	case -ENOTTY:
 		return "not an exotic device (ioctl unknown), from exotic_device_open(): check the node is the exotic driver's misc device";
 	case -EOPNOTSUPP:
-		return "not supported by the loaded driver (from exotic_region_new()): check exotic_device_version() kinds/methods (carveout needs memmap= and carveout_base/size)";
+		return "not supported: from exotic_region_new(), the loaded driver does not offer it (check exotic_device_version() kinds/methods; carveout needs memmap= and carveout_base/size); from exotic_guest_load() with nested TDP, the vCPU has no 1 GiB pages";
 	case -ENOSPC:
-		return "a limit was reached: from the driver, free regions or raise the exotic module's max_bytes, max_file_bytes or max_regions; from KVM, too many memslots";
+		return "a limit was reached: from exotic_region_new(), free regions or raise the exotic module's max_bytes, max_file_bytes or max_regions; from a memslot call, KVM has no memslot left; from exotic_guest_copy_probe(), the guest programs leave the probe no room (a build problem)";
 	case -ENOMEM:
 		return "out of memory: from exotic_region_new() or a migrate, the driver could not allocate the blocks (a smaller length or order may fit, or the memory cgroup is at its limit); from other calls, this process ran out";
 	case -EINVAL:
@@ -47,11 +47,11 @@ EXOTIC_EXPORT const char *exotic_strerror(int err)
 	case -EFAULT:
 		return "bad address: from exotic_vcpu_run(), KVM could not map the guest's memory (the region was revoked, or this kernel refuses it: see the profile's table); from other calls, a bad pointer";
 	case -ENAMETOOLONG:
-		return "buffer too small for the device path";
+		return "buffer too small: from exotic_device_find(), for the device path; from the profile calls, for the table name";
 	case -ENOEXEC:
-		return "invalid module file: build exotic.ko for the running kernel (uname -r)";
+		return "invalid module file (from exotic_module_load()): build exotic.ko for the running kernel (uname -r)";
 	case -EKEYREJECTED:
-		return "module signature rejected: sign exotic.ko or boot without module.sig_enforce";
+		return "module signature rejected (from exotic_module_load()): sign exotic.ko or boot without module.sig_enforce";
 	default:
 		return strerror(-err);
 	}
