@@ -9,8 +9,8 @@
  * (exotic_kmsg_classify()); each finding is printed with the N kernel lines
  * that follow it (the call trace).  The guest's init prints
  * "TOKEN: STATUS" when the command ends.  --tsv FILE also writes the
- * findings for scripts, a line each: the kernel's timestamp in seconds
- * ("-" without one), the class and the kernel's text, tab-separated.
+ * findings for scripts, a line each: the kernel's timestamp in seconds,
+ * the class and the kernel's text, tab-separated.
  *
  * Exit status: the command's status when the log is clean; 125 when the
  * oracle found something; 126 when the log has no sentinel (the guest died
@@ -86,18 +86,15 @@ static const char *kernel_text(const char *line, const char **start)
 	return NULL;
 }
 
-/* A finding for --tsv: seconds (from kstart's "[ secs.usecs]"), class, text. */
+/*
+ * A finding for --tsv: seconds (from kstart's "[ secs.usecs]", which
+ * exotic_kmsg_text() found well-formed), class, text.
+ */
 static void write_tsv(FILE *tsv, const char *kstart, const char *cls, const char *text)
 {
-	const char *secs = kstart + 1, *end;
+	const char *secs = kstart + strspn(kstart, "[ ");
 
-	while (*secs == ' ')
-		secs++;
-	end = strchr(secs, ']');
-	if (*kstart == '[' && end)
-		fprintf(tsv, "%.*s\t%s\t%s\n", (int)(end - secs), secs, cls, text);
-	else
-		fprintf(tsv, "-\t%s\t%s\n", cls, text);
+	fprintf(tsv, "%.*s\t%s\t%s\n", (int)strcspn(secs, "]"), secs, cls, text);
 }
 
 #define USAGE "usage: exotic-console [--sentinel TOKEN] [--context N] [--tsv FILE] LOG\n"
