@@ -35,7 +35,7 @@ static void usage(FILE *f)
 "       exotic-bench --targets RUN.json\n"
 "                   the performance targets, judged on a saved run\n"
 "  -s, --size BYTES     memory per instance, a multiple of 2M (K/M/G)       [16M]\n"
-"  -r, --reps N         repetitions of baseline and subject, in turns first, [7]\n"
+"  -r, --reps N         repetitions of baseline and subject, in turns first, [21]\n"
 "                       each over every row before the next\n"
 "  -p, --passes N       steady-state passes over the memory                  [64]\n"
 "  -c, --cycles N       event + refault cycles per repetition                 [2]\n"
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct plan plan = { .reps = 7, .passes = 64, .cycles = 2, .length = 16 << 20,
+	struct plan plan = { .reps = 21, .passes = 64, .cycles = 2, .length = 16 << 20,
 			     .setup_length = 1ULL << 30, .storm_ms = 1000 };
 	struct bench b = { .seed = (uint64_t)time(NULL) * 2654435761ULL };
 	static struct row rows[EXOTIC_KIND_MAX * EXOTIC_MAP_MAX];
