@@ -34,7 +34,7 @@
 struct opts {
 	unsigned int seconds, threads;
 	uint64_t ops, seed;
-	const char *dev, *record, *replay, *minimize, *emit_c;
+	const char *dev, *record, *replay, *minimize, *emit_c, *json_file;
 	bool verbose, known_bugs;
 };
 
@@ -68,6 +68,9 @@ static void usage(FILE *out)
 "                         kernel uapi headers only) instead of running them\n"
 "      --known-bugs       let KVM memslots over kinds the profile's KVM is\n"
 "                         known to WARN, leak or oops on\n"
+"      --json-file FILE   also write the run's result to FILE as JSON\n"
+"                         (schema exotic-fuzz/1: seed, threads, ops, ms,\n"
+"                         findings, first_finding_s, finding)\n"
 "  -v, --verbose          print each op as it runs\n"
 "ops (drawn from the seed): open close dup version alloc event info query\n"
 "  badioctl param (the device); mmap munmap mprotect mremap madvise touch\n"
@@ -93,6 +96,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "known-bugs", no_argument, NULL, 'K' },
 		{ "emit-c", required_argument, NULL, 'C' },
+		{ "json-file", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -111,6 +115,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'P': o->replay = optarg; break;
 		case 'M': o->minimize = optarg; break;
 		case 'C': o->emit_c = optarg; break;
+		case 'J': o->json_file = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'K': o->known_bugs = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -325,6 +330,26 @@ static void print_stats(const struct fuzz *f, uint64_t total, uint64_t ms)
 	}
 }
 
+/* The run's result for scripts (--json-file): 0, or -errno. */
+static int write_json(const char *path, const struct opts *o, const struct fuzz *f,
+		      uint64_t total, uint64_t ms)
+{
+	FILE *out = fopen(path, "w");
+
+	if (!out)
+		return -errno;
+	fprintf(out, "{\"schema\": \"exotic-fuzz/1\", \"seed\": \"%#" PRIx64 "\", \"threads\": %u, "
+		"\"ops\": %" PRIu64 ", \"ms\": %" PRIu64 ", \"findings\": %" PRIu64 ", \"first_finding_s\": ",
+		o->seed, o->threads, total, ms, f->findings);
+	if (f->findings)
+		fprintf(out, "%.1f, \"finding\": ", (f->first_ms - f->start_ms) / 1000.0);
+	else
+		fprintf(out, "null, \"finding\": ");
+	exotic_json_str(out, f->findings ? f->finding : NULL);
+	fprintf(out, "}\n");
+	return fclose(out) ? -errno : 0;
+}
+
 /* Run ops (a file's) or the seeded threads; returns findings. */
 static uint64_t run(const struct opts *o, const struct fuzz_op *ops, size_t nops,
 		    bool quiet)
@@ -395,6 +420,10 @@ static uint64_t run(const struct opts *o, const struct fuzz_op *ops, size_t nops
 			       f.findings > 1 ? " (and more)" : "");
 		else
 			printf("exotic-fuzz: clean\n");
+		int err = o->json_file ? write_json(o->json_file, o, &f, total, now_ms() - t0) : 0;
+
+		if (err)
+			fprintf(stderr, "exotic-fuzz: %s: %s\n", o->json_file, strerror(-err));
 	}
 	return f.findings;
 }

@@ -44,6 +44,22 @@ static long file_lines(const char *path)
 	return n;
 }
 
+/* Does the one-line JSON document at path contain s? */
+static bool json_has(const char *path, const char *s)
+{
+	char doc[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	if (!strstr(doc, s))
+		print_message("# %s has no '%s': %s", path, s, doc);
+	return strstr(doc, s) != NULL;
+}
+
 /* The device is there, or the test skips. */
 static void need_device(void)
 {
@@ -87,8 +103,11 @@ static void test_clean_run(void **state)
 	need_device();
 	if (system("modprobe brd 2>/dev/null"))
 		print_message("# no brd: the odirect ops are skipped\n");
-	assert_int_equal(sh("exotic-fuzz -t 15 -j 2 -s 0x5eed"), 0);
+	assert_int_equal(sh("exotic-fuzz -t 15 -j 2 -s 0x5eed --json-file /tmp/clean.json"), 0);
 	assert_true(out_has("exotic-fuzz: clean"));
+	/* the same result for scripts */
+	assert_true(json_has("/tmp/clean.json", "{\"schema\": \"exotic-fuzz/1\", \"seed\": \"0x5eed\", \"threads\": 2, "));
+	assert_true(json_has("/tmp/clean.json", "\"findings\": 0, \"first_finding_s\": null, \"finding\": null}"));
 	assert_true(out_has("touch "));
 	assert_true(out_has(" dup "));
 	assert_true(out_has(" iouring "));
@@ -106,7 +125,9 @@ static void test_finds_injected_bug(void **state)
 	(void)state;
 	need_device();
 	assert_int_equal(param_write("inject_bug", "extra_ref"), 0);
-	finds_extra_ref("exotic-fuzz -n 300 -j 1 -s 0x5eed");
+	finds_extra_ref("exotic-fuzz -n 300 -j 1 -s 0x5eed --json-file /tmp/found.json");
+	assert_false(json_has("/tmp/found.json", "\"findings\": 0,"));
+	assert_true(json_has("/tmp/found.json", "with a wrong refcount"));
 }
 
 /* A seed is a stream of ops: recorded twice, the same bytes. */
