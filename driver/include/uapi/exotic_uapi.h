@@ -17,7 +17,8 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define EXOTIC_ABI_VERSION	2	/* 2: exotic_page reports facts only (no expected_refcount) */
+/* 2: exotic_page reports facts only (expected_refcount went) */
+#define EXOTIC_ABI_VERSION	2
 
 /* What backs a region. */
 enum exotic_kind {
