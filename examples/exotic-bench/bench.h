@@ -45,6 +45,18 @@ struct summary paired_ratios(const double *subject, const double *baseline, size
 
 /* ------------------------------------------------------------ figures */
 
+/* the workloads (--workloads): each measures some of the figures */
+enum workload {
+	WL_TOUCH,		/* first touch, read and write */
+	WL_STEADY,		/* steady state, read and write */
+	WL_EVENTS,		/* invalidate, migrate, revoke + reallocate; each + refault */
+	WL_STORM,		/* the invalidate-only storm */
+	WL_SETUP,		/* alloc + mmap + memslot */
+	WL_MAX,
+};
+
+extern const char *const workload_names[WL_MAX];
+
 enum figure {
 	FIG_FT_READ,		/* first touch, read: faults/s */
 	FIG_FT_WRITE,		/* first touch, write: faults/s */
@@ -64,6 +76,7 @@ struct figure_info {
 	const char *column;	/* table column */
 	const char *unit;
 	bool lower_is_better;	/* ms */
+	enum workload workload;	/* what measures it */
 };
 
 extern const struct figure_info figures[FIG_MAX];
@@ -194,6 +207,7 @@ struct plan {
 	size_t length, setup_length;
 	const struct exotic_expect *table;
 	enum anon_thp thp;
+	uint32_t workloads;	/* 1 << enum workload, the ones to run */
 	bool verbose;
 };
 
@@ -222,6 +236,7 @@ int rep_storm(struct bench *b, const struct plan *p, struct row *row, bool subje
 struct run_info {
 	const char *kernel, *profile, *profile_why;
 	unsigned int reps, passes, cycles, storm_ms;
+	uint32_t workloads;	/* 1 << enum workload */
 	uint64_t length, setup_asked;
 	uint64_t sys_4k, sys_2m;
 	enum anon_thp thp;

@@ -43,6 +43,8 @@ static void usage(FILE *f)
 "      --storm-ms MS    duration of each invalidate-only storm                [1000]\n"
 "  -k, --kinds LIST     kinds (refcounted,compound,noncompound,reserved,carveout)\n"
 "  -m, --methods LIST   methods (remap,fault,huge,mixed,page)\n"
+"  -w, --workloads LIST workloads (touch,steady,events,storm,setup); the other\n"
+"                       figures say they were not run                      [all]\n"
 "      --anon-thp       let the anonymous baseline have the host's THP setting (default:\n"
 "                       MADV_HUGEPAGE next to the huge method, else MADV_NOHUGEPAGE)\n"
 "      --tiny           2 MiB instances, 1 repetition (unless -r says), 1 pass,\n"
@@ -91,7 +93,17 @@ static int row_failed(const struct row *r)
 	return 1;
 }
 
-static int parse_list(const char *arg, int (*from)(const char *), uint32_t *mask)
+static int workload_from_name(const char *name)
+{
+	for (int w = 0; w < WL_MAX; w++)
+		if (!strcmp(name, workload_names[w]))
+			return w;
+	return -EINVAL;
+}
+
+/* a comma-separated list of what's names, into *mask */
+static int parse_list(const char *what, const char *arg, int (*from)(const char *),
+		      uint32_t *mask)
 {
 	char *dup = strdup(arg), *tok, *save = NULL;
 
@@ -101,7 +113,7 @@ static int parse_list(const char *arg, int (*from)(const char *), uint32_t *mask
 		int v = from(tok);
 
 		if (v < 0) {
-			fprintf(stderr, "exotic-bench: unknown kind or method '%s'\n", tok);
+			fprintf(stderr, "exotic-bench: unknown %s '%s'\n", what, tok);
 			free(dup);
 			return -EINVAL;
 		}
@@ -146,6 +158,7 @@ int main(int argc, char **argv)
 		{ "storm-ms", required_argument, NULL, 'T' },
 		{ "kinds", required_argument, NULL, 'k' },
 		{ "methods", required_argument, NULL, 'm' },
+		{ "workloads", required_argument, NULL, 'w' },
 		{ "tiny", no_argument, NULL, 't' },
 		{ "anon-thp", no_argument, NULL, 'A' },
 		{ "profile", required_argument, NULL, 'P' },
@@ -172,7 +185,7 @@ int main(int argc, char **argv)
 	FILE *jf = NULL;
 	int c, bad, ret, status = 0;
 
-	while ((c = getopt_long(argc, argv, "s:r:p:c:k:m:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:r:p:c:k:m:w:vh", opts, NULL)) != -1) {
 		bad = 0;
 		switch (c) {
 		case 's': bad = opt_length("size", optarg, &plan.length); break;
@@ -184,8 +197,11 @@ int main(int argc, char **argv)
 		case 'p': bad = opt_u32("passes", optarg, 1, 1000, &plan.passes); break;
 		case 'c': bad = opt_u32("cycles", optarg, 1, 1000, &plan.cycles); break;
 		case 'T': bad = opt_u32("storm-ms", optarg, 50, 600000, &plan.storm_ms); break;
-		case 'k': bad = parse_list(optarg, exotic_kind_from_name, &kinds); break;
-		case 'm': bad = parse_list(optarg, exotic_method_from_name, &methods); break;
+		case 'k': bad = parse_list("kind", optarg, exotic_kind_from_name, &kinds); break;
+		case 'm': bad = parse_list("method", optarg, exotic_method_from_name, &methods); break;
+		case 'w':
+			bad = parse_list("workload", optarg, workload_from_name, &plan.workloads);
+			break;
 		case 't': tiny = true; break;
 		case 'A': plan.thp = ANON_THP_DEFAULT; break;
 		case 'P': profile = optarg; break;
@@ -218,6 +234,8 @@ int main(int argc, char **argv)
 			plan.reps = 1;
 		plan.storm_ms = 200;
 	}
+	if (!plan.workloads)
+		plan.workloads = (1U << WL_MAX) - 1;
 	if (plan.setup_length < plan.length)
 		plan.setup_length = plan.length;
 
@@ -293,7 +311,7 @@ int main(int argc, char **argv)
 	ri = (struct run_info){
 		.kernel = kernel, .profile = profile, .profile_why = why[0] ? why : "",
 		.reps = plan.reps, .passes = plan.passes, .cycles = plan.cycles,
-		.storm_ms = plan.storm_ms,
+		.storm_ms = plan.storm_ms, .workloads = plan.workloads,
 		.length = plan.length, .setup_asked = plan.setup_length, .thp = plan.thp,
 		.sys_4k = b.sys_4k, .sys_2m = b.sys_2m,
 	};

@@ -42,6 +42,12 @@ static const char *huge_verdict(const struct row *r)
 	return r->pages_2m ? "partly" : "no";
 }
 
+/* whether the run measured figure k at all (--workloads) */
+static bool ran(const struct run_info *ri, int k)
+{
+	return ri->workloads & (1U << figures[k].workload);
+}
+
 void report_table(FILE *f, const struct run_info *ri, const struct row *rows, size_t n)
 {
 	char a[16], b[16], c[16], d[16], e[16], g[16];
@@ -50,6 +56,13 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 		"%u repetitions, %u steady passes, %u event cycles, %u ms storms, times host CLOCK_MONOTONIC\n",
 		ri->kernel, ri->profile, ri->length >> 20, ri->reps, ri->passes, ri->cycles,
 		ri->storm_ms);
+	if (ri->workloads != (1U << WL_MAX) - 1) {
+		fprintf(f, "workloads run:");
+		for (int w = 0; w < WL_MAX; w++)
+			if (ri->workloads & (1U << w))
+				fprintf(f, " %s", workload_names[w]);
+		fprintf(f, " (-: a figure of a workload not run)\n");
+	}
 	fprintf(f, "ratio to anonymous memory (median / anonymous median of the same runs; "
 		"setup: lower is better)\n");
 	fprintf(f, "%-11s %-6s", "kind", "method");
@@ -67,7 +80,9 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 			struct summary s = summarize(fr->subject.v, fr->subject.n);
 			struct summary bs = summarize(fr->baseline.v, fr->baseline.n);
 
-			if (fr->skipped)
+			if (!ran(ri, k))
+				fprintf(f, " %8s", "-");
+			else if (fr->skipped)
 				fprintf(f, " %8s", "skip");
 			else if (!bs.n)
 				fprintf(f, " %8s", num(a, sizeof(a), s.median));
@@ -79,7 +94,10 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 			struct summary s = summarize(fr->subject.v, fr->subject.n);
 			struct summary ps = summarize(fr->populated.v, fr->populated.n);
 
-			fprintf(f, " %8.2f", ratio(s.median, ps.median));
+			if (ran(ri, FIG_SETUP))
+				fprintf(f, " %8.2f", ratio(s.median, ps.median));
+			else
+				fprintf(f, " %8s", "-");
 		}
 		if (r->have_mapping)
 			fprintf(f, "  %" PRIu64 "/%" PRIu64 "%s", r->pages_2m, r->length / TWO_MIB,
@@ -110,6 +128,8 @@ void report_table(FILE *f, const struct run_info *ri, const struct row *rows, si
 			struct summary s = summarize(fr->subject.v, fr->subject.n);
 			struct summary bs = summarize(fr->baseline.v, fr->baseline.n);
 
+			if (!ran(ri, k))
+				continue;
 			fprintf(f, "  %-11s %-6s %-9s", exotic_kind_name(r->kind), row_method(r),
 				figures[k].column);
 			if (fr->skipped) {
@@ -211,8 +231,16 @@ void report_json(FILE *f, const struct run_info *ri, const struct row *rows, siz
 	fprintf(f, ",\n  \"system_pages\": {\"pages_4k\": %" PRIu64 ", \"pages_2m\": %" PRIu64 "}",
 		ri->sys_4k, ri->sys_2m);
 	fprintf(f, ",\n  \"repetitions\": %u,\n  \"length\": %" PRIu64 ",\n  \"passes\": %u,\n"
-		"  \"cycles\": %u,\n  \"storm_ms\": %u,\n  \"setup_length_asked\": %" PRIu64 ",\n  \"rows\": [",
+		"  \"cycles\": %u,\n  \"storm_ms\": %u,\n  \"setup_length_asked\": %" PRIu64 ",\n"
+		"  \"workloads\": [",
 		ri->reps, ri->length, ri->passes, ri->cycles, ri->storm_ms, ri->setup_asked);
+	for (int w = 0, first = 1; w < WL_MAX; w++) {
+		if (!(ri->workloads & (1U << w)))
+			continue;
+		fprintf(f, "%s\"%s\"", first ? "" : ", ", workload_names[w]);
+		first = 0;
+	}
+	fprintf(f, "],\n  \"rows\": [");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 

@@ -10,17 +10,25 @@
 
 #include "bench.h"
 
+const char *const workload_names[WL_MAX] = {
+	[WL_TOUCH] = "touch",
+	[WL_STEADY] = "steady",
+	[WL_EVENTS] = "events",
+	[WL_STORM] = "storm",
+	[WL_SETUP] = "setup",
+};
+
 const struct figure_info figures[FIG_MAX] = {
-	[FIG_FT_READ] = { "first_touch_read", "touch-r", "faults/s", false },
-	[FIG_FT_WRITE] = { "first_touch_write", "touch-w", "faults/s", false },
-	[FIG_STEADY_READ] = { "steady_read", "steady-r", "GiB/s", false },
-	[FIG_STEADY_WRITE] = { "steady_write", "steady-w", "GiB/s", false },
-	[FIG_INVALIDATE] = { "invalidate_refault", "inval", "cycles/s", false },
-	[FIG_MIGRATE] = { "migrate_refault", "migrate", "cycles/s", false },
-	[FIG_REPLACE] = { "replace_refault", "replace", "cycles/s", false },
-	[FIG_STORM_EVENTS] = { "storm_events", "storm-ev", "events/s", false },
-	[FIG_STORM_ACCESSES] = { "storm_accesses", "storm-ac", "accesses/s", false },
-	[FIG_SETUP] = { "setup", "setup", "ms", true },
+	[FIG_FT_READ] = { "first_touch_read", "touch-r", "faults/s", false, WL_TOUCH },
+	[FIG_FT_WRITE] = { "first_touch_write", "touch-w", "faults/s", false, WL_TOUCH },
+	[FIG_STEADY_READ] = { "steady_read", "steady-r", "GiB/s", false, WL_STEADY },
+	[FIG_STEADY_WRITE] = { "steady_write", "steady-w", "GiB/s", false, WL_STEADY },
+	[FIG_INVALIDATE] = { "invalidate_refault", "inval", "cycles/s", false, WL_EVENTS },
+	[FIG_MIGRATE] = { "migrate_refault", "migrate", "cycles/s", false, WL_EVENTS },
+	[FIG_REPLACE] = { "replace_refault", "replace", "cycles/s", false, WL_EVENTS },
+	[FIG_STORM_EVENTS] = { "storm_events", "storm-ev", "events/s", false, WL_STORM },
+	[FIG_STORM_ACCESSES] = { "storm_accesses", "storm-ac", "accesses/s", false, WL_STORM },
+	[FIG_SETUP] = { "setup", "setup", "ms", true, WL_SETUP },
 };
 
 const char *const kstat_names[KS_MAX] = {

@@ -127,6 +127,11 @@ int bench_calibrate(struct bench *b, const struct plan *p)
 	return 0;
 }
 
+static bool wanted(const struct plan *p, enum workload w)
+{
+	return p->workloads & (1U << w);
+}
+
 static struct side *side_of(struct row *row, enum figure f, bool subject)
 {
 	return subject ? &row->fig[f].subject : &row->fig[f].baseline;
@@ -161,7 +166,7 @@ static int measure(struct bench *b, const struct plan *p, struct row *row, enum 
 
 	vcpu_counters(b, vc0);
 	ret = guest_run(b, program, p->length, stride, passes, &secs);
-	if (ret)
+	if (ret || row->fig[f].skipped)	/* skipped: a run only to map the memory */
 		return ret;
 	s = side_of(row, f, subject);
 	counters_since(b, vc0, vm0, s->kvm);
@@ -199,15 +204,15 @@ static int rep_mapped(struct bench *b, const struct plan *p, struct row *row,
 		return ret;
 	ret = measure(b, p, row, FIG_FT_WRITE, subject, vm0, EXOTIC_GUEST_WRITE, PAGE, 1,
 		      (double)(p->length / PAGE));
-	if (!ret)
+	if (!ret && !row->fig[FIG_STEADY_READ].skipped)
 		ret = measure(b, p, row, FIG_STEADY_READ, subject, vm0, EXOTIC_GUEST_CHECKSUM,
 			      LINE, p->passes, gib);
-	if (!ret)
+	if (!ret && !row->fig[FIG_STEADY_WRITE].skipped)
 		ret = measure(b, p, row, FIG_STEADY_WRITE, subject, vm0, EXOTIC_GUEST_WRITE,
 			      LINE, p->passes, gib);
 	if (ret)
 		goto out;
-	if (subject) {
+	if (subject && !row->fig[FIG_STEADY_WRITE].skipped) {
 		s = side_of(row, FIG_STEADY_WRITE, subject);
 		row->pages_4k = s->kvm[KS_PAGES_4K];
 		row->pages_2m = s->kvm[KS_PAGES_2M];
@@ -377,6 +382,16 @@ int bench_row_prepare(struct bench *b, const struct plan *p, struct row *row)
 		row->fig[f].skipped = row->fig[FIG_INVALIDATE].skipped ? row->fig[f].why : NULL;
 	}
 
+	/* the figures of the workloads not asked for */
+	for (int f = 0; f < FIG_MAX; f++) {
+		if (wanted(p, figures[f].workload) || row->fig[f].skipped)
+			continue;
+		snprintf(row->fig[f].why, sizeof(row->fig[f].why),
+			 "not run: the %s workload was not asked for (--workloads)",
+			 workload_names[figures[f].workload]);
+		row->fig[f].skipped = row->fig[f].why;
+	}
+
 	ret = pick_setup_length(b, p, row);
 	if (ret == -EOPNOTSUPP || ret == -ENODEV) {
 		row->status = "skip";
@@ -400,12 +415,13 @@ int bench_rep(struct bench *b, const struct plan *p, struct row *row, unsigned i
 	for (int i = 0; !ret && i <= 1; i++) {
 		bool subject = (r % 2) ^ (unsigned int)i;
 
-		ret = rep_touch_read(b, p, row, subject);
-		if (!ret)
+		if (wanted(p, WL_TOUCH))
+			ret = rep_touch_read(b, p, row, subject);
+		if (!ret && (wanted(p, WL_TOUCH) || wanted(p, WL_STEADY) || wanted(p, WL_EVENTS)))
 			ret = rep_mapped(b, p, row, subject);
 		if (!ret && !row->fig[FIG_STORM_EVENTS].skipped)
 			ret = storm_or_skip(b, p, row, subject);
-		if (!ret)
+		if (!ret && wanted(p, WL_SETUP))
 			ret = rep_setup(b, p, row, subject);
 	}
 	if (ret) {

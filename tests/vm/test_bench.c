@@ -12,7 +12,10 @@
  * with every performance target and its verdict.  With two repetitions of
  * several rows, each repetition runs every row before the next begins (a
  * slow spell of the machine falls on all rows alike, not on one row's
- * every sample), and each row keeps both samples.
+ * every sample), and each row keeps both samples.  --workloads runs only
+ * the workloads it names: their figures have samples, every other figure
+ * says it was not run, the document lists what ran, the table says so;
+ * an unknown workload is a usage error.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -316,11 +319,87 @@ static void test_reps_interleaved(void **state)
 	exotic_unref(ctx);
 }
 
+/* what test_workloads asks for, and the figures it measures */
+static const char *const storm_setup_figs[] = { "storm_events", "storm_accesses", "setup" };
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return true;
+	return false;
+}
+
+static void test_workloads(void **state)
+{
+	char profile[64], why[256], err[256], line[512];
+	const struct json *fig, *ran, *row;
+	struct exotic_ctx *ctx;
+	bool said = false;
+	struct json *doc;
+	FILE *f;
+	int rc;
+
+	(void)state;
+	assert_int_equal(exotic_new(&ctx), 0);
+	vm_env_need(exotic_kvm_available(ctx) == 0 && access("/dev/exotic", F_OK) == 0,
+		    "# no KVM or no exotic device here\n");
+	assert_int_equal(vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)), 0);
+
+	rc = sh("exotic-bench --tiny --profile %s -w bogus", profile);
+	print_out();
+	assert_int_equal(rc, 2);
+
+	rc = sh("exotic-bench --tiny --profile %s -k refcounted -m remap -w storm,setup "
+		"--json-file " JSON, profile);
+	print_out();
+	assert_int_equal(rc, 0);
+	f = fopen(OUT, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		said |= !strncmp(line, "workloads run: storm setup ", 27);
+	fclose(f);
+	if (!said)
+		fail_msg("the table does not say which workloads ran");
+
+	doc = json_parse_file(JSON, err, sizeof(err));
+	if (!doc)
+		fail_msg("%s: %s", JSON, err);
+	ran = json_get(doc, "workloads");
+	assert_non_null(ran);
+	assert_int_equal(ran->type, JSON_ARRAY);
+	assert_int_equal(ran->n, 2);
+	assert_string_equal(ran->items[0]->str, "storm");
+	assert_string_equal(ran->items[1]->str, "setup");
+	row = json_find_row(json_get(doc, "rows"), "refcounted", "remap");
+	assert_non_null(row);
+	assert_string_equal(json_get_str(row, "status"), "ok");
+	for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
+		const char *skipped;
+
+		fig = json_get(json_get(row, "figures"), figs[i]);
+		assert_non_null(fig);
+		skipped = json_get_str(fig, "skipped");
+		if (in_list(figs[i], storm_setup_figs, 3)) {
+			if (skipped)
+				fail_msg("%s was asked for, yet skipped: %s", figs[i], skipped);
+			check_side(json_get(fig, "subject"), figs[i]);
+			check_side(json_get(fig, "baseline"), figs[i]);
+		} else if (!skipped || !strstr(skipped, "--workloads")) {
+			fail_msg("%s was not asked for, yet %s", figs[i],
+				 skipped ? skipped : "measured");
+		}
+	}
+	json_free(doc);
+	exotic_unref(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smoke),
 		cmocka_unit_test(test_reps_interleaved),
+		cmocka_unit_test(test_workloads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
