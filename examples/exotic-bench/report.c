@@ -256,11 +256,14 @@ void report_json(FILE *f, const struct run_info *ri, const struct row *rows, siz
 			r->order, r->length, r->setup_length);
 		fprintf(f, ", \"host_prefault\": %s, \"baseline\": ", r->host_prefault ? "true" : "false");
 		exotic_json_str(f, r->baseline);
-		fprintf(f, ",\n     \"mapping\": {\"pages_4k\": %" PRIu64 ", \"pages_2m\": %" PRIu64
-			", \"pages_2m_possible\": %" PRIu64 ", \"huge\": ",
-			r->pages_4k, r->pages_2m, r->length / TWO_MIB);
-		exotic_json_str(f, huge_verdict(r));
-		fprintf(f, "},\n     \"figures\": {");
+		if (ran(ri, FIG_STEADY_WRITE)) {	/* the mapping is steady state's */
+			fprintf(f, ",\n     \"mapping\": {\"pages_4k\": %" PRIu64 ", \"pages_2m\": %" PRIu64
+				", \"pages_2m_possible\": %" PRIu64 ", \"huge\": ",
+				r->pages_4k, r->pages_2m, r->length / TWO_MIB);
+			exotic_json_str(f, huge_verdict(r));
+			fprintf(f, "}");
+		}
+		fprintf(f, ",\n     \"figures\": {");
 		for (int k = 0; k < FIG_MAX; k++) {
 			const struct fig_result *fr = &r->fig[k];
 			struct summary s = summarize(fr->subject.v, fr->subject.n);
