@@ -52,6 +52,8 @@ static void usage(FILE *out)
 "      --hold-us N         longest time an event keeps a slot disturbed       [2000]\n"
 "      --gap-us N          longest pause between events of one thread        [2000]\n"
 "      --no-kmsg           do not watch the kernel log\n"
+"      --pin               each vCPU thread, then each event thread, on a CPU of its\n"
+"                          own (round robin over the CPUs this process may use)\n"
 "      --json              print the report as JSON on stdout, nothing else\n"
 "      --progress SECONDS  a progress line every SECONDS, for logs (0: on a terminal only,\n"
 "                          updated in place)                                      [0]\n"
@@ -192,7 +194,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_REPLAY, OPT_PROFILE, OPT_KNOWN, OPT_HOLD, OPT_GAP,
-	       OPT_NOKMSG, OPT_JSON, OPT_PROGRESS, OPT_LIST_PROFILES };
+	       OPT_NOKMSG, OPT_PIN, OPT_JSON, OPT_PROGRESS, OPT_LIST_PROFILES };
 	static const struct option opts[] = {
 		{ "kinds", required_argument, NULL, 'k' },
 		{ "methods", required_argument, NULL, 'm' },
@@ -213,6 +215,7 @@ int main(int argc, char **argv)
 		{ "hold-us", required_argument, NULL, OPT_HOLD },
 		{ "gap-us", required_argument, NULL, OPT_GAP },
 		{ "no-kmsg", no_argument, NULL, OPT_NOKMSG },
+		{ "pin", no_argument, NULL, OPT_PIN },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -260,6 +263,7 @@ int main(int argc, char **argv)
 		case OPT_HOLD: bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.hold_us); break;
 		case OPT_GAP: bad = cli_u32(optarg, 0, UINT32_MAX, &cfg.gap_us); break;
 		case OPT_NOKMSG: cfg.flags |= EXOTIC_STORM_NO_KMSG; break;
+		case OPT_PIN: cfg.flags |= EXOTIC_STORM_PIN; break;
 		case OPT_JSON: json = true; break;
 		case OPT_PROGRESS: bad = cli_u32(optarg, 0, 86400, &every); break;
 		case 'q': quiet = true; break;

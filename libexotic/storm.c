@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -72,10 +73,43 @@ static int join_vcpu(struct exotic_storm *s, struct vcpu_thread *v)
 	return 0;
 }
 
+/*
+ * Start thread k of the storm (vCPUs first, then event threads).  Under
+ * EXOTIC_STORM_PIN it runs only on the k-th CPU, round robin, of those the
+ * process may use (allowed): on a two-CPU machine one vCPU and one event
+ * thread run apart, whatever the scheduler would have made of them.
+ */
+static int start_thread(const struct exotic_storm *s, const cpu_set_t *allowed, unsigned int k,
+			pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	unsigned int n = (unsigned int)CPU_COUNT(allowed), cpu;
+	pthread_attr_t attr;
+	cpu_set_t one;
+	int ret;
+
+	if (!(s->cfg.flags & EXOTIC_STORM_PIN) || !n)
+		return -pthread_create(thread, NULL, fn, arg);
+	k %= n;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, allowed) && !k--)
+			break;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	ret = -pthread_attr_init(&attr);
+	if (ret)
+		return ret;
+	ret = -pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+	if (!ret)
+		ret = -pthread_create(thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
 EXOTIC_EXPORT int exotic_storm_run(struct exotic_storm *s)
 {
 	uint64_t next_progress = 0, next_refcount = 0;
 	unsigned int next_slot = 0;
+	cpu_set_t allowed;
 	int ret = 0;
 
 	if (!s)
@@ -85,14 +119,18 @@ EXOTIC_EXPORT int exotic_storm_run(struct exotic_storm *s)
 	s->ran = true;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	storm_set_phase(s, "storm");
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		CPU_ZERO(&allowed);	/* unknown: nothing pinned */
 	for (unsigned int i = 0; i < s->cfg.vcpus; i++) {
-		ret = -pthread_create(&s->vcpus[i].thread, NULL, storm_vcpu_main, &s->vcpus[i]);
+		ret = start_thread(s, &allowed, i, &s->vcpus[i].thread, storm_vcpu_main,
+				   &s->vcpus[i]);
 		if (ret)
 			goto stop;
 		s->vcpus[i].started = true;
 	}
 	for (unsigned int i = 0; i < s->nevents; i++) {
-		ret = -pthread_create(&s->events[i].thread, NULL, storm_event_main, &s->events[i]);
+		ret = start_thread(s, &allowed, s->cfg.vcpus + i, &s->events[i].thread,
+				   storm_event_main, &s->events[i]);
 		if (ret)
 			goto stop;
 		s->events[i].started = true;

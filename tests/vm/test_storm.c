@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <sched.h>
 
 #include "exotic/exotic.h"
 #include "exotic/profile.h"
@@ -866,6 +868,104 @@ static void test_paths_find_stale(void **state)
 }
 
 /* Bad configurations are refused before anything is set up. */
+/* ------------------------------------------------------------ pinning */
+
+/*
+ * What the process's threads may run on, seen from the storm's progress
+ * callback (the caller's thread, while the storm runs, and once more after
+ * its threads ended): the most threads any look found allowed on one CPU
+ * only, and which CPUs those were.
+ */
+struct pins {
+	unsigned int calls, single;
+	uint64_t cpus;
+};
+
+static void note_pins(void *data, const struct exotic_storm_stats *st)
+{
+	struct pins *p = data;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	unsigned int single = 0;
+
+	(void)st;
+	assert_non_null(d);
+	p->calls++;
+	while ((e = readdir(d))) {
+		char path[300], line[256];
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;	/* a thread that just ended */
+		while (fgets(line, sizeof(line), f)) {
+			unsigned int cpu;
+			char end;
+
+			if (sscanf(line, "Cpus_allowed_list: %u%c", &cpu, &end) == 2 &&
+			    end == '\n' && cpu < 64) {
+				single++;
+				p->cpus |= 1ULL << cpu;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	if (single > p->single)
+		p->single = single;
+}
+
+/*
+ * EXOTIC_STORM_PIN puts each vCPU thread, then each event thread, on a CPU
+ * of its own among those the process may use (exotic-bench's storms: where
+ * the scheduler put the two threads, together or apart, decided its
+ * figures); without it no thread is pinned.
+ */
+static void test_pinned_threads(void **state)
+{
+	struct exotic_storm_config cfg;
+	struct exotic_storm *storm;
+	struct pins pins = { 0 };
+	cpu_set_t allowed;
+	unsigned int n;
+
+	(void)state;
+	SKIP_WITHOUT_DEVICE();
+	assert_int_equal(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+	n = (unsigned int)CPU_COUNT(&allowed);
+	base_config(&cfg, 0x91a);
+	cfg.vcpus = 1;
+	cfg.kinds = 1U << EXOTIC_KIND_REFCOUNTED;
+	cfg.methods = 1U << EXOTIC_MAP_REMAP;
+	memset(cfg.mix, 0, sizeof(cfg.mix));
+	cfg.mix[EXOTIC_EV_INVALIDATE] = 1;
+	cfg.duration_ms = 1500;
+	cfg.flags = EXOTIC_STORM_NO_KMSG | EXOTIC_STORM_PIN;
+	cfg.progress = note_pins;
+	cfg.progress_data = &pins;
+	storm = run(&cfg);
+	assert_int_equal(exotic_storm_verdict(storm), 0);
+	exotic_storm_unref(storm);
+	print_message("# pinned: %u threads on one CPU each, CPUs %#" PRIx64 " of %u, %u looks\n",
+		      pins.single, pins.cpus, n, pins.calls);
+	assert_true(pins.calls > 0);
+	assert_int_equal(pins.single, 2);
+	/* the vCPU on the first allowed CPU, the event thread on the next */
+	assert_int_equal(__builtin_popcountll(pins.cpus), n >= 2 ? 2 : 1);
+
+	if (n < 2)
+		return;
+	memset(&pins, 0, sizeof(pins));
+	cfg.flags = EXOTIC_STORM_NO_KMSG;
+	storm = run(&cfg);
+	exotic_storm_unref(storm);
+	assert_true(pins.calls > 0);
+	assert_int_equal(pins.single, 0);
+}
+
 static void test_bad_config(void **state)
 {
 	struct exotic_storm_config cfg;
@@ -931,6 +1031,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_graveyard_full, restore_driver),
 		cmocka_unit_test_teardown(test_paths_clean, restore_driver),
 		cmocka_unit_test_teardown(test_paths_find_stale, restore_driver),
+		cmocka_unit_test_teardown(test_pinned_threads, restore_driver),
 	};
 
 	if (getenv("EXOTIC_STORM_TESTS"))

@@ -97,7 +97,12 @@ enum exotic_storm_property {
 						 * profile's KVM is known to
 						 * WARN on (exotic_storm_expect) */
 #define EXOTIC_STORM_NO_KMSG	(1U << 1)	/* do not watch /dev/kmsg */
-#define EXOTIC_STORM_FLAGS_ALL	(EXOTIC_STORM_KNOWN_BUGS | EXOTIC_STORM_NO_KMSG)
+#define EXOTIC_STORM_PIN	(1U << 2)	/* each vCPU thread, then each
+						 * event thread, on a CPU of its
+						 * own among those the process
+						 * may use (round robin) */
+#define EXOTIC_STORM_FLAGS_ALL	(EXOTIC_STORM_KNOWN_BUGS | EXOTIC_STORM_NO_KMSG | \
+				 EXOTIC_STORM_PIN)
 
 /* exotic_storm_config.kinds: bit 0, which no EXOTIC_KIND_* uses, asks for
  * one memslot of anonymous memory (methods do not apply to it) */
