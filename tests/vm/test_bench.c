@@ -154,21 +154,32 @@ static void check_self_compare(void)
 	assert_int_equal(ratios_in, ratios);
 }
 
+/* A library context where exotic-bench can run (else the test is
+ * skipped), and the profile the kernel is detected as. */
+static struct exotic_ctx *bench_env(char *profile, size_t size)
+{
+	struct exotic_ctx *ctx;
+	char why[256];
+
+	assert_int_equal(exotic_new(&ctx), 0);
+	vm_env_need(exotic_kvm_available(ctx) == 0 && access("/dev/exotic", F_OK) == 0,
+		    "# no KVM or no exotic device here\n");
+	assert_int_equal(vm_env_detect(ctx, profile, size, why, sizeof(why)), 0);
+	return ctx;
+}
+
 static void test_smoke(void **state)
 {
 	struct exotic_ctx *ctx;
 	struct exotic_expect *table = NULL;
-	char profile[64], why[256], err[256];
+	char profile[64], err[256];
 	const struct json *rows;
 	struct json *doc;
 	unsigned int ok = 0, skipped = 0;
 	int rc;
 
 	(void)state;
-	assert_int_equal(exotic_new(&ctx), 0);
-	vm_env_need(exotic_kvm_available(ctx) == 0 && access("/dev/exotic", F_OK) == 0,
-		    "# no KVM or no exotic device here\n");
-	assert_int_equal(vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)), 0);
+	ctx = bench_env(profile, sizeof(profile));
 	assert_int_equal(exotic_expect_builtin(ctx, profile, &table), 0);
 
 	rc = sh("exotic-bench --tiny --profile %s --json-file " JSON, profile);
@@ -259,7 +270,7 @@ static void test_reps_interleaved(void **state)
 		"refcounted remap", "refcounted fault", "carveout remap", "carveout fault",
 	};
 	unsigned int seen[4][2] = { { 0 } }, last_first = 0, first_second = 0, line_no = 0;
-	char profile[64], why[256], err[256], line[512], what[64];
+	char profile[64], err[256], line[512], what[64];
 	struct exotic_ctx *ctx;
 	const struct json *rows;
 	struct json *doc;
@@ -268,10 +279,7 @@ static void test_reps_interleaved(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(exotic_new(&ctx), 0);
-	vm_env_need(exotic_kvm_available(ctx) == 0 && access("/dev/exotic", F_OK) == 0,
-		    "# no KVM or no exotic device here\n");
-	assert_int_equal(vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)), 0);
+	ctx = bench_env(profile, sizeof(profile));
 	rc = sh("exotic-bench --tiny -r 2 -v --profile %s -k refcounted,carveout -m remap,fault "
 		"--json-file " JSON, profile);
 	print_out();
@@ -332,7 +340,7 @@ static bool in_list(const char *name, const char *const *list, size_t n)
 
 static void test_workloads(void **state)
 {
-	char profile[64], why[256], err[256], line[512];
+	char profile[64], err[256], line[512];
 	const struct json *fig, *ran, *row;
 	struct exotic_ctx *ctx;
 	bool said = false;
@@ -341,10 +349,7 @@ static void test_workloads(void **state)
 	int rc;
 
 	(void)state;
-	assert_int_equal(exotic_new(&ctx), 0);
-	vm_env_need(exotic_kvm_available(ctx) == 0 && access("/dev/exotic", F_OK) == 0,
-		    "# no KVM or no exotic device here\n");
-	assert_int_equal(vm_env_detect(ctx, profile, sizeof(profile), why, sizeof(why)), 0);
+	ctx = bench_env(profile, sizeof(profile));
 
 	rc = sh("exotic-bench --tiny --profile %s -w bogus", profile);
 	print_out();
